@@ -436,7 +436,9 @@ def plan(
 
     exe = shutil.which("bwrap") or "bwrap"
     layout = _Layout(_protected_paths(root))
-    layout.make_private("/tmp")
+    # /tmp is private even when it holds the root or the interpreter: shared scratch space is
+    # exactly what parallel steps must not have.
+    layout.kind["/tmp"] = _PRIVATE
     for p in private_paths:
         layout.declare(p)
 

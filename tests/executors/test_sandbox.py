@@ -68,16 +68,18 @@ def _host_snapshot() -> dict[str, set[str]]:
 
 @needs_bwrap
 def test_parallel_steps_see_their_own_tmp(tmp_path):
-    marker = f"/tmp/num"
+    marker = "/tmp/num"
     before = os.path.exists(marker) and Path(marker).read_bytes()
-    script = "echo {v} > /tmp/num; sleep 0.5; cat /tmp/num"
+    # Something the host has in /tmp (tmp_path itself lives there) must be invisible.
+    (tmp_path / "host-file").write_text("host")
+    script = f"echo {{v}} > /tmp/num; sleep 0.5; test ! -e {tmp_path}/host-file && ls -A /tmp && cat /tmp/num"
     plans = [sb.plan(["sh", "-c", script.format(v=v)], root=tmp_path / f"s{v}",
                      private_paths=["/tmp/num"], working_dir=None) for v in (1, 2, 3, 4)]
     procs = [subprocess.Popen(p.argv, stdout=subprocess.PIPE, text=True, start_new_session=True)
              for p in plans]
     outs = [pr.communicate(timeout=30)[0].strip() for pr in procs]
     assert [pr.returncode for pr in procs] == [0, 0, 0, 0]
-    assert outs == ["1", "2", "3", "4"]
+    assert outs == ["num\n1", "num\n2", "num\n3", "num\n4"]
     for v, p in zip((1, 2, 3, 4), plans):
         assert p.host_path("/tmp/num") == tmp_path / f"s{v}" / "fs" / "tmp" / "num"
         assert p.host_path("/tmp/num").read_text().strip() == str(v)
