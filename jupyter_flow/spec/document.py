@@ -62,9 +62,26 @@ class Document:
 
     @property
     def kind(self) -> str | None:
-        """The document's ``kind`` (``Workflow``, ``WorkflowTemplate``, ...), if a string."""
+        """The document's ``kind`` (``Workflow``, ``WorkflowTemplate``, ...), if a string.
+
+        A document without ``kind`` whose ``spec`` looks like a workflow (has templates, an
+        entrypoint or a workflowTemplateRef) is taken to be a ``Workflow``: notebook users
+        often omit the boilerplate, and ``validate`` warns about it.
+        """
         kind = self.data.get("kind")
+        if kind is None and self.kind_inferred:
+            return "Workflow"
         return kind if isinstance(kind, str) else None
+
+    @property
+    def kind_inferred(self) -> bool:
+        """True when ``kind`` is missing and ``Workflow`` is assumed from the spec's shape."""
+        if "kind" in self.data:
+            return False
+        spec = self.data.get("spec")
+        return isinstance(spec, dict) and any(
+            k in spec for k in ("templates", "entrypoint", "workflowTemplateRef")
+        )
 
     @property
     def name(self) -> str | None:

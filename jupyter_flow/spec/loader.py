@@ -115,6 +115,7 @@ def _load_text(text: str | bytes | bytearray, filename: str) -> list[Document]:
 
 
 def _from_raw(raw: RawDocument, filename: str, index: int) -> Document:
+    raw.key_positions.setdefault((), raw.start)
     return Document(
         data=raw.data,
         filename=filename,

@@ -232,7 +232,10 @@ def read_documents(text: str | bytes, filename: str = "<string>") -> list[RawDoc
                         continue
                     path = top.path + (key,)
                     if key in top.seen:
-                        raw.issues.append((path, f'duplicate key "{key}"', "error", (mark.line + 1, mark.column + 1)))
+                        raw.issues.append((
+                            path, f'duplicate key "{key}" (the last one wins)', "warning",
+                            (mark.line + 1, mark.column + 1),
+                        ))
                     top.seen.add(key)
                     if event.tag is None and event.implicit[0] and (key in _TRUE or key in _FALSE):
                         raw.issues.append((
