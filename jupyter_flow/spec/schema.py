@@ -38,6 +38,16 @@ KINDS = {
     "WorkflowEventBinding": _PREFIX + "WorkflowEventBinding",
 }
 _SCALAR_ANY = ["string", "number", "boolean"]
+_ENUMS = [
+    (_PREFIX + "RetryStrategy", "retryPolicy", ["Always", "OnFailure", "OnError", "OnTransientError"]),
+    (_PREFIX + "PodGC", "strategy",
+     ["OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess"]),
+    (_PREFIX + "CronWorkflowSpec", "concurrencyPolicy", ["Allow", "Forbid", "Replace"]),
+    (_PREFIX + "ResourceTemplate", "action", ["create", "apply", "get", "delete", "patch", "replace"]),
+    ("io.k8s.api.core.v1.Container", "imagePullPolicy", ["Always", "IfNotPresent", "Never"]),
+    (_PREFIX + "UserContainer", "imagePullPolicy", ["Always", "IfNotPresent", "Never"]),
+    (_PREFIX + "ScriptTemplate", "imagePullPolicy", ["Always", "IfNotPresent", "Never"]),
+]
 
 _lock = threading.Lock()
 _definitions: dict | None = None
@@ -69,6 +79,11 @@ def _patch(defs: dict) -> None:
     # tests rely on it), although the schema lists it as required.
     script = defs[_PREFIX + "ScriptTemplate"]
     script["required"] = [r for r in script.get("required", []) if r != "source"]
+    # The upstream schema has no enums at all; add the ones whose typos silently change
+    # behaviour. Templated values ("{{...}}") are exempted when errors are converted.
+    for name, prop, values in _ENUMS:
+        props = defs[name]["properties"]
+        props[prop] = {**props[prop], "enum": values + [""]}  # "" = Go zero value = default
     param = defs[_PREFIX + "Parameter"]["properties"]
     for key in ("value", "default"):
         param[key] = {**param[key], "type": _SCALAR_ANY}
@@ -93,7 +108,11 @@ def schema_errors(doc: Document) -> list[LintError]:
     kind = doc.kind
     if kind not in KINDS:
         return []
-    errors = [_convert(doc, err) for err in _validator(kind).iter_errors(doc.data)]
+    errors = [
+        _convert(doc, err)
+        for err in _validator(kind).iter_errors(doc.data)
+        if not (err.validator == "enum" and isinstance(err.instance, str) and "{{" in err.instance)
+    ]
     root = {"$ref": "#/definitions/" + KINDS[kind]}
     for path, key, known in unknown_fields(doc.data, root):
         hint = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
@@ -192,7 +211,7 @@ def _convert(doc: Document, err: Any) -> LintError:
         field_ = match.group(1) if match else err.message
         return doc.error(path, f'missing required field "{field_}"')
     if validator == "enum":
-        options = ", ".join(_quote(v) for v in err.validator_value)
+        options = ", ".join(_quote(v) for v in err.validator_value if v != "")
         return doc.error(path, f"expected one of {options}, got {_quote(err.instance)}", at_value=True)
     if validator == "const":
         return doc.error(path, f"expected {_quote(err.validator_value)}, got {_quote(err.instance)}", at_value=True)
