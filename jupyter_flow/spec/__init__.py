@@ -30,7 +30,7 @@ _ARGO_KINDS = ("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronW
 _TEMPLATE_KINDS = {"WorkflowTemplate": False, "ClusterWorkflowTemplate": True}
 
 
-def validate(doc: Document, *, registry: Registry | None = None) -> list[LintError]:
+def validate(doc: Document | dict, *, registry: Registry | None = None) -> list[LintError]:
     """Every problem in ``doc`` (errors and warnings), sorted by position.
 
     Non-Argo documents (a ConfigMap next to a workflow) are not checked. ``registry``
@@ -39,6 +39,8 @@ def validate(doc: Document, *, registry: Registry | None = None) -> list[LintErr
     """
     from jupyter_flow.spec.schema import schema_errors
 
+    if isinstance(doc, dict):  # convenience for notebook users
+        doc = load(doc)[0]
     out: list[LintError] = []
     for path, message, severity, (line, col) in doc.load_issues:
         out.append(LintError(message=message, path=format_path(path), file=doc.filename,

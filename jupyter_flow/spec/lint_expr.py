@@ -98,7 +98,9 @@ def check_when(text: str) -> str | None:
     try:
         expr.check_when(_strip_tags(text))
     except ExprError as exc:
-        return f"invalid when expression {text!r}: {_reason(exc)}"
+        # the parser saw the placeholder-substituted text; do not echo that back
+        reason = re.sub(r"^Invalid 'when' expression '.*?': ", "", _reason(exc), flags=re.S)
+        return f"invalid when expression {text!r}: {reason}"
     return None
 
 

@@ -91,10 +91,10 @@ def _load_text(text: str | bytes | bytearray, filename: str) -> list[Document]:
         raws = read_documents(text, filename)
     except YamlLoadError as exc:
         # JSON is YAML, except for a few escapes and tabs; give JSON a chance before failing.
-        if text.lstrip().startswith(("{", "[")):
+        if exc.error.message.startswith("YAML syntax error") and text.lstrip().startswith(("{", "[")):
             try:
                 data = json.loads(text)
-            except ValueError:
+            except (ValueError, RecursionError):
                 pass
             else:
                 items = data if isinstance(data, list) else [data]
@@ -130,6 +130,8 @@ def _from_plain(data: dict, filename: str, index: int) -> Document:
     """Wrap a dict after making it plain JSON data (so later code never sees odd types)."""
     try:
         plain = json.loads(json.dumps(data, default=_jsonable))
+    except RecursionError:
+        raise SpecError([LintError(message="data nests too deeply", file=filename)]) from None
     except (TypeError, ValueError) as exc:
         raise SpecError([LintError(message=f"not JSON-like data: {exc}", file=filename)]) from None
     if not isinstance(plain, dict):

@@ -118,3 +118,24 @@ def test_yaml_syntax_error_position():
     [err] = info.value.errors
     assert err.file == "w.yaml" and err.line == 4
     assert str(err).startswith("w.yaml:4:")
+
+
+@pytest.mark.timeout(20)
+@pytest.mark.parametrize("text", ["[" * 200_000 + "]" * 200_000, '{"a": ' * 100_000 + "1" + "}" * 100_000])
+def test_hostile_json_like_text_is_bounded(text):
+    with pytest.raises(SpecError, match="deeper than"):
+        load(text)
+
+
+def test_cyclic_or_deep_dicts_are_spec_errors():
+    cyclic: dict = {"kind": "Workflow"}
+    cyclic["self"] = cyclic
+    with pytest.raises(SpecError):
+        load(cyclic)
+    deep: dict = {}
+    node = deep
+    for _ in range(100_000):
+        node["a"] = {}
+        node = node["a"]
+    with pytest.raises(SpecError, match="too deeply"):
+        load(deep)
