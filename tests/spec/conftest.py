@@ -1,7 +1,6 @@
 """Shared helpers for the spec tests: the upstream corpus and a tiny workflow builder."""
 from __future__ import annotations
 
-import csv
 import textwrap
 from pathlib import Path
 

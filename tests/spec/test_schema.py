@@ -4,7 +4,6 @@ from __future__ import annotations
 import sys
 import subprocess
 
-import pytest
 
 from jupyter_flow.spec import load
 from jupyter_flow.spec.schema import schema_errors, unknown_fields
