@@ -1,0 +1,400 @@
+"""The Python API: ``submit()`` a workflow, get a ``Run`` back, and steer it.
+
+A Run is a handle on a row of the store. When this process owns the run (submitted here) it
+also talks to the live controller, so ``wait()`` and ``phase`` never poll; otherwise it reads
+the store and sends control requests through it, which the owning engine picks up.
+"""
+from __future__ import annotations
+
+import json
+import os
+import random
+import secrets
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+from .errors import JupyterFlowError, LintError, RunNotFound, SpecError
+
+FINISHED = ("Succeeded", "Failed", "Error")
+_SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
+
+
+def _store(store=None):
+    from .store import open_store
+    return store if store is not None else open_store()
+
+
+def registry_for(store):
+    """templateRef / workflowTemplateRef lookups against the local template registry."""
+    def lookup(name: str, cluster_scope: bool):
+        kind = "ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate"
+        return store.get_template(kind, name)
+    return lookup
+
+
+def load_document(spec: Any, *, filename: str | None = None, store=None):
+    """Load and validate a Workflow from a path, YAML/JSON text, a dict or a Hera object."""
+    from . import spec as specmod
+    docs = specmod.load(spec, filename=filename)
+    workflows = [d for d in docs if d.kind == "Workflow"]
+    if not workflows:
+        kinds = ", ".join(sorted({d.kind or "?" for d in docs})) or "nothing"
+        name = docs[0].filename if docs else (filename or "<string>")
+        raise SpecError([LintError(f"expected a Workflow document, found {kinds}"
+                                   + ("; store templates with `jupyter-flow template create`"
+                                      if "WorkflowTemplate" in kinds else ""), file=name)])
+    doc = workflows[0]
+    errors = [e for e in specmod.validate(doc, registry=registry_for(_store(store))) if e.severity == "error"]
+    if errors:
+        raise SpecError(errors)
+    return doc
+
+
+def apply_options(workflow: dict, *, parameters: Mapping[str, Any] | None = None, name: str | None = None,
+                  generate_name: str | None = None, entrypoint: str | None = None,
+                  labels: Mapping[str, str] | None = None) -> dict:
+    """What ``argo submit`` does to a Workflow before creating it: -p, --entrypoint, names."""
+    wf = json.loads(json.dumps(workflow))
+    meta = wf.setdefault("metadata", {})
+    spec = wf.setdefault("spec", {})
+    if parameters:
+        args = spec.setdefault("arguments", {})
+        plist = args.setdefault("parameters", [])
+        for key, value in parameters.items():
+            value = value if isinstance(value, str) else json.dumps(value)
+            for p in plist:
+                if p.get("name") == key:
+                    p["value"] = value
+                    p.pop("valueFrom", None)
+                    break
+            else:
+                plist.append({"name": key, "value": value})
+    if entrypoint:
+        spec["entrypoint"] = entrypoint
+    if labels:
+        meta.setdefault("labels", {}).update(labels)
+    if name:
+        meta["name"] = name
+    elif generate_name:
+        meta.pop("name", None)
+        meta["generateName"] = generate_name
+    return wf
+
+
+def new_name(workflow: dict, store) -> str:
+    meta = workflow.get("metadata") or {}
+    if meta.get("name"):
+        if store.exists(meta["name"]):
+            raise JupyterFlowError(f"workflow {meta['name']!r} already exists; delete it or use --generate-name")
+        return meta["name"]
+    prefix = meta.get("generateName") or "workflow-"
+    for _ in range(100):
+        name = prefix + "".join(random.choice(_SUFFIX) for _ in range(5))
+        if not store.exists(name):
+            return name
+    raise JupyterFlowError("could not find a free workflow name")
+
+
+def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypoint=None, filename=None,
+           store=None, backend: str = "local") -> tuple[str, dict]:
+    """Validate, apply submit options and create the run row; returns (name, workflow)."""
+    store = _store(store)
+    doc = load_document(spec, filename=filename, store=store)
+    wf = apply_options(doc.data, parameters=parameters, name=name, generate_name=generate_name,
+                       entrypoint=entrypoint)
+    run_name = new_name(wf, store)
+    wf["metadata"]["name"] = run_name
+    wf["metadata"].setdefault("namespace", "default")
+    uid = str(uuid.uuid4())
+    wf["metadata"]["uid"] = uid
+    wf["metadata"]["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    store.create_run(run_name, wf, uid=uid, owner_pid=os.getpid(), backend=backend)
+    return run_name, wf
+
+
+def start(run_name: str, wf: dict, store, *, previous_nodes: dict | None = None):
+    """Run the engine for ``run_name`` on a background thread of this process."""
+    from .engine.controller import Controller, run_in_thread
+    ctl = Controller(wf, name=run_name, store=store, uid=(wf.get("metadata") or {}).get("uid", ""),
+                     registry=registry_for(store))
+    if previous_nodes:
+        ctl.preload(previous_nodes)
+    run_in_thread(ctl)
+    return ctl
+
+
+def start_detached(run_name: str, store, *, retry: bool = False) -> int:
+    """Run the engine in its own process (``jupyter-flow submit`` without --wait)."""
+    log = store.run_dir(run_name) / "engine.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    env = dict(os.environ, JUPYTER_FLOW_HOME=str(store.home))
+    with open(log, "ab") as out:
+        proc = subprocess.Popen([sys.executable, "-m", "jupyter_flow.engine.daemon", run_name,
+                                 *(["--retry"] if retry else [])],
+                                stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,
+                                start_new_session=True, close_fds=True)
+    return proc.pid
+
+
+def submit(spec: Any, parameters: Mapping[str, Any] | None = None, wait: bool = False, *,
+           name: str | None = None, generate_name: str | None = None, entrypoint: str | None = None,
+           backend: str | None = None, filename: str | None = None, store=None,
+           timeout: float | None = None) -> "Run":
+    """Submit a Workflow (path, YAML text, dict or Hera ``Workflow``) to the embedded engine.
+
+    Returns at once with a live ``Run`` unless ``wait`` is true. Invalid input raises
+    ``SpecError`` listing every problem with file:line:column; nothing is stored then.
+    """
+    if backend not in (None, "local"):
+        raise JupyterFlowError(f"backend {backend!r} is not available yet; use backend='local'")
+    store = _store(store)
+    run_name, wf = create(spec, parameters=parameters, name=name, generate_name=generate_name,
+                          entrypoint=entrypoint, filename=filename, store=store)
+    ctl = start(run_name, wf, store)
+    run = Run(run_name, store=store, controller=ctl)
+    if wait:
+        run.wait(timeout)
+    return run
+
+
+def get(name: str, *, store=None) -> "Run":
+    store = _store(store)
+    if name == "@latest":
+        latest = store.latest()
+        if latest is None:
+            raise RunNotFound("there are no runs yet")
+        name = latest
+    if not store.exists(name):
+        raise RunNotFound(f"workflow {name!r} not found")
+    return Run(name, store=store)
+
+
+def runs(phase: str | None = None, *, store=None) -> list["Run"]:
+    store = _store(store)
+    return [Run(r.name, store=store) for r in store.list_runs(phase=phase)]
+
+
+def lint(source: Any, filename: str | None = None) -> list[LintError]:
+    from . import spec as specmod
+    try:
+        return specmod.lint(source, filename=filename)
+    except SpecError as exc:
+        return exc.errors
+
+
+def reconcile_orphan(store, rec) -> None:
+    """A run whose engine process died is marked Error (its finished nodes are kept)."""
+    from .store.db import pid_alive
+    if rec.phase in FINISHED or rec.phase == "Pending" and rec.owner_pid is None:
+        return
+    from .engine.controller import live
+    if rec.name in live or pid_alive(rec.owner_pid):
+        return
+    nodes = store.get_nodes(rec.name)
+    changed = []
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    for n in nodes.values():
+        if n.get("phase") in ("Pending", "Running"):
+            n["phase"] = "Error"
+            n["message"] = "engine exited"
+            n["finishedAt"] = now
+            changed.append(n)
+    status = dict(rec.status, phase="Error", message="engine exited", finishedAt=now)
+    store.save(rec.name, run_fields={"phase": "Error", "message": "engine exited", "finished_at": time.time(),
+                                     "status": status}, nodes=changed)
+    _kill_orphans(store, rec.name)
+
+
+def _kill_orphans(store, run: str) -> None:
+    """Step processes outlive a killed engine only if their group survives: kill those groups."""
+    import signal
+    pids_file = store.run_dir(run) / "pids"
+    if not pids_file.exists():
+        return
+    for line in pids_file.read_text().split():
+        try:
+            os.killpg(int(line), signal.SIGKILL)
+        except (ValueError, ProcessLookupError, PermissionError):
+            pass
+
+
+class Run:
+    """A handle on one run: read its state, wait for it, steer it."""
+
+    def __init__(self, name: str, *, store=None, controller=None):
+        self.name = name
+        self._store = _store(store)
+        self._ctl = controller
+
+    # -- state ------------------------------------------------------------------------------
+    @property
+    def _live(self):
+        if self._ctl is not None:
+            return self._ctl
+        from .engine.controller import live
+        return live.get(self.name)
+
+    def _record(self):
+        rec = self._store.get_run(self.name)
+        if rec is None:
+            raise RunNotFound(f"workflow {self.name!r} not found")
+        reconcile_orphan(self._store, rec)
+        return rec
+
+    @property
+    def phase(self) -> str:
+        ctl = self._live
+        if ctl is not None and not ctl.done.is_set():
+            return ctl.phase
+        if ctl is not None:
+            return ctl.phase
+        return self._record().phase
+
+    @property
+    def finished(self) -> bool:
+        return self.phase in FINISHED
+
+    def to_dict(self) -> dict:
+        """The Workflow with ``status`` in Argo's shape (what ``get -o json`` prints)."""
+        ctl = self._live
+        if ctl is not None:
+            if ctl.loop is not None and not ctl.done.is_set():
+                import concurrent.futures
+                fut = concurrent.futures.Future()
+
+                def snap():
+                    try:
+                        fut.set_result(ctl.to_dict())
+                    except Exception as exc:  # pragma: no cover - defensive
+                        fut.set_exception(exc)
+                try:
+                    ctl.loop.call_soon_threadsafe(snap)
+                    return json.loads(json.dumps(fut.result(timeout=10)))
+                except RuntimeError:
+                    pass
+            elif ctl.done.is_set():
+                return json.loads(json.dumps(ctl.to_dict()))
+        rec = self._record()
+        wf = dict(rec.workflow)
+        status = dict(rec.status)
+        status["phase"] = rec.phase
+        if rec.message:
+            status["message"] = rec.message
+        status["nodes"] = self._store.get_nodes(self.name)
+        wf["status"] = status
+        return wf
+
+    @property
+    def nodes(self) -> dict[str, dict]:
+        """``status.nodes``: node id -> Argo NodeStatus dict."""
+        return self.to_dict()["status"].get("nodes", {})
+
+    def node(self, selector: str) -> dict:
+        """A node by display name, full name or id."""
+        nodes = self.nodes
+        for n in nodes.values():
+            if selector in (n.get("displayName"), n.get("name"), n.get("id")):
+                return n
+        raise JupyterFlowError(f"no node {selector!r} in {self.name}; nodes: "
+                               + ", ".join(sorted(n.get("displayName", "") for n in nodes.values())))
+
+    @property
+    def outputs(self) -> dict[str, dict]:
+        """Outputs by node display name, plus the workflow's global outputs under ``"workflow"``."""
+        wf = self.to_dict()
+        out = {n["displayName"]: n["outputs"] for n in wf["status"].get("nodes", {}).values() if n.get("outputs")}
+        if wf["status"].get("outputs"):
+            out["workflow"] = wf["status"]["outputs"]
+        return out
+
+    def logs(self, node: str | None = None) -> str:
+        """The log of one node, or of every pod (prefixed with its name, as ``argo logs``)."""
+        nodes = self.nodes
+        if node is not None:
+            n = self.node(node)
+            path = self._store.log_path(self.name, n["id"])
+            return path.read_text(errors="replace") if path.exists() else ""
+        lines = []
+        pods = [n for n in nodes.values() if n.get("type") == "Pod"]
+        pods.sort(key=lambda n: n.get("startedAt") or "")
+        for n in pods:
+            path = self._store.log_path(self.name, n["id"])
+            if path.exists():
+                for line in path.read_text(errors="replace").splitlines():
+                    lines.append(f"{n['displayName']}: {line}")
+        return "\n".join(lines) + ("\n" if lines else "")
+
+    def wait(self, timeout: float | None = None) -> str:
+        """Block until the run finishes (or ``timeout`` seconds pass); returns the phase."""
+        ctl = self._live
+        if ctl is not None:
+            ctl.done.wait(timeout)
+            return ctl.phase
+        deadline = None if timeout is None else time.monotonic() + timeout
+        delay = 0.02
+        while True:
+            phase = self._record().phase
+            if phase in FINISHED or (deadline is not None and time.monotonic() >= deadline):
+                return phase
+            time.sleep(delay)
+            delay = min(delay * 1.5, 0.25)
+
+    # -- control ------------------------------------------------------------------------------
+    def _request(self, action: str, payload: dict | None = None) -> None:
+        ctl = self._live
+        if ctl is not None and not ctl.done.is_set():
+            ctl.request(action, payload)
+        else:
+            if self.finished:
+                raise JupyterFlowError(f"workflow {self.name!r} has already finished ({self.phase})")
+            self._store.request(self.name, action, payload)
+
+    def resume(self, node: str | None = None) -> None:
+        self._request("resume", {"node": node} if node else None)
+
+    def suspend(self) -> None:
+        self._request("suspend")
+
+    def stop(self, message: str | None = None) -> None:
+        """Stop: kill running steps, then run exit handlers (``argo stop``)."""
+        self._request("stop", {"message": message} if message else None)
+
+    def terminate(self) -> None:
+        """Terminate: kill running steps, no exit handlers (``argo terminate``)."""
+        self._request("terminate")
+
+    def set_node(self, node: str, *, parameters: Mapping[str, str] | None = None, message: str | None = None):
+        """``argo node set``: supply output parameters of a suspended node."""
+        self._request("set", {"node": node, "parameters": dict(parameters or {}), "message": message})
+
+    def retry(self, wait: bool = False, *, detach: bool = False) -> "Run":
+        """Re-run failed/errored nodes, keeping succeeded ones and their outputs (``argo retry``)."""
+        from .engine.retry_run import retry_run
+        return retry_run(self, wait=wait, detach=detach)
+
+    def resubmit(self, wait: bool = False) -> "Run":
+        """A new run from the same Workflow (``argo resubmit``)."""
+        wf = self._record().workflow
+        meta = dict(wf.get("metadata") or {})
+        base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
+        clean = {"apiVersion": wf.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
+                 "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
+                 "spec": wf.get("spec")}
+        return submit(clean, wait=wait, store=self._store)
+
+    def delete(self) -> None:
+        if not self.finished:
+            self.terminate()
+            self.wait(10)
+        self._store.delete_run(self.name)
+
+    def __repr__(self) -> str:
+        return f"<Run {self.name} {self.phase}>"
+
+    def __str__(self) -> str:
+        from .render import render_get
+        return render_get(self.to_dict())

@@ -1,0 +1,28 @@
+"""Where jupyter-flow keeps its state, and the few knobs a user may set.
+
+Everything lives under one home directory so that a kernel, the CLI and the server extension
+see the same runs: ``$JUPYTER_FLOW_HOME`` or ``~/.jupyter-flow``.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+
+def home() -> Path:
+    """The state directory (created on first use)."""
+    path = Path(os.environ.get("JUPYTER_FLOW_HOME") or Path.home() / ".jupyter-flow")
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def max_processes() -> int:
+    """Local cap on concurrently running step processes (Argo itself has no default limit).
+
+    ``JUPYTER_FLOW_MAX_PROCESSES`` overrides; the default keeps a laptop responsive while
+    still letting wide fan-outs overlap their process start-up.
+    """
+    value = os.environ.get("JUPYTER_FLOW_MAX_PROCESSES")
+    if value:
+        return max(1, int(value))
+    return max(4, (os.cpu_count() or 2) * 4)

@@ -1,0 +1,110 @@
+"""Artifacts on one machine: the run's artifact directory is the artifact repository.
+
+An output artifact is copied out of the step's private filesystem into
+``runs/<run>/artifacts/<node id>/<name>`` (a file, or a directory kept as a tree) and recorded
+as ``{"name", "path", "local": {"key": ...}}``. An input artifact is placed at its declared
+path inside the step's filesystem before the step starts.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import urllib.request
+from pathlib import Path
+from typing import Callable
+
+from ..errors import JupyterFlowError
+
+
+class ArtifactError(JupyterFlowError):
+    """Loading or saving an artifact failed: the node is an Error, as in Argo."""
+
+
+CLUSTER_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "artifactory", "plugin", "huggingface")
+
+
+def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, node_id: str) -> dict | None:
+    path = art.get("path")
+    if not path:
+        raise ArtifactError(f"output artifact {art.get('name')!r} has no path")
+    src = host_path(path)
+    if not src.exists():
+        if art.get("optional"):
+            return None
+        raise ArtifactError(f"failed to save outputs: open {path}: no such file or directory")
+    key = f"{node_id}/{art['name']}"
+    dest = dest_root / key
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    if dest.exists():
+        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+    if src.is_dir():
+        shutil.copytree(src, dest, symlinks=True)
+    else:
+        shutil.copy2(src, dest)
+    record = {"name": art["name"], "path": path, "local": {"key": key}}
+    for k in ("archive", "globalName", "mode"):
+        if k in art:
+            record[k] = art[k]
+    return record
+
+
+def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool = True) -> None:
+    """Materialise one input artifact at ``target`` (the host path of its declared path)."""
+    name = art.get("name")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if "raw" in art:
+        target.write_text(str((art.get("raw") or {}).get("data", "")))
+        _mode(art, target)
+        return
+    if "local" in art:
+        src = artifact_root / art["local"]["key"]
+        if not src.exists():
+            raise ArtifactError(f"input artifact {name!r}: {src} is missing from the run's artifact store")
+        if target.exists() and target.is_dir() and src.is_dir():
+            shutil.rmtree(target)
+        if src.is_dir():
+            shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
+        else:
+            shutil.copy2(src, target)
+        _mode(art, target)
+        return
+    if "http" in art:
+        url = (art["http"] or {}).get("url", "")
+        try:
+            with urllib.request.urlopen(url, timeout=20) as resp, open(target, "wb") as out:
+                shutil.copyfileobj(resp, out)
+        except Exception as exc:
+            raise ArtifactError(f"input artifact {name!r}: cannot fetch {url}: {exc} "
+                                "(this machine may have no internet access)") from None
+        _mode(art, target)
+        return
+    if "git" in art:
+        import subprocess
+        git = art["git"] or {}
+        repo = git.get("repo", "")
+        cmd = ["git", "clone", "--quiet"]
+        if git.get("depth"):
+            cmd += ["--depth", str(git["depth"])]
+        if git.get("singleBranch") and git.get("branch"):
+            cmd += ["--single-branch", "--branch", git["branch"]]
+        cmd += [repo, str(target)]
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        if proc.returncode != 0:
+            raise ArtifactError(f"input artifact {name!r}: git clone {repo} failed: {proc.stderr.strip()} "
+                                "(this machine may have no internet access)")
+        if git.get("revision"):
+            subprocess.run(["git", "-C", str(target), "checkout", "--quiet", git["revision"]], check=False)
+        return
+    for loc in CLUSTER_LOCATIONS:
+        if loc in art:
+            raise ArtifactError(f"input artifact {name!r} comes from {loc}: the local backend has no {loc} "
+                                "artifact repository; run with --backend argo")
+    if art.get("optional"):
+        return
+    raise ArtifactError(f"input artifact {name!r} has no source (from, raw, http, git) and is not optional")
+
+
+def _mode(art: dict, target: Path) -> None:
+    if art.get("mode") is not None and target.exists():
+        os.chmod(target, int(art["mode"]))
+

@@ -1,0 +1,438 @@
+"""The controller: owns one run, its node tree, its events and its persistence.
+
+Like Argo's workflow operator it walks the template tree, but as asyncio coroutines: a steps
+group awaits its children, a DAG task awaits its dependencies, a retry is a loop. Nothing
+polls on the hot path; the store is written once per scheduling round (coalesced), not per
+event, and other processes' control requests are picked up from the store.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import threading
+import time
+from collections import ChainMap
+from typing import Any, Callable
+
+from .. import config
+from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SUCCEEDED, SUSPEND, TASK_GROUP,
+                    Node, iso, node_id)
+from .templates import TemplateContext
+
+FLUSH_DELAY = 0.05
+REQUEST_POLL = 0.2
+
+Subscriber = Callable[[dict], None]
+live: dict[str, "Controller"] = {}   # runs owned by this process, by name
+
+
+class Controller:
+    """Runs one Workflow (already validated, parameters applied) to completion."""
+
+    def __init__(self, workflow: dict, *, name: str, store=None, executor=None, uid: str = "",
+                 registry=None):
+        from ..executors.local import LocalExecutor
+
+        self.workflow = workflow
+        self.name = name
+        self.uid = uid
+        self.spec: dict = workflow.get("spec") or {}
+        self.store = store
+        self.registry = registry
+        self.executor = executor or LocalExecutor()
+        self.nodes: dict[str, Node] = {}
+        self.phase = "Pending"
+        self.message = ""
+        self.started_at: float | None = None
+        self.finished_at: float | None = None
+        self.shutdown: str | None = None
+        self.suspended = bool(self.spec.get("suspend"))
+        self.globals: dict[str, str] = {}
+        self.global_artifacts: dict[str, dict] = {}
+        self.outputs: dict[str, list] = {}
+        self.subscribers: list[Subscriber] = []
+        self.done = threading.Event()
+        self.loop: asyncio.AbstractEventLoop | None = None
+        self._dirty: dict[str, Node] = {}
+        self._events: list[tuple] = []
+        self._run_dirty = False
+        self._flush_handle: asyncio.TimerHandle | None = None
+        self._resume: asyncio.Event | None = None
+        self._suspend_waiters: dict[str, asyncio.Event] = {}
+        self._sleepers: set[asyncio.Future] = set()
+        self.supplied: dict[str, dict] = {}
+        self.tmpl_ctx = TemplateContext.for_workflow(workflow, registry)
+        self.pod_limit: asyncio.Semaphore | None = None
+        self.proc_limit: asyncio.Semaphore | None = None
+        self.failures: list[dict] = []
+
+    # ---- node bookkeeping -------------------------------------------------------------------
+    def preload(self, nodes: dict[str, dict]) -> None:
+        """Start from an earlier attempt's nodes (``retry``): succeeded ones are reused as they are."""
+        from datetime import datetime
+
+        def ts(value):
+            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(
+                tzinfo=__import__("datetime").timezone.utc).timestamp() if value else None
+        for d in nodes.values():
+            node = Node(id=d["id"], name=d["name"], display_name=d.get("displayName", ""), type=d.get("type", ""),
+                        template_name=d.get("templateName", ""), boundary_id=d.get("boundaryID", ""),
+                        phase=d.get("phase", "Pending"), message=d.get("message", ""),
+                        children=list(d.get("children") or []), outbound=list(d.get("outboundNodes") or []),
+                        inputs=d.get("inputs"), outputs=d.get("outputs"), started_at=ts(d.get("startedAt")),
+                        finished_at=ts(d.get("finishedAt")), template_ref=d.get("templateRef"),
+                        host_node_name=d.get("hostNodeName", ""))
+            self.nodes[node.id] = node
+            self._dirty[node.id] = node
+
+    def reusable(self, name: str) -> Node | None:
+        """A node kept from an earlier attempt that must not run again."""
+        node = self.nodes.get(node_id(self.name, name))
+        if node is not None and node.phase == SUCCEEDED and node.finished_at is not None:
+            return node
+        return None
+
+    def node_by_name(self, name: str) -> Node | None:
+        return self.nodes.get(node_id(self.name, name))
+
+    def new_node(self, name: str, display: str, type_: str, *, template_name: str = "", boundary_id: str = "",
+                 parent: Node | None = None, phase: str = "Pending", message: str = "",
+                 inputs: dict | None = None, template_ref: dict | None = None) -> Node:
+        nid = node_id(self.name, name)
+        node = self.nodes.get(nid)
+        if node is None:
+            node = Node(id=nid, name=name, display_name=display, type=type_, template_name=template_name,
+                        boundary_id=boundary_id, inputs=inputs, template_ref=template_ref)
+            self.nodes[nid] = node
+        if parent is not None:
+            self.add_child(parent, node)
+        self.set_phase(node, phase, message)
+        return node
+
+    def add_child(self, parent: Node, child: Node) -> None:
+        if child.id not in parent.children:
+            parent.children.append(child.id)
+            self.touch(parent)
+
+    def set_phase(self, node: Node, phase: str, message: str | None = None) -> None:
+        now = time.time()
+        if phase == RUNNING or (phase in ("Succeeded", "Failed", "Error") and node.started_at is None):
+            node.started_at = node.started_at or now
+        if phase in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"):
+            node.finished_at = node.finished_at or now
+            if node.started_at is None:
+                node.started_at = node.finished_at
+        changed = node.phase != phase
+        node.phase = phase
+        if message is not None:
+            node.message = message
+        if changed and node.type == POD and phase in FAILED_OR_ERROR:
+            self.failures.append(node)
+        self.touch(node, changed)
+
+    def touch(self, node: Node, changed: bool = True) -> None:
+        self._dirty[node.id] = node
+        if changed:
+            self.emit({"kind": "node", "run": self.name, "node": node.to_dict()})
+        self._schedule_flush()
+
+    # ---- events & persistence ---------------------------------------------------------------
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Receive events (``kind`` = run | node | log) on the engine thread; returns unsubscribe."""
+        self.subscribers.append(fn)
+        return lambda: self.subscribers.remove(fn) if fn in self.subscribers else None
+
+    def emit(self, event: dict) -> None:
+        if event["kind"] != "log":
+            node = event.get("node") or {}
+            self._events.append((time.time(), event["kind"] if event["kind"] != "node" else "node",
+                                 node.get("id"), {"phase": node.get("phase", event.get("phase"))}))
+        for fn in list(self.subscribers):
+            try:
+                fn(event)
+            except Exception:  # a broken subscriber must not break the run
+                pass
+
+    def _schedule_flush(self) -> None:
+        if self._flush_handle is None and self.loop is not None:
+            self._flush_handle = self.loop.call_later(FLUSH_DELAY, self.flush)
+
+    def status_dict(self) -> dict:
+        pods = [n for n in self.nodes.values() if n.type == POD]
+        done = sum(1 for n in pods if n.completed)
+        status: dict[str, Any] = {
+            "phase": self.phase,
+            "startedAt": iso(self.started_at),
+            "finishedAt": iso(self.finished_at),
+            "progress": f"{done}/{len(pods)}",
+        }
+        if self.message:
+            status["message"] = self.message
+        if self.outputs:
+            status["outputs"] = self.outputs
+        if self.suspended and self.phase == RUNNING:
+            status["suspended"] = True
+        return status
+
+    def flush(self) -> None:
+        """Write every node changed since the last flush, and the run row, in one transaction."""
+        self._flush_handle = None
+        if self.store is None:
+            self._dirty.clear()
+            self._events.clear()
+            return
+        nodes = [n.to_dict() for n in self._dirty.values()]
+        self._dirty.clear()
+        events, self._events = self._events, []
+        fields = {"phase": self.phase, "message": self.message, "started_at": self.started_at,
+                  "finished_at": self.finished_at, "status": self.status_dict()}
+        self.store.save(self.name, run_fields=fields, nodes=nodes, events=events)
+
+    def to_dict(self) -> dict:
+        wf = dict(self.workflow)
+        status = self.status_dict()
+        status["nodes"] = {nid: n.to_dict() for nid, n in self.nodes.items()}
+        wf["status"] = status
+        return wf
+
+    # ---- control ------------------------------------------------------------------------------
+    def request(self, action: str, payload: dict | None = None) -> None:
+        """Thread-safe entry for control requests (resume, suspend, stop, terminate, set)."""
+        if self.loop is None or self.loop.is_closed():
+            return
+        self.loop.call_soon_threadsafe(self._handle, action, payload or {})
+
+    def _handle(self, action: str, payload: dict) -> None:
+        if action == "resume":
+            selector = payload.get("node")
+            if not selector:
+                self.suspended = False
+                if self._resume is not None:
+                    self._resume.set()
+                self._run_dirty = True
+            for nid, ev in list(self._suspend_waiters.items()):
+                node = self.nodes[nid]
+                if not selector or selector in (node.display_name, node.name, node.id):
+                    ev.set()
+        elif action == "suspend":
+            self.suspended = True
+            if self._resume is not None:
+                self._resume.clear()
+        elif action in ("stop", "terminate"):
+            self.stop("Stop" if action == "stop" else "Terminate", payload.get("message"))
+        elif action == "set":
+            selector = payload.get("node")
+            for nid in self._suspend_waiters:
+                node = self.nodes[nid]
+                if selector in (node.display_name, node.name, node.id):
+                    self.supplied[nid] = payload
+        self._schedule_flush()
+
+    def stop(self, strategy: str, message: str | None = None) -> None:
+        if self.shutdown is not None:
+            return
+        self.shutdown = strategy
+        self.message = message or f"Stopped with strategy '{strategy}'"
+        self.executor.kill_all("stop")
+        for ev in self._suspend_waiters.values():
+            ev.set()
+        for fut in list(self._sleepers):
+            if not fut.done():
+                fut.set_result(None)
+        if self._resume is not None:
+            self._resume.set()
+
+    async def wait_unsuspended(self) -> None:
+        while self.suspended and self.shutdown is None:
+            self._resume.clear()
+            await self._resume.wait()
+
+    async def sleep(self, seconds: float) -> None:
+        """A sleep that a stop interrupts."""
+        if seconds <= 0 or self.shutdown:
+            return
+        fut = self.loop.create_future()
+        self._sleepers.add(fut)
+        handle = self.loop.call_later(seconds, lambda: fut.done() or fut.set_result(None))
+        try:
+            await fut
+        finally:
+            handle.cancel()
+            self._sleepers.discard(fut)
+
+    async def wait_suspend(self, node: Node, duration: float | None) -> None:
+        ev = asyncio.Event()
+        self._suspend_waiters[node.id] = ev
+        try:
+            if duration is None:
+                await ev.wait()
+            else:
+                try:
+                    await asyncio.wait_for(ev.wait(), timeout=max(0.0, duration))
+                except asyncio.TimeoutError:
+                    pass
+        finally:
+            self._suspend_waiters.pop(node.id, None)
+
+    def _poll_requests(self) -> None:
+        if self.finished_at is not None:
+            return
+        try:
+            for action, payload in self.store.take_requests(self.name):
+                self._handle(action, payload)
+        finally:
+            self.loop.call_later(REQUEST_POLL, self._poll_requests)
+
+    # ---- globals ------------------------------------------------------------------------------
+    def _init_globals(self) -> None:
+        meta = self.workflow.get("metadata") or {}
+        g = self.globals
+        g["workflow.name"] = self.name
+        g["workflow.namespace"] = meta.get("namespace") or "default"
+        g["workflow.uid"] = self.uid
+        g["workflow.serviceAccountName"] = self.spec.get("serviceAccountName") or "default"
+        g["workflow.mainEntrypoint"] = self.spec.get("entrypoint", "")
+        created = self.started_at or time.time()
+        g["workflow.creationTimestamp"] = iso(created)
+        g["workflow.creationTimestamp.RFC3339"] = iso(created)
+        g["workflow.creationTimestamp.s"] = str(int(created))
+        import datetime as _dt
+        dt = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
+        for ch in "aAbBcCdDeFgGhHIjklLmMnNpPrRsStTuUVwWxXyYZz":
+            try:
+                g[f"workflow.creationTimestamp.{ch}"] = dt.strftime(f"%{ch}")
+            except ValueError:
+                pass
+        if "priority" in self.spec:
+            g["workflow.priority"] = str(self.spec["priority"])
+        params = (self.spec.get("arguments") or {}).get("parameters") or []
+        for p in params:
+            g[f"workflow.parameters.{p['name']}"] = str(p.get("value", ""))
+        g["workflow.parameters.json"] = json.dumps(
+            [{"name": p["name"], "value": str(p.get("value", ""))} for p in params], separators=(",", ":"))
+        g["workflow.parameters"] = g["workflow.parameters.json"]
+        for kind in ("labels", "annotations"):
+            values = meta.get(kind) or {}
+            for k, v in values.items():
+                g[f"workflow.{kind}.{k}"] = str(v)
+            g[f"workflow.{kind}.json"] = json.dumps(values, separators=(",", ":"))
+
+    def set_global_output(self, kind: str, name: str, value: Any) -> None:
+        """``globalName`` outputs: visible as ``workflow.outputs.*`` and in ``status.outputs``."""
+        items = self.outputs.setdefault(kind, [])
+        items[:] = [i for i in items if i["name"] != name]
+        if kind == "parameters":
+            items.append({"name": name, "value": value})
+            self.globals[f"workflow.outputs.parameters.{name}"] = value
+        else:
+            art = dict(value, name=name)
+            items.append(art)
+            self.global_artifacts[f"workflow.outputs.artifacts.{name}"] = art
+            self.globals[f"workflow.outputs.artifacts.{name}"] = json.dumps(art)
+        self._run_dirty = True
+
+    def scope(self, local: dict) -> ChainMap:
+        return ChainMap(local, self.globals)
+
+    # ---- the run --------------------------------------------------------------------------------
+    async def run(self) -> str:
+        from .execute import execute
+
+        self.loop = asyncio.get_running_loop()
+        self._resume = asyncio.Event()
+        if self.spec.get("parallelism"):
+            self.pod_limit = asyncio.Semaphore(int(self.spec["parallelism"]))
+        self.proc_limit = asyncio.Semaphore(config.max_processes())
+        live[self.name] = self
+        self.started_at = time.time()
+        self.phase = RUNNING
+        self._init_globals()
+        self.emit({"kind": "run", "run": self.name, "phase": self.phase})
+        if self.store is not None:
+            self.flush()
+            self.loop.call_later(REQUEST_POLL, self._poll_requests)
+        deadline = self.spec.get("activeDeadlineSeconds")
+        deadline_handle = None
+        if deadline is not None:
+            deadline_handle = self.loop.call_later(
+                float(deadline), self.stop, "Stop", "Step exceeded its deadline")
+        try:
+            entry = {"template": self.spec.get("entrypoint"), "arguments": self.spec.get("arguments") or {}}
+            if self.spec.get("workflowTemplateRef") and not self.spec.get("entrypoint"):
+                entry["template"] = self.tmpl_ctx.entrypoint
+            root = await execute(self, entry, name=self.name, display=self.name, boundary_id="", parent=None,
+                                 tctx=self.tmpl_ctx, caller_scope={})
+            phase = root.phase if root.phase in (SUCCEEDED, FAILED, ERROR) else ERROR
+            if phase != SUCCEEDED and not self.message:
+                self.message = root.message
+            on_exit = self.spec.get("onExit")
+            if on_exit and self.shutdown != "Terminate":
+                phase = await self._run_exit_handler(on_exit, phase)
+            self.phase = phase
+        except Exception as exc:   # an engine bug must still end the run visibly
+            import traceback
+            self.phase = ERROR
+            self.message = f"engine error: {exc}"
+            traceback.print_exc()
+        finally:
+            if deadline_handle is not None:
+                deadline_handle.cancel()
+            self.executor.kill_all("stop")
+            self.finished_at = time.time()
+            self.emit({"kind": "run", "run": self.name, "phase": self.phase})
+            if self._flush_handle is not None:
+                self._flush_handle.cancel()
+            self.flush()
+            live.pop(self.name, None)
+            self.done.set()
+        return self.phase
+
+    async def _run_exit_handler(self, template: str, phase: str) -> str:
+        from .execute import execute
+
+        self.globals["workflow.status"] = phase
+        self.globals["workflow.duration"] = str(time.time() - (self.started_at or time.time()))
+        failures = [{"displayName": n.display_name, "message": n.message, "templateName": n.template_name,
+                     "phase": n.phase, "podName": n.id, "finishedAt": iso(n.finished_at)} for n in self.failures]
+        self.globals["workflow.failures"] = json.dumps(failures, separators=(",", ":")) if failures else "null"
+        saved_shutdown = self.shutdown
+        if self.shutdown == "Stop":
+            self.shutdown = None   # exit handlers run on stop
+        node = await execute(self, {"template": template}, name=f"{self.name}.onExit", display=f"{self.name}.onExit",
+                             boundary_id="", parent=None, tctx=self.tmpl_ctx, caller_scope={}, on_exit=True)
+        self.shutdown = saved_shutdown
+        if node.phase in FAILED_OR_ERROR and phase == SUCCEEDED:
+            self.message = node.message
+            return FAILED if node.phase == FAILED else ERROR
+        return phase
+
+    # ---- outbound nodes (how Argo links graph edges) ---------------------------------------------
+    def outbound(self, node: Node) -> list[str]:
+        if node.type in (POD, SUSPEND, "Skipped", "HTTP", "Plugin"):
+            return [node.id]
+        if node.type == RETRY:
+            return [node.children[-1]] if node.children else [node.id]
+        if node.type == TASK_GROUP:
+            if not node.children:
+                return [node.id]
+            out: list[str] = []
+            for cid in node.children:
+                out.extend(self.outbound(self.nodes[cid]))
+            return out
+        if not node.outbound:
+            return [node.id]
+        out = []
+        for oid in node.outbound:
+            o = self.nodes[oid]
+            out.extend([oid] if o.type == POD else self.outbound(o))
+        return out
+
+
+def run_in_thread(ctl: Controller) -> threading.Thread:
+    """Run the controller on its own thread and event loop (how notebooks and the API use it)."""
+    def target():
+        asyncio.run(ctl.run())
+    thread = threading.Thread(target=target, name=f"jupyter-flow:{ctl.name}", daemon=True)
+    thread.start()
+    return thread

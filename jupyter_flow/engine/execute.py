@@ -1,0 +1,131 @@
+"""executeTemplate: resolve a step's template, bind its inputs, retry it, run its body."""
+from __future__ import annotations
+
+import json
+import time
+from typing import TYPE_CHECKING
+
+from .. import expr
+from ..errors import ExprError, JupyterFlowError
+from .durations import parse_duration
+from .nodes import DAG, ERROR, FAILED, POD, RETRY, RUNNING, STEPS, SUCCEEDED, SUSPEND, Node
+from .templates import InputError, TemplateContext, TemplateError, process_inputs, template_type
+
+if TYPE_CHECKING:
+    from .controller import Controller
+
+MAX_DEPTH = 100
+NODE_TYPES = {"container": POD, "script": POD, "containerSet": POD, "steps": STEPS, "dag": DAG,
+              "suspend": SUSPEND, "http": "HTTP", "plugin": "Plugin", "resource": POD, "data": POD}
+
+
+def input_scope(inputs: dict) -> dict:
+    local: dict[str, str] = {}
+    params = inputs.get("parameters") or []
+    for p in params:
+        local[f"inputs.parameters.{p['name']}"] = p["value"]
+    if params:
+        local["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
+                                                separators=(",", ":"))
+    for a in inputs.get("artifacts") or []:
+        if a.get("path"):
+            local[f"inputs.artifacts.{a['name']}.path"] = a["path"]
+    return local
+
+
+async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, boundary_id: str,
+                  parent: Node | None, tctx: TemplateContext, caller_scope: dict, on_exit: bool = False,
+                  depth: int = 0) -> Node:
+    """Run the template named by ``holder`` (a step, task, hook or the entrypoint) as node ``name``."""
+    kept = ctl.reusable(name)
+    if kept is not None:
+        if parent is not None:
+            ctl.add_child(parent, kept)
+        return kept
+    try:
+        tmpl, inner_ctx, tmpl_name, tref = tctx.resolve(holder)
+    except TemplateError as exc:
+        return ctl.new_node(name, display, "Skipped", boundary_id=boundary_id, parent=parent, phase=ERROR,
+                            message=str(exc), template_name=holder.get("template", ""))
+    ttype = template_type(tmpl)
+    ntype = NODE_TYPES.get(ttype, POD)
+    if depth > MAX_DEPTH:
+        return ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
+                            phase=ERROR, message="Maximum recursion depth exceeded. See "
+                            "https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth")
+    try:
+        inputs = process_inputs(tmpl, holder.get("arguments") or {},
+                                lambda v: expr.substitute(v, ctl.scope({})))
+    except (InputError, ExprError) as exc:
+        return ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
+                            phase=ERROR, message=str(exc), template_ref=tref)
+    local = input_scope(inputs)
+    call = Call(ctl, tmpl, ttype, inner_ctx, local, depth, on_exit, tmpl_name, tref, inputs)
+    if tmpl.get("retryStrategy") is not None and ttype != "suspend":
+        node = ctl.new_node(name, display, RETRY, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
+                            phase=RUNNING, inputs=inputs or None, template_ref=tref)
+        from .retry import run_retries
+        await run_retries(call, node)
+    else:
+        node = ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
+                            inputs=inputs or None, template_ref=tref)
+        await call.run_body(node)
+    return node
+
+
+class Call:
+    """One invocation of a template: what its body needs, reusable across retry attempts."""
+
+    __slots__ = ("ctl", "tmpl", "ttype", "tctx", "local", "depth", "on_exit", "tmpl_name", "tref", "inputs")
+
+    def __init__(self, ctl, tmpl, ttype, tctx, local, depth, on_exit, tmpl_name, tref, inputs):
+        self.ctl, self.tmpl, self.ttype, self.tctx = ctl, tmpl, ttype, tctx
+        self.local, self.depth, self.on_exit = local, depth, on_exit
+        self.tmpl_name, self.tref, self.inputs = tmpl_name, tref, inputs
+
+    def node_type(self) -> str:
+        return NODE_TYPES.get(self.ttype, POD)
+
+    async def run_body(self, node: Node, extra: dict | None = None) -> None:
+        ctl = self.ctl
+        local = dict(self.local, **extra) if extra else self.local
+        if ctl.shutdown and not self.on_exit:
+            ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+            return
+        try:
+            if self.ttype in ("container", "script"):
+                from .leaf import run_pod
+                await run_pod(self, node, local)
+            elif self.ttype == "steps":
+                from .steps import run_steps
+                await run_steps(self, node, local)
+            elif self.ttype == "dag":
+                from .dag import run_dag
+                await run_dag(self, node, local)
+            elif self.ttype == "suspend":
+                from .leaf import run_suspend
+                await run_suspend(self, node, local)
+            elif self.ttype == "containerSet":
+                from .leaf import run_container_set
+                await run_container_set(self, node, local)
+            elif self.ttype == "http":
+                from .leaf import run_http
+                await run_http(self, node, local)
+            elif not self.ttype:
+                ctl.set_phase(node, ERROR, f"template {self.tmpl.get('name', '')!r} has no type "
+                                           "(container, script, steps, dag, suspend, ...)")
+            else:
+                ctl.set_phase(node, ERROR, f"{self.ttype} templates need a Kubernetes cluster: run this "
+                                           "workflow with --backend argo (or --backend kubernetes)")
+        except JupyterFlowError as exc:
+            if not node.fulfilled:
+                ctl.set_phase(node, ERROR, str(exc))
+
+    def timeout(self, local: dict) -> float | None:
+        """The node's deadline in seconds: min of activeDeadlineSeconds and timeout."""
+        values = []
+        for key in ("activeDeadlineSeconds", "timeout"):
+            raw = self.tmpl.get(key)
+            if raw is not None:
+                values.append(parse_duration(expr.substitute(str(raw), self.ctl.scope(local))))
+        return min(values) if values else None

@@ -1,0 +1,252 @@
+"""Leaf templates: a Pod (container/script) run by the executor, and suspend nodes."""
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .. import expr
+from ..errors import ExprError
+from ..executors.local import StepSpec
+from .artifacts import ArtifactError, load_input, save_output
+from .durations import parse_duration
+from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
+from .outputs import collect_parameters, resolve_artifact_ref
+
+if TYPE_CHECKING:
+    from .execute import Call
+
+
+def private_paths(tmpl: dict) -> list[str]:
+    """Absolute paths the step writes or reads that must be private to it, like a pod's filesystem."""
+    paths: list[str] = []
+    outputs = tmpl.get("outputs") or {}
+    for p in outputs.get("parameters") or []:
+        path = (p.get("valueFrom") or {}).get("path")
+        if path:
+            paths.append(path)
+    for a in (outputs.get("artifacts") or []) + ((tmpl.get("inputs") or {}).get("artifacts") or []):
+        if a.get("path"):
+            paths.append(a["path"])
+    container = tmpl.get("container") or tmpl.get("script") or {}
+    for m in container.get("volumeMounts") or []:
+        if m.get("mountPath"):
+            paths.append(m["mountPath"].rstrip("/") + "/.")
+    return [p for p in paths if p.startswith("/")]
+
+
+def needs_isolation(spec: StepSpec) -> bool:
+    """Whether a step needs its own filesystem view.
+
+    A sandbox costs ~12 ms per step, ten times a bare process start, so steps that declare no
+    paths and never mention /tmp run directly; ``JUPYTER_FLOW_SANDBOX=always`` isolates every step.
+    """
+    import os
+    mode = os.environ.get("JUPYTER_FLOW_SANDBOX", "auto")
+    if mode == "always":
+        return True
+    if mode == "off":
+        return False
+    if spec.private_paths or spec.working_dir:
+        return True
+    text = " ".join([*(spec.command or []), *spec.args, spec.script or ""])
+    return "/tmp" in text
+
+
+def pod_scope(call: "Call", node: Node, local: dict) -> dict:
+    scope = dict(local)
+    scope["pod.name"] = node.id
+    scope["node.name"] = node.name
+    outputs = call.tmpl.get("outputs") or {}
+    for p in outputs.get("parameters") or []:
+        path = (p.get("valueFrom") or {}).get("path")
+        if path:
+            scope[f"outputs.parameters.{p['name']}.path"] = path
+    for a in outputs.get("artifacts") or []:
+        if a.get("path"):
+            scope[f"outputs.artifacts.{a['name']}.path"] = a["path"]
+    return scope
+
+
+def _env(container: dict, step: str) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for e in container.get("env") or []:
+        if "value" in e:
+            env[e["name"]] = str(e.get("value") or "")
+        elif e.get("valueFrom"):
+            src = next(iter(e["valueFrom"]), "valueFrom")
+            raise ArtifactError(f"step {step!r}: env {e.get('name')} comes from {src}, which needs a cluster "
+                                "(Secret/ConfigMap/fieldRef); run with --backend argo or set a value")
+        else:
+            env[e["name"]] = ""
+    return env
+
+
+@contextlib.asynccontextmanager
+async def _slots(ctl):
+    """Workflow parallelism and the local process cap."""
+    if ctl.pod_limit is not None:
+        async with ctl.pod_limit:
+            async with ctl.proc_limit:
+                yield
+    else:
+        async with ctl.proc_limit:
+            yield
+
+
+async def run_pod(call: "Call", node: Node, local: dict) -> None:
+    ctl = call.ctl
+    await ctl.wait_unsuspended()
+    from .sync import synchronized
+    async with synchronized(call, node):
+        if ctl.shutdown and not call.on_exit:
+            ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+            return
+        from .memo import memoized
+        async with memoized(call, node, local) as hit:
+            if hit:
+                return
+            async with _slots(ctl):
+                await _run_pod(call, node, local)
+
+
+async def _run_pod(call: "Call", node: Node, local: dict) -> None:
+    ctl = call.ctl
+    scope = ctl.scope(pod_scope(call, node, local))
+    try:
+        tmpl = expr.substitute_obj(call.tmpl, scope)
+    except ExprError as exc:
+        ctl.set_phase(node, ERROR, str(exc))
+        return
+    container = tmpl.get("container") or tmpl.get("script") or {}
+    run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
+    root = run_dir / "nodes" / node.id
+    log_path = run_dir / "logs" / f"{node.id}.log"
+    log_path.parent.mkdir(parents=True, exist_ok=True)
+    deadline = call.timeout(local)
+    try:
+        env = _env(container, node.display_name)
+    except ArtifactError as exc:
+        ctl.set_phase(node, ERROR, str(exc))
+        return
+    spec = StepSpec(node_id=node.id, step_name=node.display_name, image=container.get("image", ""),
+                    command=container.get("command"), args=[str(a) for a in container.get("args") or []],
+                    env=env, working_dir=container.get("workingDir"),
+                    script=tmpl["script"].get("source", "") if "script" in tmpl else None,
+                    log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline)
+    spec.isolate = needs_isolation(spec)
+    artifact_root = run_dir / "artifacts"
+    inputs = (node.inputs or {}).get("artifacts") or []
+
+    def prepare(host_path):
+        for art in inputs:
+            resolved = resolve_input_artifact(ctl, art, local)
+            if resolved is None:
+                continue
+            load_input(resolved, host_path(art["path"]), artifact_root)
+
+    ctl.set_phase(node, RUNNING)
+    result = await ctl.executor.run(spec, prepare)
+    outputs: dict = {}
+    if result.exit_code is not None:
+        if result.stdout.endswith("\n"):
+            outputs["result"] = result.stdout[:-1]
+        else:
+            outputs["result"] = result.stdout
+        outputs["exitCode"] = str(result.exit_code)
+    phase, message = SUCCEEDED, ""
+    if result.error and result.exit_code is None:
+        phase, message = ERROR, result.error
+    elif result.killed == "deadline":
+        phase, message = FAILED, result.error
+    elif result.killed == "stop":
+        phase, message = FAILED, f"workflow shutdown with strategy: {ctl.shutdown or 'Stop'}"
+    elif result.exit_code:
+        phase, message = FAILED, f"Error (exit code {result.exit_code})"
+    if result.exit_code is not None:
+        try:
+            params = collect_parameters(ctl, tmpl, result.host_path, ctl.scope(dict(local, **{
+                "outputs.result": outputs.get("result", ""), "exitCode": outputs.get("exitCode", "")})))
+            if params:
+                outputs["parameters"] = params
+            arts = []
+            for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
+                rec = save_output(art, result.host_path, artifact_root, node.id)
+                if rec is not None:
+                    arts.append(rec)
+                    if art.get("globalName"):
+                        ctl.set_global_output("artifacts", art["globalName"], rec)
+            if arts:
+                outputs["artifacts"] = arts
+        except (ArtifactError, ExprError) as exc:
+            if phase == SUCCEEDED:
+                phase, message = ERROR, str(exc)
+    node.outputs = outputs or None
+    node.host_node_name = "localhost"
+    ctl.set_phase(node, phase, message)
+
+
+def resolve_input_artifact(ctl, art: dict, local: dict) -> dict | None:
+    """An input artifact after the caller's substitution: ``from`` holds the stored record's JSON."""
+    ref = art.get("from")
+    if ref:
+        found = resolve_artifact_ref(ref, ctl.scope(local))
+        if found is None:
+            if art.get("optional"):
+                return None
+            raise ArtifactError(f"Unable to resolve: {ref!r} (input artifact {art.get('name')!r})")
+        return dict(found, name=art.get("name"), path=art.get("path"))
+    if art.get("fromExpression"):
+        value = expr.evaluate(art["fromExpression"], expr.nested_env(ctl.scope(local)))
+        if isinstance(value, str):
+            value = resolve_artifact_ref(value, {}) if value.startswith("{") else None
+        if not isinstance(value, dict):
+            if art.get("optional"):
+                return None
+            raise ArtifactError(f"Unable to resolve input artifact {art.get('name')!r} from its fromExpression")
+        return dict(value, name=art.get("name"), path=art.get("path"))
+    return art
+
+
+async def run_suspend(call: "Call", node: Node, local: dict) -> None:
+    """Suspend until resumed (``jupyter-flow resume``) or until ``duration`` passes."""
+    ctl = call.ctl
+    spec = expr.substitute_obj(call.tmpl.get("suspend") or {}, ctl.scope(local))
+    duration = parse_duration(spec["duration"]) if spec.get("duration") not in (None, "") else None
+    ctl.set_phase(node, RUNNING)
+    await ctl.wait_suspend(node, duration)
+    if ctl.shutdown and not call.on_exit:
+        ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+        return
+    supplied = ctl.supplied.pop(node.id, {})
+    params = []
+    values = supplied.get("parameters") or {}
+    for p in (call.tmpl.get("outputs") or {}).get("parameters") or []:
+        vf = p.get("valueFrom") or {}
+        if p["name"] in values:
+            value = values[p["name"]]
+        elif "default" in vf:
+            value = str(vf["default"])
+        elif "value" in p:
+            value = str(p["value"])
+        else:
+            continue
+        params.append({"name": p["name"], "value": value})
+        if p.get("globalName"):
+            ctl.set_global_output("parameters", p["globalName"], value)
+    if params:
+        node.outputs = {"parameters": params}
+    ctl.set_phase(node, SUCCEEDED, supplied.get("message") or "")
+
+
+async def run_container_set(call: "Call", node: Node, local: dict) -> None:
+    ctl = call.ctl
+    ctl.set_phase(node, ERROR, "containerSet templates are not supported by the local backend yet; "
+                               "run with --backend argo")
+
+
+async def run_http(call: "Call", node: Node, local: dict) -> None:
+    from .http import run_http as _run
+    await _run(call, node, local)

@@ -1,0 +1,111 @@
+"""Nodes of a run, in Argo's vocabulary: the shape of ``status.nodes[id]``.
+
+Node ids follow Argo (``<workflow>-<fnv32a(node name)>``, the root node's id is the workflow
+name) so that ids seen locally match what the same workflow gets on a cluster.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+
+PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
+    "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
+COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
+FULFILLED = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
+FAILED_OR_ERROR = frozenset({FAILED, ERROR})
+
+POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_TYPE, SUSPEND = (
+    "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend")
+
+
+def fnv32a(text: str) -> int:
+    h = 0x811C9DC5
+    for byte in text.encode():
+        h ^= byte
+        h = (h * 0x01000193) & 0xFFFFFFFF
+    return h
+
+
+def node_id(workflow_name: str, node_name: str) -> str:
+    """Argo's NodeID: the root keeps the workflow name, others hash their full node name."""
+    if node_name == workflow_name:
+        return workflow_name
+    return f"{workflow_name}-{fnv32a(node_name)}"
+
+
+def iso(ts: float | None) -> str | None:
+    if ts is None:
+        return None
+    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+@dataclass(slots=True)
+class Node:
+    """One node of the run's tree; ``to_dict`` gives Argo's ``NodeStatus`` JSON."""
+
+    id: str
+    name: str
+    display_name: str
+    type: str
+    template_name: str = ""
+    boundary_id: str = ""
+    phase: str = PENDING
+    message: str = ""
+    children: list[str] = field(default_factory=list)
+    outbound: list[str] = field(default_factory=list)
+    inputs: dict | None = None
+    outputs: dict | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    template_ref: dict | None = None
+    host_node_name: str = ""
+    memoization: dict | None = None
+    extra: dict | None = None   # e.g. {"exitHandler": ...} bookkeeping not in Argo's shape
+
+    @property
+    def fulfilled(self) -> bool:
+        return self.phase in FULFILLED
+
+    @property
+    def completed(self) -> bool:
+        return self.phase in COMPLETED
+
+    def to_dict(self) -> dict:
+        d: dict = {
+            "id": self.id,
+            "name": self.name,
+            "displayName": self.display_name,
+            "type": self.type,
+            "phase": self.phase,
+            "boundaryID": self.boundary_id,
+        }
+        if self.template_name:
+            d["templateName"] = self.template_name
+        if self.template_ref:
+            d["templateRef"] = self.template_ref
+        if self.message:
+            d["message"] = self.message
+        if self.started_at is not None:
+            d["startedAt"] = iso(self.started_at)
+        d["finishedAt"] = iso(self.finished_at)
+        if self.children:
+            d["children"] = list(self.children)
+        if self.outbound:
+            d["outboundNodes"] = list(self.outbound)
+        if self.inputs:
+            d["inputs"] = self.inputs
+        if self.outputs:
+            d["outputs"] = self.outputs
+        if self.type == POD and self.host_node_name:
+            d["hostNodeName"] = self.host_node_name
+        if self.memoization:
+            d["memoizationStatus"] = self.memoization
+        if self.started_at is not None:
+            end = self.finished_at
+            if end is not None:
+                d["estimatedDuration"] = int(round(end - self.started_at))
+        if self.type == POD and self.phase in COMPLETED:
+            d["progress"] = "1/1"
+        elif self.type == POD:
+            d["progress"] = "0/1"
+        return d

@@ -1,0 +1,111 @@
+"""Output parameters: ``valueFrom`` path, default, expression, parameter, supplied; globalName."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Callable, Mapping
+
+from .. import expr
+from ..errors import ExprError
+from .artifacts import ArtifactError
+from .scope import to_str
+
+_ABSENT = object()
+
+
+def _read(path: str, host_path: Callable[[str], Path]) -> str | object:
+    target = host_path(path)
+    try:
+        data = target.read_text(errors="replace")
+    except (FileNotFoundError, NotADirectoryError):
+        return _ABSENT
+    except IsADirectoryError:
+        raise ArtifactError(f"output parameter path {path} is a directory") from None
+    return data[:-1] if data.endswith("\n") else data
+
+
+def collect_parameters(ctl, tmpl: dict, host_path: Callable[[str], Path] | None, scope: Mapping) -> list[dict]:
+    """Resolve every declared output parameter; a missing file without default is an error."""
+    params = []
+    for p in (tmpl.get("outputs") or {}).get("parameters") or []:
+        vf = p.get("valueFrom") or {}
+        value: object = _ABSENT
+        if vf.get("path") and host_path is not None:
+            value = _read(vf["path"], host_path)
+            if value is _ABSENT and "default" not in vf:
+                raise ArtifactError(f"failed to get output parameter {p['name']!r}: open {vf['path']}: "
+                                    "no such file or directory")
+        elif vf.get("expression"):
+            try:
+                value = to_str(expr.evaluate(vf["expression"], expr.nested_env(scope)))
+            except ExprError as exc:
+                if "default" not in vf:
+                    raise ArtifactError(f"output parameter {p['name']!r}: {exc}") from None
+        elif vf.get("parameter"):
+            text = expr.substitute(str(vf["parameter"]), scope)
+            value = _ABSENT if "{{" in text else text
+        elif "value" in p:
+            value = expr.substitute(to_str(p["value"]), scope)
+        if value is _ABSENT and "default" in vf:
+            value = to_str(vf["default"])
+        if value is _ABSENT:
+            if vf.get("parameter") or vf.get("expression"):
+                raise ArtifactError(f"unable to resolve output parameter {p['name']!r}: {vf}")
+            continue
+        entry = {"name": p["name"], "value": value}
+        if vf:
+            entry["valueFrom"] = vf
+        if p.get("globalName"):
+            entry["globalName"] = p["globalName"]
+            ctl.set_global_output("parameters", p["globalName"], value)
+        params.append(entry)
+    return params
+
+
+def resolve_artifact_ref(ref: str, scope: Mapping) -> dict | None:
+    """An artifact reference (``{{steps.X.outputs.artifacts.Y}}``) to its stored record, or None."""
+    import json
+    text = expr.substitute(ref, scope)
+    if "{{" in text:
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def collect_template_outputs(ctl, tmpl: dict, scope: Mapping) -> dict | None:
+    """Outputs of a steps/dag template, from its children's scope."""
+    out: dict = {}
+    params = collect_parameters(ctl, tmpl, None, scope)
+    if params:
+        out["parameters"] = params
+    arts = []
+    for a in (tmpl.get("outputs") or {}).get("artifacts") or []:
+        found = None
+        if a.get("from"):
+            found = resolve_artifact_ref(a["from"], scope)
+        elif a.get("fromExpression"):
+            try:
+                chosen = expr.evaluate(a["fromExpression"], expr.nested_env(scope))
+            except ExprError as exc:
+                raise ArtifactError(f"output artifact {a['name']!r}: {exc}") from None
+            if isinstance(chosen, str):
+                import json
+                try:
+                    chosen = json.loads(chosen)
+                except ValueError:
+                    chosen = None
+            found = chosen if isinstance(chosen, dict) else None
+        if found is None:
+            if a.get("optional"):
+                continue
+            raise ArtifactError(f"Unable to resolve output artifact {a['name']!r} from "
+                                f"{a.get('from') or a.get('fromExpression')!r}")
+        rec = dict(found, name=a["name"])
+        arts.append(rec)
+        if a.get("globalName"):
+            ctl.set_global_output("artifacts", a["globalName"], rec)
+    if arts:
+        out["artifacts"] = arts
+    return out or None

@@ -1,0 +1,137 @@
+"""Steps templates: the outer list runs in sequence, each inner list in parallel (steps.go)."""
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from .. import expr
+from ..errors import ExprError, JupyterFlowError
+from .hooks import run_step_hooks
+from .loops import expand, is_loop
+from .nodes import ERROR, FAILED, FAILED_OR_ERROR, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP, SUCCEEDED, Node
+from .outputs import collect_template_outputs
+from .scope import add_aggregate, add_node
+from .templates import template_type
+
+if TYPE_CHECKING:
+    from .execute import Call
+
+
+def continues_on(step: dict, phase: str) -> bool:
+    c = step.get("continueOn") or {}
+    return (phase == FAILED and bool(c.get("failed"))) or (phase == ERROR and bool(c.get("error")))
+
+
+async def run_steps(call: "Call", node: Node, local: dict) -> None:
+    ctl = call.ctl
+    ctl.set_phase(node, RUNNING)
+    scope = dict(local)
+    prev_group: Node | None = None
+    fail_fast = call.tmpl.get("failFast")
+    limit = asyncio.Semaphore(int(call.tmpl["parallelism"])) if call.tmpl.get("parallelism") else None
+    for i, group in enumerate(call.tmpl.get("steps") or []):
+        gname = f"{node.name}[{i}]"
+        gnode = ctl.new_node(gname, f"[{i}]", STEP_GROUP, template_name=call.tmpl_name, boundary_id=node.id,
+                             phase=RUNNING)
+        if prev_group is None:
+            ctl.add_child(node, gnode)
+        elif not prev_group.children:
+            ctl.add_child(prev_group, gnode)
+        else:
+            for cid in prev_group.children:
+                for oid in ctl.outbound(ctl.nodes[cid]):
+                    ctl.add_child(ctl.nodes[oid], gnode)
+        failed = await _run_group(call, node, gnode, group or [], scope, limit, fail_fast)
+        prev_group = gnode
+        if failed is not None:
+            ctl.set_phase(gnode, FAILED, f"child '{failed.id}' failed")
+            node.outbound = [o for cid in gnode.children for o in ctl.outbound(ctl.nodes[cid])]
+            ctl.set_phase(node, FAILED, f"child '{failed.id}' failed")
+            return
+        ctl.set_phase(gnode, SUCCEEDED)
+    if prev_group is not None:
+        node.outbound = [o for cid in prev_group.children for o in ctl.outbound(ctl.nodes[cid])] or [prev_group.id]
+    try:
+        node.outputs = collect_template_outputs(ctl, call.tmpl, ctl.scope(scope))
+    except JupyterFlowError as exc:
+        ctl.set_phase(node, ERROR, str(exc))
+        return
+    ctl.set_phase(node, SUCCEEDED)
+
+
+async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node | None:
+    """Run one parallel group; return the first child that fails it (no continueOn), else None."""
+    ctl = call.ctl
+    caller = ctl.scope(scope)
+    planned: list[tuple[dict, str, dict]] = []   # (original step, child name, resolved step)
+    loops: dict[str, list[str]] = {}
+    for step in group:
+        try:
+            if is_loop(step):
+                children = expand(step, caller)
+                loops[step["name"]] = [f"{gnode.name}.{n}" for n, _ in children]
+                planned.extend((step, n, s) for n, s in children)
+            else:
+                planned.append((step, step["name"], expr.substitute_obj(step, caller)))
+        except JupyterFlowError as exc:
+            err = ctl.new_node(f"{gnode.name}.{step['name']}", step["name"], SKIPPED_TYPE, boundary_id=node.id,
+                               parent=gnode, phase=ERROR, message=str(exc), template_name=step.get("template", ""))
+            return err
+    halted = False
+
+    async def one(step: dict, name: str, resolved: dict) -> Node:
+        nonlocal halted
+        full = f"{gnode.name}.{name}"
+        if resolved.get("when") not in (None, ""):
+            try:
+                ok = expr.when(str(resolved["when"]))
+            except ExprError as exc:
+                return ctl.new_node(full, name, SKIPPED_TYPE, boundary_id=node.id, parent=gnode, phase=ERROR,
+                                    message=str(exc), template_name=step.get("template", ""))
+            if not ok:
+                return ctl.new_node(full, name, SKIPPED_TYPE, boundary_id=node.id, parent=gnode, phase=SKIPPED,
+                                    message=f"when '{resolved['when']}' evaluated false",
+                                    template_name=step.get("template", ""))
+        from .execute import execute
+        if limit is not None:
+            await limit.acquire()
+        try:
+            if halted:
+                return None
+            child = await execute(ctl, resolved, name=full, display=name, boundary_id=node.id, parent=gnode,
+                                  tctx=call.tctx, caller_scope=scope, on_exit=call.on_exit, depth=call.depth + 1)
+        finally:
+            if limit is not None:
+                limit.release()
+        if child.phase in FAILED_OR_ERROR and fail_fast and not continues_on(step, child.phase):
+            halted = True
+        await run_step_hooks(call, step, resolved, child, scope, node.id, gnode, prefix="steps")
+        return child
+
+    results = await asyncio.gather(*(one(s, n, r) for s, n, r in planned))
+    by_step: dict[str, list[Node]] = {}
+    failed: Node | None = None
+    for (step, name, _), child in zip(planned, results):
+        if child is None:
+            continue
+        by_step.setdefault(step["name"], []).append(child)
+        if failed is None and child.phase in FAILED_OR_ERROR and not continues_on(step, child.phase):
+            failed = child
+    for step in group:
+        name = step["name"]
+        if name in loops:
+            tmpl_type = _loop_template_type(call, step)
+            add_aggregate(scope, f"steps.{name}", by_step.get(name, []), tmpl_type)
+        elif by_step.get(name):
+            add_node(scope, f"steps.{name}", by_step[name][0], ctl.nodes)
+    if halted and failed is None:
+        failed = next((c for c in results if c is not None and c.phase in FAILED_OR_ERROR), None)
+    return failed
+
+
+def _loop_template_type(call, step) -> str:
+    try:
+        tmpl, _, _, _ = call.tctx.resolve(step)
+    except JupyterFlowError:
+        return ""
+    return template_type(tmpl)

@@ -1,0 +1,163 @@
+"""Template resolution: names, inline templates, templateRef, templateDefaults, inputs.
+
+A TemplateContext is where template names are looked up: the Workflow's own templates, or a
+WorkflowTemplate's when execution entered one through ``templateRef`` (as Argo's
+``templateresolution.Context``).
+"""
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from ..errors import JupyterFlowError
+
+TEMPLATE_TYPES = ("container", "script", "steps", "dag", "suspend", "resource", "http", "data", "plugin",
+                  "containerSet")
+
+Registry = Callable[[str, bool], "dict | None"]   # (name, cluster_scope) -> WorkflowTemplate dict
+
+
+class TemplateError(JupyterFlowError):
+    """A template reference that cannot be resolved (a node Error, as in Argo)."""
+
+
+@dataclass
+class TemplateContext:
+    templates: dict[str, dict]
+    defaults: dict = field(default_factory=dict)
+    registry: Registry | None = None
+    source: str = ""
+    entrypoint: str = ""
+    _merged: dict = field(default_factory=dict)
+
+    @classmethod
+    def for_workflow(cls, workflow: dict, registry: Registry | None) -> "TemplateContext":
+        spec = workflow.get("spec") or {}
+        templates = {t.get("name"): t for t in spec.get("templates") or []}
+        entry = spec.get("entrypoint", "")
+        ref = spec.get("workflowTemplateRef")
+        if ref and registry is not None:
+            wft = registry(ref.get("name", ""), bool(ref.get("clusterScope")))
+            if wft is not None:
+                wspec = wft.get("spec") or {}
+                for t in wspec.get("templates") or []:
+                    templates.setdefault(t.get("name"), t)
+                entry = entry or wspec.get("entrypoint", "")
+        return cls(templates=templates, defaults=spec.get("templateDefaults") or {}, registry=registry,
+                   source="workflow", entrypoint=entry)
+
+    def get(self, name: str) -> dict:
+        tmpl = self._merged.get(name)
+        if tmpl is None:
+            raw = self.templates.get(name)
+            if raw is None:
+                raise TemplateError(f"template {name} not found")
+            tmpl = self._merged[name] = apply_defaults(raw, self.defaults)
+        return tmpl
+
+    def resolve(self, holder: dict) -> tuple[dict, "TemplateContext", str, dict | None]:
+        """(template, context for names inside it, templateName, templateRef) for a step/task/hook."""
+        if holder.get("inline"):
+            return apply_defaults(holder["inline"], self.defaults), self, "", None
+        ref = holder.get("templateRef")
+        if ref:
+            if self.registry is None:
+                raise TemplateError(
+                    f"templateRef {ref.get('name')}/{ref.get('template')}: no template registry; "
+                    "create it with `jupyter-flow template create FILE`")
+            wft = self.registry(ref.get("name", ""), bool(ref.get("clusterScope")))
+            kind = "ClusterWorkflowTemplate" if ref.get("clusterScope") else "WorkflowTemplate"
+            if wft is None:
+                raise TemplateError(f"{kind}.argoproj.io \"{ref.get('name')}\" not found "
+                                    "(create it with `jupyter-flow template create FILE`)")
+            wspec = wft.get("spec") or {}
+            ctx = TemplateContext(templates={t.get("name"): t for t in wspec.get("templates") or []},
+                                  defaults=self.defaults, registry=self.registry, source=ref.get("name", ""))
+            return ctx.get(ref.get("template", "")), ctx, "", dict(ref)
+        name = holder.get("template")
+        if not name:
+            raise TemplateError("step/task names no template")
+        return self.get(name), self, name, None
+
+
+def apply_defaults(tmpl: dict, defaults: dict) -> dict:
+    """spec.templateDefaults: a deep merge where the template's own values win."""
+    if not defaults:
+        return tmpl
+    return _merge(copy.deepcopy(defaults), tmpl)
+
+
+def _merge(base: dict, over: dict) -> dict:
+    for k, v in over.items():
+        if isinstance(v, dict) and isinstance(base.get(k), dict):
+            base[k] = _merge(base[k], v)
+        else:
+            base[k] = v
+    return base
+
+
+def template_type(tmpl: dict) -> str:
+    for t in TEMPLATE_TYPES:
+        if tmpl.get(t) is not None:
+            return t
+    return ""
+
+
+class InputError(JupyterFlowError):
+    pass
+
+
+def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]) -> dict:
+    """Argo's ProcessArgs: default, then argument, then enum check; a missing value is an error.
+
+    Returns the node's ``inputs`` ({"parameters": [...], "artifacts": [...]}) with values resolved.
+    ``substitute`` resolves global variables in defaults (e.g. ``{{workflow.parameters.x}}``).
+    """
+    inputs = tmpl.get("inputs") or {}
+    args_p = {p.get("name"): p for p in (arguments.get("parameters") or [])}
+    params = []
+    for p in inputs.get("parameters") or []:
+        name = p.get("name")
+        value = p.get("value")
+        if value is None and "default" in p:
+            value = p["default"]
+        arg = args_p.get(name)
+        if arg is not None and arg.get("value") is not None:
+            value = arg["value"]
+        elif arg is not None and arg.get("valueFrom"):
+            raise InputError(f"inputs.parameters.{name}: valueFrom in arguments needs a cluster "
+                             "(ConfigMap); pass a value instead")
+        if value is None and (p.get("valueFrom") or {}).get("configMapKeyRef"):
+            raise InputError(f"inputs.parameters.{name}: configMapKeyRef needs a cluster ConfigMap; "
+                             "run with --backend argo or give the parameter a value")
+        if value is None:
+            raise InputError(f"inputs.parameters.{name} was not supplied")
+        value = substitute(_pstr(value))
+        enum = p.get("enum")
+        if enum and value not in [_pstr(e) for e in enum]:
+            raise InputError(f"{value} is not a valid value for inputs.parameters.{name}; "
+                             f"valid values are {[_pstr(e) for e in enum]}")
+        entry = {"name": name, "value": value}
+        if enum:
+            entry["enum"] = [_pstr(e) for e in enum]
+        params.append(entry)
+    args_a = {a.get("name"): a for a in (arguments.get("artifacts") or [])}
+    arts = []
+    for a in inputs.get("artifacts") or []:
+        merged = dict(a)
+        arg = args_a.get(a.get("name"))
+        if arg is not None:
+            merged.update({k: v for k, v in arg.items() if k != "name"})
+        arts.append(merged)
+    out: dict = {}
+    if params:
+        out["parameters"] = params
+    if arts:
+        out["artifacts"] = arts
+    return out
+
+
+def _pstr(value: Any) -> str:
+    from .scope import to_str
+    return to_str(value)

@@ -1,0 +1,273 @@
+"""Run one leaf step as a local process: the embedded executor.
+
+A step is a process in its own process group (so stop/deadline kill its whole tree), with
+stdout captured for ``outputs.result`` (last 256 KB, as Argo) and stdout+stderr appended to
+the node's log file as they are written. Waiting costs nothing: the event loop is woken by
+the process's pidfd and by its stdout becoming readable, never by a polling sleep.
+"""
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+from ..errors import StepError
+
+RESULT_LIMIT = 256 * 1024
+SHIMS = Path(__file__).parent / "shims"
+EXTRA_PATH = ("/usr/games", "/usr/local/games")
+
+# Images whose default entrypoint we know; any other image without `command` is an error.
+DEFAULT_ENTRYPOINTS = {
+    "argoproj/argosay:v2": ["/argosay"],
+    "argoproj/argosay:v1": ["cowsay"],
+    "docker/whalesay": ["cowsay"],
+}
+SHELL_IMAGES = ("alpine", "busybox", "ubuntu", "debian", "bash")
+
+
+@dataclass
+class StepSpec:
+    """Everything the executor needs to run one Pod node."""
+
+    node_id: str
+    step_name: str
+    image: str = ""
+    command: list[str] | None = None
+    args: list[str] = field(default_factory=list)
+    env: dict[str, str] = field(default_factory=dict)
+    working_dir: str | None = None
+    script: str | None = None
+    log_path: Path | None = None
+    root: Path | None = None
+    private_paths: list[str] = field(default_factory=list)
+    deadline: float | None = None
+    deadline_message: str = "Pod was active on the node longer than the specified deadline"
+    isolate: bool = True   # give the step a private /tmp and private declared paths (bubblewrap)
+
+
+@dataclass
+class StepResult:
+    exit_code: int | None
+    stdout: str = ""
+    error: str | None = None          # the step could not start or was killed: the node's message
+    killed: str | None = None         # "deadline" | "stop" | None
+    host_path: Callable[[str], Path] = Path
+    started_at: float = 0.0
+    finished_at: float = 0.0
+
+
+def _which(cmd: str, env_path: str | None = None) -> str | None:
+    path = env_path or os.environ.get("PATH", os.defpath)
+    path = os.pathsep.join([path, *EXTRA_PATH])
+    return shutil.which(cmd, path=path)
+
+
+def resolve_argv(spec: StepSpec) -> list[str]:
+    """The host command line for a step: map image tools to what this machine has.
+
+    Python images use the current interpreter; `sh` becomes bash where present because the
+    images Argo examples use (busybox, alpine) have a shell with `$RANDOM`, Debian's dash has not.
+    """
+    command = list(spec.command or [])
+    if not command:
+        base = spec.image.split("@")[0]
+        entry = DEFAULT_ENTRYPOINTS.get(base) or DEFAULT_ENTRYPOINTS.get(base.split(":")[0])
+        if entry is None and spec.script is None:
+            if any(base.split("/")[-1].startswith(s) for s in SHELL_IMAGES) and spec.args:
+                entry = ["sh"]
+            else:
+                raise StepError(
+                    f"step {spec.step_name!r}: image {spec.image!r} has no command and its entrypoint is "
+                    "unknown to the local backend; set container.command (e.g. [sh, -c]) or run with "
+                    "--backend container")
+        command = list(entry or [])
+    if spec.script is not None and not command:
+        command = ["sh"]
+    argv = command + list(spec.args)
+    exe = argv[0]
+    name = os.path.basename(exe)
+    if name == "argosay":
+        return ["/bin/sh", str(SHIMS / "argosay"), *argv[1:]]
+    if name in ("python", "python3") or name.startswith("python3."):
+        return [sys.executable, *argv[1:]]
+    if name == "sh" and (found := _which("bash")):
+        return [found, *argv[1:]]
+    found = _which(exe, spec.env.get("PATH")) if not os.path.isabs(exe) else (exe if os.access(exe, os.X_OK) else None)
+    if found is None and os.path.isabs(exe):
+        found = _which(name, spec.env.get("PATH"))
+    if found is None:
+        hint = "install it on this machine (e.g. `apt-get install " + name + "`)"
+        raise StepError(
+            f"step {spec.step_name!r}: command {exe!r} not found on this machine (image {spec.image!r}); "
+            f"{hint}, or run with --backend container")
+    return [found, *argv[1:]]
+
+
+@dataclass
+class _HostPlan:
+    """No sandbox: the step sees the host filesystem as it is."""
+
+    argv: list[str]
+    cwd: str | None
+
+    def host_path(self, path: str) -> Path:
+        return Path(path)
+
+    def __post_init__(self):
+        if self.cwd:
+            Path(self.cwd).mkdir(parents=True, exist_ok=True)
+
+
+class LocalExecutor:
+    """Starts step processes and tracks them so stop/terminate can kill every group."""
+
+    name = "local"
+
+    def __init__(self, sandbox: bool | None = None):
+        self.running: dict[str, subprocess.Popen] = {}
+        self.kill_reason: dict[str, str] = {}
+        self._sandbox = sandbox
+
+    def _plan(self, argv: list[str], spec: StepSpec):
+        from . import sandbox as sb   # only needed once a step runs
+        use = self._sandbox if self._sandbox is not None else spec.isolate and sb.available() is not None
+        if use and spec.root is not None:
+            return sb.plan(argv, root=spec.root, private_paths=spec.private_paths, working_dir=spec.working_dir)
+        if spec.private_paths and spec.isolate:
+            sb.warn_once()
+        return _HostPlan(argv, spec.working_dir)
+
+    async def run(self, spec: StepSpec, prepare: Callable[[Callable[[str], Path]], None] | None = None) -> StepResult:
+        """Run the step to completion; ``prepare(host_path)`` places input files before start."""
+        started = time.time()
+        try:
+            argv = resolve_argv(spec)
+        except StepError as exc:
+            return StepResult(exit_code=None, error=str(exc), started_at=started, finished_at=time.time())
+        if spec.root is not None:
+            spec.root.mkdir(parents=True, exist_ok=True)
+        if spec.script is not None:
+            script_path = (spec.root or Path("/tmp")) / "script"
+            script_path.write_text(spec.script)
+            argv.append(str(script_path))
+        plan = self._plan(argv, spec)
+        if prepare is not None:
+            try:
+                prepare(plan.host_path)
+            except Exception as exc:  # artifact loading failed: Argo marks the node Error
+                return StepResult(exit_code=None, error=str(exc), host_path=plan.host_path,
+                                  started_at=started, finished_at=time.time())
+        env = dict(os.environ)
+        env["PATH"] = os.pathsep.join([env.get("PATH", os.defpath), *EXTRA_PATH])
+        env.update(spec.env)
+        log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if spec.log_path else None
+        try:
+            proc = subprocess.Popen(
+                plan.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=log_fd if log_fd is not None else subprocess.DEVNULL,
+                cwd=plan.cwd, env=env, start_new_session=True, close_fds=True)
+        except OSError as exc:
+            if log_fd is not None:
+                os.close(log_fd)
+            return StepResult(exit_code=None, error=f"step {spec.step_name!r}: cannot start {argv[0]!r}: {exc}",
+                              host_path=plan.host_path, started_at=started, finished_at=time.time())
+        self.running[spec.node_id] = proc
+        if spec.root is not None:
+            # the run's step process groups, so a later reader can reap them if this engine dies
+            with open(spec.root.parent.parent / "pids", "a") as f:
+                f.write(f"{proc.pid}\n")
+        try:
+            code, out = await self._wait(proc, log_fd, spec)
+        finally:
+            self.running.pop(spec.node_id, None)
+            if log_fd is not None:
+                os.close(log_fd)
+        killed = self.kill_reason.pop(spec.node_id, None)
+        result = StepResult(exit_code=code, stdout=out, host_path=plan.host_path, killed=killed,
+                            started_at=started, finished_at=time.time())
+        if killed == "deadline":
+            result.error = spec.deadline_message
+        return result
+
+    async def _wait(self, proc: subprocess.Popen, log_fd: int | None, spec: StepSpec) -> tuple[int, str]:
+        loop = asyncio.get_running_loop()
+        fd = proc.stdout.fileno()
+        os.set_blocking(fd, False)
+        tail = bytearray()
+        exited = loop.create_future()
+
+        def pump() -> bool:
+            while True:
+                try:
+                    chunk = os.read(fd, 65536)
+                except BlockingIOError:
+                    return True
+                except OSError:
+                    return False
+                if not chunk:
+                    return False
+                if log_fd is not None:
+                    os.write(log_fd, chunk)
+                tail.extend(chunk)
+                if len(tail) > 2 * RESULT_LIMIT:
+                    del tail[:-RESULT_LIMIT]
+
+        def on_readable():
+            if not pump():
+                loop.remove_reader(fd)
+
+        loop.add_reader(fd, on_readable)
+        pidfd = None
+        try:
+            pidfd = os.pidfd_open(proc.pid)
+            loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+        except (AttributeError, OSError):
+            def waiter():
+                proc.wait()
+                loop.call_soon_threadsafe(lambda: exited.done() or exited.set_result(None))
+            loop.run_in_executor(None, waiter)
+        timer = None
+        if spec.deadline is not None:
+            timer = loop.call_later(max(0.0, spec.deadline), self.kill, spec.node_id, "deadline")
+        try:
+            await exited
+        finally:
+            if pidfd is not None:
+                loop.remove_reader(pidfd)
+                os.close(pidfd)
+            if timer is not None:
+                timer.cancel()
+        code = proc.wait()
+        # the main process is gone: kill what it left behind in its group, like a pod ending
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+        loop.remove_reader(fd)
+        pump()
+        proc.stdout.close()
+        data = bytes(tail[-RESULT_LIMIT:])
+        return code, data.decode("utf-8", errors="replace")
+
+    def kill(self, node_id: str, reason: str = "stop") -> None:
+        """Kill the step's whole process group (SIGKILL: a stopped pod gets no second chance here)."""
+        proc = self.running.get(node_id)
+        if proc is None:
+            return
+        self.kill_reason.setdefault(node_id, reason)
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except (ProcessLookupError, PermissionError):
+            pass
+
+    def kill_all(self, reason: str = "stop") -> None:
+        for node_id in list(self.running):
+            self.kill(node_id, reason)

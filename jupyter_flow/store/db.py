@@ -1,0 +1,327 @@
+"""SQLite persistence for runs, nodes, events, control requests and stored templates."""
+from __future__ import annotations
+
+import json
+import os
+import sqlite3
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+from .. import config
+
+SCHEMA = """
+CREATE TABLE IF NOT EXISTS runs (
+    name TEXT PRIMARY KEY,
+    namespace TEXT NOT NULL DEFAULT 'default',
+    uid TEXT NOT NULL,
+    phase TEXT NOT NULL DEFAULT 'Pending',
+    message TEXT NOT NULL DEFAULT '',
+    created_at REAL NOT NULL,
+    started_at REAL,
+    finished_at REAL,
+    workflow TEXT NOT NULL,
+    status TEXT NOT NULL DEFAULT '{}',
+    owner_pid INTEGER,
+    backend TEXT NOT NULL DEFAULT 'local',
+    updated_at REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+CREATE TABLE IF NOT EXISTS nodes (
+    run TEXT NOT NULL,
+    id TEXT NOT NULL,
+    phase TEXT NOT NULL,
+    data TEXT NOT NULL,
+    PRIMARY KEY (run, id)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS events (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run TEXT NOT NULL,
+    ts REAL NOT NULL,
+    kind TEXT NOT NULL,
+    node TEXT,
+    data TEXT
+);
+CREATE INDEX IF NOT EXISTS events_run ON events(run, seq);
+CREATE TABLE IF NOT EXISTS requests (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run TEXT NOT NULL,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}',
+    created_at REAL NOT NULL,
+    taken_at REAL
+);
+CREATE INDEX IF NOT EXISTS requests_run ON requests(run, taken_at);
+CREATE TABLE IF NOT EXISTS templates (
+    kind TEXT NOT NULL,
+    name TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (kind, name)
+);
+CREATE TABLE IF NOT EXISTS memo (
+    cache TEXT NOT NULL,
+    key TEXT NOT NULL,
+    data TEXT NOT NULL,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (cache, key)
+);
+"""
+
+
+@dataclass
+class RunRecord:
+    """One row of ``runs``: enough to list runs without loading their nodes."""
+
+    name: str
+    namespace: str
+    uid: str
+    phase: str
+    message: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    workflow: dict
+    status: dict
+    owner_pid: int | None
+    backend: str = "local"
+    nodes: dict[str, dict] = field(default_factory=dict)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
+    conn.execute("PRAGMA journal_mode=WAL")
+    conn.execute("PRAGMA synchronous=NORMAL")
+    conn.execute("PRAGMA busy_timeout=30000")
+    return conn
+
+
+class Store:
+    """Runs, nodes and control requests in ``<home>/runs.db``; files under ``<home>/runs/<name>/``.
+
+    Thread-safe: one connection guarded by a lock, since the engine thread writes while the
+    caller's thread (a notebook, the CLI) reads.
+    """
+
+    def __init__(self, home: Path | str | None = None):
+        self.home = Path(home) if home else config.home()
+        self.home.mkdir(parents=True, exist_ok=True)
+        (self.home / "runs").mkdir(exist_ok=True)
+        self.path = self.home / "runs.db"
+        self._lock = threading.RLock()
+        self._conn = _connect(self.path)
+        with self._lock:
+            self._conn.executescript(SCHEMA)
+
+    # -- transactions -------------------------------------------------------------------
+    def _write(self, fn, *args):
+        """Run ``fn(conn, *args)`` in one IMMEDIATE transaction, retrying on a busy database."""
+        delay = 0.005
+        for attempt in range(200):
+            with self._lock:
+                try:
+                    self._conn.execute("BEGIN IMMEDIATE")
+                    try:
+                        result = fn(self._conn, *args)
+                    except BaseException:
+                        self._conn.execute("ROLLBACK")
+                        raise
+                    self._conn.execute("COMMIT")
+                    return result
+                except sqlite3.OperationalError as exc:
+                    if "locked" not in str(exc) and "busy" not in str(exc):
+                        raise
+            time.sleep(delay)
+            delay = min(delay * 2, 0.2)
+        raise sqlite3.OperationalError("database is locked (gave up after retries)")
+
+    def _read(self, sql: str, args: tuple = ()) -> list[tuple]:
+        with self._lock:
+            return self._conn.execute(sql, args).fetchall()
+
+    # -- paths ----------------------------------------------------------------------------
+    def run_dir(self, name: str) -> Path:
+        return self.home / "runs" / name
+
+    def log_path(self, run: str, node_id: str) -> Path:
+        return self.run_dir(run) / "logs" / f"{node_id}.log"
+
+    def artifact_dir(self, run: str) -> Path:
+        return self.run_dir(run) / "artifacts"
+
+    # -- runs -----------------------------------------------------------------------------
+    def create_run(self, name: str, workflow: dict, *, uid: str, namespace: str = "default",
+                   owner_pid: int | None = None, backend: str = "local") -> None:
+        now = time.time()
+
+        def op(conn):
+            conn.execute(
+                "INSERT INTO runs(name, namespace, uid, phase, created_at, workflow, owner_pid, backend, updated_at)"
+                " VALUES (?,?,?,?,?,?,?,?,?)",
+                (name, namespace, uid, "Pending", now, json.dumps(workflow), owner_pid, backend, now),
+            )
+        self._write(op)
+        (self.run_dir(name) / "logs").mkdir(parents=True, exist_ok=True)
+
+    def exists(self, name: str) -> bool:
+        return bool(self._read("SELECT 1 FROM runs WHERE name=?", (name,)))
+
+    def save(self, run: str, *, run_fields: dict | None = None, nodes: Iterable[dict] = (),
+             events: Iterable[tuple] = ()) -> None:
+        """Persist one scheduling round: run fields, changed nodes and events in ONE transaction."""
+        nodes = list(nodes)
+        events = list(events)
+
+        def op(conn):
+            if run_fields:
+                fields = dict(run_fields)
+                if "status" in fields:
+                    fields["status"] = json.dumps(fields["status"])
+                if "workflow" in fields:
+                    fields["workflow"] = json.dumps(fields["workflow"])
+                fields["updated_at"] = time.time()
+                cols = ", ".join(f"{k}=?" for k in fields)
+                conn.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), run))
+            if nodes:
+                conn.executemany(
+                    "INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)",
+                    [(run, n["id"], n.get("phase", ""), json.dumps(n)) for n in nodes],
+                )
+            if events:
+                conn.executemany(
+                    "INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)",
+                    [(run, ts, kind, node, json.dumps(data) if data is not None else None)
+                     for (ts, kind, node, data) in events],
+                )
+        self._write(op)
+
+    def _record(self, row: tuple) -> RunRecord:
+        return RunRecord(name=row[0], namespace=row[1], uid=row[2], phase=row[3], message=row[4],
+                         created_at=row[5], started_at=row[6], finished_at=row[7],
+                         workflow=json.loads(row[8]), status=json.loads(row[9]), owner_pid=row[10],
+                         backend=row[11])
+
+    _COLS = ("name, namespace, uid, phase, message, created_at, started_at, finished_at, workflow, status,"
+             " owner_pid, backend")
+
+    def get_run(self, name: str, *, with_nodes: bool = True) -> RunRecord | None:
+        rows = self._read(f"SELECT {self._COLS} FROM runs WHERE name=?", (name,))
+        if not rows:
+            return None
+        rec = self._record(rows[0])
+        if with_nodes:
+            rec.nodes = self.get_nodes(name)
+        return rec
+
+    def get_nodes(self, run: str) -> dict[str, dict]:
+        rows = self._read("SELECT data FROM nodes WHERE run=?", (run,))
+        nodes = [json.loads(r[0]) for r in rows]
+        nodes.sort(key=lambda n: (n.get("startedAt") or "", n.get("id")))
+        return {n["id"]: n for n in nodes}
+
+    def list_runs(self, *, phase: str | None = None, limit: int | None = None) -> list[RunRecord]:
+        sql = f"SELECT {self._COLS} FROM runs"
+        args: tuple = ()
+        if phase:
+            sql += " WHERE phase=?"
+            args = (phase,)
+        sql += " ORDER BY created_at DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return [self._record(r) for r in self._read(sql, args)]
+
+    def latest(self) -> str | None:
+        rows = self._read("SELECT name FROM runs ORDER BY created_at DESC LIMIT 1")
+        return rows[0][0] if rows else None
+
+    def delete_run(self, name: str) -> None:
+        import shutil
+
+        def op(conn):
+            for table in ("nodes", "events", "requests"):
+                conn.execute(f"DELETE FROM {table} WHERE run=?", (name,))
+            conn.execute("DELETE FROM runs WHERE name=?", (name,))
+        self._write(op)
+        shutil.rmtree(self.run_dir(name), ignore_errors=True)
+
+    def events(self, run: str, after: int = 0) -> list[dict]:
+        rows = self._read("SELECT seq, ts, kind, node, data FROM events WHERE run=? AND seq>? ORDER BY seq",
+                          (run, after))
+        return [{"seq": s, "ts": ts, "kind": k, "node": n, "data": json.loads(d) if d else None}
+                for s, ts, k, n, d in rows]
+
+    # -- control requests -----------------------------------------------------------------
+    def request(self, run: str, action: str, payload: dict | None = None) -> None:
+        """Ask the engine that owns ``run`` to act (resume, suspend, stop, terminate, set)."""
+        self._write(lambda c: c.execute(
+            "INSERT INTO requests(run, action, payload, created_at) VALUES (?,?,?,?)",
+            (run, action, json.dumps(payload or {}), time.time())))
+
+    def take_requests(self, run: str) -> list[tuple[str, dict]]:
+        def op(conn):
+            rows = conn.execute("SELECT seq, action, payload FROM requests WHERE run=? AND taken_at IS NULL"
+                                " ORDER BY seq", (run,)).fetchall()
+            if rows:
+                conn.execute("UPDATE requests SET taken_at=? WHERE run=? AND taken_at IS NULL", (time.time(), run))
+            return [(a, json.loads(p)) for _, a, p in rows]
+        # cheap read first: most polls find nothing and must not take the write lock
+        if not self._read("SELECT 1 FROM requests WHERE run=? AND taken_at IS NULL LIMIT 1", (run,)):
+            return []
+        return self._write(op)
+
+    # -- templates (WorkflowTemplate / ClusterWorkflowTemplate registry) -----------------------
+    def put_template(self, kind: str, name: str, data: dict) -> None:
+        self._write(lambda c: c.execute("INSERT OR REPLACE INTO templates(kind, name, data, created_at)"
+                                        " VALUES (?,?,?,?)", (kind, name, json.dumps(data), time.time())))
+
+    def get_template(self, kind: str, name: str) -> dict | None:
+        rows = self._read("SELECT data FROM templates WHERE kind=? AND name=?", (kind, name))
+        return json.loads(rows[0][0]) if rows else None
+
+    def list_templates(self, kind: str | None = None) -> list[tuple[str, str, float]]:
+        if kind:
+            return self._read("SELECT kind, name, created_at FROM templates WHERE kind=? ORDER BY name", (kind,))
+        return self._read("SELECT kind, name, created_at FROM templates ORDER BY kind, name")
+
+    def delete_template(self, kind: str, name: str) -> bool:
+        return bool(self._write(lambda c: c.execute("DELETE FROM templates WHERE kind=? AND name=?",
+                                                    (kind, name)).rowcount))
+
+    # -- memoization cache --------------------------------------------------------------------
+    def memo_get(self, cache: str, key: str) -> tuple[dict, float] | None:
+        rows = self._read("SELECT data, created_at FROM memo WHERE cache=? AND key=?", (cache, key))
+        return (json.loads(rows[0][0]), rows[0][1]) if rows else None
+
+    def memo_put(self, cache: str, key: str, data: dict) -> None:
+        self._write(lambda c: c.execute("INSERT OR REPLACE INTO memo(cache, key, data, created_at)"
+                                        " VALUES (?,?,?,?)", (cache, key, json.dumps(data), time.time())))
+
+    def close(self) -> None:
+        with self._lock:
+            self._conn.close()
+
+
+_default: dict[str, Store] = {}
+
+
+def open_store(home: Path | str | None = None) -> Store:
+    """The process-wide store for ``home`` (one connection per process and home)."""
+    key = str(Path(home) if home else config.home())
+    store = _default.get(key)
+    if store is None:
+        store = _default[key] = Store(key)
+    return store
+
+
+def pid_alive(pid: int | None) -> bool:
+    if not pid:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,25 @@
+#!/usr/bin/env bash
+# Install everything the test suite needs on a fresh Debian machine, then run the whole suite.
+# Used by CI (.ci/run) and by the README's second command.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+need_apt=()
+command -v bwrap >/dev/null 2>&1 || need_apt+=(bubblewrap)
+[ -x /usr/games/cowsay ] || command -v cowsay >/dev/null 2>&1 || need_apt+=(cowsay)
+command -v git >/dev/null 2>&1 || need_apt+=(git)
+if [ ${#need_apt[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ]; then
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need_apt[@]}" >/dev/null
+  else
+    echo "note: missing ${need_apt[*]} (run as root or install them) - related tests will skip" >&2
+  fi
+fi
+
+python3 -m pip install -q --disable-pip-version-check -e ".[test]"
+
+# A private state directory so the suite never touches the user's runs.
+export JUPYTER_FLOW_HOME="${JUPYTER_FLOW_HOME:-$(mktemp -d)}"
+workers="${PYTEST_WORKERS:-$(python3 -c 'import os; print(max(2, os.cpu_count() or 2))')}"
+exec python3 -m pytest -n "$workers" -q "$@"
