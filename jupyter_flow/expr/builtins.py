@@ -125,7 +125,7 @@ def _num(x: Any, fn: str) -> Any:
 
 def _round(x: Any) -> float:
     f = float(_num(x, "round"))
-    return math.floor(f + 0.5) if f >= 0 else -math.floor(-f + 0.5)
+    return float(math.floor(f + 0.5) if f >= 0 else -math.floor(-f + 0.5))
 
 
 def _flat_numbers(args: tuple, fn: str, depth: int = 0) -> list:

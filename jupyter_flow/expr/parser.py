@@ -276,11 +276,12 @@ class Parser:
         spec = PREDICATES.get(name.value)
         if spec is not None:
             self.expect("(")
-            kinds = [k for k in spec.replace("?", "")][len(args):]
+            pre = len(args)
+            kinds = [k for k in spec.replace("?", "")][pre:]
             optional_from = spec.index("?") - 1 if "?" in spec else len(spec)
             for n, kind in enumerate(kinds):
                 if self.is_op(")"):
-                    if n + len(args) >= optional_from:
+                    if pre + n >= optional_from:
                         break
                     raise ParseError(f"expected at least {len(kinds)} arguments", self.cur.pos)
                 if n > 0:
