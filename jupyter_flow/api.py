@@ -36,8 +36,12 @@ def registry_for(store):
     return lookup
 
 
-def load_document(spec: Any, *, filename: str | None = None, store=None):
-    """Load and validate a Workflow from a path, YAML/JSON text, a dict or a Hera object."""
+def load_document(spec: Any, *, filename: str | None = None, store=None, options: dict | None = None):
+    """Load and validate a Workflow from a path, YAML/JSON text, a dict or a Hera object.
+
+    Submit ``options`` (-p, --entrypoint, names) are applied before validation, so a -p can
+    supply a parameter the document leaves without a value.
+    """
     from . import spec as specmod
     docs = specmod.load(spec, filename=filename)
     workflows = [d for d in docs if d.kind == "Workflow"]
@@ -48,6 +52,8 @@ def load_document(spec: Any, *, filename: str | None = None, store=None):
                                    + ("; store templates with `jupyter-flow template create`"
                                       if "WorkflowTemplate" in kinds else ""), file=name)])
     doc = workflows[0]
+    if options:
+        doc.data = apply_options(doc.data, **options)
     errors = [e for e in specmod.validate(doc, registry=registry_for(_store(store))) if e.severity == "error"]
     if errors:
         raise SpecError(errors)
@@ -103,9 +109,9 @@ def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypo
            store=None, backend: str = "local") -> tuple[str, dict]:
     """Validate, apply submit options and create the run row; returns (name, workflow)."""
     store = _store(store)
-    doc = load_document(spec, filename=filename, store=store)
-    wf = apply_options(doc.data, parameters=parameters, name=name, generate_name=generate_name,
-                       entrypoint=entrypoint)
+    doc = load_document(spec, filename=filename, store=store, options=dict(
+        parameters=parameters, name=name, generate_name=generate_name, entrypoint=entrypoint))
+    wf = doc.data
     run_name = new_name(wf, store)
     wf["metadata"]["name"] = run_name
     wf["metadata"].setdefault("namespace", "default")

@@ -129,9 +129,8 @@ def cmd_submit(a) -> int:
             source, filename = sys.stdin.read(), "<stdin>"
     params = _params(a.parameter, a.parameter_file)
     if a.dry_run:
-        doc = api.load_document(source, filename=filename, store=store)
-        wf = api.apply_options(doc.data, parameters=params, name=a.name, generate_name=a.generate_name,
-                               entrypoint=a.entrypoint)
+        wf = api.load_document(source, filename=filename, store=store, options=dict(
+            parameters=params, name=a.name, generate_name=a.generate_name, entrypoint=a.entrypoint)).data
         print(_dump(wf, a.output if a.output in ("json", "yaml") else "yaml"), end="")
         return 0
     name, wf = api.create(source, parameters=params, name=a.name, generate_name=a.generate_name,

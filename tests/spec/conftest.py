@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-ARGO = Path("/work/shared/argo")
+ARGO = Path(__file__).resolve().parents[3] / "shared" / "argo"  # CI lays shared/ beside the clone
 EXAMPLES = ARGO / "examples"
 E2E = ARGO / "e2e"
 
