@@ -53,7 +53,7 @@ def _watch(run, *, log: bool = False) -> None:
     """Redraw the tree in place on a terminal; print one line per change when piped."""
     from . import render
     tty = sys.stdout.isatty()
-    seen: dict[str, str] = {}
+    printed: set[str] = set()
     offsets: dict[str, int] = {}
     while True:
         wf = run.to_dict()
@@ -61,13 +61,11 @@ def _watch(run, *, log: bool = False) -> None:
         if tty and not log:
             sys.stdout.write(render.CLEAR_SCREEN + render.render_watch(wf, color=True) + "\n")
             sys.stdout.flush()
-        else:
-            for node in sorted(wf["status"].get("nodes", {}).values(), key=lambda n: n.get("startedAt") or ""):
-                if seen.get(node["id"]) != node.get("phase"):
-                    seen[node["id"]] = node.get("phase")
-                    if not log:
-                        line = render.node_lines({"metadata": wf["metadata"], "status": {"nodes": {node["id"]: node}}})
-                        print("\n".join(line), flush=True)
+        elif not log:
+            for line in render.node_lines(wf):
+                if line not in printed:
+                    printed.add(line)
+                    print(line, flush=True)
         if log:
             _tail_logs(run, wf, offsets)
         if finished:
