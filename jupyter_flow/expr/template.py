@@ -32,7 +32,7 @@ from .values import EvalError, ScopeNode, rfc3339, to_json
 
 LATE_BOUND = ("item", "retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration",
               "lastRetry.message", "workflow.status", "workflow.failures")
-MAX_OBJ_DEPTH = 500
+MAX_OBJ_DEPTH = 200
 
 
 class Tag(NamedTuple):
@@ -193,4 +193,7 @@ def substitute_obj(obj: Any, scope: Mapping[str, Any], *, missing: str = "keep")
         if isinstance(o, tuple):
             return tuple(walk(x, depth + 1) for x in o)
         return o
-    return walk(obj, 0)
+    try:
+        return walk(obj, 0)
+    except RecursionError:
+        raise ExprError(f"object nested too deeply (more than {MAX_OBJ_DEPTH} levels)") from None
