@@ -111,6 +111,9 @@ class Call:
             elif self.ttype == "http":
                 from .leaf import run_http
                 await run_http(self, node, local)
+            elif self.ttype == "resource" and hasattr(ctl.executor, "run_resource"):
+                from .leaf import run_resource
+                await run_resource(self, node, local)
             elif not self.ttype:
                 ctl.set_phase(node, ERROR, f"template {self.tmpl.get('name', '')!r} has no type "
                                            "(container, script, steps, dag, suspend, ...)")

@@ -135,7 +135,8 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                     command=container.get("command"), args=[str(a) for a in container.get("args") or []],
                     env=env, working_dir=container.get("workingDir"),
                     script=tmpl["script"].get("source", "") if "script" in tmpl else None,
-                    log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline)
+                    log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
+                    template=tmpl, workflow=ctl.workflow)
     spec.isolate = needs_isolation(spec)
     artifact_root = run_dir / "artifacts"
     inputs = (node.inputs or {}).get("artifacts") or []
@@ -184,7 +185,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             if phase == SUCCEEDED:
                 phase, message = ERROR, str(exc)
     node.outputs = outputs or None
-    node.host_node_name = "localhost"
+    node.host_node_name = getattr(result, "host_node_name", "") or "localhost"
     ctl.set_phase(node, phase, message)
 
 
@@ -245,6 +246,27 @@ async def run_container_set(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     ctl.set_phase(node, ERROR, "containerSet templates are not supported by the local backend yet; "
                                "run with --backend argo")
+
+
+async def run_resource(call: "Call", node: Node, local: dict) -> None:
+    """A ``resource`` template, for executors that reach a Kubernetes API (``run_resource``)."""
+    ctl = call.ctl
+    try:
+        tmpl = expr.substitute_obj(call.tmpl, ctl.scope(pod_scope(call, node, local)))
+    except ExprError as exc:
+        ctl.set_phase(node, ERROR, str(exc))
+        return
+    log_path = ctl.store.log_path(ctl.name, node.id) if ctl.store else None
+    ctl.set_phase(node, RUNNING)
+    phase, message, outputs = await ctl.executor.run_resource(node.id, node.display_name, tmpl, ctl.workflow,
+                                                              log_path)
+    node.outputs = outputs or None
+    for p in (outputs or {}).get("parameters") or []:
+        gname = next((o.get("globalName") for o in (tmpl.get("outputs") or {}).get("parameters") or []
+                      if o.get("name") == p["name"] and o.get("globalName")), None)
+        if gname:
+            ctl.set_global_output("parameters", gname, p["value"])
+    ctl.set_phase(node, phase, message)
 
 
 async def run_http(call: "Call", node: Node, local: dict) -> None:

@@ -51,6 +51,10 @@ class StepSpec:
     deadline: float | None = None
     deadline_message: str = "Pod was active on the node longer than the specified deadline"
     isolate: bool = True   # give the step a private /tmp and private declared paths (bubblewrap)
+    # the substituted template and the workflow, for executors that need more (image, resources,
+    # volumes, podSpecPatch...): see jupyter_flow.backends
+    template: dict = field(default_factory=dict)
+    workflow: dict = field(default_factory=dict)
 
 
 @dataclass
