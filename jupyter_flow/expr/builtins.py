@@ -17,14 +17,13 @@ from . import timefmt
 from .values import (EvalError, ScopeNode, as_text, equal, go_str, is_num, less, to_json,
                      type_name, wrap_int)
 
-_INT_RE = re.compile(r"[+-]?[0-9]+\Z")
-_FLOAT_RE = re.compile(r"[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)\Z",
-                       re.IGNORECASE)
+_INT_RE = r"[+-]?[0-9]+\Z"
+_FLOAT_RE = r"(?i)[+-]?(?:(?:[0-9]+\.?[0-9]*|\.[0-9]+)(?:[eE][+-]?[0-9]+)?|inf|infinity|nan)\Z"
 
 
 def go_atoi(s: str, what: str = "int") -> int:
     """strconv.Atoi: optional sign and ASCII digits only, int64 range."""
-    if not _INT_RE.match(s):
+    if not re.match(_INT_RE, s):
         raise EvalError(f"invalid operation: {what}({s})")
     v = int(s)
     if not -(1 << 63) <= v < (1 << 63):
@@ -34,7 +33,7 @@ def go_atoi(s: str, what: str = "int") -> int:
 
 def go_parse_float(s: str, what: str = "float") -> float:
     """strconv.ParseFloat(s, 64) for decimal forms."""
-    if not _FLOAT_RE.match(s):
+    if not re.match(_FLOAT_RE, s):
         raise EvalError(f"invalid operation: {what}({s})")
     v = float(s)
     if math.isinf(v) and "inf" not in s.lower():

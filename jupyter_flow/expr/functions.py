@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 from typing import Any, Callable
 
-from . import jsonpath as _jsonpath
 from .builtins import to_float, to_int
 from .sprig import FUNCS as SPRIG
 from .values import EvalError, ScopeNode, as_text, to_json, type_name
@@ -28,7 +27,8 @@ def _jsonpath_fn(document: Any, path: Any) -> Any:
         raise EvalError("jsonpath: document nested too deeply") from None
     except ValueError as e:
         raise EvalError(f"jsonpath: invalid JSON document: {e}") from None
-    return _jsonpath.query(decoded, as_text(path))
+    from .jsonpath import query  # lazy: most workflows never call jsonpath
+    return query(decoded, as_text(path))
 
 
 def _to_json(v: Any) -> str:

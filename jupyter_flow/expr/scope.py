@@ -59,7 +59,7 @@ def has_var(env: Mapping[str, Any], path: str) -> bool:
         return parts[1] in ARGO_FUNCTIONS["sprig"]  # type: ignore[operator]
     current: Any = env
     for part in parts:
-        if not isinstance(current, Mapping) or part not in current:
+        if not isinstance(current, dict) or part not in current:  # dict: fast, envs are dicts
             return False
         current = current[part]
     return True

@@ -9,13 +9,10 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import json
 import math
 import posixpath
 import re
-import uuid
-import zlib
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
@@ -331,11 +328,10 @@ FUNCS: dict[str, Callable[..., Any]] = {
     # encoding / hashing
     "b64enc": lambda s: base64.b64encode(strval(s).encode()).decode(), "b64dec": _b64dec,
     "b32enc": lambda s: base64.b32encode(strval(s).encode()).decode(), "b32dec": _b32dec,
-    "sha1sum": lambda s: hashlib.sha1(strval(s).encode()).hexdigest(),
-    "sha256sum": lambda s: hashlib.sha256(strval(s).encode()).hexdigest(),
-    "sha512sum": lambda s: hashlib.sha512(strval(s).encode()).hexdigest(),
-    "adler32sum": lambda s: str(zlib.adler32(strval(s).encode())),
-    "uuidv4": lambda: str(uuid.uuid4()),
+    "sha1sum": lambda s: _hash("sha1", s), "sha256sum": lambda s: _hash("sha256", s),
+    "sha512sum": lambda s: _hash("sha512", s),
+    "adler32sum": lambda s: str(__import__("zlib").adler32(strval(s).encode())),
+    "uuidv4": lambda: str(__import__("uuid").uuid4()),
     # paths
     "base": lambda s: posixpath.basename(strval(s).rstrip("/")) or ("/" if strval(s).startswith("/") else "."),
     "dir": lambda s: posixpath.dirname(strval(s)) or ".", "ext": lambda s: posixpath.splitext(strval(s))[1],
@@ -353,6 +349,11 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "ago": lambda d: go_str(timedelta(seconds=int((datetime.now(timezone.utc) - _time(d)).total_seconds()))),
     "duration": lambda sec: go_str(timedelta(seconds=to_int64(sec))),
 }
+
+
+def _hash(name: str, s: Any) -> str:
+    import hashlib  # lazy: keeps ``import jupyter_flow.expr`` cheap
+    return hashlib.new(name, strval(s).encode()).hexdigest()
 
 
 def _divf(a: Any, *v: Any) -> float:
@@ -380,6 +381,7 @@ def _seq(*a: Any) -> list:
 
 
 def _kind(v: Any) -> str:
-    v = as_text(v)
+    if isinstance(v, dict):  # includes ScopeNode
+        return "map"
     return {type(None): "invalid", bool: "bool", int: "int64", float: "float64", str: "string",
-            list: "slice", dict: "map"}.get(type(v), "struct") if not isinstance(v, ScopeNode) else "map"
+            list: "slice"}.get(type(v), "struct")

@@ -27,7 +27,7 @@ from typing import Any, Mapping, NamedTuple
 
 from ..errors import ExprError
 from .exprlang import compile as compile_expr
-from .scope import has_var, nested_env
+from .scope import nested_env
 from .values import EvalError, ScopeNode, rfc3339, to_json
 
 LATE_BOUND = ("item", "retries", "lastRetry.exitCode", "lastRetry.status", "lastRetry.duration",
@@ -119,8 +119,9 @@ def _expression(tag: Tag, text: str, env: _Env, missing: str) -> str | None:
     absent = program.missing(nested)
     if strict and absent:
         raise ExprError(f"failed to evaluate expression: {absent[0]} is missing", text, tag.start)
-    if not strict:
-        if any(v in absent for v in LATE_BOUND) or any(not has_var(nested, r) for r in program.roots):
+    if not strict and absent:
+        absent_set = set(absent)
+        if not absent_set.isdisjoint(LATE_BOUND) or not absent_set.isdisjoint(program.roots):
             return None
     try:
         result = program.run(nested)
