@@ -18,7 +18,7 @@ from typing import Any, Callable
 
 from . import timefmt
 from .builtins import go_split
-from .values import (EvalError, ScopeNode, as_text, equal, go_str, is_num, to_json, type_name,
+from .values import (EvalError, as_text, equal, go_str, is_num, to_json, type_name,
                      wrap_int)
 
 
