@@ -122,11 +122,18 @@ def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypo
     return run_name, wf
 
 
-def start(run_name: str, wf: dict, store, *, previous_nodes: dict | None = None):
-    """Run the engine for ``run_name`` on a background thread of this process."""
+def start(run_name: str, wf: dict, store, *, previous_nodes: dict | None = None, backend: str | None = None):
+    """Run the engine for ``run_name`` on a background thread of this process (on the run's backend)."""
+    from .backends import registry as backends
     from .engine.controller import Controller, run_in_thread
+    if backend is None:
+        rec = store.get_run(run_name, with_nodes=False)
+        backend = rec.backend if rec is not None else None
+    chosen = backends.get_backend(backend)
+    if chosen.remote:
+        return chosen.load().start(run_name, wf, store, backends.settings_for(chosen.name))
     ctl = Controller(wf, name=run_name, store=store, uid=(wf.get("metadata") or {}).get("uid", ""),
-                     registry=registry_for(store))
+                     registry=registry_for(store), executor=backends.make_executor(chosen.name))
     if previous_nodes:
         ctl.preload(previous_nodes)
     run_in_thread(ctl)
@@ -155,12 +162,12 @@ def submit(spec: Any, parameters: Mapping[str, Any] | None = None, wait: bool = 
     Returns at once with a live ``Run`` unless ``wait`` is true. Invalid input raises
     ``SpecError`` listing every problem with file:line:column; nothing is stored then.
     """
-    if backend not in (None, "local"):
-        raise JupyterFlowError(f"backend {backend!r} is not available yet; use backend='local'")
+    from .backends.registry import resolve
+    backend = resolve(backend)
     store = _store(store)
     run_name, wf = create(spec, parameters=parameters, name=name, generate_name=generate_name,
-                          entrypoint=entrypoint, filename=filename, store=store)
-    ctl = start(run_name, wf, store)
+                          entrypoint=entrypoint, filename=filename, store=store, backend=backend)
+    ctl = start(run_name, wf, store, backend=backend)
     run = Run(run_name, store=store, controller=ctl)
     if wait:
         run.wait(timeout)
@@ -197,6 +204,10 @@ def reconcile_orphan(store, rec) -> None:
     from .store.db import pid_alive
     if rec.phase in FINISHED or rec.phase == "Pending" and rec.owner_pid is None:
         return
+    if rec.backend not in ("local", "container", "dask", "kubernetes"):
+        from .backends.registry import backends
+        if backends.get(rec.backend).remote:   # it runs on in the cluster without us
+            return
     from .engine.controller import live
     if rec.name in live or pid_alive(rec.owner_pid):
         return
@@ -351,6 +362,10 @@ class Run:
 
     # -- control ------------------------------------------------------------------------------
     def _request(self, action: str, payload: dict | None = None) -> None:
+        from .backends.registry import backends
+        chosen = backends.get(self._record().backend)
+        if chosen.remote:   # any process may steer a run that lives in a cluster
+            return chosen.load().control(self, action, payload or {})
         ctl = self._live
         if ctl is not None and not ctl.done.is_set():
             ctl.request(action, payload)
@@ -379,6 +394,10 @@ class Run:
 
     def retry(self, wait: bool = False, *, detach: bool = False) -> "Run":
         """Re-run failed/errored nodes, keeping succeeded ones and their outputs (``argo retry``)."""
+        from .backends.registry import backends
+        chosen = backends.get(self._record().backend)
+        if chosen.remote:
+            return chosen.load().retry(self, wait=wait)
         from .engine.retry_run import retry_run
         return retry_run(self, wait=wait, detach=detach)
 
@@ -390,10 +409,14 @@ class Run:
         clean = {"apiVersion": wf.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
                  "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
                  "spec": wf.get("spec")}
-        return submit(clean, wait=wait, store=self._store)
+        return submit(clean, wait=wait, store=self._store, backend=self._record().backend)
 
     def delete(self) -> None:
-        if not self.finished:
+        from .backends.registry import backends
+        chosen = backends.get(self._record().backend)
+        if chosen.remote:
+            chosen.load().delete(self)
+        elif not self.finished:
             self.terminate()
             self.wait(10)
         self._store.delete_run(self.name)

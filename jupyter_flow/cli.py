@@ -126,15 +126,20 @@ def cmd_submit(a) -> int:
         if a.file == "-":
             source, filename = sys.stdin.read(), "<stdin>"
     params = _params(a.parameter, a.parameter_file)
+    from .backends.registry import get_backend, settings_for
+    backend = get_backend(a.backend)
     if a.dry_run:
         wf = api.load_document(source, filename=filename, store=store, options=dict(
             parameters=params, name=a.name, generate_name=a.generate_name, entrypoint=a.entrypoint)).data
-        print(_dump(wf, a.output if a.output in ("json", "yaml") else "yaml"), end="")
+        if backend.remote:   # exactly what would be sent
+            wf = backend.load().manifest(wf, settings_for(backend.name))
+        fmt = a.output if a.output in ("json", "yaml") else "yaml"
+        print(_dump(wf, fmt), end="" if fmt == "yaml" else "\n")
         return 0
     name, wf = api.create(source, parameters=params, name=a.name, generate_name=a.generate_name,
-                          entrypoint=a.entrypoint, filename=filename, store=store)
+                          entrypoint=a.entrypoint, filename=filename, store=store, backend=backend.name)
     if a.wait or a.watch or a.log:
-        ctl = api.start(name, wf, store)
+        ctl = api.start(name, wf, store, backend=backend.name)
         run = api.Run(name, store=store, controller=ctl)
         try:
             if a.watch or a.log:
@@ -341,7 +346,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--log", action="store_true")
     s.add_argument("-o", "--output", **out)
     s.add_argument("--dry-run", action="store_true")
-    s.add_argument("--backend", default="local", choices=["local"])
+    s.add_argument("--backend", default=None, choices=["local", "container", "kubernetes", "dask", "argo"],
+                   help="where steps run (default: config.yaml's backend, else local)")
     s.set_defaults(fn=cmd_submit)
 
     s = sub.add_parser("get", help="show a workflow's tree")

@@ -23,7 +23,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"no run {name!r}", file=sys.stderr)
         return 2
     store.save(name, run_fields={"owner_pid": os.getpid()})
-    ctl = Controller(rec.workflow, name=name, store=store, uid=rec.uid, registry=registry_for(store))
+    from ..backends import registry as backends
+    chosen = backends.backends.get(rec.backend)
+    if chosen.remote:   # follow the remote run until it finishes, mirroring it into the store
+        handle = chosen.load().start(name, rec.workflow, store, backends.settings_for(chosen.name), thread=False)
+        return 0 if handle.phase == "Succeeded" else 1
+    ctl = Controller(rec.workflow, name=name, store=store, uid=rec.uid, registry=registry_for(store),
+                     executor=backends.make_executor(chosen.name))
     if rec.nodes:
         ctl.preload(rec.nodes)
     phase = asyncio.run(ctl.run())
