@@ -427,3 +427,8 @@ class Run:
     def __str__(self) -> str:
         from .render import render_get
         return render_get(self.to_dict())
+
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        """Jupyter display: the live DAG widget in a kernel with ipywidgets, else the ``get`` tree."""
+        from .notebook.display import mimebundle
+        return mimebundle(self, include=include, exclude=exclude)

@@ -1,0 +1,72 @@
+"""How a ``Run`` shows itself: the live widget in a kernel with ipywidgets, else the ``get`` tree.
+
+``Run._repr_mimebundle_`` delegates here. The widget bundle also carries ``text/plain`` (the
+``argo get``-style tree), so nbconvert, papermill output and plain-text frontends still show the
+run. ``JUPYTER_FLOW_WIDGET=0`` forces text everywhere.
+"""
+from __future__ import annotations
+
+import importlib.util
+import os
+import threading
+from typing import Any
+
+_widgets: dict[tuple[str, str], Any] = {}   # (store home, run name) -> RunWidget, so a re-display shares it
+_lock = threading.Lock()
+
+
+def widgets_available() -> bool:
+    """True in a Jupyter kernel (not terminal IPython) where ipywidgets and ipycytoscape import."""
+    if os.environ.get("JUPYTER_FLOW_WIDGET", "").lower() in ("0", "false", "no", "off"):
+        return False
+    try:
+        from IPython import get_ipython
+    except ImportError:
+        return False
+    ip = get_ipython()
+    if ip is None or getattr(ip, "kernel", None) is None:
+        return False
+    return all(importlib.util.find_spec(m) is not None for m in ("ipywidgets", "ipycytoscape"))
+
+
+def text(run) -> str:
+    from ..render import render_get
+    return render_get(run.to_dict())
+
+
+def widget_for(run, *, fresh: bool = False):
+    """The (shared) live widget of ``run``."""
+    from .widget import RunWidget
+    key = (str(run._store.home), run.name)
+    with _lock:
+        w = _widgets.get(key)
+        if w is not None and not fresh:
+            ctl = run._live
+            if ctl is not None and ctl is not w._ctl and not ctl.done.is_set():
+                w._attach(run)
+            else:
+                w.refresh()
+            return w
+        if w is not None:
+            w.close()
+        w = _widgets[key] = RunWidget(run)
+        return w
+
+
+def mimebundle(run, include=None, exclude=None) -> dict:
+    """What ``Run._repr_mimebundle_`` returns."""
+    plain = text(run)
+    if not widgets_available():
+        return {"text/plain": plain}
+    try:
+        w = widget_for(run)
+    except Exception as exc:   # a broken widget stack must not hide the run
+        return {"text/plain": plain + f"\n(widget unavailable: {exc})"}
+    bundle = {"text/plain": plain,
+              "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                           "model_id": w.box.model_id}}
+    if include:
+        bundle = {k: v for k, v in bundle.items() if k in include}
+    if exclude:
+        bundle = {k: v for k, v in bundle.items() if k not in exclude}
+    return bundle

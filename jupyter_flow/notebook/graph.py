@@ -1,0 +1,279 @@
+"""The run's graph: what to draw (pure) and a thin adapter over the drawing library.
+
+``elements(nodes, run_name)`` turns Argo ``status.nodes`` into graph elements the way the Argo
+UI draws them: every node of the tree, an edge from a node to each of its ``children`` (Argo
+links a steps group's outbound nodes to the next group and a DAG task's outbound nodes to its
+dependents, so following ``children`` gives the whole picture), and a dashed edge from the
+workflow's outbound nodes to the ``onExit`` node. Node types keep their Argo meaning through
+CSS classes (``Pod``, ``StepGroup``, ``TaskGroup``, ``DAG``, ``Steps``, ``Retry``,
+``Suspend``, ``Skipped``), so step groups, DAG boundaries, loop children and retry attempts stay
+readable; the phase is a class too (``Succeeded``, ``Failed``...), so a status change is a
+``classes`` update, never a relayout.
+
+``CytoscapeRenderer`` is the only code that knows ipycytoscape (its last release is from 2022):
+swap it for another renderer with the same four methods (``add``, ``replace``, ``update``,
+``on_click``) and the widget does not change. It follows what was measured with
+ipycytoscape 1.3.3: status through ``classes`` or a whole-``data`` reassignment (mutating
+``node.data[k]`` is never sent), structural changes batched in one ``hold_sync`` so the frontend
+relayouts once, no tap-threshold or pixel-ratio changes after display, default height, and
+tooltips (inserted as HTML) built from escaped text only.
+"""
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, field
+from typing import Any, Callable, Iterable, Mapping
+
+# Argo UI's palette, so the colours mean what Argo users expect.
+PHASE_COLOURS: dict[str, str] = {
+    "Pending": "#f4c030",
+    "Running": "#0dadea",
+    "Suspended": "#7f6fd9",
+    "Succeeded": "#18be94",
+    "Failed": "#e96d76",
+    "Error": "#c4323e",
+    "Skipped": "#ccd6dd",
+    "Omitted": "#dde3e8",
+}
+NODE_TYPES = ("Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Suspend", "Skipped", "HTTP", "Plugin")
+
+
+@dataclass(frozen=True)
+class GNode:
+    """One drawn node: ``classes`` carry type and phase; ``label``/``tip`` are display text."""
+
+    id: str
+    label: str
+    classes: str
+    tip: str                 # already HTML-escaped: ipycytoscape inserts tooltips as innerHTML
+    parent_hint: str = ""    # boundary id, kept for renderers that draw compound groups
+
+
+@dataclass(frozen=True)
+class GEdge:
+    source: str
+    target: str
+    classes: str = ""
+
+    @property
+    def id(self) -> str:
+        return f"{self.source}->{self.target}"
+
+
+@dataclass
+class Elements:
+    nodes: dict[str, GNode] = field(default_factory=dict)
+    edges: dict[str, GEdge] = field(default_factory=dict)
+
+
+def display_phase(node: Mapping[str, Any]) -> str:
+    """The phase class: a running Suspend node is drawn as 'Suspended'."""
+    phase = node.get("phase") or "Pending"
+    if node.get("type") == "Suspend" and phase == "Running":
+        return "Suspended"
+    return phase
+
+
+def node_classes(node: Mapping[str, Any], *, selected: bool = False) -> str:
+    type_ = node.get("type") or "Pod"
+    classes = [type_ if type_ in NODE_TYPES else "Other", display_phase(node)]
+    name = node.get("name") or ""
+    if name.endswith(".onExit"):
+        classes.append("onExit")
+    if selected:
+        classes.append("picked")
+    return " ".join(classes)
+
+
+def node_label(node: Mapping[str, Any]) -> str:
+    type_ = node.get("type")
+    if type_ in ("StepGroup", "TaskGroup"):
+        return ""     # drawn as a small dot, as in the Argo UI; the tooltip names it
+    return str(node.get("displayName") or node.get("name") or node.get("id") or "")
+
+
+def node_tip(node: Mapping[str, Any]) -> str:
+    parts = [str(node.get("displayName") or node.get("name") or "")]
+    if node.get("templateName"):
+        parts.append(str(node["templateName"]))
+    parts.append(display_phase(node))
+    return html.escape(" \u00b7 ".join(parts), quote=True)
+
+
+def elements(nodes: Mapping[str, Mapping[str, Any]], run_name: str = "", *,
+             selected: str | None = None) -> Elements:
+    """Graph elements for ``status.nodes`` (id -> NodeStatus dict)."""
+    out = Elements()
+    for nid, node in nodes.items():
+        out.nodes[nid] = GNode(id=nid, label=node_label(node), classes=node_classes(node, selected=nid == selected),
+                               tip=node_tip(node), parent_hint=str(node.get("boundaryID") or ""))
+    for nid, node in nodes.items():
+        for child in node.get("children") or []:
+            if child in nodes:
+                e = GEdge(nid, child)
+                out.edges[e.id] = e
+    # onExit: Argo UI draws it after the workflow's outbound nodes
+    root = nodes.get(run_name) if run_name else None
+    for nid, node in nodes.items():
+        name = node.get("name") or ""
+        if run_name and name == f"{run_name}.onExit":
+            sources = [o for o in _outbound(nodes, run_name) if o in nodes] if root else []
+            for src in sources or ([run_name] if root else []):
+                e = GEdge(src, nid, "onExit")
+                out.edges[e.id] = e
+    return out
+
+
+def _outbound(nodes: Mapping[str, Mapping[str, Any]], nid: str, depth: int = 0) -> list[str]:
+    node = nodes.get(nid)
+    if node is None or depth > 50:
+        return []
+    if node.get("outboundNodes"):
+        return list(node["outboundNodes"])
+    if node.get("type") in ("Pod", "Suspend", "Skipped", "HTTP", "Plugin") or not node.get("children"):
+        return [nid]
+    if node.get("type") == "Retry":
+        return [node["children"][-1]]
+    out: list[str] = []
+    for c in node["children"]:
+        out.extend(_outbound(nodes, c, depth + 1))
+    return out
+
+
+def stylesheet() -> list[dict]:
+    """Cytoscape styles: shape per node type, colour per phase."""
+    style: list[dict] = [
+        {"selector": "node", "style": {
+            "label": "data(label)", "font-size": "11px", "text-valign": "center", "text-halign": "center",
+            "color": "#1b2733", "background-color": "#dde3e8", "border-width": 1, "border-color": "#8fa4b1",
+            "shape": "round-rectangle", "width": "label", "height": 26, "padding": "8px",
+            "text-wrap": "ellipsis", "text-max-width": "160px"}},
+        {"selector": "node.StepGroup, node.TaskGroup", "style": {
+            "shape": "ellipse", "width": 12, "height": 12, "padding": "0px", "label": ""}},
+        {"selector": "node.Steps, node.DAG", "style": {
+            "shape": "round-hexagon", "border-width": 2, "font-weight": "bold"}},
+        {"selector": "node.Retry", "style": {"shape": "round-tag", "border-style": "dashed", "border-width": 2}},
+        {"selector": "node.Suspend", "style": {"shape": "round-octagon"}},
+        {"selector": "node.Skipped, node.Omitted", "style": {"border-style": "dashed", "color": "#6d7f8b"}},
+        {"selector": "node.onExit", "style": {"border-style": "double", "border-width": 3}},
+        {"selector": "edge", "style": {
+            "width": 1.5, "line-color": "#8fa4b1", "target-arrow-color": "#8fa4b1",
+            "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.8}},
+        {"selector": "edge.onExit", "style": {"line-style": "dashed"}},
+        {"selector": "node.picked", "style": {"border-width": 3, "border-color": "#1b2733"}},
+    ]
+    for phase, colour in PHASE_COLOURS.items():
+        style.append({"selector": f"node.{phase}", "style": {"background-color": colour}})
+    style.append({"selector": "node.Running, node.Suspended", "style": {"border-color": "#1b2733"}})
+    return style
+
+
+def legend_html() -> str:
+    """Static legend (no user text)."""
+    items = "".join(
+        f'<span style="display:inline-flex;align-items:center;margin-right:10px">'
+        f'<span style="width:10px;height:10px;border-radius:2px;background:{c};display:inline-block;'
+        f'margin-right:4px;border:1px solid #8fa4b1"></span>{p}</span>'
+        for p, c in PHASE_COLOURS.items())
+    shapes = ('<span style="color:#6d7f8b">&#9645; step &nbsp; &#11041; steps/DAG &nbsp; '
+              '&#8226; group &nbsp; dashed: retry/skipped</span>')
+    return f'<div style="font-size:11px;line-height:18px">{items}{shapes}</div>'
+
+
+class CytoscapeRenderer:
+    """The graph drawn by ipycytoscape (dagre, top to bottom)."""
+
+    def __init__(self) -> None:
+        import ipycytoscape
+
+        self._cy = ipycytoscape
+        self.widget = ipycytoscape.CytoscapeWidget()
+        self.widget.set_tooltip_source("tip")
+        self.widget.cytoscape_layout = {"name": "dagre", "rankDir": "TB", "nodeSep": 18, "rankSep": 36,
+                                        "padding": 12, "animate": False, "fit": True}
+        self.widget.set_style(stylesheet())
+        self.widget.min_zoom = 0.2
+        self.widget.max_zoom = 3.0
+        self.widget.layout.width = "100%"
+        self._nodes: dict[str, Any] = {}
+        self._edges: dict[str, Any] = {}
+        self._click: list[Callable[[str], None]] = []
+        self.widget.on("node", "click", self._clicked)
+        self.structural_updates = 0
+
+    # -- structure (batched: one message, one relayout in the frontend) -------------------------
+    def add(self, nodes: Iterable[GNode], edges: Iterable[GEdge]) -> None:
+        new_nodes = [self._make_node(n) for n in nodes if n.id not in self._nodes]
+        new_edges = [self._make_edge(e) for e in edges if e.id not in self._edges]
+        if not new_nodes and not new_edges:
+            return
+        graph = self.widget.graph
+        with graph.hold_sync():
+            if new_nodes:
+                graph.add_nodes(new_nodes)
+            if new_edges:
+                graph.add_edges(new_edges, directed=True)
+        self.structural_updates += 1
+
+    def replace(self, nodes: Iterable[GNode], edges: Iterable[GEdge]) -> None:
+        """Start over (a retried run drops nodes): one clear plus one add."""
+        graph = self.widget.graph
+        old = list(self._nodes.values()) + list(self._edges.values())
+        self._nodes.clear()
+        self._edges.clear()
+        new_nodes = [self._make_node(n) for n in nodes]
+        new_edges = [self._make_edge(e) for e in edges]
+        with graph.hold_sync():
+            graph.edges = []
+            graph.nodes = []
+            graph._adj = {}
+            if new_nodes:
+                graph.add_nodes(new_nodes)
+            if new_edges:
+                graph.add_edges(new_edges, directed=True)
+        for w in old:
+            w.close()
+        self.structural_updates += 1
+
+    # -- status (in place, no relayout) ------------------------------------------------------------
+    def update(self, node: GNode) -> bool:
+        """Bring one drawn node up to date; returns whether anything was sent."""
+        w = self._nodes.get(node.id)
+        if w is None:
+            return False
+        sent = False
+        if w.classes != node.classes:
+            w.classes = node.classes
+            sent = True
+        data = {"id": node.id, "label": node.label, "tip": node.tip}
+        if dict(w.data) != data:
+            w.data = data          # whole-dict reassignment: mutating a key is never synced
+            sent = True
+        return sent
+
+    def on_click(self, fn: Callable[[str], None]) -> None:
+        self._click.append(fn)
+
+    def _clicked(self, event: dict) -> None:
+        nid = ((event or {}).get("data") or {}).get("id")
+        if nid is None:
+            return
+        for fn in list(self._click):
+            fn(nid)
+
+    # -- introspection (tests, debugging) --------------------------------------------------------------
+    def state(self) -> dict[str, dict]:
+        return {nid: {"classes": w.classes, "data": dict(w.data)} for nid, w in self._nodes.items()}
+
+    def edge_ids(self) -> set[str]:
+        return set(self._edges)
+
+    def _make_node(self, n: GNode):
+        w = self._cy.Node(data={"id": n.id, "label": n.label, "tip": n.tip}, classes=n.classes)
+        self._nodes[n.id] = w
+        return w
+
+    def _make_edge(self, e: GEdge):
+        w = self._cy.Edge(data={"id": e.id, "source": e.source, "target": e.target}, classes=e.classes)
+        self._edges[e.id] = w
+        return w

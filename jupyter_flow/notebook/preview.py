@@ -1,0 +1,202 @@
+"""Previews of node outputs and logs, as escaped HTML or plain data (no widgets here).
+
+Everything that comes from a run (names, messages, parameter values, results, file contents,
+log lines) is user text: it goes through ``html.escape`` before it reaches an HTML string.
+"""
+from __future__ import annotations
+
+import base64
+import csv
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any, Iterable, Mapping
+
+TEXT_PREVIEW = 4096          # characters of a text artifact / result shown inline
+CSV_ROWS = 20
+LOG_TAIL_LINES = 200
+LOG_TAIL_BYTES = 64 * 1024
+IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".svg": "svg+xml", ".webp": "webp"}
+MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
+
+esc = html.escape
+
+
+def pre(text: str, *, max_height: str = "260px") -> str:
+    return (f'<pre style="white-space:pre-wrap;word-break:break-all;max-height:{max_height};overflow:auto;'
+            f'margin:2px 0;padding:4px;background:#f6f8fa;font-size:11px">{esc(text)}</pre>')
+
+
+def table(rows: Iterable[Iterable[Any]], header: Iterable[Any] | None = None) -> str:
+    head = ""
+    if header is not None:
+        head = "<tr>" + "".join(f'<th style="text-align:left;padding:1px 6px">{esc(str(h))}</th>'
+                                for h in header) + "</tr>"
+    body = "".join("<tr>" + "".join(f'<td style="padding:1px 6px;vertical-align:top">{esc(str(c))}</td>'
+                                    for c in row) + "</tr>" for row in rows)
+    return f'<table style="font-size:11px;border-collapse:collapse">{head}{body}</table>'
+
+
+def tail(path: Path, *, lines: int = LOG_TAIL_LINES, max_bytes: int = LOG_TAIL_BYTES) -> tuple[str, int]:
+    """The last ``lines`` lines of a log file (reading at most ``max_bytes``) and its size."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return "", 0
+    with open(path, "rb") as f:
+        if size > max_bytes:
+            f.seek(size - max_bytes)
+        data = f.read(max_bytes)
+    text = data.decode("utf-8", errors="replace")
+    parts = text.splitlines()
+    if size > max_bytes and parts:
+        parts = parts[1:]          # the first line is probably cut
+    cut = len(parts) > lines or size > max_bytes
+    parts = parts[-lines:]
+    return ("\u2026 (earlier lines in the full log)\n" if cut else "") + "\n".join(parts), size
+
+
+def download_link(path: Path, filename: str, label: str = "download full log") -> str:
+    """An anchor with a data: URI (base64, so no user text can break out of the attribute)."""
+    try:
+        size = path.stat().st_size
+    except OSError:
+        return ""
+    if size > MAX_DOWNLOAD_BYTES:
+        return f"<span>log is {size} bytes: read it with <code>jupyter-flow logs</code></span>"
+    data = base64.b64encode(path.read_bytes()).decode()
+    return (f'<a download="{esc(filename, quote=True)}" href="data:text/plain;charset=utf-8;base64,{data}" '
+            f'style="font-size:11px">{esc(label)} ({size} bytes)</a>')
+
+
+def artifact_path(store, run: str, art: Mapping[str, Any]) -> Path | None:
+    key = ((art.get("local") or {}).get("key")) if isinstance(art, Mapping) else None
+    if not key:
+        return None
+    root = store.artifact_dir(run).resolve()
+    path = (root / key).resolve()
+    if root not in path.parents and path != root:
+        return None    # a key must stay inside the run's artifact directory
+    return path if path.exists() else None
+
+
+def kind_of(path: Path, declared: str = "") -> str:
+    """'image' | 'csv' | 'notebook' | 'text' | 'binary' | 'dir'.
+
+    ``declared`` is the artifact's path inside the step (the stored file is named after the
+    artifact, so its suffix is the better hint).
+    """
+    if path.is_dir():
+        return "dir"
+    suffix = (Path(declared).suffix or path.suffix).lower()
+    if suffix in IMAGE_TYPES:
+        return "image"
+    if suffix in (".csv", ".tsv"):
+        return "csv"
+    if suffix == ".ipynb":
+        return "notebook"
+    with open(path, "rb") as f:
+        head = f.read(2048)
+    if head.lstrip().startswith(b"{") and b'"cells"' in head:
+        return "notebook"
+    if head.startswith(b"\x89PNG") or head[:3] == b"\xff\xd8\xff" or head[:4] == b"GIF8":
+        return "image"
+    if b"\0" in head:
+        return "binary"
+    try:
+        head.decode("utf-8")
+    except UnicodeDecodeError:
+        try:
+            head[:-4].decode("utf-8")
+        except UnicodeDecodeError:
+            return "binary"
+    return "text"
+
+
+def image_format(path: Path, declared: str = "") -> str:
+    fmt = IMAGE_TYPES.get((Path(declared).suffix or path.suffix).lower())
+    if fmt:
+        return fmt
+    with open(path, "rb") as f:
+        head = f.read(8)
+    if head.startswith(b"\x89PNG"):
+        return "png"
+    if head[:3] == b"\xff\xd8\xff":
+        return "jpeg"
+    return "gif"
+
+
+def csv_html(path: Path, rows: int = CSV_ROWS, declared: str = "") -> str:
+    with open(path, "rb") as f:
+        text = f.read(200_000).decode("utf-8", errors="replace")
+    dialect = "excel-tab" if (Path(declared).suffix or path.suffix).lower() == ".tsv" else "excel"
+    reader = csv.reader(io.StringIO(text), dialect=dialect)
+    data = []
+    for i, row in enumerate(reader):
+        if i > rows:
+            break
+        data.append(row)
+    if not data:
+        return "<i>empty</i>"
+    more = len(data) > rows
+    body = data[1:rows + 1] if data else []
+    return table(body, header=data[0]) + ("<div style='font-size:11px'>\u2026</div>" if more else "")
+
+
+def text_html(path: Path, limit: int = TEXT_PREVIEW) -> str:
+    with open(path, "rb") as f:
+        raw = f.read(limit + 1)
+    text = raw[:limit].decode("utf-8", errors="replace")
+    return pre(text + ("\n\u2026" if len(raw) > limit else ""))
+
+
+def dir_html(path: Path, limit: int = 50) -> str:
+    entries = sorted(p.relative_to(path).as_posix() for p in path.rglob("*") if p.is_file())
+    shown = entries[:limit]
+    return pre("\n".join(shown) + (f"\n\u2026 {len(entries) - limit} more" if len(entries) > limit else ""))
+
+
+def notebook_outputs(path: Path, max_outputs: int = 50) -> list[dict]:
+    """The outputs of an executed notebook's code cells, as display-data dicts for an Output widget.
+
+    Execution counts and error tracebacks are kept; everything is passed to the frontend's
+    own renderers (which sanitise HTML of untrusted notebooks), never into an HTML string here.
+    """
+    try:
+        nb = json.loads(path.read_text(errors="replace"))
+    except (OSError, ValueError):
+        return []
+    outs: list[dict] = []
+    for cell in nb.get("cells") or []:
+        if cell.get("cell_type") != "code":
+            continue
+        for out in cell.get("outputs") or []:
+            kind = out.get("output_type")
+            if kind == "stream":
+                text = out.get("text", "")
+                outs.append({"output_type": "stream", "name": out.get("name", "stdout"),
+                             "text": "".join(text) if isinstance(text, list) else str(text)})
+            elif kind in ("display_data", "execute_result"):
+                data = {k: ("".join(v) if isinstance(v, list) else v) for k, v in (out.get("data") or {}).items()
+                        if k != "application/vnd.jupyter.widget-view+json"}
+                if data:
+                    outs.append({"output_type": "display_data", "data": data, "metadata": out.get("metadata") or {}})
+            elif kind == "error":
+                outs.append({"output_type": "error", "ename": str(out.get("ename", "")),
+                             "evalue": str(out.get("evalue", "")), "traceback": list(out.get("traceback") or [])})
+            if len(outs) >= max_outputs:
+                return outs
+    return outs
+
+
+def params_rows(params: Iterable[Mapping[str, Any]] | None) -> list[tuple[str, str]]:
+    rows = []
+    for p in params or []:
+        value = p.get("value", p.get("default", ""))
+        value = value if isinstance(value, str) else json.dumps(value)
+        if len(value) > 500:
+            value = value[:500] + "\u2026"
+        rows.append((str(p.get("name", "")), value))
+    return rows

@@ -1,0 +1,562 @@
+"""The live run widget: header (name, phase, duration, progress, buttons), DAG, node panel.
+
+Updates are coalesced. The engine may emit a thousand node events a second on its own thread;
+``_on_event`` only records the newest state of each node under a lock and wakes the widget's
+worker thread, which flushes at most every ``interval`` seconds (10 per second by default):
+one ``classes``/``data`` message per node that changed since the last flush, structural changes
+(new nodes and edges) as one batch (one relayout), and no more often than every
+``structure_interval`` seconds. When the run ends the worker does a full resync from the
+controller (so the last state is exact) within ``interval`` seconds.
+
+Runs not owned by this kernel (read from the store: another notebook, the CLI's detached engine)
+are polled every ``poll_interval`` seconds until they finish. The worker thread exits when there
+is nothing left to do and is started again by the next event, click or button.
+"""
+from __future__ import annotations
+
+import html
+import threading
+import time
+from typing import Any, Callable
+
+import ipywidgets as W
+
+from . import graph as G
+from . import preview as P
+
+FINISHED = ("Succeeded", "Failed", "Error")
+esc = html.escape
+
+
+class RunWidget:
+    """A live view of one ``Run``; ``.box`` is the ipywidgets container to display."""
+
+    def __init__(self, run, *, renderer_factory: Callable[[], Any] | None = None, interval: float = 0.1,
+                 structure_interval: float = 0.5, poll_interval: float = 0.5, tick_interval: float = 1.0):
+        self.run = run
+        self.name = run.name
+        self.interval = interval
+        self.structure_interval = structure_interval
+        self.poll_interval = poll_interval
+        self.tick_interval = tick_interval
+        self.graph = (renderer_factory or G.CytoscapeRenderer)()
+        self.graph.on_click(self.select)
+
+        # state shared with the engine thread (guarded by _cond)
+        self._cond = threading.Condition(threading.Lock())
+        self._pending: dict[str, dict] = {}
+        self._pending_run: dict | None = None
+        self._resync = False
+        self._worker: threading.Thread | None = None
+        self._closed = False
+        # widget-side state (guarded by _wlock: worker thread, click and button handlers)
+        self._wlock = threading.RLock()
+        self.nodes: dict[str, dict] = {}
+        self.info: dict[str, Any] = {"phase": "Pending"}
+        self.selected: str | None = None
+        self._ctl = None
+        self._unsubscribe: Callable[[], None] | None = None
+        self._polling = False
+        self._last_flush = 0.0
+        self._last_struct = 0.0
+        self._next_tick = 0.0
+        self._log_size = -1
+        # counters (tests, debugging)
+        self.flushes = 0
+        self.updates = 0
+        self.events = 0
+
+        self.header = W.HTML()
+        self.error = W.HTML()
+        self.btn_resume = W.Button(description="Resume", icon="play", button_style="info",
+                                   layout=W.Layout(width="auto"))
+        self.btn_stop = W.Button(description="Stop", icon="stop", button_style="warning",
+                                 layout=W.Layout(width="auto"))
+        self.btn_retry = W.Button(description="Retry", icon="redo", button_style="danger",
+                                  layout=W.Layout(width="auto"))
+        self.btn_resume.on_click(lambda _b: self._control("resume"))
+        self.btn_stop.on_click(lambda _b: self._control("stop"))
+        self.btn_retry.on_click(lambda _b: self._control("retry"))
+        self.legend = W.HTML(G.legend_html())
+        self.panel = NodePanel(self)
+        self.graph.widget.layout.flex = "1 1 60%"
+        self.body = W.HBox([self.graph.widget, self.panel.box], layout=W.Layout(width="100%"))
+        buttons = W.HBox([self.btn_resume, self.btn_stop, self.btn_retry])
+        self.box = W.VBox([W.HBox([self.header, buttons], layout=W.Layout(justify_content="space-between",
+                                                                           align_items="center")),
+                           self.error, self.body, self.legend],
+                          layout=W.Layout(width="100%"))
+        self._attach(run)
+
+    # -- sources ----------------------------------------------------------------------------------
+    def _attach(self, run) -> None:
+        """Subscribe to the live controller (atomically with a snapshot) or read/poll the store."""
+        self._detach()
+        self.run = run
+        self.info = {"phase": "Pending"}
+        ctl = run._live
+        snapshot = None
+        if ctl is not None and not ctl.done.is_set():
+            snapshot = self._subscribe(ctl)
+        if snapshot is None:
+            snapshot = run.to_dict()
+            self._polling = (snapshot.get("status") or {}).get("phase") not in FINISHED
+        self._apply_snapshot(snapshot, rebuild=True)
+        self._render_all()
+        if self._polling or self._ctl is not None:
+            self._wake()
+
+    def _subscribe(self, ctl) -> dict | None:
+        import concurrent.futures
+
+        fut: concurrent.futures.Future = concurrent.futures.Future()
+
+        def hook():
+            try:
+                unsub = ctl.subscribe(self._on_event)
+                fut.set_result((unsub, ctl.to_dict()))
+            except BaseException as exc:  # pragma: no cover - defensive
+                fut.set_exception(exc)
+        loop = ctl.loop
+        try:
+            if loop is not None and not loop.is_closed():
+                loop.call_soon_threadsafe(hook)
+                deadline = time.monotonic() + 10
+                while True:
+                    try:
+                        unsub, snap = fut.result(timeout=0.05)
+                        break
+                    except concurrent.futures.TimeoutError:
+                        if ctl.done.is_set() or time.monotonic() > deadline:
+                            return None     # finished meanwhile: the store has the final state
+            else:
+                # the engine thread has not started its loop yet: nothing has run, no event is lost
+                unsub, snap = ctl.subscribe(self._on_event), ctl.to_dict()
+        except (RuntimeError, concurrent.futures.TimeoutError):
+            return None
+        self._ctl = ctl
+        self._unsubscribe = unsub
+        self.info["started"] = ctl.started_at
+        import json
+        return json.loads(json.dumps(snap))
+
+    def _detach(self) -> None:
+        if self._unsubscribe is not None:
+            self._unsubscribe()
+        self._unsubscribe = None
+        self._ctl = None
+        self._polling = False
+
+    def close(self) -> None:
+        """Stop listening (the displayed widgets stay as they are)."""
+        self._detach()
+        with self._cond:
+            self._closed = True
+            self._cond.notify_all()
+
+    def refresh(self) -> None:
+        """Re-read the run (after a re-display, or a retry started elsewhere)."""
+        from ..engine.controller import live
+        ctl = live.get(self.name)
+        if ctl is not None and ctl is not self._ctl and not ctl.done.is_set():
+            from ..api import Run
+            self._attach(Run(self.name, store=self.run._store, controller=ctl))
+            return
+        if self._ctl is None:
+            snap = self.run.to_dict()
+            with self._wlock:
+                self._apply_snapshot(snap, rebuild=set(snap["status"].get("nodes", {})) != set(self.nodes))
+                self._render_all()
+            if snap["status"].get("phase") not in FINISHED and not self._polling:
+                self._polling = True
+                self._wake()
+
+    # -- engine thread: record and wake, nothing else ------------------------------------------------
+    def _on_event(self, event: dict) -> None:
+        kind = event.get("kind")
+        with self._cond:
+            self.events += 1
+            was_dirty = bool(self._pending) or self._pending_run is not None or self._resync
+            if kind == "node":
+                node = event.get("node") or {}
+                if "id" in node:
+                    self._pending[node["id"]] = node
+            elif kind == "run":
+                self._pending_run = {"phase": event.get("phase")}
+                if event.get("phase") in FINISHED:
+                    self._resync = True
+            else:
+                return
+            if not was_dirty:      # the worker already knows when to flush otherwise
+                self._start_worker_locked()
+                self._cond.notify()
+
+    def _wake(self) -> None:
+        with self._cond:
+            self._start_worker_locked()
+            self._cond.notify()
+
+    def _start_worker_locked(self) -> None:
+        if self._worker is None and not self._closed:
+            self._worker = threading.Thread(target=self._work, name=f"jupyter-flow-widget:{self.name}",
+                                            daemon=True)
+            self._worker.start()
+
+    # -- worker thread --------------------------------------------------------------------------------
+    def _ticking(self) -> bool:
+        if self._polling or (self._ctl is not None and self.info.get("phase") not in FINISHED):
+            return True
+        node = self.nodes.get(self.selected or "")
+        return bool(node) and node.get("phase") in ("Pending", "Running")
+
+    def _work(self) -> None:
+        while True:
+            with self._cond:
+                if self._closed:
+                    self._worker = None
+                    return
+                now = time.monotonic()
+                dirty = bool(self._pending) or self._pending_run is not None or self._resync
+                due = float("inf")
+                if dirty:
+                    due = self._last_flush + self.interval
+                if self._struct_deferred:
+                    due = min(due, max(self._last_flush + self.interval,
+                                       self._last_struct + self.structure_interval))
+                ticking = self._ticking()
+                next_tick = self._next_tick if ticking else float("inf")
+                if min(due, next_tick) == float("inf"):
+                    self._worker = None
+                    return
+                if min(due, next_tick) > now:
+                    self._cond.wait(min(due, next_tick) - now)
+                    continue
+                do_flush = now >= due
+                pending, run_ev, resync = {}, None, False
+                if do_flush:
+                    pending, self._pending = self._pending, {}
+                    run_ev, resync = self._pending_run, self._resync
+                    self._pending_run, self._resync = None, False
+            try:
+                if do_flush:
+                    self._flush(pending, run_ev, resync)
+                if ticking and time.monotonic() >= next_tick:
+                    self._tick()
+            except Exception as exc:  # keep the widget alive; show what went wrong
+                self.error.value = f'<span style="color:#c4323e">widget error: {esc(repr(exc))}</span>'
+
+    def _flush(self, pending: dict[str, dict], run_ev: dict | None, resync: bool) -> None:
+        with self._wlock:
+            self.flushes += 1
+            self._last_flush = time.monotonic()
+            changed = set(pending)
+            if resync and self._ctl is not None:
+                ctl = self._ctl
+                ctl.done.wait(5)
+                import json
+                snap = json.loads(json.dumps(ctl.to_dict()))
+                self.info["finished"] = ctl.finished_at
+                changed |= self._apply_snapshot(snap)
+            else:
+                self.nodes.update(pending)
+                if run_ev:
+                    self.info["phase"] = run_ev["phase"]
+            sent = self._sync_graph(changed, force=resync)
+            sent |= self._render_header()
+            if self.selected in changed:
+                self.panel.show(self.nodes.get(self.selected))
+                sent = True
+            if sent:
+                self.updates += 1
+
+    def _tick(self) -> None:
+        self._next_tick = time.monotonic() + (self.poll_interval if self._polling else
+                                              min(self.tick_interval, self.poll_interval))
+        if self._polling:
+            self._poll_store()
+        with self._wlock:
+            self._render_header()
+            self.panel.tail_log()
+
+    def _poll_store(self) -> None:
+        store = self.run._store
+        rec = self.run._record()
+        nodes = store.get_nodes(self.name)
+        with self._wlock:
+            changed = {nid for nid, n in nodes.items() if self.nodes.get(nid) != n}
+            removed = set(self.nodes) - set(nodes)
+            self.nodes = nodes
+            self.info.update(phase=rec.phase, message=rec.message, started=rec.started_at,
+                             finished=rec.finished_at, suspended=bool(rec.status.get("suspended")))
+            if rec.phase in FINISHED:
+                self._polling = False
+            if changed or removed:
+                self._sync_graph(changed, rebuild=bool(removed), force=rec.phase in FINISHED)
+                if self.selected in changed:
+                    self.panel.show(self.nodes.get(self.selected))
+                self.updates += 1
+
+    # -- state -> widgets -------------------------------------------------------------------------------
+    def _apply_snapshot(self, wf: dict, *, rebuild: bool = False) -> set[str]:
+        status = wf.get("status") or {}
+        nodes = status.get("nodes") or {}
+        changed = {nid for nid, n in nodes.items() if self.nodes.get(nid) != n}
+        if rebuild or set(self.nodes) - set(nodes):
+            self._rebuild = True
+        self.nodes = dict(nodes)
+        self.info.update(phase=status.get("phase") or "Pending", message=status.get("message") or "",
+                         suspended=bool(status.get("suspended")), startedAt=status.get("startedAt"),
+                         finishedAt=status.get("finishedAt"))
+        return changed
+
+    _rebuild = False
+    _struct_deferred = False
+
+    def _sync_graph(self, changed: set[str], *, rebuild: bool = False, force: bool = False) -> bool:
+        els = G.elements(self.nodes, self.name, selected=self.selected)
+        drawn = set(self.graph.state())
+        sent = False
+        if rebuild or self._rebuild or drawn - set(els.nodes):
+            self._rebuild = False
+            self._struct_deferred = False
+            self.graph.replace(els.nodes.values(), els.edges.values())
+            self._last_struct = time.monotonic()
+            return True
+        new_nodes = [n for nid, n in els.nodes.items() if nid not in drawn]
+        new_edges = [e for eid, e in els.edges.items() if eid not in self.graph.edge_ids()]
+        if new_nodes or new_edges:
+            if force or time.monotonic() - self._last_struct >= self.structure_interval:
+                self.graph.add(new_nodes, new_edges)
+                self._last_struct = time.monotonic()
+                self._struct_deferred = False
+                sent = True
+            else:   # batch: the worker comes back when the structure interval has passed
+                self._struct_deferred = True
+        for nid in changed:
+            gnode = els.nodes.get(nid)
+            if gnode is not None and self.graph.update(gnode):
+                sent = True
+        return sent
+
+    def _render_all(self) -> None:
+        with self._wlock:
+            self._sync_graph(set(self.nodes), force=True)
+            self._render_header()
+            if self.selected:
+                self.panel.show(self.nodes.get(self.selected))
+
+    def _duration(self) -> float | None:
+        started = self.info.get("started")
+        finished = self.info.get("finished")
+        if started is None:
+            from .. import render
+            s = render._parse_time(self.info.get("startedAt"))
+            f = render._parse_time(self.info.get("finishedAt"))
+            if s is None:
+                return None
+            return ((f.timestamp() if f else time.time()) - s.timestamp())
+        if self.info.get("phase") in FINISHED and finished is None and self._ctl is not None:
+            finished = self._ctl.finished_at
+        return (finished or time.time()) - started
+
+    def suspended(self) -> bool:
+        if self.info.get("phase") != "Running":
+            return False
+        if self.info.get("suspended"):
+            return True
+        if self._ctl is not None and getattr(self._ctl, "suspended", False):
+            return True
+        return any(n.get("type") == "Suspend" and n.get("phase") == "Running" for n in self.nodes.values())
+
+    def _render_header(self) -> bool:
+        from ..render import format_duration, progress
+        phase = self.info.get("phase") or "Pending"
+        shown = "Suspended" if self.suspended() else phase
+        colour = G.PHASE_COLOURS.get(shown, "#8fa4b1")
+        dur = self._duration()
+        message = self.info.get("message") or ""
+        value = (f'<div style="font-size:13px"><b>{esc(self.name)}</b> '
+                 f'<span style="background:{colour};color:#fff;border-radius:3px;padding:1px 6px">'
+                 f'{esc(shown)}</span> '
+                 f'<span title="duration">{esc(format_duration(dur, units=2)) if dur is not None else ""}</span> '
+                 f'&middot; <span title="progress">{esc(progress(self.nodes))}</span>'
+                 + (f' &middot; <span style="color:#6d7f8b">{esc(message)}</span>' if message else "")
+                 + "</div>")
+        sent = False
+        if self.header.value != value:
+            self.header.value = value
+            sent = True
+        for btn, show in ((self.btn_resume, self.suspended()),
+                          (self.btn_stop, phase in ("Pending", "Running")),
+                          (self.btn_retry, phase in ("Failed", "Error"))):
+            display = None if show else "none"
+            if btn.layout.display != display:
+                btn.layout.display = display
+                sent = True
+        return sent
+
+    # -- user actions -------------------------------------------------------------------------------------
+    def select(self, node_id: str | None) -> None:
+        """Show ``node_id`` in the side panel (what a click on a node does)."""
+        with self._wlock:
+            old, self.selected = self.selected, node_id
+            for nid in (old, node_id):
+                if nid and nid in self.nodes:
+                    self.graph.update(G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected).nodes[nid])
+            self._log_size = -1
+            self.panel.show(self.nodes.get(node_id) if node_id else None)
+        if self._ticking():
+            self._wake()
+
+    def _control(self, action: str) -> None:
+        self.error.value = ""
+        try:
+            if action == "resume":
+                self.run.resume()
+            elif action == "stop":
+                self.run.stop()
+            elif action == "retry":
+                new = self.run.retry()
+                self._attach(new)
+                return
+        except Exception as exc:
+            self.error.value = f'<span style="color:#c4323e">{esc(str(exc))}</span>'
+            return
+        if self._polling or self._ctl is not None:
+            self._wake()
+
+    # -- display ----------------------------------------------------------------------------------------------
+    def _repr_mimebundle_(self, include=None, exclude=None):
+        return self.box._repr_mimebundle_(include=include, exclude=exclude)
+
+
+class NodePanel:
+    """The side panel: a node's template, phase, times, inputs, outputs (with previews) and log."""
+
+    def __init__(self, owner: RunWidget):
+        self.owner = owner
+        self.node: dict | None = None
+        self.title = W.HTML()
+        self.info = W.HTML()
+        self.outputs = W.VBox()
+        self.log_title = W.HTML()
+        self.log = W.HTML()
+        self.download = W.HTML()
+        self.btn_download = W.Button(description="Full log", icon="download", layout=W.Layout(width="auto"))
+        self.btn_download.on_click(lambda _b: self.prepare_download())
+        self.btn_close = W.Button(description="", icon="times", layout=W.Layout(width="32px"),
+                                  tooltip="close")
+        self.btn_close.on_click(lambda _b: owner.select(None))
+        self.box = W.VBox([W.HBox([self.title, self.btn_close], layout=W.Layout(justify_content="space-between")),
+                           self.info, self.outputs, self.log_title, self.log,
+                           W.HBox([self.btn_download, self.download])],
+                          layout=W.Layout(flex="1 1 40%", max_width="48%", padding="0 0 0 8px",
+                                          overflow="auto", max_height="640px", display="none"))
+        self._artifact_key: tuple | None = None
+
+    def show(self, node: dict | None) -> None:
+        self.node = node
+        if node is None:
+            self.box.layout.display = "none"
+            return
+        self.box.layout.display = None
+        self.title.value = (f'<b>{esc(str(node.get("displayName") or node.get("name") or ""))}</b> '
+                            f'<span style="color:#6d7f8b">{esc(str(node.get("type", "")))}</span>')
+        rows = [("template", node.get("templateName") or ""), ("phase", G.display_phase(node)),
+                ("message", node.get("message") or ""), ("started", node.get("startedAt") or ""),
+                ("finished", node.get("finishedAt") or ""), ("id", node.get("id") or "")]
+        if node.get("estimatedDuration") is not None:
+            rows.insert(5, ("duration", f'{node["estimatedDuration"]}s'))
+        html_parts = [P.table([r for r in rows if r[1] != ""])]
+        inputs = node.get("inputs") or {}
+        if inputs.get("parameters"):
+            html_parts.append("<b>inputs</b>" + P.table(P.params_rows(inputs["parameters"])))
+        if inputs.get("artifacts"):
+            html_parts.append("<b>input artifacts</b>" + P.table(
+                [(a.get("name", ""), a.get("path", "")) for a in inputs["artifacts"]]))
+        outputs = node.get("outputs") or {}
+        if outputs.get("exitCode") not in (None, ""):
+            html_parts.append(P.table([("exit code", outputs["exitCode"])]))
+        if outputs.get("result") not in (None, ""):
+            result = str(outputs["result"])
+            html_parts.append("<b>result</b>" + P.pre(result[:P.TEXT_PREVIEW] +
+                                                      ("\n\u2026" if len(result) > P.TEXT_PREVIEW else "")))
+        if outputs.get("parameters"):
+            html_parts.append("<b>output parameters</b>" + P.table(P.params_rows(outputs["parameters"])))
+        self.info.value = "".join(html_parts)
+        self._show_artifacts(node, outputs.get("artifacts") or [])
+        self.log_title.value = "<b>log</b>" if node.get("type") == "Pod" else ""
+        self.tail_log(force=True)
+
+    def _show_artifacts(self, node: dict, arts: list) -> None:
+        key = (node.get("id"), node.get("phase"), tuple((a.get("name"), str(a.get("local"))) for a in arts))
+        if key == self._artifact_key:
+            return
+        self._artifact_key = key
+        children: list = []
+        store = self.owner.run._store
+        for art in arts:
+            name = str(art.get("name", ""))
+            path = P.artifact_path(store, self.owner.name, art)
+            head = W.HTML(f"<b>artifact {esc(name)}</b> <span style='color:#6d7f8b'>{esc(str(art.get('path', '')))}"
+                          "</span>")
+            children.append(head)
+            if path is None:
+                where = [k for k in art if k not in ("name", "path", "archive", "globalName", "mode")]
+                children.append(W.HTML(f"<i>stored in {esc(', '.join(where) or 'nowhere')}</i>"))
+                continue
+            children.append(preview_widget(path, str(art.get("path") or "")))
+        self.outputs.children = tuple(children)
+
+    def tail_log(self, force: bool = False) -> None:
+        node = self.node
+        if node is None or node.get("type") != "Pod":
+            if self.log.value:
+                self.log.value = ""
+            self.btn_download.layout.display = "none"
+            return
+        self.btn_download.layout.display = None
+        path = self.owner.run._store.log_path(self.owner.name, node["id"])
+        try:
+            size = path.stat().st_size
+        except OSError:
+            size = 0
+        if not force and size == self.owner._log_size:
+            return
+        self.owner._log_size = size
+        text, _ = P.tail(path)
+        value = P.pre(text or "(no output yet)" if node.get("phase") in ("Pending", "Running") else text or "(empty)",
+                      max_height="300px")
+        if self.log.value != value:
+            self.log.value = value
+        if force:
+            self.download.value = ""
+
+    def prepare_download(self) -> None:
+        node = self.node
+        if node is None:
+            return
+        path = self.owner.run._store.log_path(self.owner.name, node["id"])
+        self.download.value = P.download_link(path, f"{self.owner.name}-{node.get('displayName', node['id'])}.log")
+
+
+def preview_widget(path, declared: str = ""):
+    """A widget previewing one stored artifact: image, CSV table, notebook outputs, text."""
+    kind = P.kind_of(path, declared)
+    if kind == "image":
+        size = path.stat().st_size
+        if size > P.MAX_IMAGE_BYTES:
+            return W.HTML(f"<i>image of {size} bytes</i>")
+        return W.Image(value=path.read_bytes(), format=P.image_format(path, declared),
+                       layout=W.Layout(max_width="100%"))
+    if kind == "csv":
+        return W.HTML(P.csv_html(path, declared=declared))
+    if kind == "notebook":
+        out = W.Output(layout=W.Layout(max_height="400px", overflow="auto", border="1px solid #dde3e8"))
+        out.outputs = tuple(P.notebook_outputs(path))
+        return out
+    if kind == "dir":
+        return W.HTML(P.dir_html(path))
+    if kind == "binary":
+        return W.HTML(f"<i>binary, {path.stat().st_size} bytes</i>")
+    return W.HTML(P.text_html(path))
