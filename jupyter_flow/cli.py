@@ -138,26 +138,27 @@ def cmd_submit(a) -> int:
         return 0
     name, wf = api.create(source, parameters=params, name=a.name, generate_name=a.generate_name,
                           entrypoint=a.entrypoint, filename=filename, store=store, backend=backend.name)
-    if a.wait or a.watch or a.log:
+    if backend.remote:
         ctl = api.start(name, wf, store, backend=backend.name)
         run = api.Run(name, store=store, controller=ctl)
+    else:
+        # A detached engine owns the run, as a cluster would: Ctrl-C stops waiting, not the run.
+        api.start_detached(name, store)
+        run = api.Run(name, store=store)
+    if a.wait or a.watch or a.log:
         try:
             if a.watch or a.log:
                 _watch(run, log=a.log)
             else:
                 run.wait()
         except KeyboardInterrupt:
-            print(f"\nstopped waiting; {name} goes on only while this process lives: stopping it", file=sys.stderr)
-            run.stop()
-            run.wait(5)
+            print(f"\nstopped waiting; {name} goes on (`jupyter-flow stop {name}` stops it)", file=sys.stderr)
             return 130
         if a.wait and not a.watch:
             _print_run(run, a.output)
         elif a.output in ("json", "yaml", "name"):
             _print_run(run, a.output)
         return 0 if run.phase == "Succeeded" else 1
-    api.start_detached(name, store)
-    run = api.Run(name, store=store)
     if a.output == "name":
         print(name)
     elif a.output in ("json", "yaml"):
