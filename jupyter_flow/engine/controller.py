@@ -16,7 +16,7 @@ from collections import ChainMap
 from typing import Any, Callable
 
 from .. import config
-from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SUCCEEDED, SUSPEND, TASK_GROUP,
+from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SUCCEEDED, SUSPEND, TASK_GROUP,
                     Node, iso, node_id)
 from .templates import TemplateContext
 
@@ -66,6 +66,9 @@ class Controller:
         self.pod_limit: asyncio.Semaphore | None = None
         self.proc_limit: asyncio.Semaphore | None = None
         self.failures: list[dict] = []
+        # status.progress kept as counters: a flush must not count every node of the run
+        self._pods_total = 0
+        self._pods_done = 0
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
@@ -83,6 +86,9 @@ class Controller:
                         inputs=d.get("inputs"), outputs=d.get("outputs"), started_at=ts(d.get("startedAt")),
                         finished_at=ts(d.get("finishedAt")), template_ref=d.get("templateRef"),
                         host_node_name=d.get("hostNodeName", ""))
+            if node.id not in self.nodes and node.type == POD:
+                self._pods_total += 1
+                self._pods_done += node.phase in COMPLETED
             self.nodes[node.id] = node
             self._dirty[node.id] = node
 
@@ -105,6 +111,8 @@ class Controller:
             node = Node(id=nid, name=name, display_name=display, type=type_, template_name=template_name,
                         boundary_id=boundary_id, inputs=inputs, template_ref=template_ref)
             self.nodes[nid] = node
+            if type_ == POD:
+                self._pods_total += 1
         if parent is not None:
             self.add_child(parent, node)
         self.set_phase(node, phase, message)
@@ -124,6 +132,8 @@ class Controller:
             if node.started_at is None:
                 node.started_at = node.finished_at
         changed = node.phase != phase
+        if changed and node.type == POD:
+            self._pods_done += (phase in COMPLETED) - (node.phase in COMPLETED)
         node.phase = phase
         if message is not None:
             node.message = message
@@ -134,8 +144,12 @@ class Controller:
     def touch(self, node: Node, changed: bool = True) -> None:
         self._dirty[node.id] = node
         if changed:
-            self.emit({"kind": "node", "run": self.name, "node": node.to_dict()})
-        self._schedule_flush()
+            if self.subscribers:
+                self.emit({"kind": "node", "run": self.name, "node": node.to_dict()})
+            else:   # what emit() records, without building the node's dict nobody reads
+                self._events.append((time.time(), "node", node.id, {"phase": node.phase}))
+        if self._flush_handle is None:
+            self._schedule_flush()
 
     # ---- events & persistence ---------------------------------------------------------------
     def subscribe(self, fn: Subscriber) -> Callable[[], None]:
@@ -159,13 +173,11 @@ class Controller:
             self._flush_handle = self.loop.call_later(FLUSH_DELAY, self.flush)
 
     def status_dict(self) -> dict:
-        pods = [n for n in self.nodes.values() if n.type == POD]
-        done = sum(1 for n in pods if n.completed)
         status: dict[str, Any] = {
             "phase": self.phase,
             "startedAt": iso(self.started_at),
             "finishedAt": iso(self.finished_at),
-            "progress": f"{done}/{len(pods)}",
+            "progress": f"{self._pods_done}/{self._pods_total}",
         }
         if self.message:
             status["message"] = self.message

@@ -124,7 +124,10 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
     root = run_dir / "nodes" / node.id
     log_path = run_dir / "logs" / f"{node.id}.log"
-    log_path.parent.mkdir(parents=True, exist_ok=True)
+    made = ctl.__dict__.setdefault("_made_dirs", set()) if hasattr(ctl, "__dict__") else set()
+    if log_path.parent not in made:   # one mkdir per run, not per step
+        log_path.parent.mkdir(parents=True, exist_ok=True)
+        made.add(log_path.parent)
     deadline = call.timeout(local)
     try:
         env = _env(container, node.display_name)

@@ -5,6 +5,7 @@ name) so that ids seen locally match what the same workflow gets on a cluster.
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -33,10 +34,20 @@ def node_id(workflow_name: str, node_name: str) -> str:
     return f"{workflow_name}-{fnv32a(node_name)}"
 
 
+_ISO: dict[int, str] = {}
+
+
 def iso(ts: float | None) -> str | None:
+    """RFC 3339 UTC, whole seconds (timestamps cluster, so the text of each second is cached)."""
     if ts is None:
         return None
-    return datetime.fromtimestamp(ts, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    sec = math.floor(ts)
+    text = _ISO.get(sec)
+    if text is None:
+        if len(_ISO) > 4096:
+            _ISO.clear()
+        text = _ISO[sec] = datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return text
 
 
 @dataclass(slots=True)

@@ -68,10 +68,39 @@ class StepResult:
     finished_at: float = 0.0
 
 
+_WHICH: dict[tuple[str, str], str] = {}
+
+
 def _which(cmd: str, env_path: str | None = None) -> str | None:
+    """``shutil.which`` over PATH plus EXTRA_PATH; a hit is remembered and re-checked with one
+    ``access()`` instead of a stat per PATH entry (a step start pays ~10 stats otherwise)."""
     path = env_path or os.environ.get("PATH", os.defpath)
-    path = os.pathsep.join([path, *EXTRA_PATH])
-    return shutil.which(cmd, path=path)
+    key = (cmd, path)
+    found = _WHICH.get(key)
+    if found is not None and os.access(found, os.X_OK) and not os.path.isdir(found):
+        return found
+    found = shutil.which(cmd, path=os.pathsep.join([path, *EXTRA_PATH]))
+    if found is not None:
+        if len(_WHICH) > 1024:
+            _WHICH.clear()
+        _WHICH[key] = found
+    return found
+
+
+def _base_env() -> dict:
+    """A copy of this process's environment, as bytes when CPython lets us skip the decoding.
+
+    ``dict(os.environ)`` decodes every variable and Popen encodes it back, ~0.1 ms a step.
+    """
+    data = getattr(os.environ, "_data", None)
+    if isinstance(data, dict) and os.name == "posix":
+        env = dict(data)
+        path = env.get(b"PATH", os.fsencode(os.defpath))
+        env[b"PATH"] = os.pathsep.encode().join([path, *(os.fsencode(p) for p in EXTRA_PATH)])
+        return env
+    env = dict(os.environ)
+    env["PATH"] = os.pathsep.join([env.get("PATH", os.defpath), *EXTRA_PATH])
+    return env
 
 
 def resolve_argv(spec: StepSpec) -> list[str]:
@@ -156,7 +185,7 @@ class LocalExecutor:
             argv = resolve_argv(spec)
         except StepError as exc:
             return StepResult(exit_code=None, error=str(exc), started_at=started, finished_at=time.time())
-        if spec.root is not None:
+        if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
             spec.root.mkdir(parents=True, exist_ok=True)
         if spec.script is not None:
             script_path = (spec.root or Path("/tmp")) / "script"
@@ -169,9 +198,12 @@ class LocalExecutor:
             except Exception as exc:  # artifact loading failed: Argo marks the node Error
                 return StepResult(exit_code=None, error=str(exc), host_path=plan.host_path,
                                   started_at=started, finished_at=time.time())
-        env = dict(os.environ)
-        env["PATH"] = os.pathsep.join([env.get("PATH", os.defpath), *EXTRA_PATH])
-        env.update(spec.env)
+        env = _base_env()
+        if spec.env:
+            if any(isinstance(k, bytes) for k in env):
+                env.update((os.fsencode(k), os.fsencode(v)) for k, v in spec.env.items())
+            else:
+                env.update(spec.env)
         log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if spec.log_path else None
         try:
             proc = subprocess.Popen(
