@@ -1,0 +1,41 @@
+"""The jupyter_server extension: a REST API over the run store for the JupyterLab panel.
+
+Enabled on install by ``etc/jupyter/jupyter_server_config.d/jupyter_flow.json``; by hand with
+``jupyter server extension enable jupyter_flow.server``.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.extension.application import ExtensionApp
+from traitlets import Unicode
+
+
+class JupyterFlowApp(ExtensionApp):
+    """Serves ``<base_url>jupyter-flow/api/`` (see :mod:`jupyter_flow.server.handlers`)."""
+
+    name = "jupyter_flow"
+    extension_url = "/lab"
+    load_other_extensions = True
+
+    home = Unicode(
+        "", config=True,
+        help="jupyter-flow state directory (default: $JUPYTER_FLOW_HOME or ~/.jupyter-flow)",
+    )
+
+    def initialize_settings(self) -> None:
+        from .manager import FlowManager
+        self.settings["jupyter_flow_manager"] = FlowManager(self.home or None)
+
+    def initialize_handlers(self) -> None:
+        from .handlers import routes
+        # ExtensionApp prefixes base_url itself only for handlers it wraps; ours are absolute.
+        self.serverapp.web_app.add_handlers(".*$", routes(self.serverapp.base_url))
+
+
+def _jupyter_server_extension_points() -> list[dict[str, Any]]:
+    return [{"module": "jupyter_flow.server", "app": JupyterFlowApp}]
+
+
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    return [{"src": "../labextension", "dest": "jupyter-flow"}]

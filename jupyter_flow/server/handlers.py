@@ -1,0 +1,204 @@
+"""Thin tornado handlers over :class:`FlowManager`; every route needs Jupyter's auth.
+
+Routes (under ``<base_url>jupyter-flow/api/``)::
+
+    GET    runs[?phase=P]                      list runs (summaries, newest first)
+    POST   runs                                submit {"yaml", "parameters"?, "filename"?, "name"?, "wait"?}
+    GET    runs/NAME                           the run as an Argo Workflow (status.nodes)
+    DELETE runs/NAME                           delete it
+    POST   runs/NAME/ACTION                    resume | suspend | stop | terminate | retry | resubmit | delete
+    GET    runs/NAME/nodes/NODE/log[?offset=N] {"text", "offset", "finished"}
+    GET    runs/NAME/nodes/NODE/log?follow=1   the same as Server-Sent Events, until the node finishes
+    GET    runs/NAME/artifacts/KEY             a stored artifact (file bytes, or a JSON listing of a directory)
+    POST   lint                                {"yaml", "filename"?} -> {"errors": [...]}
+
+``APIHandler`` checks the token or login cookie on every request (``@authenticated``) and
+the XSRF token on every mutating request from a browser, so no route works anonymously.
+"""
+from __future__ import annotations
+
+import asyncio
+import json
+import mimetypes
+from functools import partial
+
+from jupyter_server.base.handlers import APIHandler
+from jupyter_server.utils import url_path_join
+from tornado import web
+from tornado.iostream import StreamClosedError
+
+from .manager import ACTIONS, FlowManager, ManagerError
+
+API = "jupyter-flow/api"
+_NAME = r"(?P<name>[^/]+)"
+_SAFE_TYPES = {"text/plain", "text/csv", "application/json", "image/png", "image/jpeg", "image/gif"}
+
+
+class BaseHandler(APIHandler):
+    @property
+    def manager(self) -> FlowManager:
+        return self.settings["jupyter_flow_manager"]
+
+    async def call(self, fn, *args, **kwargs):
+        """Run a (blocking, SQLite-reading) manager call on a worker thread."""
+        loop = asyncio.get_running_loop()
+        try:
+            return await loop.run_in_executor(None, partial(fn, *args, **kwargs))
+        except ManagerError as exc:
+            self.set_status(exc.status)
+            self.finish(json.dumps({"message": exc.message, "errors": exc.errors}))
+            raise _Answered() from None
+
+    def body(self) -> dict:
+        if not self.request.body:
+            return {}
+        try:
+            data = json.loads(self.request.body)
+        except (ValueError, UnicodeDecodeError):
+            raise web.HTTPError(400, "request body is not JSON") from None
+        if not isinstance(data, dict):
+            raise web.HTTPError(400, "request body must be a JSON object")
+        return data
+
+    def reply(self, data, status: int = 200) -> None:
+        self.set_status(status)
+        self.finish(json.dumps(data))
+
+
+class _Answered(Exception):
+    """The manager refused and the error response is already sent."""
+
+
+def _answered(method):
+    async def wrapper(self, *args, **kwargs):
+        try:
+            return await method(self, *args, **kwargs)
+        except _Answered:
+            return None
+    wrapper.__name__ = method.__name__
+    wrapper.__doc__ = method.__doc__
+    return wrapper
+
+
+class RunsHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self):
+        phase = self.get_query_argument("phase", None) or None
+        self.reply({"runs": await self.call(self.manager.list_runs, phase)})
+
+    @web.authenticated
+    @_answered
+    async def post(self):
+        body = self.body()
+        wf = await self.call(
+            self.manager.submit, body.get("yaml"), body.get("parameters"), filename=body.get("filename"),
+            name=body.get("name"), generate_name=body.get("generateName"), entrypoint=body.get("entrypoint"),
+            wait=bool(body.get("wait")), timeout=60 if body.get("wait") else None)
+        self.reply(wf, 201)
+
+
+class RunHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self, name):
+        self.reply(await self.call(self.manager.get_run, name))
+
+    @web.authenticated
+    @_answered
+    async def delete(self, name):
+        self.reply(await self.call(self.manager.action, name, "delete"))
+
+
+class ActionHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def post(self, name, action):
+        self.reply(await self.call(self.manager.action, name, action, self.body()))
+
+
+class LogHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self, name, node):
+        try:
+            offset = int(self.get_query_argument("offset", "0"))
+        except ValueError:
+            raise web.HTTPError(400, "offset must be an integer") from None
+        follow = self.get_query_argument("follow", "0") not in ("0", "false", "")
+        if not follow:
+            chunk = await self.call(self.manager.read_log, name, node, offset)
+            self.reply({"text": chunk.text, "offset": chunk.offset, "finished": chunk.finished})
+            return
+        await self.call(self.manager.log_path, name, node)  # 400/403/404 before the stream starts
+        self.set_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.set_header("Cache-Control", "no-cache")
+        self.set_header("X-Accel-Buffering", "no")
+        idle = 0.0
+        while True:
+            chunk = await self.call(self.manager.read_log, name, node, offset)
+            try:
+                if chunk.text:
+                    self.write(f"id: {chunk.offset}\nevent: log\ndata: {json.dumps({'text': chunk.text, 'offset': chunk.offset})}\n\n")
+                    idle = 0.0
+                elif idle >= 15:
+                    self.write(": keep-alive\n\n")
+                    idle = 0.0
+                if chunk.finished:
+                    self.write(f"event: end\ndata: {json.dumps({'offset': chunk.offset})}\n\n")
+                    await self.flush()
+                    break
+                await self.flush()
+            except StreamClosedError:
+                return
+            offset = chunk.offset
+            await asyncio.sleep(0.25)
+            idle += 0.25
+        self.finish()
+
+
+class ArtifactHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self, name, key):
+        path = await self.call(self.manager.artifact_path, name, key)
+        if path.is_dir():
+            entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
+            self.reply({"key": key, "entries": entries})
+            return
+        ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
+        # never let the browser render an artifact as a page of this origin
+        if ctype not in _SAFE_TYPES:
+            ctype = "application/octet-stream"
+        self.set_header("Content-Type", ctype)
+        self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
+        self.set_header("X-Content-Type-Options", "nosniff")
+        self.set_header("Content-Disposition", f'attachment; filename="{path.name}"'.replace("\n", ""))
+        with open(path, "rb") as fh:
+            while True:
+                data = fh.read(1 << 16)
+                if not data:
+                    break
+                self.write(data)
+        self.finish()
+
+
+class LintHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def post(self):
+        body = self.body()
+        self.reply({"errors": await self.call(self.manager.lint, body.get("yaml"), body.get("filename"))})
+
+
+def routes(base_url: str = "/") -> list[tuple[str, type]]:
+    api = url_path_join(base_url, API)
+    actions = "|".join(ACTIONS)
+    return [
+        (url_path_join(api, "runs") + "/?", RunsHandler),
+        (url_path_join(api, "runs", _NAME) + "/?", RunHandler),
+        (url_path_join(api, "runs", _NAME, rf"(?P<action>{actions})") + "/?", ActionHandler),
+        (url_path_join(api, "runs", _NAME, "nodes", r"(?P<node>[^/]+)", "log") + "/?", LogHandler),
+        (url_path_join(api, "runs", _NAME, "artifacts", r"(?P<key>.+)"), ArtifactHandler),
+        (url_path_join(api, "lint") + "/?", LintHandler),
+    ]

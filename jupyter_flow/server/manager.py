@@ -1,0 +1,309 @@
+"""What the REST API does, without HTTP: list, read, submit, steer and lint runs.
+
+The handlers are thin wrappers around :class:`FlowManager`; every method here is synchronous
+(the handlers call them on a worker thread) and raises :class:`ManagerError` with an HTTP
+status for bad input. Runs submitted through the server get an engine process of their own
+(as ``jupyter-flow submit`` does), so they outlive a server restart and never block it.
+
+Paths that come from a request (run names, node ids, artifact keys) are checked twice: against
+a strict pattern, and by resolving the final path and requiring it to stay inside the run's
+directory, so neither ``..`` nor a symlink planted in an artifact can reach other files.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Mapping
+
+from ..errors import JupyterFlowError, LintError, RunNotFound, SpecError
+
+PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
+FINISHED = ("Succeeded", "Failed", "Error")
+ACTIONS = ("resume", "suspend", "stop", "terminate", "retry", "resubmit", "delete")
+# Kubernetes object names (what Argo accepts for a Workflow), and our node ids.
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_NODE_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
+MAX_DOCUMENT = 2 * 1024 * 1024  # bytes of YAML accepted by submit and lint
+
+
+class ManagerError(JupyterFlowError):
+    """A request the manager refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str, errors: list[dict] | None = None):
+        super().__init__(message)
+        self.status = status
+        self.message = message
+        self.errors = errors or []
+
+
+def lint_error_dict(e: LintError) -> dict:
+    return {"message": e.message, "path": e.path, "file": e.file, "line": e.line, "column": e.column,
+            "severity": e.severity, "text": str(e)}
+
+
+def _parse_time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        return time.mktime(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
+    except (ValueError, OverflowError):
+        return None
+
+
+def summary(wf: dict) -> dict:
+    """One row of the runs list: what the panel shows without loading the graph."""
+    meta = wf.get("metadata") or {}
+    status = wf.get("status") or {}
+    nodes = status.get("nodes") or {}
+    pods = [n for n in nodes.values() if n.get("type") == "Pod"]
+    done = sum(1 for n in pods if n.get("phase") in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"))
+    started = status.get("startedAt")
+    finished = status.get("finishedAt")
+    t0, t1 = _parse_time(started), _parse_time(finished)
+    duration = None
+    if t0 is not None:
+        duration = max(0.0, (t1 if t1 is not None else time.time()) - t0)
+    return {
+        "name": meta.get("name"),
+        "namespace": meta.get("namespace", "default"),
+        "uid": meta.get("uid"),
+        "phase": status.get("phase") or "Pending",
+        "message": status.get("message") or "",
+        "createdAt": meta.get("creationTimestamp"),
+        "startedAt": started,
+        "finishedAt": finished,
+        "duration": duration,
+        "progress": status.get("progress") or f"{done}/{len(pods)}",
+        "suspended": bool(status.get("suspended")),
+        "entrypoint": (wf.get("spec") or {}).get("entrypoint"),
+    }
+
+
+@dataclass
+class LogChunk:
+    text: str
+    offset: int
+    finished: bool
+
+
+class FlowManager:
+    """The server extension's logic over one store (``home`` or ``$JUPYTER_FLOW_HOME``)."""
+
+    def __init__(self, home: str | os.PathLike | None = None):
+        self._home = Path(home) if home else None
+
+    # -- plumbing -------------------------------------------------------------------------------
+    @property
+    def store(self):
+        from ..store import open_store
+        return open_store(self._home)
+
+    @staticmethod
+    def check_name(name: str) -> str:
+        if not isinstance(name, str) or not _NAME.match(name) or ".." in name:
+            raise ManagerError(400, f"invalid workflow name {name!r}")
+        return name
+
+    def _run(self, name: str):
+        from .. import api
+        self.check_name(name)
+        try:
+            return api.get(name, store=self.store)
+        except RunNotFound as exc:
+            raise ManagerError(404, str(exc)) from None
+
+    def _inside(self, root: Path, path: Path) -> Path:
+        """``path`` resolved, refusing anything that leaves ``root`` (``..``, absolute, symlinks)."""
+        root = root.resolve()
+        target = path.resolve()
+        if target != root and root not in target.parents:
+            raise ManagerError(403, "path outside the run directory")
+        return target
+
+    # -- reading --------------------------------------------------------------------------------
+    def list_runs(self, phase: str | None = None) -> list[dict]:
+        from .. import api
+        if phase is not None and phase not in PHASES:
+            raise ManagerError(400, f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+        out = []
+        for run in api.runs(phase=None, store=self.store):
+            try:
+                row = summary(run.to_dict())
+            except RunNotFound:  # deleted while listing
+                continue
+            # the phase filter applies after orphan reconciliation, so a dead engine's run is Error
+            if phase is None or row["phase"] == phase:
+                out.append(row)
+        return out
+
+    def get_run(self, name: str) -> dict:
+        try:
+            return self._run(name).to_dict()
+        except RunNotFound as exc:
+            raise ManagerError(404, str(exc)) from None
+
+    def _node(self, name: str, node_id: str) -> tuple[Any, dict]:
+        run = self._run(name)
+        if not isinstance(node_id, str) or not _NODE_ID.match(node_id):
+            raise ManagerError(400, f"invalid node id {node_id!r}")
+        wf = run.to_dict()
+        nodes = (wf.get("status") or {}).get("nodes") or {}
+        node = nodes.get(node_id)
+        if node is None:
+            for n in nodes.values():  # a display name is accepted too, as by `jupyter-flow logs`
+                if node_id in (n.get("displayName"), n.get("name")):
+                    node = n
+                    break
+        if node is None:
+            raise ManagerError(404, f"no node {node_id!r} in {name}")
+        return wf, node
+
+    def log_path(self, name: str, node_id: str) -> Path:
+        _, node = self._node(name, node_id)
+        store = self.store
+        return self._inside(store.run_dir(name), store.log_path(name, node["id"]))
+
+    def read_log(self, name: str, node_id: str, offset: int = 0, limit: int = 1 << 20) -> LogChunk:
+        """Log bytes from ``offset`` (at most ``limit``), cut at the last complete UTF-8 character."""
+        wf, node = self._node(name, node_id)
+        store = self.store
+        path = self._inside(store.run_dir(name), store.log_path(name, node["id"]))
+        offset = max(0, int(offset))
+        data = b""
+        if path.is_file():
+            with open(path, "rb") as fh:
+                fh.seek(offset)
+                data = fh.read(limit)
+        chunk = data
+        try:
+            text = data.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
+                chunk = data[:exc.start]  # the rest of this character is not written yet
+            text = chunk.decode("utf-8", "replace")
+        node_done = node.get("phase") not in ("Pending", "Running")
+        run_done = (wf.get("status") or {}).get("phase") in FINISHED
+        finished = (node_done or run_done) and offset + len(chunk) >= (path.stat().st_size if path.is_file() else 0)
+        return LogChunk(text, offset + len(chunk), finished)
+
+    def follow_log(self, name: str, node_id: str, offset: int = 0, *, poll: float = 0.2,
+                   timeout: float | None = None) -> Iterator[LogChunk]:
+        """Chunks of a node's log as they are written, until the node (or run) finishes."""
+        deadline = None if timeout is None else time.monotonic() + timeout
+        while True:
+            chunk = self.read_log(name, node_id, offset)
+            if chunk.text or chunk.finished:
+                yield chunk
+            offset = chunk.offset
+            if chunk.finished or (deadline is not None and time.monotonic() >= deadline):
+                return
+            time.sleep(poll)
+
+    def artifact_path(self, name: str, key: str) -> Path:
+        """A stored artifact file or directory, by its key (``<node-id>/<artifact>[/sub/path]``)."""
+        self._run(name)
+        if not isinstance(key, str) or not key or "\x00" in key or key.startswith(("/", "\\")):
+            raise ManagerError(400, "invalid artifact key")
+        parts = key.replace("\\", "/").split("/")
+        if any(p in ("", ".", "..") for p in parts):
+            raise ManagerError(403, "path outside the run directory")
+        root = self.store.artifact_dir(name)
+        path = self._inside(root, root.joinpath(*parts))
+        if not path.exists():
+            raise ManagerError(404, f"no artifact {key!r} in {name}")
+        return path
+
+    # -- writing --------------------------------------------------------------------------------
+    @staticmethod
+    def _document(text: Any) -> str:
+        if not isinstance(text, str) or not text.strip():
+            raise ManagerError(400, "a YAML (or JSON) document is required")
+        if len(text.encode("utf-8", "replace")) > MAX_DOCUMENT:
+            raise ManagerError(413, "document too large")
+        return text
+
+    def lint(self, text: str, filename: str | None = None) -> list[dict]:
+        from .. import api
+        text = self._document(text)
+        return [lint_error_dict(e) for e in api.lint(text, filename=filename or "<workflow>")]
+
+    def submit(self, text: str, parameters: Mapping[str, Any] | None = None, *, filename: str | None = None,
+               name: str | None = None, generate_name: str | None = None, entrypoint: str | None = None,
+               wait: bool = False, timeout: float | None = None) -> dict:
+        """Create a run from a YAML document and start its engine in its own process."""
+        from .. import api
+        text = self._document(text)
+        if parameters is not None and not isinstance(parameters, Mapping):
+            raise ManagerError(400, "parameters must be an object of name: value")
+        if name is not None:
+            self.check_name(name)
+        store = self.store
+        try:
+            run_name, _ = api.create(text, parameters=dict(parameters or {}), name=name,
+                                     generate_name=generate_name, entrypoint=entrypoint,
+                                     filename=filename or "<workflow>", store=store)
+        except SpecError as exc:
+            raise ManagerError(422, "invalid workflow", [lint_error_dict(e) for e in exc.errors]) from None
+        except JupyterFlowError as exc:
+            status = 409 if "already exists" in str(exc) else 400
+            raise ManagerError(status, str(exc)) from None
+        api.start_detached(run_name, store)
+        run = api.Run(run_name, store=store)
+        if wait:
+            run.wait(timeout)
+        return run.to_dict()
+
+    def action(self, name: str, action: str, body: Mapping[str, Any] | None = None) -> dict:
+        """resume | suspend | stop | terminate | retry | resubmit | delete; returns ``{"name": ...}``."""
+        from .. import api
+        if action not in ACTIONS:
+            raise ManagerError(404, f"unknown action {action!r}")
+        body = dict(body or {})
+        run = self._run(name)
+        try:
+            if action == "delete":
+                run.delete()
+                return {"name": name, "deleted": True}
+            if action == "retry":
+                if run.phase not in ("Failed", "Error"):
+                    raise ManagerError(409, f"workflow {name!r} is {run.phase}: only Failed or Error runs retry")
+                run.retry(detach=True)
+                return {"name": name}
+            if action == "resubmit":
+                return {"name": self._resubmit(run)}
+            if run.finished:
+                raise ManagerError(409, f"workflow {name!r} has already finished ({run.phase})")
+            if action == "resume":
+                node = body.get("node")
+                run.resume(node if isinstance(node, str) and node else None)
+            elif action == "stop":
+                message = body.get("message")
+                run.stop(message if isinstance(message, str) else None)
+            else:
+                getattr(run, action)()
+        except ManagerError:
+            raise
+        except JupyterFlowError as exc:
+            raise ManagerError(409, str(exc)) from None
+        return {"name": name}
+
+    def _resubmit(self, run) -> str:
+        """``argo resubmit``: a new run of the same Workflow, on its own engine process."""
+        from .. import api
+        store = self.store
+        wf = store.get_run(run.name, with_nodes=False).workflow
+        meta = dict(wf.get("metadata") or {})
+        base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
+        clean = {"apiVersion": wf.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
+                 "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
+                 "spec": wf.get("spec")}
+        try:
+            new_name, _ = api.create(json.loads(json.dumps(clean)), store=store)
+        except SpecError as exc:
+            raise ManagerError(422, "invalid workflow", [lint_error_dict(e) for e in exc.errors]) from None
+        api.start_detached(new_name, store)
+        return new_name

@@ -1,0 +1,282 @@
+/**
+ * Pure logic shared by the panel and the run view: no DOM, no JupyterLab imports,
+ * so it is unit-tested with jest (labextension/test).
+ */
+
+export type Phase =
+  | 'Pending'
+  | 'Running'
+  | 'Succeeded'
+  | 'Failed'
+  | 'Error'
+  | 'Skipped'
+  | 'Omitted';
+
+export const PHASES: Phase[] = ['Pending', 'Running', 'Succeeded', 'Failed', 'Error'];
+export const FINISHED = ['Succeeded', 'Failed', 'Error'];
+
+/** Argo CLI glyphs (cmd/argo/commands/common/common.go). */
+export const PHASE_ICONS: Record<string, string> = {
+  Pending: '◷',
+  Running: '●',
+  Succeeded: '✔',
+  Skipped: '○',
+  Omitted: '○',
+  Failed: '✖',
+  Error: '⚠'
+};
+
+/** Argo UI colours (argo-ui config.scss). */
+export const PHASE_COLORS: Record<string, string> = {
+  Succeeded: '#18BE94',
+  Failed: '#E96D76',
+  Error: '#E96D76',
+  Running: '#0DADEA',
+  Pending: '#f4c030',
+  Skipped: '#CCD6DD',
+  Omitted: '#CCD6DD',
+  Suspended: '#CCD6DD'
+};
+
+export interface IRunSummary {
+  name: string;
+  namespace?: string;
+  phase: string;
+  message?: string;
+  createdAt?: string | null;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+  duration?: number | null;
+  progress?: string;
+  suspended?: boolean;
+}
+
+export interface INodeStatus {
+  id: string;
+  name: string;
+  displayName: string;
+  type: string;
+  phase?: string;
+  templateName?: string;
+  boundaryID?: string;
+  children?: string[];
+  inputs?: any;
+  outputs?: any;
+  message?: string;
+  startedAt?: string | null;
+  finishedAt?: string | null;
+}
+
+export interface IWorkflow {
+  metadata: { name: string; [k: string]: any };
+  spec?: any;
+  status?: {
+    phase?: string;
+    message?: string;
+    startedAt?: string | null;
+    finishedAt?: string | null;
+    progress?: string;
+    suspended?: boolean;
+    nodes?: Record<string, INodeStatus>;
+  };
+}
+
+export function isFinished(phase: string | undefined | null): boolean {
+  return !!phase && FINISHED.includes(phase);
+}
+
+export function phaseIcon(phase: string | undefined | null, type?: string): string {
+  if (type === 'Suspend' && phase === 'Running') {
+    return 'ǁ';
+  }
+  return PHASE_ICONS[phase || 'Pending'] ?? '?';
+}
+
+export function phaseColor(phase: string | undefined | null): string {
+  return PHASE_COLORS[phase || 'Pending'] ?? '#CCD6DD';
+}
+
+/** Argo's human duration: 45s, 3m12s, 1h2m, 2d3h. */
+export function formatDuration(seconds: number | null | undefined): string {
+  if (seconds === null || seconds === undefined || !isFinite(seconds) || seconds < 0) {
+    return '';
+  }
+  const s = Math.floor(seconds);
+  if (s < 60) {
+    return `${s}s`;
+  }
+  const m = Math.floor(s / 60);
+  if (m < 60) {
+    return `${m}m${s % 60 ? `${s % 60}s` : ''}`;
+  }
+  const h = Math.floor(m / 60);
+  if (h < 24) {
+    return `${h}h${m % 60 ? `${m % 60}m` : ''}`;
+  }
+  const d = Math.floor(h / 24);
+  return `${d}d${h % 24 ? `${h % 24}h` : ''}`;
+}
+
+export function parseTime(value: string | null | undefined): number | null {
+  if (!value) {
+    return null;
+  }
+  const t = Date.parse(value);
+  return isNaN(t) ? null : t / 1000;
+}
+
+/** Seconds from start to finish (or to ``now`` while running). */
+export function durationOf(
+  startedAt: string | null | undefined,
+  finishedAt: string | null | undefined,
+  now: number = Date.now() / 1000
+): number | null {
+  const t0 = parseTime(startedAt);
+  if (t0 === null) {
+    return null;
+  }
+  const t1 = parseTime(finishedAt);
+  return Math.max(0, (t1 ?? now) - t0);
+}
+
+/** "2 minutes ago"-style age for the list. */
+export function formatAge(value: string | null | undefined, now: number = Date.now() / 1000): string {
+  const t = parseTime(value);
+  if (t === null) {
+    return '';
+  }
+  const d = formatDuration(Math.max(0, now - t));
+  return d ? `${d} ago` : '';
+}
+
+export function filterRuns(runs: IRunSummary[], phase: string | null): IRunSummary[] {
+  return phase ? runs.filter(r => r.phase === phase) : runs.slice();
+}
+
+/** Which actions make sense for a run in this phase (Argo UI's workflow-operations-map). */
+export function allowedActions(run: { phase: string; suspended?: boolean }): Set<string> {
+  const out = new Set<string>(['delete', 'resubmit']);
+  if (run.phase === 'Running' || run.phase === 'Pending') {
+    out.add('stop');
+    out.add('terminate');
+    out.add('suspend');
+    out.add('resume');
+  }
+  if (run.phase === 'Failed' || run.phase === 'Error') {
+    out.add('retry');
+  }
+  return out;
+}
+
+export interface IGraphElement {
+  group: 'nodes' | 'edges';
+  data: Record<string, any>;
+  classes?: string;
+}
+
+/** Nodes and parent→child edges of ``status.nodes`` for cytoscape. */
+export function graphElements(wf: IWorkflow): IGraphElement[] {
+  const nodes = wf.status?.nodes ?? {};
+  const out: IGraphElement[] = [];
+  for (const n of Object.values(nodes)) {
+    const virtual = n.type === 'StepGroup' || n.type === 'TaskGroup';
+    out.push({
+      group: 'nodes',
+      data: {
+        id: n.id,
+        label: virtual ? '' : n.displayName || n.name,
+        phase: n.phase || 'Pending',
+        type: n.type,
+        color: phaseColor(n.phase)
+      },
+      classes: `jf-phase-${n.phase || 'Pending'}${virtual ? ' jf-virtual' : ''}`
+    });
+  }
+  for (const n of Object.values(nodes)) {
+    for (const child of n.children ?? []) {
+      if (nodes[child]) {
+        out.push({ group: 'edges', data: { id: `${n.id}->${child}`, source: n.id, target: child } });
+      }
+    }
+  }
+  return out;
+}
+
+/** A string that changes whenever the graph's structure (not its colours) changes. */
+export function graphShape(wf: IWorkflow): string {
+  const nodes = wf.status?.nodes ?? {};
+  return Object.keys(nodes)
+    .sort()
+    .map(id => `${id}:${(nodes[id].children ?? []).join(',')}`)
+    .join(';');
+}
+
+export interface ISseEvent {
+  event: string;
+  data: string;
+  id?: string;
+}
+
+/**
+ * Incremental Server-Sent Events parser: feed it text chunks, get complete events back.
+ * (EventSource cannot send Jupyter's token header, so the log stream is read with fetch.)
+ */
+export class SseParser {
+  private buffer = '';
+
+  feed(chunk: string): ISseEvent[] {
+    this.buffer += chunk.replace(/\r\n?/g, '\n');
+    const events: ISseEvent[] = [];
+    let idx: number;
+    while ((idx = this.buffer.indexOf('\n\n')) >= 0) {
+      const block = this.buffer.slice(0, idx);
+      this.buffer = this.buffer.slice(idx + 2);
+      let event = 'message';
+      let id: string | undefined;
+      const data: string[] = [];
+      for (const line of block.split('\n')) {
+        if (!line || line.startsWith(':')) {
+          continue;
+        }
+        const colon = line.indexOf(':');
+        const field = colon < 0 ? line : line.slice(0, colon);
+        let value = colon < 0 ? '' : line.slice(colon + 1);
+        if (value.startsWith(' ')) {
+          value = value.slice(1);
+        }
+        if (field === 'event') {
+          event = value;
+        } else if (field === 'data') {
+          data.push(value);
+        } else if (field === 'id') {
+          id = value;
+        }
+      }
+      if (data.length) {
+        events.push({ event, data: data.join('\n'), id });
+      }
+    }
+    return events;
+  }
+}
+
+export interface ILintError {
+  message: string;
+  path?: string;
+  file?: string;
+  line?: number;
+  column?: number;
+  severity?: string;
+  text?: string;
+}
+
+/** One line per lint error: "line 12, col 5: spec.templates[0].contaner: unknown field". */
+export function formatLintError(e: ILintError): string {
+  const where = e.line ? `line ${e.line}, col ${e.column ?? 0}` : 'document';
+  return `${where}: ${e.path ? `${e.path}: ` : ''}${e.message}`;
+}
+
+/** Whether a cell's text is a %%workflow cell (its first line starts with the magic). */
+export function isWorkflowCell(text: string): boolean {
+  return /^\s*%%workflow(\s|$)/.test(text);
+}

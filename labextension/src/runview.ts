@@ -1,0 +1,358 @@
+/** One run in a main-area tab: its DAG (cytoscape + dagre), live, and a node panel with the log. */
+import { showErrorMessage } from '@jupyterlab/apputils';
+import { Widget } from '@lumino/widgets';
+import cytoscape from 'cytoscape';
+import dagre from 'cytoscape-dagre';
+
+import * as api from './api';
+import {
+  allowedActions,
+  durationOf,
+  formatDuration,
+  graphElements,
+  graphShape,
+  INodeStatus,
+  isFinished,
+  IWorkflow,
+  phaseColor,
+  phaseIcon
+} from './model';
+
+cytoscape.use(dagre);
+
+const ACTIONS = ['resume', 'suspend', 'stop', 'terminate', 'retry', 'resubmit', 'delete'];
+
+function el<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  cls?: string,
+  text?: string
+): HTMLElementTagNameMap[K] {
+  const node = document.createElement(tag);
+  if (cls) {
+    node.className = cls;
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+export class RunView extends Widget {
+  private cy: cytoscape.Core | null = null;
+  private wf: IWorkflow | null = null;
+  private shape = '';
+  private timer: number | undefined;
+  private selected: string | null = null;
+  private logAbort: AbortController | null = null;
+  private logNode: string | null = null;
+  private header: HTMLElement;
+  private graph: HTMLElement;
+  private side: HTMLElement;
+  private toolbar: HTMLElement;
+  private loading = false;
+
+  constructor(
+    readonly runName: string,
+    private readonly onOpen: (name: string) => void,
+    private readonly interval = 1000
+  ) {
+    super();
+    this.addClass('jf-RunView');
+    this.id = `jupyter-flow-run-${runName}`;
+    this.title.label = runName;
+    this.title.closable = true;
+    this.toolbar = el('div', 'jf-RunView-toolbar');
+    this.header = el('div', 'jf-RunView-header');
+    this.toolbar.appendChild(this.header);
+    const buttons = el('div', 'jf-RunView-actions');
+    for (const verb of ACTIONS) {
+      const b = el('button', `jp-Button jf-action-${verb}`, verb.toUpperCase());
+      b.dataset.verb = verb;
+      b.addEventListener('click', () => void this.act(verb));
+      buttons.appendChild(b);
+    }
+    this.toolbar.appendChild(buttons);
+    this.node.appendChild(this.toolbar);
+    const body = el('div', 'jf-RunView-body');
+    this.graph = el('div', 'jf-RunView-graph');
+    this.side = el('div', 'jf-NodePanel');
+    this.side.appendChild(el('div', 'jf-NodePanel-hint', 'Click a node to see its log, inputs and outputs.'));
+    body.appendChild(this.graph);
+    body.appendChild(this.side);
+    this.node.appendChild(body);
+  }
+
+  protected onAfterAttach(): void {
+    void this.refresh();
+    this.timer = window.setInterval(() => void this.refresh(), this.interval);
+  }
+
+  protected onResize(): void {
+    this.cy?.resize();
+  }
+
+  dispose(): void {
+    window.clearInterval(this.timer);
+    this.logAbort?.abort();
+    this.cy?.destroy();
+    super.dispose();
+  }
+
+  async refresh(): Promise<void> {
+    if (this.loading) {
+      return;
+    }
+    this.loading = true;
+    try {
+      const wf = await api.getRun(this.runName);
+      this.applyRun(wf);
+      if (isFinished(wf.status?.phase)) {
+        window.clearInterval(this.timer);
+        this.timer = undefined;
+      }
+    } catch (error) {
+      const status = (error as api.ApiError).status;
+      this.header.textContent = status === 404 ? `${this.runName}: deleted` : `${this.runName}: ${(error as Error).message}`;
+      if (status === 404) {
+        window.clearInterval(this.timer);
+      }
+    } finally {
+      this.loading = false;
+    }
+  }
+
+  private applyRun(wf: IWorkflow): void {
+    this.wf = wf;
+    const status = wf.status ?? {};
+    const phase = status.phase || 'Pending';
+    this.header.replaceChildren();
+    const icon = el('span', 'jf-RunView-icon', phaseIcon(phase));
+    icon.style.color = phaseColor(phase);
+    this.header.appendChild(icon);
+    this.header.appendChild(el('span', 'jf-RunView-name', wf.metadata.name));
+    this.header.appendChild(el('span', 'jf-RunView-phase', phase));
+    this.header.appendChild(
+      el('span', 'jf-RunView-meta', `${status.progress || ''}  ${formatDuration(durationOf(status.startedAt, status.finishedAt))}`)
+    );
+    if (status.message) {
+      this.header.appendChild(el('span', 'jf-RunView-message', status.message));
+    }
+    this.node.dataset.phase = phase;
+    const allowed = allowedActions({ phase, suspended: status.suspended });
+    for (const b of Array.from(this.toolbar.querySelectorAll('button'))) {
+      (b as HTMLButtonElement).disabled = !allowed.has((b as HTMLElement).dataset.verb || '');
+    }
+    this.draw(wf);
+    if (this.selected) {
+      this.showNode(this.selected, false);
+    }
+  }
+
+  private draw(wf: IWorkflow): void {
+    const shape = graphShape(wf);
+    const elements = graphElements(wf);
+    if (!this.cy) {
+      this.cy = cytoscape({
+        container: this.graph,
+        elements: elements as any,
+        wheelSensitivity: 0.3,
+        minZoom: 0.2,
+        maxZoom: 2.5,
+        style: [
+          {
+            selector: 'node',
+            style: {
+              'background-color': 'data(color)',
+              label: 'data(label)',
+              'font-size': 12,
+              color: '#333',
+              'text-valign': 'bottom',
+              'text-margin-y': 4,
+              width: 26,
+              height: 26,
+              'border-width': 1,
+              'border-color': '#888'
+            }
+          },
+          { selector: 'node.jf-virtual', style: { width: 8, height: 8, 'border-width': 0 } },
+          { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#00A2B3' } },
+          {
+            selector: 'edge',
+            style: {
+              width: 1.5,
+              'line-color': '#aaa',
+              'target-arrow-color': '#aaa',
+              'target-arrow-shape': 'triangle',
+              'curve-style': 'bezier'
+            }
+          }
+        ]
+      });
+      this.cy.on('tap', 'node', ev => {
+        const id = ev.target.id();
+        this.selected = id;
+        this.showNode(id, true);
+      });
+      this.relayout();
+      this.shape = shape;
+      return;
+    }
+    const cy = this.cy;
+    if (shape !== this.shape) {
+      cy.batch(() => {
+        for (const e of elements) {
+          const existing = cy.getElementById(e.data.id);
+          if (existing.nonempty()) {
+            existing.data(e.data);
+            if (e.classes) {
+              existing.classes(e.classes);
+            }
+          } else {
+            cy.add(e as any);
+          }
+        }
+      });
+      this.shape = shape;
+      this.relayout();
+    } else {
+      cy.batch(() => {
+        for (const e of elements) {
+          if (e.group === 'nodes') {
+            const existing = cy.getElementById(e.data.id);
+            existing.data(e.data);
+            if (e.classes) {
+              existing.classes(e.classes);
+            }
+          }
+        }
+      });
+    }
+    if (this.selected) {
+      cy.getElementById(this.selected).select();
+    }
+  }
+
+  private relayout(): void {
+    const cy = this.cy;
+    if (!cy) {
+      return;
+    }
+    cy.layout({ name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 50, padding: 30, fit: true } as any).run();
+    if (cy.zoom() > 1.2) {
+      cy.zoom(1.2); // a graph of one or two nodes should not fill the tab
+      cy.center();
+    }
+  }
+
+  /** Render the node panel; ``fresh`` when another node was clicked (restarts the log). */
+  private showNode(id: string, fresh: boolean): void {
+    const node: INodeStatus | undefined = this.wf?.status?.nodes?.[id];
+    if (!node) {
+      return;
+    }
+    let summary = this.side.querySelector('.jf-NodePanel-summary') as HTMLElement | null;
+    if (fresh || !summary) {
+      this.side.replaceChildren();
+      this.side.dataset.node = id;
+      summary = el('div', 'jf-NodePanel-summary');
+      this.side.appendChild(summary);
+      this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Inputs'));
+      this.side.appendChild(el('pre', 'jf-NodePanel-inputs'));
+      this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Outputs'));
+      this.side.appendChild(el('pre', 'jf-NodePanel-outputs'));
+      this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Log'));
+      this.side.appendChild(el('pre', 'jf-NodePanel-log'));
+    }
+    summary.replaceChildren();
+    const rows: [string, string][] = [
+      ['NAME', node.displayName || node.name],
+      ['ID', node.id],
+      ['TYPE', node.type],
+      ['PHASE', node.phase || 'Pending'],
+      ['TEMPLATE', node.templateName || ''],
+      ['START', node.startedAt || ''],
+      ['END', node.finishedAt || ''],
+      ['DURATION', formatDuration(durationOf(node.startedAt, node.finishedAt))],
+      ['MESSAGE', node.message || '']
+    ];
+    const table = el('table', 'jf-NodePanel-table');
+    for (const [k, v] of rows) {
+      if (!v) {
+        continue;
+      }
+      const tr = el('tr');
+      tr.appendChild(el('th', undefined, k));
+      tr.appendChild(el('td', undefined, v));
+      table.appendChild(tr);
+    }
+    summary.appendChild(table);
+    (this.side.querySelector('.jf-NodePanel-inputs') as HTMLElement).textContent = JSON.stringify(
+      node.inputs ?? {},
+      null,
+      2
+    );
+    (this.side.querySelector('.jf-NodePanel-outputs') as HTMLElement).textContent = JSON.stringify(
+      node.outputs ?? {},
+      null,
+      2
+    );
+    if (fresh || this.logNode !== id) {
+      this.startLog(id);
+    }
+  }
+
+  private startLog(id: string): void {
+    this.logAbort?.abort();
+    this.logNode = id;
+    const pre = this.side.querySelector('.jf-NodePanel-log') as HTMLElement;
+    pre.textContent = '';
+    const node = this.wf?.status?.nodes?.[id];
+    if (!node || (node.type !== 'Pod' && node.type !== 'Retry')) {
+      pre.textContent = '(no log: not a step)';
+      return;
+    }
+    const abort = new AbortController();
+    this.logAbort = abort;
+    const append = (text: string) => {
+      // text only: a log line like <img src=x onerror=...> must stay text
+      pre.appendChild(document.createTextNode(text));
+    };
+    api
+      .followLog(this.runName, id, append, abort.signal)
+      .catch(async error => {
+        if (abort.signal.aborted) {
+          return;
+        }
+        try {
+          const chunk = await api.readLog(this.runName, id, 0);
+          pre.textContent = chunk.text;
+        } catch {
+          append(`\n[log unavailable: ${(error as Error).message}]`);
+        }
+      })
+      .finally(() => {
+        if (!abort.signal.aborted) {
+          pre.dataset.complete = 'true';
+        }
+      });
+  }
+
+  private async act(verb: string): Promise<void> {
+    try {
+      const result = await api.action(this.runName, verb);
+      if (verb === 'resubmit' && result.name) {
+        this.onOpen(result.name);
+      }
+      if (verb === 'delete') {
+        this.dispose();
+        return;
+      }
+      if (verb === 'retry' && this.timer === undefined) {
+        this.timer = window.setInterval(() => void this.refresh(), this.interval);
+      }
+    } catch (error) {
+      await showErrorMessage(`Could not ${verb} ${this.runName}`, (error as Error).message);
+    }
+    void this.refresh();
+  }
+}
