@@ -224,6 +224,7 @@ def reconcile_orphan(store, rec) -> None:
     store.save(rec.name, run_fields={"phase": "Error", "message": "engine exited", "finished_at": time.time(),
                                      "status": status}, nodes=changed)
     _kill_orphans(store, rec.name)
+    return True
 
 
 def _kill_orphans(store, run: str) -> None:
@@ -259,7 +260,8 @@ class Run:
         rec = self._store.get_run(self.name)
         if rec is None:
             raise RunNotFound(f"workflow {self.name!r} not found")
-        reconcile_orphan(self._store, rec)
+        if reconcile_orphan(self._store, rec):
+            rec = self._store.get_run(self.name)
         return rec
 
     @property

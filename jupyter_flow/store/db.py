@@ -316,6 +316,7 @@ def open_store(home: Path | str | None = None) -> Store:
 
 
 def pid_alive(pid: int | None) -> bool:
+    """Whether the engine process ``pid`` still runs (a zombie, killed but not reaped, does not)."""
     if not pid:
         return False
     try:
@@ -324,4 +325,9 @@ def pid_alive(pid: int | None) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            state = f.read().rsplit(b")", 1)[1].split()[0]
+        return state not in (b"Z", b"X")
+    except (OSError, IndexError):
+        return True

@@ -1,0 +1,89 @@
+"""The SQLite store: one writer, many readers, control requests between processes."""
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import sqlite3
+
+from jupyter_flow.store.db import Store
+
+
+def _wf(name: str) -> dict:
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": name}, "spec": {}}
+
+
+def test_create_save_and_read_back(tmp_path):
+    store = Store(tmp_path)
+    store.create_run("wf-1", _wf("wf-1"), uid="u1")
+    assert store.exists("wf-1") and not store.exists("nope")
+    node = {"id": "wf-1", "name": "wf-1", "displayName": "wf-1", "type": "Pod", "phase": "Running",
+            "startedAt": "2026-01-01T00:00:00Z"}
+    store.save("wf-1", run_fields={"phase": "Running", "status": {"phase": "Running", "progress": "0/1"}},
+               nodes=[node], events=[(1.0, "node", "wf-1", {"phase": "Running"})])
+    rec = store.get_run("wf-1")
+    assert rec.phase == "Running" and rec.status["progress"] == "0/1"
+    assert rec.nodes == {"wf-1": node}
+    assert rec.workflow["metadata"]["name"] == "wf-1"
+    assert [e["kind"] for e in store.events("wf-1")] == ["node"]
+    assert store.log_path("wf-1", "n1").parent == tmp_path / "runs" / "wf-1" / "logs"
+
+
+def test_list_latest_and_delete(tmp_path):
+    store = Store(tmp_path)
+    for i in range(3):
+        store.create_run(f"wf-{i}", _wf(f"wf-{i}"), uid=str(i))
+    store.save("wf-1", run_fields={"phase": "Failed"})
+    assert [r.name for r in store.list_runs()] == ["wf-2", "wf-1", "wf-0"]
+    assert [r.name for r in store.list_runs(phase="Failed")] == ["wf-1"]
+    assert store.latest() == "wf-2"
+    (store.run_dir("wf-2") / "logs" / "x.log").write_text("log")
+    store.delete_run("wf-2")
+    assert not store.exists("wf-2") and not store.run_dir("wf-2").exists()
+    assert store.latest() == "wf-1"
+
+
+def test_control_requests_are_taken_once(tmp_path):
+    a, b = Store(tmp_path), Store(tmp_path)    # two processes' connections
+    a.create_run("wf", _wf("wf"), uid="u")
+    assert b.take_requests("wf") == []
+    b.request("wf", "resume", {"node": "approve"})
+    b.request("wf", "stop")
+    assert a.take_requests("wf") == [("resume", {"node": "approve"}), ("stop", {})]
+    assert a.take_requests("wf") == []
+
+
+def test_templates_and_memo(tmp_path):
+    store = Store(tmp_path)
+    store.put_template("WorkflowTemplate", "t1", {"spec": {"templates": []}})
+    assert store.get_template("WorkflowTemplate", "t1") == {"spec": {"templates": []}}
+    assert store.get_template("ClusterWorkflowTemplate", "t1") is None
+    assert [(k, n) for k, n, _ in store.list_templates()] == [("WorkflowTemplate", "t1")]
+    assert store.delete_template("WorkflowTemplate", "t1") and not store.delete_template("WorkflowTemplate", "t1")
+    store.memo_put("cache", "key", {"outputs": {"result": "x"}})
+    data, created = store.memo_get("cache", "key")
+    assert data == {"outputs": {"result": "x"}} and created > 0
+
+
+def _writer(home: str, run: str, count: int) -> None:
+    store = Store(home)
+    store.create_run(run, _wf(run), uid=run)
+    for i in range(count):
+        store.save(run, run_fields={"phase": "Running"},
+                   nodes=[{"id": f"{run}-{i}", "name": f"{run}-{i}", "phase": "Succeeded"}])
+
+
+def test_concurrent_writers_never_surface_locked_errors(tmp_path):
+    procs = [multiprocessing.get_context("spawn").Process(target=_writer, args=(str(tmp_path), f"wf{i}", 100))
+             for i in range(4)]
+    for p in procs:
+        p.start()
+    for p in procs:
+        p.join(120)
+        assert p.exitcode == 0
+    store = Store(tmp_path)
+    assert sorted(r.name for r in store.list_runs()) == ["wf0", "wf1", "wf2", "wf3"]
+    assert all(len(store.get_nodes(f"wf{i}")) == 100 for i in range(4))
+    conn = sqlite3.connect(tmp_path / "runs.db")
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
