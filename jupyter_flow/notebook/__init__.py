@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-__all__ = ["papermill_template", "RunWidget", "load_ipython_extension", "widget"]
+__all__ = ["papermill_template", "RunWidget", "load_ipython_extension", "run_widget"]
 
 
 def papermill_template(*args: Any, **kwargs: Any) -> dict:
@@ -16,7 +16,7 @@ def papermill_template(*args: Any, **kwargs: Any) -> dict:
     return _pt(*args, **kwargs)
 
 
-def widget(run):
+def run_widget(run):
     """The live widget of a ``Run`` (the same one its display shows)."""
     from .display import widget_for
     return widget_for(run)

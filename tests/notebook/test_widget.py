@@ -1,0 +1,357 @@
+"""The run widget's model state, in this process (widgets without a frontend; messages counted)."""
+from __future__ import annotations
+
+import base64
+import threading
+import time
+
+import pytest
+
+pytest.importorskip("ipywidgets")
+pytest.importorskip("ipycytoscape")
+
+import jupyter_flow  # noqa: E402
+from jupyter_flow.notebook.widget import RunWidget  # noqa: E402
+
+# 1x1 PNG
+PNG = base64.b64decode("iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mP8z8BQDwAEhQGAhKmMIQAAAABJRU5ErkJggg==")
+
+
+def wf(templates: str, entry: str = "main", name: str = "w-") -> str:
+    return f"""apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{generateName: {name}}}
+spec:
+  entrypoint: {entry}
+  templates:
+{templates}"""
+
+
+PY = """    script:
+      image: python:3.11
+      command: [python]
+      source: |
+"""
+
+
+def until(cond, timeout=5.0, step=0.01):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return True
+        time.sleep(step)
+    return cond()
+
+
+def classes(w) -> dict[str, str]:
+    """display name -> classes, for the drawn nodes."""
+    return {w.nodes[nid]["displayName"]: st["classes"] for nid, st in w.graph.state().items()}
+
+
+LOOP_RETRY = wf("""  - name: main
+    steps:
+    - - name: fan
+        template: echo
+        arguments: {parameters: [{name: m, value: "{{item}}"}]}
+        withItems: [a, b, c]
+    - - name: flaky
+        template: flaky
+  - name: echo
+    inputs: {parameters: [{name: m}]}
+""" + PY + """        print("{{inputs.parameters.m}}")
+  - name: flaky
+    retryStrategy: {limit: 1}
+""" + PY + """        import sys; sys.exit(3)
+""")
+
+
+def test_graph_after_a_run_shows_groups_loops_and_retries(store):
+    run = jupyter_flow.submit(LOOP_RETRY, wait=True, store=store)
+    w = RunWidget(run)
+    got = classes(w)
+    assert got[run.name] == "Steps Failed"
+    assert got["[0]"] == "StepGroup Succeeded" and got["[1]"] == "StepGroup Failed"
+    assert {got[f"fan({i}:{x})"] for i, x in enumerate("abc")} == {"Pod Succeeded"}
+    assert got["flaky"] == "Retry Failed"
+    assert got["flaky(0)"] == got["flaky(1)"] == "Pod Failed"
+    by_name = {n["displayName"]: nid for nid, n in w.nodes.items()}
+    edges = w.graph.edge_ids()
+    assert f'{by_name["[0]"]}->{by_name["fan(0:a)"]}' in edges
+    assert f'{by_name["fan(2:c)"]}->{by_name["[1]"]}' in edges
+    assert f'{by_name["flaky"]}->{by_name["flaky(1)"]}' in edges
+    # header: name, phase, progress; Retry offered, Stop and Resume hidden
+    assert run.name in w.header.value and "Failed" in w.header.value and "5/5" in w.header.value
+    assert (w.btn_resume.layout.display, w.btn_stop.layout.display, w.btn_retry.layout.display) == \
+        ("none", "none", None)
+    # the cytoscape layout is dagre, top to bottom
+    assert w.graph.widget.cytoscape_layout["name"] == "dagre"
+    assert w.graph.widget.cytoscape_layout["rankDir"] == "TB"
+
+
+def test_live_updates_reach_the_final_state_within_a_second(store):
+    run = jupyter_flow.submit(wf("""  - name: main
+    steps:
+    - - {name: one, template: nap}
+    - - {name: two, template: nap}
+    - - {name: three, template: nap}
+  - name: nap
+""" + PY + """        import time; time.sleep(0.3); print("done")
+"""), store=store)
+    w = RunWidget(run)
+    assert run.phase in ("Pending", "Running")
+    seen_running = []
+    while not run.finished:
+        seen_running.append(dict(classes(w)))
+        time.sleep(0.05)
+    finished = time.monotonic()
+    assert until(lambda: set(classes(w).get(x) for x in ("one", "two", "three")) == {"Pod Succeeded"}, 1.0)
+    assert until(lambda: "Succeeded" in w.header.value, 1.0)
+    assert time.monotonic() - finished < 1.0
+    assert any("Pod Running" in c.values() for c in seen_running), "no intermediate state was drawn"
+    assert w.flushes >= 3 and w.events >= 10
+
+
+def _synthetic(store, n_pods: int):
+    """A controller that never runs: the test drives its nodes and emits events like the engine."""
+    from jupyter_flow.api import Run
+    from jupyter_flow.engine.controller import Controller
+    from jupyter_flow.engine.nodes import Node
+
+    name = "synthetic"
+    ctl = Controller({"metadata": {"name": name}, "spec": {"entrypoint": "main", "templates": []}},
+                     name=name, store=None)
+    root = Node(id=name, name=name, display_name=name, type="DAG", template_name="main", phase="Running")
+    ctl.nodes[name] = root
+    for i in range(n_pods):
+        node = Node(id=f"{name}-{i}", name=f"{name}.p{i}", display_name=f"p{i}", type="Pod",
+                    template_name="t", boundary_id=name)
+        ctl.nodes[node.id] = node
+        root.children.append(node.id)
+    ctl.phase = "Running"
+    ctl.started_at = time.time()
+    return Run(name, store=store, controller=ctl), ctl
+
+
+def test_a_thousand_phase_changes_become_a_bounded_number_of_widget_updates(store, comm_log):
+    run, ctl = _synthetic(store, 20)
+    w = RunWidget(run)
+    start_msgs = len(comm_log)
+    pods = [n for n in ctl.nodes.values() if n.type == "Pod"]
+    phases = ["Pending", "Running"]
+
+    def engine():
+        for i in range(1000):
+            node = pods[i % len(pods)]
+            node.phase = phases[(i // len(pods)) % 2]
+            ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
+            time.sleep(0.001)
+        for node in pods + [ctl.nodes[ctl.name]]:
+            node.phase = "Succeeded"
+            node.finished_at = time.time()
+            ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
+        ctl.phase = "Succeeded"
+        ctl.finished_at = time.time()
+        ctl.emit({"kind": "run", "run": ctl.name, "phase": "Succeeded"})
+        ctl.done.set()
+
+    t0 = time.monotonic()
+    thread = threading.Thread(target=engine)
+    thread.start()
+    thread.join()
+    emitted_for = time.monotonic() - t0
+    last_event = time.monotonic()
+    assert until(lambda: set(classes(w).values()) == {"Pod Succeeded", "DAG Succeeded"}, 1.0), classes(w)
+    assert time.monotonic() - last_event < 1.0
+    time.sleep(0.3)   # nothing else may trickle in
+    assert w.events == 1000 + 21 + 1
+    # at most ~10 flushes a second while events pour in, plus the final one
+    assert w.flushes <= emitted_for * 10 + 3, (w.flushes, emitted_for)
+    updates = [m for m in comm_log[start_msgs:] if m[1] == "update"]
+    # each flush sends at most one message per node that changed (20 pods) and a header
+    assert len(updates) <= w.flushes * 22
+    assert len(updates) < 400, len(updates)
+    assert not [m for m in comm_log[start_msgs:] if m[0] == "comm_open"], "no structural change expected"
+
+
+def test_fan_out_is_added_in_batches_not_node_by_node(store, comm_log):
+    run, ctl = _synthetic(store, 0)
+    w = RunWidget(run)
+    root = ctl.nodes[ctl.name]
+    from jupyter_flow.engine.nodes import Node
+    for i in range(200):
+        node = Node(id=f"f{i}", name=f"synthetic.f({i})", display_name=f"f({i}:{i})", type="Pod",
+                    boundary_id=ctl.name, phase="Running")
+        ctl.nodes[node.id] = node
+        root.children.append(node.id)
+        ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
+        ctl.emit({"kind": "node", "run": ctl.name, "node": root.to_dict()})
+    assert until(lambda: len(w.graph.state()) == 201, 2.0)
+    # one relayout per batch: the 200 nodes arrived in a burst
+    assert w.graph.structural_updates <= 3
+    graph_updates = [m for m in comm_log if m[1] == "update" and "nodes" in m[2]]
+    assert len(graph_updates) <= 3
+
+
+def test_panel_shows_inputs_outputs_and_escaped_log(home_outside_tmp):
+    store = home_outside_tmp
+    evil = "<img src=x onerror=alert(1)>"
+    run = jupyter_flow.submit(wf("""  - name: main
+    inputs: {parameters: [{name: p, value: "%s"}]}
+    outputs:
+      parameters:
+      - name: out
+        valueFrom: {path: /mnt/out/out.txt}
+      artifacts:
+      - {name: text, path: /mnt/out/out.txt}
+      - {name: table, path: /mnt/out/data.csv}
+      - {name: picture, path: /mnt/out/pixel.png}
+""" % evil + PY + """        import base64
+        open("/mnt/out/out.txt", "w").write("value <b>bold</b>")
+        open("/mnt/out/data.csv", "w").write("name,score\\n<i>ann</i>,3\\nbob,4\\n")
+        open("/mnt/out/pixel.png", "wb").write(base64.b64decode("%s"))
+        print("{{inputs.parameters.p}}")
+""" % base64.b64encode(PNG).decode()), wait=True, store=store)
+    assert run.phase == "Succeeded", run.to_dict()["status"]
+    w = RunWidget(run)
+    w.select(run.name)
+    info, log = w.panel.info.value, w.panel.log.value
+    assert "main" in info and "Succeeded" in info
+    assert "&lt;img src=x onerror=alert(1)&gt;" in info and evil not in info       # input parameter, result
+    assert "&lt;img src=x onerror=alert(1)&gt;" in log and evil not in log
+    assert "value &lt;b&gt;bold&lt;/b&gt;" in info                                   # output parameter
+    import ipywidgets as W
+    kids = w.panel.outputs.children
+    previews = {k.value.split("artifact ")[1].split("<")[0]: kids[i + 1] for i, k in enumerate(kids)
+                if isinstance(k, W.HTML) and k.value.startswith("<b>artifact ")}
+    assert set(previews) == {"text", "table", "picture"}
+    assert "value &lt;b&gt;bold&lt;/b&gt;" in previews["text"].value
+    table = previews["table"].value
+    assert "<table" in table and "&lt;i&gt;ann&lt;/i&gt;" in table and "<i>ann" not in table
+    assert isinstance(previews["picture"], W.Image) and previews["picture"].value == PNG
+    assert previews["picture"].format == "png"
+    # full log downloadable (base64 data URI: the log text never appears raw in the page)
+    w.panel.prepare_download()
+    link = w.panel.download.value
+    assert link.startswith("<a download=") and "base64," in link and "onerror" not in link
+    w.select(None)
+    assert w.panel.box.layout.display == "none"
+
+
+def test_log_streams_while_the_node_runs(store):
+    run = jupyter_flow.submit(wf("""  - name: main
+""" + PY + """        import time, sys
+        for i in range(6):
+            print("line", i, flush=True)
+            time.sleep(0.25)
+"""), store=store)
+    w = RunWidget(run)
+    until(lambda: run.name in w.nodes, 3)
+    w.select(run.name)
+    assert until(lambda: "line 1" in w.panel.log.value, 3), w.panel.log.value
+    assert not run.finished, "the log must be visible while the step still runs"
+    run.wait()
+    assert until(lambda: "line 5" in w.panel.log.value, 2)
+
+
+def test_log_tail_is_limited(store, tmp_path):
+    from jupyter_flow.notebook import preview as P
+    log = tmp_path / "big.log"
+    log.write_text("".join(f"line {i}\n" for i in range(10000)))
+    text, size = P.tail(log)
+    assert size == log.stat().st_size
+    assert text.splitlines()[-1] == "line 9999"
+    assert len(text.splitlines()) <= P.LOG_TAIL_LINES + 1
+    assert "earlier lines" in text.splitlines()[0]
+
+
+def test_resume_and_stop_buttons(store):
+    run = jupyter_flow.submit(wf("""  - name: main
+    steps:
+    - - {name: approve, template: approve}
+    - - {name: after, template: hello}
+  - name: approve
+    suspend: {}
+  - name: hello
+""" + PY + """        print("after approval")
+"""), store=store)
+    w = RunWidget(run)
+    assert until(lambda: w.btn_resume.layout.display is None, 3), "Resume must show while suspended"
+    assert "Suspended" in w.header.value
+    assert classes(w)["approve"] == "Suspend Suspended"
+    w.btn_resume.click()
+    assert run.wait(10) == "Succeeded"
+    assert until(lambda: classes(w).get("after") == "Pod Succeeded", 1)
+    assert until(lambda: w.btn_resume.layout.display == "none" and w.btn_stop.layout.display == "none", 1)
+
+    long = jupyter_flow.submit(wf("""  - name: main
+""" + PY + """        import time; time.sleep(30)
+"""), store=store)
+    w2 = RunWidget(long)
+    assert until(lambda: w2.btn_stop.layout.display is None and long.phase == "Running", 3)
+    w2.btn_stop.click()
+    assert long.wait(10) in ("Failed", "Error")
+    assert until(lambda: w2.btn_retry.layout.display is None, 1)
+
+
+def test_retry_button_reruns_failed_nodes_in_the_same_widget(store):
+    run = jupyter_flow.submit(LOOP_RETRY, wait=True, store=store)
+    w = RunWidget(run)
+    first_ctl = run._live
+    w.btn_retry.click()
+    assert w.error.value == ""
+    assert w.run._live is not first_ctl
+    w.run.wait(10)
+    assert until(lambda: classes(w).get("flaky") == "Retry Failed" and w.info["phase"] == "Failed", 2)
+    assert classes(w)["fan(0:a)"] == "Pod Succeeded"
+
+
+def test_runs_owned_by_another_process_are_polled_from_the_store(store):
+    from jupyter_flow import api
+    name, wfd = api.create(wf("""  - name: main
+    steps:
+    - - {name: one, template: nap}
+    - - {name: two, template: nap}
+  - name: nap
+""" + PY + """        import time; time.sleep(0.4)
+"""), store=store)
+    api.start_detached(name, store)           # the engine runs in its own process, as `jupyter-flow submit`
+    run = api.get(name, store=store)
+    assert run._live is None
+    w = RunWidget(run, poll_interval=0.2)
+    assert w._polling
+    assert until(lambda: classes(w).get("one") in ("Pod Running", "Pod Succeeded"), 10)
+    assert run.wait(20) == "Succeeded"
+    assert until(lambda: classes(w).get("two") == "Pod Succeeded" and "Succeeded" in w.header.value, 1.5)
+    assert until(lambda: w._worker is None, 2), "the poller stops once the run has finished"
+
+
+def test_redisplay_shares_one_widget_and_text_fallback_outside_a_kernel(store):
+    from jupyter_flow.notebook import display
+    run = jupyter_flow.submit(wf("""  - name: main
+    container: {image: busybox, command: [echo, hi]}
+"""), wait=True, store=store)
+    assert display.widget_for(run) is display.widget_for(jupyter_flow.get(run.name))
+    # no kernel here (plain Python, like nbconvert or a terminal): the `get` tree
+    bundle = run._repr_mimebundle_()
+    assert list(bundle) == ["text/plain"]
+    assert bundle["text/plain"].startswith("Name:") and run.name in bundle["text/plain"]
+    assert "Succeeded" in bundle["text/plain"]
+
+
+def test_notebook_artifact_outputs_are_rendered(tmp_path):
+    import json
+
+    import ipywidgets as W
+
+    from jupyter_flow.notebook.widget import preview_widget
+    nb = {"cells": [{"cell_type": "code", "source": "x", "metadata": {}, "execution_count": 1, "outputs": [
+        {"output_type": "stream", "name": "stdout", "text": ["hello ", "<b>\n"]},
+        {"output_type": "execute_result", "execution_count": 1, "metadata": {},
+         "data": {"text/plain": "42", "image/png": "iVBOR"}}]}],
+        "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
+    path = tmp_path / "notebook"
+    path.write_text(json.dumps(nb))
+    out = preview_widget(path, "/tmp/executed.ipynb")
+    assert isinstance(out, W.Output)
+    assert out.outputs[0] == {"output_type": "stream", "name": "stdout", "text": "hello <b>\n"}
+    assert out.outputs[1]["data"] == {"text/plain": "42", "image/png": "iVBOR"}
