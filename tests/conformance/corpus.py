@@ -1,0 +1,142 @@
+"""The upstream Argo corpus as the conformance suite sees it: catalog rows, documents, helpers.
+
+The corpus lives beside the checkout (``<parent of repo>/shared/argo``), as CI lays it out;
+``JUPYTER_FLOW_SHARED`` overrides the ``shared`` directory.
+"""
+from __future__ import annotations
+
+import csv
+import os
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+
+import yaml
+
+HERE = Path(__file__).resolve().parent
+SHARED = Path(os.environ.get("JUPYTER_FLOW_SHARED") or Path(__file__).resolve().parents[3] / "shared")
+ARGO = SHARED / "argo"
+EXAMPLES = ARGO / "examples"
+E2E = ARGO / "e2e"
+
+
+def catalog() -> list[dict]:
+    path = ARGO / "catalog.tsv"
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def local_rows() -> list[dict]:
+    """Every catalog row that needs no cluster."""
+    return [r for r in catalog() if r.get("needs_cluster") == "no"]
+
+
+def e2e_index() -> list[dict]:
+    path = E2E / "e2e_index.tsv"
+    if not path.exists():
+        return []
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f, delimiter="\t"))
+
+
+def known_failures() -> dict[str, tuple[str, str]]:
+    """file -> (mode, reason) from the checked-in known_failures.tsv.
+
+    mode ``skip``: not run at all (too long for the suite's budget); ``xfail``: run, expected to
+    fail (strict: if it passes, the entry is stale and the test fails).
+    """
+    out: dict[str, tuple[str, str]] = {}
+    with (HERE / "known_failures.tsv").open(newline="") as f:
+        for row in csv.DictReader((line for line in f if not line.startswith("#")), delimiter="\t"):
+            out[row["file"]] = (row["mode"].strip(), row["reason"].strip())
+    return out
+
+
+def documents(path: Path) -> list[dict]:
+    return [d for d in yaml.safe_load_all(path.read_text()) if isinstance(d, dict)]
+
+
+def submissions(path: Path, store) -> list[dict]:
+    """The Workflows to submit for one corpus file.
+
+    (Cluster)WorkflowTemplates are created in the registry; a file holding only templates is run
+    through ``spec.workflowTemplateRef``; a CronWorkflow runs its ``workflowSpec`` once.
+    """
+    docs = documents(path)
+    templates = []
+    for d in docs:
+        if d.get("kind") in ("WorkflowTemplate", "ClusterWorkflowTemplate"):
+            store.put_template(d["kind"], d["metadata"]["name"], d)
+            templates.append(d)
+    workflows = []
+    for d in docs:
+        kind = d.get("kind")
+        if kind == "Workflow":
+            workflows.append(d)
+        elif kind == "CronWorkflow":
+            meta = d.get("metadata") or {}
+            workflows.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                              "metadata": {"generateName": (meta.get("name") or "cron") + "-",
+                                           "labels": dict(meta.get("labels") or {})},
+                              "spec": d["spec"]["workflowSpec"]})
+    if not workflows:
+        for t in templates:
+            ref = {"name": t["metadata"]["name"]}
+            if t["kind"] == "ClusterWorkflowTemplate":
+                ref["clusterScope"] = True
+            workflows.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                              "metadata": {"generateName": t["metadata"]["name"] + "-"},
+                              "spec": {"workflowTemplateRef": ref}})
+    return workflows
+
+
+# ---- helpers over a finished Run ---------------------------------------------------------------
+
+def ts(value: str | None) -> float | None:
+    if not value:
+        return None
+    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
+def duration(node: dict) -> float:
+    """Node duration in seconds (Argo timestamps have one-second resolution)."""
+    return (ts(node.get("finishedAt")) or time.time()) - (ts(node.get("startedAt")) or time.time())
+
+
+def by_display(run) -> dict[str, dict]:
+    return {n["displayName"]: n for n in run.nodes.values()}
+
+
+def phases(run) -> dict[str, str]:
+    return {n["displayName"]: n["phase"] for n in run.nodes.values()}
+
+
+def pods(run) -> list[dict]:
+    return [n for n in run.nodes.values() if n["type"] == "Pod"]
+
+
+def log_of(run, display: str) -> str:
+    return run.logs(run.node(display)["id"])
+
+
+def out_param(node: dict, name: str) -> str | None:
+    for p in (node.get("outputs") or {}).get("parameters") or []:
+        if p["name"] == name:
+            return p.get("value")
+    return None
+
+
+def wait_node(run, display: str, phase: str = "Running", timeout: float = 60.0) -> dict:
+    """Poll until the node with this display name reaches ``phase``."""
+    deadline = time.monotonic() + timeout
+    while True:
+        for n in run.nodes.values():
+            if n["displayName"] == display and n["phase"] == phase:
+                return n
+        if run.finished:
+            raise AssertionError(f"run finished ({run.phase}) before {display} became {phase}: {phases(run)}")
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{display} did not become {phase} in {timeout}s: {phases(run)}")
+        time.sleep(0.1)
