@@ -1,0 +1,271 @@
+"""The argo backend against a fake Kubernetes API over real HTTP, with the real kubernetes client."""
+from __future__ import annotations
+
+import io
+import json
+import os
+import subprocess
+import sys
+import time
+from contextlib import redirect_stdout
+
+import pytest
+
+pytest.importorskip("kubernetes", reason="the kubernetes client is not installed (pip install 'jupyter-flow[kubernetes]')")
+
+from jupyter_flow import api, spec  # noqa: E402
+from jupyter_flow.backends import argo  # noqa: E402
+from jupyter_flow.backends.argo.transport import pod_name  # noqa: E402
+from jupyter_flow.errors import JupyterFlowError  # noqa: E402
+
+sys.path.insert(0, os.path.dirname(__file__))
+from fakekube import FakeKube, Wait  # noqa: E402
+
+WF = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "approve-"},
+      "spec": {"entrypoint": "main", "templates": [
+          {"name": "main", "steps": [[{"name": "hello", "template": "hello"}],
+                                     [{"name": "approve", "template": "approve"}]]},
+          {"name": "hello", "container": {"image": "busybox", "command": ["echo", "hello world"],
+                                          "resources": {"limits": {"memory": "32Mi"}}}},
+          {"name": "approve", "suspend": {}}]}}
+
+
+@pytest.fixture
+def fake(flow_home, tmp_path, monkeypatch):
+    f = FakeKube()
+    monkeypatch.setenv("KUBECONFIG", str(f.kubeconfig(tmp_path / "kubeconfig")))
+    (flow_home / "config.yaml").write_text("argo:\n  namespace: jobs\n")
+    yield f
+    f.close()
+
+
+def _nodes(name, *, hello="Succeeded", approve=None, root="Running"):
+    nid = lambda n: f"{name}-{abs(hash(n)) % 10**9}"  # noqa: E731
+    nodes = {name: {"id": name, "name": name, "displayName": name, "type": "Steps", "templateName": "main",
+                    "phase": root, "startedAt": "2026-01-01T00:00:00Z", "children": [nid("[0]")]},
+             nid("[0]"): {"id": nid("[0]"), "name": f"{name}[0]", "displayName": "[0]", "type": "StepGroup",
+                          "phase": "Succeeded" if hello == "Succeeded" else "Running", "boundaryID": name,
+                          "children": [nid("hello")], "startedAt": "2026-01-01T00:00:00Z"},
+             nid("hello"): {"id": nid("hello"), "name": f"{name}[0].hello", "displayName": "hello", "type": "Pod",
+                            "templateName": "hello", "phase": hello, "boundaryID": name,
+                            "startedAt": "2026-01-01T00:00:01Z",
+                            **({"outputs": {"result": "hello world", "exitCode": "0"},
+                                "finishedAt": "2026-01-01T00:00:03Z"} if hello == "Succeeded" else {})}}
+    if approve:
+        nodes[nid("approve")] = {"id": nid("approve"), "name": f"{name}[1].approve", "displayName": "approve",
+                                 "type": "Suspend", "templateName": "approve", "phase": approve, "boundaryID": name,
+                                 "startedAt": "2026-01-01T00:00:04Z"}
+    return nodes
+
+
+def test_submit_follow_logs_and_resume_like_argo(fake):
+    run_box = {}
+
+    def first(obj):
+        return True
+
+    def script_for(name):
+        return [
+            {"phase": "Running", "startedAt": "2026-01-01T00:00:00Z", "nodes": _nodes(name, hello="Running")},
+            {"phase": "Running", "nodes": _nodes(name, approve="Running")},
+            Wait(lambda o: any(n.get("displayName") == "approve" and n.get("phase") == "Succeeded"
+                               for n in ((o.get("status") or {}).get("nodes") or {}).values())),
+            {"phase": "Succeeded", "finishedAt": "2026-01-01T00:00:09Z",
+             "nodes": _nodes(name, approve="Succeeded", root="Succeeded")},
+        ]
+    # the script is known once the name is: install it when the create request arrives
+    original_route = fake.route
+
+    def route(h, method, path, query, body):
+        if method == "POST" and path.endswith("/workflows"):
+            name = body["metadata"]["name"]
+            fake.script = script_for(name)
+            hello = _nodes(name)[[k for k, n in _nodes(name).items() if n["displayName"] == "hello"][0]]
+            fake.logs[pod_name(name, hello)] = "hello world\nsecond line\n"
+        return original_route(h, method, path, query, body)
+    fake.route = route
+
+    run = api.submit(WF, backend="argo")
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        if any(n.get("displayName") == "approve" and n.get("phase") == "Running" for n in run.nodes.values()):
+            break
+        time.sleep(0.05)
+    else:
+        pytest.fail(f"suspend node never seen: {run.to_dict()['status']} {[(r['method'], r['path']) for r in fake.requests][:6]}")
+    run.resume()
+    assert run.wait(20) == "Succeeded"
+
+    # what was sent: one Workflow, valid against Argo's schema, in the configured namespace
+    posts = fake.calls("POST", "/apis/argoproj.io/v1alpha1/namespaces/jobs/workflows")
+    assert len(posts) == 1
+    sent = posts[0]["body"]
+    assert sent == argo.manifest(dict(WF, metadata={"name": run.name}), {"namespace": "jobs"})
+    assert [e for e in spec.validate(spec.load(sent)[0]) if e.severity == "error"] == []
+    assert posts[0]["auth"] == "Bearer t0ken"
+    watches = [r for r in fake.calls("GET", "/workflows") if r["query"].get("watch")]
+    assert watches and watches[0]["query"]["fieldSelector"] == f"metadata.name={run.name}"
+    # resume = GET + PUT of the object with the suspend node Succeeded (ResumeWorkflow)
+    puts = fake.calls("PUT", f"/workflows/{run.name}")
+    assert len(puts) == 1
+    approve = [n for n in puts[0]["body"]["status"]["nodes"].values() if n["displayName"] == "approve"][0]
+    assert approve["phase"] == "Succeeded" and approve["finishedAt"]
+    assert "suspend" not in puts[0]["body"]["spec"]
+
+    # every surface shows it like a local run
+    assert run.node("hello")["outputs"]["result"] == "hello world"
+    assert run.logs("hello") == "hello world\nsecond line\n"
+    assert fake.calls("GET", "/log")[0]["query"]["container"] == "main"
+    out = io.StringIO()
+    from jupyter_flow import cli
+    with redirect_stdout(out):
+        assert cli.main(["get", run.name]) == 0
+    assert "hello" in out.getvalue() and "approve" in out.getvalue() and "Succeeded" in out.getvalue()
+    assert api.get(run.name).phase == "Succeeded"
+
+
+@pytest.mark.parametrize("action,patch", [("stop", {"spec": {"shutdown": "Stop"}}),
+                                          ("terminate", {"spec": {"shutdown": "Terminate"}}),
+                                          ("suspend", {"spec": {"suspend": True}})])
+def test_control_patches_are_argos(fake, action, patch):
+    def route_factory(orig):
+        def route(h, method, path, query, body):
+            if method == "POST" and path.endswith("/workflows"):
+                name = body["metadata"]["name"]
+                fake.script = [{"phase": "Running", "startedAt": "2026-01-01T00:00:00Z",
+                                "nodes": _nodes(name, hello="Running")},
+                               Wait(lambda o: bool((o.get("spec") or {}).get("shutdown") or
+                                                   (o.get("spec") or {}).get("suspend"))),
+                               {"phase": "Failed", "finishedAt": "2026-01-01T00:00:05Z",
+                                "message": "Stopped with strategy 'Stop'",
+                                "nodes": _nodes(name, hello="Failed", root="Failed")}]
+            return orig(h, method, path, query, body)
+        return route
+    fake.route = route_factory(fake.route)
+    run = api.submit(WF, backend="argo")
+    deadline = time.monotonic() + 20
+    while run.phase != "Running" and time.monotonic() < deadline:
+        time.sleep(0.05)
+    getattr(run, action)()
+    assert run.wait(20) == "Failed"
+    patches = fake.calls("PATCH", f"/workflows/{run.name}")
+    assert [p["body"] for p in patches] == [patch]
+    assert patches[0]["content_type"].startswith("application/merge-patch+json")
+    assert run.to_dict()["status"]["message"] == "Stopped with strategy 'Stop'"
+
+
+def test_retry_and_delete(fake):
+    fake.route = (lambda orig: lambda h, m, p, q, b: (
+        setattr(fake, "script", [{"phase": "Failed", "startedAt": "2026-01-01T00:00:00Z",
+                                  "finishedAt": "2026-01-01T00:00:02Z",
+                                  "nodes": _nodes(b["metadata"]["name"], hello="Failed", root="Failed")}])
+        if m == "POST" and p.endswith("/workflows") else None) or orig(h, m, p, q, b))(fake.route)
+    run = api.submit(WF, backend="argo", wait=True, timeout=20)
+    assert run.phase == "Failed"
+    fake.script = [{"phase": "Succeeded", "finishedAt": "2026-01-01T00:00:09Z",
+                    "nodes": _nodes(run.name, root="Succeeded")}]
+    new = run.retry(wait=True)
+    assert new.phase == "Succeeded"
+    put = fake.calls("PUT", f"/workflows/{run.name}")[0]["body"]
+    assert put["status"]["phase"] == "Running" and put["metadata"]["labels"]["workflows.argoproj.io/completed"] == "false"
+    assert all(n["phase"] != "Failed" for n in put["status"]["nodes"].values())
+    hello = [n for n in _nodes(run.name).values() if n["displayName"] == "hello"][0]
+    assert fake.calls("DELETE", f"/pods/{pod_name(run.name, hello)}")
+    api.get(run.name).delete()
+    assert fake.calls("DELETE", f"/workflows/{run.name}")
+    assert ("workflows", "jobs", run.name) not in fake.objects
+
+
+def test_forbidden_is_a_clear_error(fake):
+    fake.forbid.add("POST workflows")
+    with pytest.raises(JupyterFlowError) as err:
+        api.submit(WF, backend="argo")
+    msg = str(err.value)
+    assert "403" in msg and "'jobs'" in msg and "RBAC" in msg and "cannot post" in msg
+
+
+def test_no_kubeconfig_is_a_clear_error(flow_home, tmp_path, monkeypatch):
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "nope"))
+    monkeypatch.delenv("KUBERNETES_SERVICE_HOST", raising=False)
+    with pytest.raises(JupyterFlowError) as err:
+        api.submit(WF, backend="argo")
+    assert "no Kubernetes configuration found" in str(err.value) and "KUBECONFIG" in str(err.value)
+    # the run is recorded as an Error, not left Pending
+    assert api.runs()[0].phase == "Error"
+
+
+def test_dry_run_prints_exactly_what_would_be_sent(flow_home, tmp_path):
+    path = tmp_path / "wf.yaml"
+    import yaml
+    path.write_text(yaml.safe_dump(WF))
+    env = dict(os.environ, JUPYTER_FLOW_HOME=str(flow_home))
+    out = subprocess.run([sys.executable, "-m", "jupyter_flow.cli", "submit", str(path), "--dry-run", "-o", "yaml",
+                          "--backend", "argo", "-p", "x=1"], capture_output=True, text=True, env=env, timeout=60)
+    assert out.returncode == 0, out.stderr
+    sent = yaml.safe_load(out.stdout)
+    assert sent == argo.manifest(api.apply_options(WF, parameters={"x": "1"}), {})
+    assert sent["apiVersion"] == "argoproj.io/v1alpha1" and sent["kind"] == "Workflow"
+    assert sent["metadata"]["generateName"] == "approve-" and "uid" not in sent["metadata"]
+    assert [e for e in spec.validate(spec.load(sent)[0]) if e.severity == "error"] == []
+    assert not api.runs()   # nothing was created
+
+
+def test_argo_server_mode_uses_the_rest_api_with_a_bearer_token(flow_home, monkeypatch):
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+    import threading
+    seen = []
+    state = {}
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *a):
+            pass
+
+        def _reply(self, obj):
+            data = json.dumps(obj).encode()
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_POST(self):
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            seen.append(("POST", self.path, body, self.headers.get("Authorization")))
+            wf = body["workflow"]
+            wf["metadata"]["resourceVersion"] = "1"
+            wf["status"] = {"phase": "Succeeded", "startedAt": "2026-01-01T00:00:00Z",
+                            "finishedAt": "2026-01-01T00:00:01Z", "nodes": _nodes(wf["metadata"]["name"], root="Succeeded")}
+            state["wf"] = wf
+            self._reply(wf)
+
+        def do_GET(self):
+            seen.append(("GET", self.path, None, self.headers.get("Authorization")))
+            if "/log?" in self.path:
+                return self._reply({"result": {"content": "from server", "podName": "p"}})
+            self._reply(state["wf"])
+
+    srv = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        (flow_home / "config.yaml").write_text(
+            f"backend: argo\nargo: {{server: 'http://127.0.0.1:{srv.server_address[1]}', token: abc, namespace: ns1}}\n")
+        run = api.submit(WF, wait=True, timeout=20)
+        assert run.phase == "Succeeded"
+        assert seen[0][:2] == ("POST", "/api/v1/workflows/ns1") and seen[0][3] == "Bearer abc"
+        assert seen[0][2]["workflow"]["metadata"]["name"] == run.name
+        assert run.logs("hello").strip() == "from server"
+    finally:
+        srv.shutdown()
+        srv.server_close()
+
+
+@pytest.mark.skipif(not os.environ.get("KUBECONFIG") or not os.path.exists(os.environ.get("KUBECONFIG", "")),
+                    reason="needs a real cluster with Argo Workflows: set KUBECONFIG to its kubeconfig")
+def test_real_cluster_hello_world(flow_home):
+    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "jf-hello-"},
+          "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {
+              "image": "busybox", "command": ["echo", "hello from argo"]}}]}}
+    run = api.submit(wf, backend="argo", wait=True, timeout=300)
+    assert run.phase == "Succeeded"
+    assert "hello from argo" in run.logs()
+    run.delete()
