@@ -1,0 +1,1 @@
+"""Benchmarks W1-W6 (shared/design/benchmarks.md): ``python -m benchmarks [--smoke]``."""

@@ -1,0 +1,35 @@
+"""`python -m benchmarks --smoke`: every workload runs end to end at tiny sizes (no timing assertions)."""
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_benchmarks_smoke(tmp_path):
+    out = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(tmp_path)], cwd=str(ROOT),
+                         capture_output=True, text=True, timeout=600)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
+    results = json.loads((tmp_path / "results.json").read_text())
+    assert set(results["workloads"]) >= {"W1", "W2", "W3", "W4", "W5", "W6", "W7"}
+    for key in ("W1", "W2", "W3"):
+        w = results["workloads"][key]
+        assert w["engine_s"] > 0 and w["baseline_s"] > 0 and w["ratio"] > 0
+    w4 = results["workloads"]["W4"]
+    assert len(w4["sizes"]) == 2 and "scaling" in w4
+    assert results["workloads"]["W5"]["engine_first_step_ms"] > 0
+    table = (tmp_path / "RESULTS.md").read_text()
+    assert "| W1 chain" in table and "W7 widget" in table
+
+
+def test_workload_documents_are_valid():
+    sys.path.insert(0, str(ROOT))
+    from benchmarks import workloads as W
+    from jupyter_flow.spec import load, validate
+
+    for text in (W.w1_yaml(5), W.w2_yaml(5), W.w3_yaml(), W.w4_yaml(30, 10), W.w5_yaml()):
+        [doc] = load(text)
+        assert [e for e in validate(doc) if e.severity == "error"] == []
