@@ -1,0 +1,189 @@
+"""Magics and the widget in a real kernel (nbclient), as a notebook user runs them."""
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+
+from .conftest import execute, notebook, text_of, widget_models
+
+pytest.importorskip("nbclient")
+pytest.importorskip("ipykernel")
+
+ECHO = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: echo-
+spec:
+  entrypoint: main
+  arguments:
+    parameters:
+    - name: message
+      value: default
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [echo, "{{workflow.parameters.message}}"]"""
+
+BAD_FIELD = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: bad-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    contaner:
+      image: busybox"""
+
+SLOW = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: slow-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: a, template: nap}
+    - - {name: b, template: nap}
+  - name: nap
+    script:
+      image: python:3.11
+      command: [python]
+      source: |
+        import time; time.sleep(0.3); print("napped")"""
+
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+
+
+def plain(text: str) -> str:
+    return ANSI.sub("", text)
+
+
+@pytest.fixture(scope="module")
+def session(tmp_path_factory):
+    """One kernel runs the whole user session below; tests look at its cells."""
+    import os
+
+    from .conftest import ROOT
+    home = tmp_path_factory.mktemp("jf-kernel-home")
+    env = {"JUPYTER_FLOW_HOME": str(home), "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        cells = [
+            "%load_ext jupyter_flow",                                                      # 0
+            'msg = "hi <b>there</b>"',                                                     # 1
+            '%%workflow -p "message=$msg" --wait\n' + ECHO,                                # 2
+            "r = _\nprint(r.phase)\nprint(r.logs(), end='')",                              # 3
+            "%%workflow\n" + BAD_FIELD,                                                    # 4
+            "%%workflow\nkind: Workflow\nspec: [\n",                                       # 5
+            "%%workflow --lint\n" + ECHO,                                                  # 6
+            "%flow list",                                                                  # 7
+            "%flow logs {r.name}",                                                         # 8
+            "from jupyter_flow.notebook import run_widget\nimport json\n"
+            "print(json.dumps(run_widget(r).graph.state()))",                              # 9
+            "display(r)\ndisplay(r)",                                                      # 10
+            "%%workflow\n" + SLOW,                                                         # 11
+            "live = _\n%flow wait {live.name}\nimport time\ntime.sleep(0.5)\n"
+            "w = run_widget(live)\n"
+            "print(json.dumps({'classes': sorted(s['classes'] for s in w.graph.state().values()),"
+            " 'flushes': w.flushes, 'events': w.events, 'header': w.header.value}))",      # 12
+            "%flow get {live.name}",                                                       # 13
+            "%flow frobnicate x",                                                          # 14
+            "import os\nos.environ['JUPYTER_FLOW_WIDGET'] = '0'\nr",                       # 15
+        ]
+        nb = execute(notebook(*cells), allow_errors=True, timeout=90)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
+    return nb
+
+
+def test_workflow_cell_returns_the_run_as_a_widget_with_a_text_fallback(session):
+    out = [o for o in session.cells[2].outputs if o.output_type == "execute_result"]
+    assert len(out) == 1, session.cells[2].outputs
+    data = out[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data
+    assert data["text/plain"].startswith("Name:") and "Succeeded" in data["text/plain"]
+    # `$msg` was expanded on the magic line; `_` holds the Run
+    phase, log = text_of(session.cells[3]).split("\n", 1)
+    assert phase == "Succeeded" and log.endswith(": hi <b>there</b>\n")
+
+
+def test_widget_state_reached_the_frontend(session):
+    models = widget_models(session)
+    view = [o for o in session.cells[2].outputs if o.output_type == "execute_result"][0]["data"]
+    box = models[view["application/vnd.jupyter.widget-view+json"]["model_id"]]
+    assert box["model_name"] == "VBoxModel"
+    node_classes = [m["state"].get("classes") for m in models.values() if m["model_name"] == "NodeModel"]
+    assert "Pod Succeeded" in node_classes
+    headers = [m["state"]["value"] for m in models.values()
+               if m["model_name"] == "HTMLModel" and "echo-" in m["state"].get("value", "")]
+    assert headers and "Succeeded" in headers[0]
+    cyto = [m["state"] for m in models.values() if m["model_name"] == "CytoscapeModel"]
+    assert cyto and cyto[0]["cytoscape_layout"]["name"] == "dagre"
+
+
+def test_lint_error_is_short_and_points_at_the_cell_line(session):
+    errors = [o for o in session.cells[4].outputs if o.output_type == "error"]
+    assert len(errors) == 1
+    text = plain("\n".join(errors[0]["traceback"]))
+    assert "Traceback" not in text and "---->" not in text
+    # line 10 of the cell as the editor shows it (the %%workflow line is line 1)
+    assert '<cell>:10:5: spec.templates[0].contaner: unknown field "contaner", did you mean container?' in text
+    assert "   10 |     contaner:" in text
+    assert errors[0]["ename"] == "FlowMagicError"
+
+
+def test_yaml_syntax_error_is_short_too(session):
+    text = plain(text_of(session.cells[5]))
+    assert "<cell>:" in text and "YAML" in text and "Traceback" not in text
+
+
+def test_lint_only_and_flow_commands(session):
+    assert "no problems" in text_of(session.cells[6])
+    listing = text_of(session.cells[7])
+    assert listing.startswith("NAME") and "Succeeded" in listing
+    assert text_of(session.cells[8]).strip().endswith("hi <b>there</b>")
+    assert "unknown command 'frobnicate'" in plain(text_of(session.cells[14]))
+
+
+def test_widget_graph_in_the_kernel(session):
+    state = json.loads(text_of(session.cells[9]))
+    assert sorted(s["classes"] for s in state.values()) == ["Pod Succeeded"]
+    (node,) = state.values()
+    assert node["data"]["label"].startswith("echo-")
+
+
+def test_redisplay_shows_the_same_live_widget(session):
+    ids = [o["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+           for o in session.cells[10].outputs if o.output_type == "display_data"]
+    first = [o for o in session.cells[2].outputs if o.output_type == "execute_result"][0]
+    assert len(ids) == 2 and ids[0] == ids[1] == first["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+
+
+def test_live_run_keeps_updating_after_its_cell_finished(session):
+    shown = [o for o in session.cells[11].outputs if o.output_type == "execute_result"][0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in shown
+    assert "Succeeded" not in shown["text/plain"].split("Status:")[1].splitlines()[0]
+    result = json.loads(text_of(session.cells[12]).strip().splitlines()[-1])
+    assert result["classes"] == ["Pod Succeeded", "Pod Succeeded", "StepGroup Succeeded",
+                                 "StepGroup Succeeded", "Steps Succeeded"]
+    assert result["flushes"] >= 2 and result["events"] > 5
+    assert "Succeeded" in result["header"] and "2/2" in result["header"]
+    # %flow get returns the run: displayed as the (same) widget
+    got = [o for o in session.cells[13].outputs if o.output_type == "execute_result"][0]["data"]
+    assert got["application/vnd.jupyter.widget-view+json"] == shown["application/vnd.jupyter.widget-view+json"]
+
+
+def test_text_only_when_widgets_are_turned_off(session):
+    (out,) = [o for o in session.cells[15].outputs if o.output_type == "execute_result"]
+    assert list(out["data"]) == ["text/plain"] and out["data"]["text/plain"].startswith("Name:")
