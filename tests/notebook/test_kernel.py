@@ -63,48 +63,68 @@ def plain(text: str) -> str:
     return ANSI.sub("", text)
 
 
+CELLS = [
+    "%load_ext jupyter_flow",                                                      # 0
+    'msg = "hi <b>there</b>"',                                                     # 1
+    '%%workflow -p "message=$msg" --wait\n' + ECHO,                                # 2
+    "r = _\nprint(r.phase)\nprint(r.logs(), end='')",                              # 3
+    "%%workflow\n" + BAD_FIELD,                                                    # 4
+    "%%workflow\nkind: Workflow\nspec: [\n",                                       # 5
+    "%%workflow --lint\n" + ECHO,                                                  # 6
+    "%flow list",                                                                  # 7
+    "%flow logs {r.name}",                                                         # 8
+    "from jupyter_flow.notebook import run_widget\nimport json\n"
+    "print(json.dumps(run_widget(r).graph.state()))",                              # 9
+    "display(r)\ndisplay(r)",                                                      # 10
+    "%%workflow\n" + SLOW,                                                         # 11
+    "live = _\n%flow wait {live.name}\nimport time\ntime.sleep(0.5)\n"
+    "w = run_widget(live)\n"
+    "print(json.dumps({'classes': sorted(s['classes'] for s in w.graph.state().values()),"
+    " 'flushes': w.flushes, 'events': w.events, 'header': w.header.value}))",      # 12
+    "%flow get {live.name}",                                                       # 13
+    "%flow frobnicate x",                                                          # 14
+    "import os\nos.environ['JUPYTER_FLOW_WIDGET'] = '0'\nr",                       # 15
+]
+
+
 @pytest.fixture(scope="module")
 def session(tmp_path_factory):
-    """One kernel runs the whole user session below; tests look at its cells."""
+    """One kernel runs the whole user session below; tests look at its cells.
+
+    Under xdist the module's tests may land on both workers: the first one to get here runs
+    the notebook, the other reads the result (a file lock in the run's shared temp dir).
+    """
+    import fcntl
     import os
 
+    import nbformat
+
     from .conftest import ROOT
-    home = tmp_path_factory.mktemp("jf-kernel-home")
-    env = {"JUPYTER_FLOW_HOME": str(home), "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
-           "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
-    saved = {k: os.environ.get(k) for k in env}
-    os.environ.update(env)
-    try:
-        cells = [
-            "%load_ext jupyter_flow",                                                      # 0
-            'msg = "hi <b>there</b>"',                                                     # 1
-            '%%workflow -p "message=$msg" --wait\n' + ECHO,                                # 2
-            "r = _\nprint(r.phase)\nprint(r.logs(), end='')",                              # 3
-            "%%workflow\n" + BAD_FIELD,                                                    # 4
-            "%%workflow\nkind: Workflow\nspec: [\n",                                       # 5
-            "%%workflow --lint\n" + ECHO,                                                  # 6
-            "%flow list",                                                                  # 7
-            "%flow logs {r.name}",                                                         # 8
-            "from jupyter_flow.notebook import run_widget\nimport json\n"
-            "print(json.dumps(run_widget(r).graph.state()))",                              # 9
-            "display(r)\ndisplay(r)",                                                      # 10
-            "%%workflow\n" + SLOW,                                                         # 11
-            "live = _\n%flow wait {live.name}\nimport time\ntime.sleep(0.5)\n"
-            "w = run_widget(live)\n"
-            "print(json.dumps({'classes': sorted(s['classes'] for s in w.graph.state().values()),"
-            " 'flushes': w.flushes, 'events': w.events, 'header': w.header.value}))",      # 12
-            "%flow get {live.name}",                                                       # 13
-            "%flow frobnicate x",                                                          # 14
-            "import os\nos.environ['JUPYTER_FLOW_WIDGET'] = '0'\nr",                       # 15
-        ]
-        nb = execute(notebook(*cells), allow_errors=True, timeout=90)
-    finally:
-        for k, v in saved.items():
-            if v is None:
-                os.environ.pop(k, None)
-            else:
-                os.environ[k] = v
-    return nb
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent
+    done = base / "jf-kernel-session.ipynb"
+    with open(base / "jf-kernel-session.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if done.exists():
+            return nbformat.read(done, as_version=4)
+        home = base / "jf-kernel-home"
+        home.mkdir(exist_ok=True)
+        env = {"JUPYTER_FLOW_HOME": str(home),
+               "PYTHONPATH": str(ROOT) + os.pathsep + os.environ.get("PYTHONPATH", ""),
+               "PYDEVD_DISABLE_FILE_VALIDATION": "1"}
+        saved = {k: os.environ.get(k) for k in env}
+        os.environ.update(env)
+        try:
+            nb = execute(notebook(*CELLS), allow_errors=True, timeout=90)
+        finally:
+            for k, v in saved.items():
+                if v is None:
+                    os.environ.pop(k, None)
+                else:
+                    os.environ[k] = v
+        nbformat.write(nb, done)
+        return nb
 
 
 def test_workflow_cell_returns_the_run_as_a_widget_with_a_text_fallback(session):
