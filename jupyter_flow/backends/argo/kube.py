@@ -7,6 +7,11 @@ import os
 from ...errors import JupyterFlowError
 
 
+def kubeconfig_path(settings: dict) -> str:
+    path = settings.get("kubeconfig") or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
+    return os.path.expanduser(str(path).split(os.pathsep)[0])
+
+
 def api_client(settings: dict, backend: str):
     """An ``ApiClient`` from ``settings`` (kubeconfig, context) or the pod's service account."""
     try:
@@ -15,8 +20,7 @@ def api_client(settings: dict, backend: str):
     except ImportError:
         raise JupyterFlowError(f"backend {backend!r} needs the kubernetes client: "
                                "pip install 'jupyter-flow[kubernetes]'") from None
-    path = settings.get("kubeconfig") or os.environ.get("KUBECONFIG") or os.path.expanduser("~/.kube/config")
-    path = os.path.expanduser(str(path).split(os.pathsep)[0])
+    path = kubeconfig_path(settings)
     if os.path.exists(path):
         try:
             return config.new_client_from_config(config_file=path, context=settings.get("context"))
@@ -36,12 +40,12 @@ def api_client(settings: dict, backend: str):
 
 def namespace(settings: dict, workflow: dict | None = None) -> str:
     ns = settings.get("namespace")
-    if not ns and workflow:
-        ns = (workflow.get("metadata") or {}).get("namespace")
+    if not ns and workflow and (workflow.get("metadata") or {}).get("namespace") not in (None, "", "default"):
+        ns = workflow["metadata"]["namespace"]
     if not ns:
         try:
             from kubernetes import config
-            _, ctx = config.list_kube_config_contexts(config_file=settings.get("kubeconfig"))
+            _, ctx = config.list_kube_config_contexts(config_file=kubeconfig_path(settings))
             ns = (ctx.get("context") or {}).get("namespace")
         except Exception:
             ns = None
