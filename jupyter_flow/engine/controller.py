@@ -37,7 +37,7 @@ class Controller:
         self.workflow = workflow
         self.name = name
         self.uid = uid
-        self.spec: dict = workflow.get("spec") or {}
+        self.spec: dict = join_workflow_spec(workflow.get("spec") or {}, registry)
         self.store = store
         self.registry = registry
         self.executor = executor or LocalExecutor()
@@ -62,7 +62,7 @@ class Controller:
         self._suspend_waiters: dict[str, asyncio.Event] = {}
         self._sleepers: set[asyncio.Future] = set()
         self.supplied: dict[str, dict] = {}
-        self.tmpl_ctx = TemplateContext.for_workflow(workflow, registry)
+        self.tmpl_ctx = TemplateContext.for_workflow(dict(workflow, spec=self.spec), registry)
         self.pod_limit: asyncio.Semaphore | None = None
         self.proc_limit: asyncio.Semaphore | None = None
         self.failures: list[dict] = []
@@ -439,6 +439,39 @@ class Controller:
             o = self.nodes[oid]
             out.extend([oid] if o.type == POD else self.outbound(o))
         return out
+
+
+def join_workflow_spec(spec: dict, registry) -> dict:
+    """Argo's JoinWorkflowSpec for ``spec.workflowTemplateRef``: the WorkflowTemplate's spec with
+    the Workflow's own fields on top; ``arguments.parameters`` merge by name, the Workflow's win."""
+    ref = spec.get("workflowTemplateRef")
+    if not ref or registry is None:
+        return spec
+    wft = registry(ref.get("name", ""), bool(ref.get("clusterScope")))
+    if not wft:
+        return spec
+    base = json.loads(json.dumps(wft.get("spec") or {}))
+    merged = dict(base)
+    for key, value in spec.items():
+        if key == "arguments":
+            continue
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            merged[key] = {**base[key], **value}
+        else:
+            merged[key] = value
+    args = dict(base.get("arguments") or {})
+    own = spec.get("arguments") or {}
+    for kind in ("parameters", "artifacts"):
+        items = {i.get("name"): i for i in args.get(kind) or []}
+        for item in own.get(kind) or []:
+            items[item.get("name")] = item
+        if items:
+            args[kind] = list(items.values())
+    if args:
+        merged["arguments"] = args
+    if "suspend" not in spec:
+        merged.pop("suspend", None)
+    return merged
 
 
 def run_in_thread(ctl: Controller) -> threading.Thread:

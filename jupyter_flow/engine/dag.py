@@ -17,8 +17,8 @@ from .loops import expand, is_loop
 from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, SKIPPED_TYPE, SUCCEEDED,
                     TASK_GROUP, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node
-from .steps import _loop_template_type, continues_on
+from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args
+from .steps import _loop_template_type, _step_template, continues_on
 
 if TYPE_CHECKING:
     from .execute import Call
@@ -134,10 +134,11 @@ class DagRun:
                 return
         caller = ctl.scope(self.scope)
         try:
+            marked = mark_absent_args(task, caller)
             if is_loop(task):
-                await self._run_loop(name, task, full, caller)
+                await self._run_loop(name, marked, full, caller)
                 return
-            resolved = expr.substitute_obj(task, caller)
+            resolved = expr.substitute_obj(marked, caller)
         except JupyterFlowError as exc:
             self._finish(name, self._skipped(name, full, ERROR, str(exc)))
             return
@@ -211,6 +212,7 @@ class DagRun:
             return
         self.task_nodes[name] = node
         add_node(self.scope, f"tasks.{name}", node, self.ctl.nodes)
+        add_skipped_outputs(self.scope, f"tasks.{name}", node, _step_template(self.call, self.tasks[name]))
         self._after(name, node)
 
     def _after(self, name: str, node: Node) -> None:

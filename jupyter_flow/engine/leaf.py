@@ -227,12 +227,17 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
     supplied = ctl.supplied.pop(node.id, {})
     params = []
     values = supplied.get("parameters") or {}
+    input_defaults = {i.get("name"): i["default"] for i in (call.tmpl.get("inputs") or {}).get("parameters") or []
+                      if i.get("default") is not None}
     for p in (call.tmpl.get("outputs") or {}).get("parameters") or []:
         vf = p.get("valueFrom") or {}
         if p["name"] in values:
             value = values[p["name"]]
         elif "default" in vf:
             value = str(vf["default"])
+        elif "supplied" in vf and p["name"] in input_defaults:
+            # addRawOutputFields: a supplied output without default takes the same-named input's default
+            value = str(input_defaults[p["name"]])
         elif "value" in p:
             value = str(p["value"])
         else:

@@ -36,12 +36,18 @@ def collect_parameters(ctl, tmpl: dict, host_path: Callable[[str], Path] | None,
                                     "no such file or directory")
         elif vf.get("expression"):
             try:
-                value = to_str(expr.evaluate(vf["expression"], expr.nested_env(scope)))
+                result = expr.evaluate(vf["expression"], expr.nested_env(scope))
+                if result is None:   # an unhandled absent optional: Argo fails, then tries the default
+                    raise ExprError(f"failed to evaluate expression {vf['expression']!r}", vf["expression"], 0)
+                value = to_str(result)
             except ExprError as exc:
                 if "default" not in vf:
                     raise ArtifactError(f"output parameter {p['name']!r}: {exc}") from None
         elif vf.get("parameter"):
-            text = expr.substitute(str(vf["parameter"]), scope)
+            try:
+                text = expr.substitute(str(vf["parameter"]), scope)
+            except ExprError:   # e.g. a skipped node's output with no default
+                text = "{{"
             value = _ABSENT if "{{" in text else text
         elif "value" in p:
             value = expr.substitute(to_str(p["value"]), scope)

@@ -60,9 +60,13 @@ async def run_retries(call: "Call", node: Node) -> None:
             retry = False
         extra = {"retries": str(attempt + 1), **_last_retry(child)}
         if retry and strategy.get("expression"):
-            env = expr.nested_env(ctl.scope(dict(call.local, **extra)))
+            scope = ctl.scope(dict(call.local, **extra))
+            env = expr.nested_env(scope)
             try:
-                ok = expr.evaluate(strategy["expression"], env)
+                # the template (retryStrategy included) is substituted with its inputs before use, as in
+                # Argo: `{{inputs.parameters.x}} == true` becomes `true == true`
+                text = expr.substitute(strategy["expression"], ctl.scope(call.local))
+                ok = expr.evaluate(text, env)
             except ExprError as exc:
                 ctl.set_phase(node, ERROR, f"retryStrategy.expression: {exc}")
                 node.outputs = child.outputs

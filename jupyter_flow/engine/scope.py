@@ -57,6 +57,51 @@ def add_outputs(scope: dict, prefix: str, outputs: dict | None) -> None:
         scope[f"{prefix}.outputs.artifacts.{a['name']}"] = json.dumps(a, separators=(",", ":"))
 
 
+# Argo's common.AbsentOptionalArgumentValue: an argument that was a pure reference to a skipped
+# or omitted node's output with no producer default. ProcessArgs treats it as unsupplied.
+ABSENT_ARG = "__argo-internal.absent-optional-output__"
+
+
+def add_skipped_outputs(scope: dict, prefix: str, node: Node, tmpl: dict | None) -> None:
+    """Argo's addSkippedNodeOutputsToScope: a Skipped/Omitted node that produced no outputs still
+    exposes its template's declared output parameters: the producer's ``valueFrom.default`` when
+    declared, else an absent optional (``None``: ``??`` sees nil, a pure argument reference
+    falls back to the consumer's input default, anything else fails)."""
+    if node is None or node.outputs or node.phase not in ("Skipped", "Omitted") or not tmpl:
+        return
+    for p in (tmpl.get("outputs") or {}).get("parameters") or []:
+        vf = p.get("valueFrom") or {}
+        key = f"{prefix}.outputs.parameters.{p.get('name')}"
+        scope[key] = to_str(vf["default"]) if vf.get("default") is not None else None
+
+
+def mark_absent_args(holder: dict, scope) -> dict:
+    """Argo's markAbsentOptionalArgs: before substitution, an argument whose value is exactly
+    ``{{ key }}`` with ``key`` an absent optional becomes :data:`ABSENT_ARG`."""
+    params = (holder.get("arguments") or {}).get("parameters") or []
+    marked = None
+    for i, p in enumerate(params):
+        v = p.get("value")
+        if not isinstance(v, str) or not (v.startswith("{{") and v.endswith("}}")):
+            continue
+        key = v[2:-2].strip()
+        if "{{" in key or "}}" in key or key.startswith("="):
+            continue
+        try:
+            absent = key in scope and scope[key] is None
+        except KeyError:
+            absent = False
+        if absent:
+            if marked is None:
+                marked = [dict(q) for q in params]
+            marked[i]["value"] = ABSENT_ARG
+    if marked is None:
+        return holder
+    out = dict(holder)
+    out["arguments"] = dict(holder.get("arguments") or {}, parameters=marked)
+    return out
+
+
 def _json_or_str(text: str) -> Any:
     try:
         return json.loads(text)
@@ -64,26 +109,58 @@ def _json_or_str(text: str) -> Any:
         return text
 
 
-def add_aggregate(scope: dict, prefix: str, children: Iterable[Node], tmpl_type: str) -> None:
-    """Argo's processAggregateNodeOutputs: looped outputs as JSON lists of successful children."""
+def _aggregated_values(values: list[str]) -> str:
+    """Argo's aggregatedJSONValueList: a JSON list of the values, parsed only if *all* of them are
+    JSON lists/maps; otherwise a list of the strings (``["1","2"]``, never ``[1,2]``)."""
+    parsed = []
+    for v in values:
+        try:
+            item = json.loads(v)
+        except (ValueError, TypeError):
+            break
+        if not isinstance(item, (list, dict)):
+            break
+        parsed.append(item)
+    else:
+        return json.dumps(parsed, separators=(",", ":"))
+    return json.dumps(values, separators=(",", ":"))
+
+
+def add_aggregate(scope: dict, prefix: str, children: Iterable[Node], tmpl_type: str = "") -> None:
+    """Argo's processAggregateNodeOutputs: looped outputs as JSON lists of successful children.
+
+    Children come in loop-index order. ``outputs.result`` is a list of each result parsed as JSON
+    (Argo unmarshals every result into an Item); it is left unset when a result is not JSON, where
+    Argo errors the referencing node. ``outputs.parameters`` is a list of {name: value} maps of
+    strings; ``outputs.parameters.<name>`` see :func:`_aggregated_values`.
+    """
+    children = list(children)
+    if not children:   # Argo adds nothing to the scope for a loop that expanded to no children
+        return
     params: list[dict] = []
-    per_name: dict[str, list] = {}
+    per_name: dict[str, list[str]] = {}
     results: list = []
+    results_ok = True
     for child in children:
         out = child.outputs
-        if not out or child.phase != "Succeeded" or child.type == RETRY:
+        if not out or child.phase != "Succeeded":
             continue
         if out.get("parameters"):
             row = {}
             for p in out["parameters"]:
-                value = p.get("value", "")
+                value = to_str(p.get("value", ""))
                 row[p["name"]] = value
-                per_name.setdefault(p["name"], []).append(_json_or_str(value))
+                per_name.setdefault(p["name"], []).append(value)
             params.append(row)
         if out.get("result") is not None:
-            results.append(_json_or_str(out["result"]))
-    if tmpl_type in ("script", "containerSet"):
+            try:
+                results.append(json.loads(out["result"]))
+            except (ValueError, TypeError):
+                results_ok = False
+    if results_ok:
         scope[f"{prefix}.outputs.result"] = json.dumps(results, separators=(",", ":"))
+    else:
+        scope.pop(f"{prefix}.outputs.result", None)
     scope[f"{prefix}.outputs.parameters"] = json.dumps(params, separators=(",", ":"))
     for name, values in per_name.items():
-        scope[f"{prefix}.outputs.parameters.{name}"] = json.dumps(values, separators=(",", ":"))
+        scope[f"{prefix}.outputs.parameters.{name}"] = _aggregated_values(values)

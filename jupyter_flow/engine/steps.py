@@ -10,7 +10,7 @@ from .hooks import run_step_hooks
 from .loops import expand, is_loop
 from .nodes import ERROR, FAILED, FAILED_OR_ERROR, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP, SUCCEEDED, Node
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node
+from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args
 from .templates import template_type
 
 if TYPE_CHECKING:
@@ -68,11 +68,11 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
     for step in group:
         try:
             if is_loop(step):
-                children = expand(step, caller)
+                children = expand(mark_absent_args(step, caller), caller)
                 loops[step["name"]] = [f"{gnode.name}.{n}" for n, _ in children]
                 planned.extend((step, n, s) for n, s in children)
             else:
-                planned.append((step, step["name"], expr.substitute_obj(step, caller)))
+                planned.append((step, step["name"], expr.substitute_obj(mark_absent_args(step, caller), caller)))
         except JupyterFlowError as exc:
             err = ctl.new_node(f"{gnode.name}.{step['name']}", step["name"], SKIPPED_TYPE, boundary_id=node.id,
                                parent=gnode, phase=ERROR, message=str(exc), template_name=step.get("template", ""))
@@ -124,9 +124,18 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
             add_aggregate(scope, f"steps.{name}", by_step.get(name, []), tmpl_type)
         elif by_step.get(name):
             add_node(scope, f"steps.{name}", by_step[name][0], ctl.nodes)
+            add_skipped_outputs(scope, f"steps.{name}", by_step[name][0], _step_template(call, step))
     if halted and failed is None:
         failed = next((c for c in results if c is not None and c.phase in FAILED_OR_ERROR), None)
     return failed
+
+
+def _step_template(call, step) -> dict | None:
+    try:
+        tmpl, _, _, _ = call.tctx.resolve(step)
+    except JupyterFlowError:
+        return None
+    return tmpl
 
 
 def _loop_template_type(call, step) -> str:

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import JupyterFlowError
+from .scope import ABSENT_ARG
 
 TEMPLATE_TYPES = ("container", "script", "steps", "dag", "suspend", "resource", "http", "data", "plugin",
                   "containerSet")
@@ -123,7 +124,12 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
         if value is None and "default" in p:
             value = p["default"]
         arg = args_p.get(name)
-        if arg is not None and arg.get("value") is not None:
+        if arg is not None and arg.get("value") == ABSENT_ARG:
+            # a pure reference to a skipped/omitted node's output with no default: unsupplied
+            if value is None:
+                raise InputError(f"inputs.parameters.{name}: argument references an absent optional "
+                                 "(skipped/omitted node output with no default)")
+        elif arg is not None and arg.get("value") is not None:
             value = arg["value"]
         elif arg is not None and arg.get("valueFrom"):
             raise InputError(f"inputs.parameters.{name}: valueFrom in arguments needs a cluster "

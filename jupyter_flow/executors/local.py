@@ -21,6 +21,7 @@ from typing import Callable
 from ..errors import StepError
 
 RESULT_LIMIT = 256 * 1024
+SCRIPT_PATH = "/argo/staging/script"   # where Argo stages a script template's source
 SHIMS = Path(__file__).parent / "shims"
 EXTRA_PATH = ("/usr/games", "/usr/local/games")
 
@@ -132,7 +133,9 @@ def resolve_argv(spec: StepSpec) -> list[str]:
     if name in ("python", "python3") or name.startswith("python3."):
         return [sys.executable, *argv[1:]]
     if name == "sh" and (found := _which("bash")):
-        return [found, *argv[1:]]
+        # busybox/alpine ash has $RANDOM (dash has not) but no brace expansion: bash +B is closest
+        # (`echo {"a":1,"b":2}` must print the braces, as in the images Argo examples use).
+        return [found, "+B", *argv[1:]]
     found = _which(exe, spec.env.get("PATH")) if not os.path.isabs(exe) else (exe if os.access(exe, os.X_OK) else None)
     if found is None and os.path.isabs(exe):
         found = _which(name, spec.env.get("PATH"))
@@ -169,11 +172,16 @@ class LocalExecutor:
         self.kill_reason: dict[str, str] = {}
         self._sandbox = sandbox
 
-    def _plan(self, argv: list[str], spec: StepSpec):
+    def _use_sandbox(self, spec: StepSpec) -> bool:
         from . import sandbox as sb   # only needed once a step runs
         use = self._sandbox if self._sandbox is not None else spec.isolate and sb.available() is not None
-        if use and spec.root is not None:
-            return sb.plan(argv, root=spec.root, private_paths=spec.private_paths, working_dir=spec.working_dir)
+        return bool(use) and spec.root is not None
+
+    def _plan(self, argv: list[str], spec: StepSpec, extra_binds=()):
+        from . import sandbox as sb
+        if self._use_sandbox(spec):
+            return sb.plan(argv, root=spec.root, private_paths=spec.private_paths, working_dir=spec.working_dir,
+                           extra_binds=extra_binds)
         if spec.private_paths and spec.isolate:
             sb.warn_once()
         return _HostPlan(argv, spec.working_dir)
@@ -187,11 +195,19 @@ class LocalExecutor:
             return StepResult(exit_code=None, error=str(exc), started_at=started, finished_at=time.time())
         if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
             spec.root.mkdir(parents=True, exist_ok=True)
+        binds: list[tuple[str, str]] = []
         if spec.script is not None:
+            # Argo stages the source at /argo/staging/script, mode 0755 (so `command: [sh, -c]`
+            # can execute it), and appends that path to the command.
             script_path = (spec.root or Path("/tmp")) / "script"
             script_path.write_text(spec.script)
-            argv.append(str(script_path))
-        plan = self._plan(argv, spec)
+            os.chmod(script_path, 0o755)
+            if self._use_sandbox(spec):
+                binds.append((str(script_path), SCRIPT_PATH))
+                argv.append(SCRIPT_PATH)
+            else:
+                argv.append(str(script_path))
+        plan = self._plan(argv, spec, binds)
         if prepare is not None:
             try:
                 prepare(plan.host_path)
