@@ -13,6 +13,8 @@ from typing import Any
 
 _widgets: dict[tuple[str, str], Any] = {}   # (store home, run name) -> RunWidget, so a re-display shares it
 _lock = threading.Lock()
+MAX_CACHED = 64
+FINISHED = ("Succeeded", "Failed", "Error")
 
 
 def widgets_available() -> bool:
@@ -50,6 +52,10 @@ def widget_for(run, *, fresh: bool = False):
         if w is not None:
             w.close()
         w = _widgets[key] = RunWidget(run)
+        if len(_widgets) > MAX_CACHED:
+            # forget the oldest finished runs (their displayed views keep their last state)
+            for old_key in [k for k, v in _widgets.items() if v.info.get("phase") in FINISHED][:len(_widgets) - MAX_CACHED]:
+                _widgets.pop(old_key).close()
         return w
 
 

@@ -265,6 +265,9 @@ class CytoscapeRenderer:
     def state(self) -> dict[str, dict]:
         return {nid: {"classes": w.classes, "data": dict(w.data)} for nid, w in self._nodes.items()}
 
+    def node_ids(self) -> set[str]:
+        return set(self._nodes)
+
     def edge_ids(self) -> set[str]:
         return set(self._edges)
 

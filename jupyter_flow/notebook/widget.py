@@ -136,7 +136,7 @@ class RunWidget:
             return None
         self._ctl = ctl
         self._unsubscribe = unsub
-        self.info["started"] = ctl.started_at
+        self.info["started"] = getattr(ctl, "started_at", None)   # Argo-backed runs have no local clock
         import json
         return json.loads(json.dumps(snap))
 
@@ -255,7 +255,7 @@ class RunWidget:
                 ctl.done.wait(5)
                 import json
                 snap = json.loads(json.dumps(ctl.to_dict()))
-                self.info["finished"] = ctl.finished_at
+                self.info["finished"] = getattr(ctl, "finished_at", None)
                 changed |= self._apply_snapshot(snap)
             else:
                 self.nodes.update(pending)
@@ -314,7 +314,7 @@ class RunWidget:
 
     def _sync_graph(self, changed: set[str], *, rebuild: bool = False, force: bool = False) -> bool:
         els = G.elements(self.nodes, self.name, selected=self.selected)
-        drawn = set(self.graph.state())
+        drawn = self.graph.node_ids()
         sent = False
         if rebuild or self._rebuild or drawn - set(els.nodes):
             self._rebuild = False
@@ -323,7 +323,8 @@ class RunWidget:
             self._last_struct = time.monotonic()
             return True
         new_nodes = [n for nid, n in els.nodes.items() if nid not in drawn]
-        new_edges = [e for eid, e in els.edges.items() if eid not in self.graph.edge_ids()]
+        drawn_edges = self.graph.edge_ids()
+        new_edges = [e for eid, e in els.edges.items() if eid not in drawn_edges]
         if new_nodes or new_edges:
             if force or time.monotonic() - self._last_struct >= self.structure_interval:
                 self.graph.add(new_nodes, new_edges)
@@ -356,7 +357,7 @@ class RunWidget:
                 return None
             return ((f.timestamp() if f else time.time()) - s.timestamp())
         if self.info.get("phase") in FINISHED and finished is None and self._ctl is not None:
-            finished = self._ctl.finished_at
+            finished = getattr(self._ctl, "finished_at", None)
         return (finished or time.time()) - started
 
     def suspended(self) -> bool:
