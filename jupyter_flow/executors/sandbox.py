@@ -343,6 +343,7 @@ class SandboxPlan:
     cwd: str | None
     root: Path
     sandboxed: bool = False
+    shared: list[str] = field(default_factory=list)   # host dirs under /tmp kept visible (bound as is)
     _layout: _Layout | None = field(default=None, repr=False, compare=False)
     _stubs: list[Path] = field(default_factory=list, repr=False, compare=False)
 
@@ -361,7 +362,7 @@ class SandboxPlan:
             return Path(path)
         layout = self._layout
         p = layout.canon(path)
-        if layout.state(p) == "host":
+        if layout.state(p) == "host" or any(p == s or p.startswith(s + "/") for s in self.shared):
             return Path(p)
         return self.fs / p.lstrip("/") if p != "/" else self.fs
 
@@ -386,6 +387,23 @@ def _protected_paths(root: Path) -> list[str]:
     """Host paths a private directory must never hide: the plan root and the interpreter."""
     paths = {str(root), sys.prefix, sys.base_prefix, os.path.dirname(os.path.realpath(sys.executable))}
     return [os.path.realpath(p) for p in paths if p]
+
+
+def _shared_under_tmp(root: Path) -> list[str]:
+    """Host directories under /tmp that steps must still see: the cwd, the package, the interpreter."""
+    here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    candidates = {os.getcwd(), here, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    out = []
+    root_real = os.path.realpath(root)
+    for path in sorted(os.path.realpath(c) for c in candidates if c):
+        if not path.startswith("/tmp/") or not os.path.isdir(path):
+            continue
+        if root_real.startswith(path + "/") or path.startswith(root_real):
+            continue   # never bind a directory that holds the step's own root (or lies in it)
+        if any(path.startswith(o + "/") for o in out):
+            continue
+        out.append(path)
+    return out
 
 
 def _make_stub(stub: Path, like: str, created: list[Path]) -> None:
@@ -528,6 +546,13 @@ def plan(
             stubs.append(fs / special)
         args += [opt, "/" + special]
 
+    # The user's project (the engine's working directory) and this package stay reachable even
+    # when they live under /tmp, which every step gets privately: steps run `python tool.py`.
+    shared_dirs = _shared_under_tmp(root)
+    for shared in shared_dirs:
+        _make_stub(fs / shared.lstrip("/"), shared, stubs)
+        args += ["--bind", shared, shared]
+
     for src, dst in binds:
         if layout.state(dst) != "host":
             _make_stub(fs / dst.lstrip("/"), src, stubs)
@@ -539,4 +564,5 @@ def plan(
         args += ["--chdir", chdir]
     args.append("--")
     args += argv
-    return SandboxPlan(argv=args, cwd=None, root=root, sandboxed=True, _layout=layout, _stubs=stubs)
+    return SandboxPlan(argv=args, cwd=None, root=root, sandboxed=True, _layout=layout, _stubs=stubs,
+                       shared=shared_dirs)
