@@ -330,6 +330,33 @@ class Controller:
                 g[f"workflow.{kind}.{k}"] = str(v)
             g[f"workflow.{kind}.json"] = json.dumps(values, separators=(",", ":"))
 
+    def _apply_workflow_metadata(self) -> None:
+        """spec.workflowMetadata: labels/annotations added to the Workflow; ``labelsFrom`` values are
+        expressions over the global variables (operator.go setGlobalParameters/labelsFrom)."""
+        wm = self.spec.get("workflowMetadata") or {}
+        if not wm:
+            return
+        from .. import expr
+        from ..errors import ExprError
+        from .scope import to_str
+        meta = self.workflow.setdefault("metadata", {})
+        for kind in ("labels", "annotations"):
+            values = {k: str(v) for k, v in (wm.get(kind) or {}).items()}
+            if values:
+                meta.setdefault(kind, {}).update(values)
+        for key, src in (wm.get("labelsFrom") or {}).items():
+            try:
+                value = expr.evaluate(str((src or {}).get("expression", "")), expr.nested_env(self.globals))
+            except ExprError as exc:
+                self.message = f"failed to evaluate label {key!r} expression: {exc}"
+                continue
+            meta.setdefault("labels", {})[key] = to_str(value)
+        for kind in ("labels", "annotations"):
+            values = meta.get(kind) or {}
+            for k, v in values.items():
+                self.globals[f"workflow.{kind}.{k}"] = str(v)
+            self.globals[f"workflow.{kind}.json"] = json.dumps(values, separators=(",", ":"))
+
     def set_global_output(self, kind: str, name: str, value: Any) -> None:
         """``globalName`` outputs: visible as ``workflow.outputs.*`` and in ``status.outputs``."""
         items = self.outputs.setdefault(kind, [])
@@ -360,6 +387,7 @@ class Controller:
         self.started_at = time.time()
         self.phase = RUNNING
         self._init_globals()
+        self._apply_workflow_metadata()
         self.emit({"kind": "run", "run": self.name, "phase": self.phase})
         if self.store is not None:
             self.flush()
@@ -421,7 +449,15 @@ class Controller:
 
     # ---- outbound nodes (how Argo links graph edges) ---------------------------------------------
     def outbound(self, node: Node) -> list[str]:
-        if node.type in (POD, SUSPEND, "Skipped", "HTTP", "Plugin"):
+        if node.type in (POD, "Container") and node.children:
+            # a containerSet pod: its outbound nodes are its last containers (getOutboundNodes)
+            out: list[str] = []
+            for cid in node.children:
+                child = self.nodes[cid]
+                found = [node.id] if child.type != "Container" else self.outbound(child)
+                out.extend(o for o in found if o not in out)
+            return out
+        if node.type in (POD, SUSPEND, "Skipped", "HTTP", "Plugin", "Container"):
             return [node.id]
         if node.type == RETRY:
             return [node.children[-1]] if node.children else [node.id]

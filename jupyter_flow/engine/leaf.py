@@ -251,9 +251,145 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
 
 
 async def run_container_set(call: "Call", node: Node, local: dict) -> None:
+    """A containerSet: one Pod node whose containers run as a graph (container_set_template.go).
+
+    Each container is a ``Container`` node (``<pod>.<container>``, boundary = the pod) linked by
+    its ``dependencies``; the containers share the pod's filesystem (one sandbox root). A
+    container starts once its dependencies succeeded; if one failed, it fails without running.
+    Only the container named ``main`` gives the pod its ``result``/``exitCode``; output
+    parameters and artifacts are read from the shared filesystem once all have finished.
+    """
     ctl = call.ctl
-    ctl.set_phase(node, ERROR, "containerSet templates are not supported by the local backend yet; "
-                               "run with --backend argo")
+    await ctl.wait_unsuspended()
+    from .sync import synchronized
+    async with synchronized(call, node):
+        if ctl.shutdown and not call.on_exit:
+            ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+            return
+        async with _slots(ctl):
+            await _run_container_set(call, node, local)
+
+
+async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
+    ctl = call.ctl
+    scope = ctl.scope(pod_scope(call, node, local))
+    try:
+        tmpl = expr.substitute_obj(call.tmpl, scope)
+    except ExprError as exc:
+        ctl.set_phase(node, ERROR, str(exc))
+        return
+    cset = tmpl.get("containerSet") or {}
+    containers = [c for c in cset.get("containers") or [] if c.get("name")]
+    run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
+    root = run_dir / "nodes" / node.id
+    logs = run_dir / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    deadline = call.timeout(local)
+    shared_paths = private_paths(tmpl)
+    for m in cset.get("volumeMounts") or []:
+        if m.get("mountPath", "").startswith("/"):
+            shared_paths.append(m["mountPath"].rstrip("/") + "/.")
+    ctr_nodes: dict[str, Node] = {}
+    for c in containers:
+        ctr_nodes[c["name"]] = ctl.new_node(f"{node.name}.{c['name']}", c["name"], "Container",
+                                            template_name=call.tmpl_name, boundary_id=node.id)
+    for c in containers:
+        deps = [d for d in c.get("dependencies") or [] if d in ctr_nodes]
+        if not deps:
+            ctl.add_child(node, ctr_nodes[c["name"]])
+        for d in deps:
+            ctl.add_child(ctr_nodes[d], ctr_nodes[c["name"]])
+    ctl.set_phase(node, RUNNING)
+    done = {name: asyncio.Event() for name in ctr_nodes}
+    results: dict[str, object] = {}
+
+    async def run_one(c: dict) -> None:
+        cnode = ctr_nodes[c["name"]]
+        try:
+            deps = [d for d in c.get("dependencies") or [] if d in ctr_nodes]
+            for d in deps:
+                await done[d].wait()
+            bad = [d for d in deps if ctr_nodes[d].phase != SUCCEEDED]
+            if bad:
+                ctl.set_phase(cnode, FAILED, f"dependency {bad[0]!r} did not succeed")
+                return
+            if ctl.shutdown and not call.on_exit:
+                ctl.set_phase(cnode, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+                return
+            try:
+                env = _env(c, cnode.display_name)
+            except ArtifactError as exc:
+                ctl.set_phase(cnode, ERROR, str(exc))
+                return
+            paths = list(shared_paths)
+            for m in c.get("volumeMounts") or []:
+                if m.get("mountPath", "").startswith("/"):
+                    paths.append(m["mountPath"].rstrip("/") + "/.")
+            log_path = logs / f"{cnode.id}.log"
+            spec = StepSpec(node_id=cnode.id, step_name=f"{node.display_name}.{c['name']}",
+                            image=c.get("image", ""), command=c.get("command"),
+                            args=[str(a) for a in c.get("args") or []], env=env, working_dir=c.get("workingDir"),
+                            log_path=log_path, root=root, private_paths=paths, deadline=deadline,
+                            template=tmpl, workflow=ctl.workflow)
+            spec.isolate = needs_isolation(spec) or bool(paths)
+            ctl.set_phase(cnode, RUNNING)
+            result = await ctl.executor.run(spec, None)
+            results[c["name"]] = result
+            if log_path.exists():   # the pod's log holds every container's output, as `argo logs`
+                with open(logs / f"{node.id}.log", "a") as pod_log:
+                    pod_log.write(log_path.read_text(errors="replace"))
+            phase, message = _exit_phase(ctl, result)
+            if result.exit_code is not None:
+                cnode.outputs = {"exitCode": str(result.exit_code)}
+            ctl.set_phase(cnode, phase, message)
+        finally:
+            done[c["name"]].set()
+
+    await asyncio.gather(*(run_one(c) for c in containers))
+    failed = next((ctr_nodes[c["name"]] for c in containers if ctr_nodes[c["name"]].phase != SUCCEEDED), None)
+    outputs: dict = {}
+    main = results.get("main")
+    if main is not None and main.exit_code is not None:
+        outputs["result"] = main.stdout[:-1] if main.stdout.endswith("\n") else main.stdout
+        outputs["exitCode"] = str(main.exit_code)
+    phase, message = SUCCEEDED, ""
+    if failed is not None:
+        phase = failed.phase if failed.phase in (FAILED, ERROR) else FAILED
+        message = failed.message
+    any_result = next((r for r in results.values() if r is not None), None)
+    if any_result is not None:
+        try:
+            params = collect_parameters(ctl, tmpl, any_result.host_path, ctl.scope(dict(local, **{
+                "outputs.result": outputs.get("result", ""), "exitCode": outputs.get("exitCode", "")})))
+            if params:
+                outputs["parameters"] = params
+            arts = []
+            for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
+                rec = save_output(art, any_result.host_path, run_dir / "artifacts", node.id)
+                if rec is not None:
+                    arts.append(rec)
+                    if art.get("globalName"):
+                        ctl.set_global_output("artifacts", art["globalName"], rec)
+            if arts:
+                outputs["artifacts"] = arts
+        except (ArtifactError, ExprError) as exc:
+            if phase == SUCCEEDED:
+                phase, message = ERROR, str(exc)
+    node.outputs = outputs or None
+    node.host_node_name = "localhost"
+    ctl.set_phase(node, phase, message)
+
+
+def _exit_phase(ctl, result) -> tuple[str, str]:
+    if result.error and result.exit_code is None:
+        return ERROR, result.error
+    if result.killed == "deadline":
+        return FAILED, result.error
+    if result.killed == "stop":
+        return FAILED, f"workflow shutdown with strategy: {ctl.shutdown or 'Stop'}"
+    if result.exit_code:
+        return FAILED, f"Error (exit code {result.exit_code})"
+    return SUCCEEDED, ""
 
 
 async def run_resource(call: "Call", node: Node, local: dict) -> None:
