@@ -180,8 +180,9 @@ class LocalExecutor:
     def _plan(self, argv: list[str], spec: StepSpec, extra_binds=()):
         from . import sandbox as sb
         if self._use_sandbox(spec):
+            volumes = [p[:-2] for p in spec.private_paths if p.endswith("/.")]   # volumeMounts (leaf.py)
             return sb.plan(argv, root=spec.root, private_paths=spec.private_paths, working_dir=spec.working_dir,
-                           extra_binds=extra_binds)
+                           extra_binds=extra_binds, mounts=volumes)
         if spec.private_paths and spec.isolate:
             sb.warn_once()
         return _HostPlan(argv, spec.working_dir)

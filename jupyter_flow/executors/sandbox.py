@@ -428,6 +428,7 @@ def plan(
     working_dir: str | None = None,
     extra_binds: Iterable[tuple[str, str]] = (),
     network: bool = True,
+    mounts: Iterable[str] = (),
 ) -> SandboxPlan:
     """Plan how to run ``argv`` with a private ``/tmp`` and private ``private_paths``.
 
@@ -440,6 +441,9 @@ def plan(
     * ``extra_binds``: ``(host_src, sandbox_dst)`` pairs mounted read-only (e.g. the directory
       holding a generated script).
     * ``network``: ``False`` gives the step a network namespace with only loopback.
+    * ``mounts``: declared paths that are volumes (``volumeMounts``): their private directory is
+      bind-mounted onto itself so it is a real mount point (listed in ``/proc/mounts``), as a
+      pod's emptyDir is.
 
     Host directories are created under ``root`` right away. Without a sandbox (see
     :func:`available`) argv is returned unchanged.
@@ -552,6 +556,14 @@ def plan(
     for shared in shared_dirs:
         _make_stub(fs / shared.lstrip("/"), shared, stubs)
         args += ["--bind", shared, shared]
+
+    for m in mounts:
+        m = layout.canon(m)
+        if m == "/" or layout.state(m) == "host":
+            continue
+        target = fs / m.lstrip("/")
+        target.mkdir(parents=True, exist_ok=True)
+        args += ["--bind", str(target), m]
 
     for src, dst in binds:
         if layout.state(dst) != "host":
