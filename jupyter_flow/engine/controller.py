@@ -401,12 +401,27 @@ class Controller:
             entry = {"template": self.spec.get("entrypoint"), "arguments": self.spec.get("arguments") or {}}
             if self.spec.get("workflowTemplateRef") and not self.spec.get("entrypoint"):
                 entry["template"] = self.tmpl_ctx.entrypoint
-            root = await execute(self, entry, name=self.name, display=self.name, boundary_id="", parent=None,
-                                 tctx=self.tmpl_ctx, caller_scope={})
+            from .hooks import run_workflow_hooks
+            entry_task = asyncio.ensure_future(execute(
+                self, entry, name=self.name, display=self.name, boundary_id="", parent=None,
+                tctx=self.tmpl_ctx, caller_scope={}))
+            wf_fired: set = set()
+            hooks_task = None
+            if any(k != "exit" for k in self.spec.get("hooks") or {}):
+                async def running_hooks():
+                    while self.node_by_name(self.name) is None and not entry_task.done():
+                        await asyncio.sleep(0.02)
+                    await run_workflow_hooks(self, wf_fired, RUNNING)
+                hooks_task = asyncio.ensure_future(running_hooks())
+            root = await entry_task
+            if hooks_task is not None:
+                await hooks_task
             phase = root.phase if root.phase in (SUCCEEDED, FAILED, ERROR) else ERROR
             if phase != SUCCEEDED and not self.message:
                 self.message = root.message
-            on_exit = self.spec.get("onExit")
+            if self.shutdown != "Terminate":
+                await run_workflow_hooks(self, wf_fired, phase)
+            on_exit = self.spec.get("onExit") or (self.spec.get("hooks") or {}).get("exit")
             if on_exit and self.shutdown != "Terminate":
                 phase = await self._run_exit_handler(on_exit, phase)
             self.phase = phase
@@ -428,7 +443,7 @@ class Controller:
             self.done.set()
         return self.phase
 
-    async def _run_exit_handler(self, template: str, phase: str) -> str:
+    async def _run_exit_handler(self, template: "str | dict", phase: str) -> str:
         from .execute import execute
 
         self.globals["workflow.status"] = phase
@@ -439,7 +454,9 @@ class Controller:
         saved_shutdown = self.shutdown
         if self.shutdown == "Stop":
             self.shutdown = None   # exit handlers run on stop
-        node = await execute(self, {"template": template}, name=f"{self.name}.onExit", display=f"{self.name}.onExit",
+        holder = {"template": template} if isinstance(template, str) else \
+            {k: v for k, v in template.items() if k != "expression"}   # spec.hooks.exit
+        node = await execute(self, holder, name=f"{self.name}.onExit", display=f"{self.name}.onExit",
                              boundary_id="", parent=None, tctx=self.tmpl_ctx, caller_scope={}, on_exit=True)
         self.shutdown = saved_shutdown
         if node.phase in FAILED_OR_ERROR and phase == SUCCEEDED:

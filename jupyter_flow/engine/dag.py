@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
-from .hooks import run_step_hooks
+from .hooks import run_step_hooks, watch_running_hooks
 from .loops import expand, is_loop
 from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, SKIPPED_TYPE, SUCCEEDED,
                     TASK_GROUP, Node)
@@ -169,16 +169,19 @@ class DagRun:
             if self.halted:
                 return None
             parent = group
+            watcher = watch_running_hooks(self.call, task, resolved, full, self.scope, self.node.id, "tasks",
+                                          task_name=name)
             node = await execute(ctl, resolved, name=full, display=display, boundary_id=self.node.id,
                                  parent=parent, tctx=self.call.tctx, caller_scope=self.scope,
                                  on_exit=self.call.on_exit, depth=self.call.depth + 1)
+            fired = await watcher if watcher is not None else None
             if group is None:
                 self.connect(name, node)
         finally:
             if self.limit is not None:
                 self.limit.release()
         await run_step_hooks(self.call, task, resolved, node, self.scope, self.node.id, group or self.node,
-                             prefix="tasks", task_name=name)
+                             prefix="tasks", task_name=name, fired=fired)
         return node
 
     def _leaf_skip(self, name, full, display, group, phase, message) -> Node:

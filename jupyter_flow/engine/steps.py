@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
-from .hooks import run_step_hooks
+from .hooks import run_step_hooks, watch_running_hooks
 from .loops import expand, is_loop
 from .nodes import ERROR, FAILED, FAILED_OR_ERROR, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP, SUCCEEDED, Node
 from .outputs import collect_template_outputs
@@ -98,14 +98,16 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
         try:
             if halted:
                 return None
+            watcher = watch_running_hooks(call, step, resolved, full, scope, node.id, "steps")
             child = await execute(ctl, resolved, name=full, display=name, boundary_id=node.id, parent=gnode,
                                   tctx=call.tctx, caller_scope=scope, on_exit=call.on_exit, depth=call.depth + 1)
+            fired = await watcher if watcher is not None else None
         finally:
             if limit is not None:
                 limit.release()
         if child.phase in FAILED_OR_ERROR and fail_fast and not continues_on(step, child.phase):
             halted = True
-        await run_step_hooks(call, step, resolved, child, scope, node.id, gnode, prefix="steps")
+        await run_step_hooks(call, step, resolved, child, scope, node.id, gnode, prefix="steps", fired=fired)
         return child
 
     results = await asyncio.gather(*(one(s, n, r) for s, n, r in planned))

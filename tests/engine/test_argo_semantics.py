@@ -1,0 +1,298 @@
+"""Focused engine tests for Argo semantics fixed while running the upstream corpus (conformance).
+
+Each is a small inline workflow run with real processes.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import time
+
+import pytest
+
+import jupyter_flow
+from jupyter_flow.store import open_store
+
+ALPINE = {"image": "alpine:3.23", "command": ["sh", "-c"]}
+
+
+def wf(templates, entrypoint="main", **spec):
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+            "metadata": {"generateName": "t-"},
+            "spec": {"entrypoint": entrypoint, "templates": templates, **spec}}
+
+
+def sh(name, script, **extra):
+    return {"name": name, "container": dict(ALPINE, args=[script]), **extra}
+
+
+def run(doc, **kw):
+    r = jupyter_flow.submit(doc, wait=True, timeout=60, **kw)
+    assert r.finished, r.phase
+    return r
+
+
+def by_name(r):
+    return {n["displayName"]: n for n in r.nodes.values()}
+
+
+def logs(r, name):
+    return r.logs(r.node(name)["id"]).strip()
+
+
+# ---- loop aggregation (operator.go processAggregateNodeOutputs) ----------------------------------
+
+def test_loop_output_parameters_aggregate_as_strings_and_results_as_json():
+    doc = wf([
+        {"name": "main", "steps": [
+            [{"name": "gen", "template": "gen", "withItems": [1, 2],
+              "arguments": {"parameters": [{"name": "n", "value": "{{item}}"}]}}],
+            [{"name": "p1", "template": "show",
+              "arguments": {"parameters": [{"name": "m", "value": "{{steps.gen.outputs.parameters.n}}"}]}},
+             {"name": "p2", "template": "show",
+              "arguments": {"parameters": [{"name": "m", "value": "{{steps.gen.outputs.result}}"}]}}]]},
+        {"name": "gen", "inputs": {"parameters": [{"name": "n"}]},
+         "outputs": {"parameters": [{"name": "n", "valueFrom": {"path": "/tmp/n"}}]},
+         "container": dict(ALPINE, args=["echo {{inputs.parameters.n}} > /tmp/n; echo {{inputs.parameters.n}}"])},
+        {"name": "show", "inputs": {"parameters": [{"name": "m"}]},
+         "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}},
+    ])
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    assert logs(r, "p1") == '["1","2"]'     # values stay strings
+    assert logs(r, "p2") == "[1,2]"         # each result is parsed as JSON
+
+
+def test_loop_with_no_items_adds_no_aggregate():
+    doc = wf([
+        {"name": "main", "steps": [
+            [{"name": "gen", "template": "noop", "withParam": "[]"}],
+            [{"name": "after", "template": "show",
+              "arguments": {"parameters": [{"name": "m", "value": "{{steps.gen.outputs.parameters}}"}]}}]]},
+        sh("noop", "true"),
+        {"name": "show", "inputs": {"parameters": [{"name": "m"}]},
+         "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.m}}"]}},
+    ])
+    r = run(doc)
+    assert logs(r, "after") == "{{steps.gen.outputs.parameters}}"
+
+
+# ---- skipped/omitted outputs (scope.go addSkippedNodeOutputsToScope) ------------------------------
+
+def _skipped_producer(default=None, consumer_default=None, kind="dag"):
+    out = {"name": "msg", "valueFrom": {"path": "/tmp/out.txt"}}
+    if default is not None:
+        out["valueFrom"]["default"] = default
+    consume_in = {"name": "in"}
+    if consumer_default is not None:
+        consume_in["default"] = consumer_default
+    produce = {"name": "produce", "outputs": {"parameters": [out]},
+               "container": dict(ALPINE, args=["echo real > /tmp/out.txt"])}
+    consume = {"name": "consume", "inputs": {"parameters": [consume_in]},
+               "container": dict(ALPINE, args=["echo got [{{inputs.parameters.in}}]"])}
+    args = {"parameters": [{"name": "in", "value": "{{tasks.producer.outputs.parameters.msg}}"}]}
+    main = {"name": "main", "dag": {"tasks": [
+        {"name": "producer", "template": "produce", "when": "false"},
+        {"name": "consumer", "template": "consume", "depends": "producer.Succeeded || producer.Skipped",
+         "arguments": args}]}}
+    return wf([main, produce, consume])
+
+
+def test_skipped_producer_default_reaches_consumer():
+    r = run(_skipped_producer(default="from-producer"))
+    assert r.phase == "Succeeded"
+    assert logs(r, "consumer") == "got [from-producer]"
+
+
+def test_skipped_producer_without_default_falls_back_to_consumer_input_default():
+    r = run(_skipped_producer(consumer_default="from-input"))
+    assert r.phase == "Succeeded"
+    assert logs(r, "consumer") == "got [from-input]"
+    assert r.node("consumer")["inputs"]["parameters"][0]["value"] == "from-input"
+
+
+def test_skipped_producer_without_any_default_errors_the_consumer():
+    r = run(_skipped_producer())
+    assert r.phase in ("Error", "Failed")
+    consumer = r.node("consumer")
+    assert consumer["phase"] == "Error" and "absent optional" in consumer["message"]
+
+
+def test_expression_output_sees_skipped_output_as_nil():
+    doc = wf([
+        {"name": "main", "dag": {"tasks": [{"name": "producer", "template": "produce", "when": "false"}]},
+         "outputs": {"parameters": [{"name": "result", "valueFrom": {
+             "expression": "tasks.producer.outputs.parameters.msg ?? 'fallback'"}}]}},
+        {"name": "produce", "outputs": {"parameters": [{"name": "msg", "valueFrom": {"path": "/tmp/o"}}]},
+         "container": dict(ALPINE, args=["echo x > /tmp/o"])},
+    ])
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    assert r.node(r.name)["outputs"]["parameters"][0]["value"] == "fallback"
+
+
+# ---- retryStrategy.expression is substituted with the template's inputs ----------------------------
+
+def test_retry_expression_sees_substituted_inputs():
+    doc = wf([
+        {"name": "main", "steps": [[{"name": "r", "template": "flaky",
+                                     "arguments": {"parameters": [{"name": "ok", "value": "true"}]}}]]},
+        {"name": "flaky", "inputs": {"parameters": [{"name": "ok"}]},
+         "retryStrategy": {"limit": "2", "expression": "{{inputs.parameters.ok}} == true && asInt(lastRetry.exitCode) == 3"},
+         "container": dict(ALPINE, args=["exit 3"])},
+    ])
+    r = run(doc)
+    retry = r.node("r")
+    assert retry["type"] == "Retry" and retry["phase"] == "Failed"
+    assert len(retry["children"]) == 3      # retried twice: the expression evaluated true
+
+
+# ---- workflowTemplateRef: the template's spec joined under the Workflow's ---------------------------
+
+def test_workflow_template_ref_joins_arguments(flow_home):
+    store = open_store(flow_home)
+    store.put_template("WorkflowTemplate", "greet", {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": {"name": "greet"},
+        "spec": {"entrypoint": "main", "arguments": {"parameters": [{"name": "a", "value": "A"},
+                                                                     {"name": "b", "value": "B"}]},
+                 "templates": [{"name": "main", "container": {
+                     "image": "busybox", "command": ["echo"],
+                     "args": ["{{workflow.parameters.a}}-{{workflow.parameters.b}}"]}}]}})
+    doc = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "t-"},
+           "spec": {"workflowTemplateRef": {"name": "greet"},
+                    "arguments": {"parameters": [{"name": "b", "value": "override"}]}}}
+    r = run(doc, store=store)
+    assert r.phase == "Succeeded"
+    assert r.logs().strip().endswith("A-override")
+
+
+# ---- suspend: a supplied output without default takes the same-named input's default --------------
+
+def test_resume_without_value_uses_input_default():
+    doc = wf([
+        {"name": "main", "steps": [
+            [{"name": "approval", "template": "approval"}],
+            [{"name": "deploy", "template": "deploy",
+              "when": "{{steps.approval.outputs.parameters.approve}} == YES"}]]},
+        {"name": "approval", "suspend": {},
+         "inputs": {"parameters": [{"name": "approve", "default": "NO", "enum": ["YES", "NO"]}]},
+         "outputs": {"parameters": [{"name": "approve", "valueFrom": {"supplied": {}}}]}},
+        sh("deploy", "echo deploying"),
+    ])
+    r = jupyter_flow.submit(doc)
+    deadline = time.time() + 30
+    while not any(n["displayName"] == "approval" and n["phase"] == "Running" for n in r.nodes.values()):
+        assert time.time() < deadline
+        time.sleep(0.05)
+    r.resume("approval")
+    r.wait(30)
+    assert r.phase == "Succeeded"
+    nodes = by_name(r)
+    assert nodes["approval"]["outputs"]["parameters"][0]["value"] == "NO"
+    assert nodes["deploy"]["phase"] == "Skipped"
+
+
+# ---- containerSet ------------------------------------------------------------------------------
+
+def test_container_set_runs_a_graph_of_containers():
+    say = {"image": "busybox", "command": ["sh", "-c"]}
+    doc = wf([{"name": "main", "containerSet": {"containers": [
+        dict(say, name="a", args=["echo a > /tmp/shared; echo a"]),
+        dict(say, name="b", args=["cat /tmp/shared; echo b"], dependencies=["a"]),
+        dict(say, name="main", args=["echo hi"], dependencies=["b"]),
+    ]}}])
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    nodes = by_name(r)
+    pod = nodes[r.name]
+    assert pod["type"] == "Pod" and pod["outputs"]["result"] == "hi"
+    assert [nodes[x]["type"] for x in "ab"] == ["Container", "Container"]
+    assert nodes["b"]["id"] in nodes["a"]["children"] and nodes["main"]["id"] in nodes["b"]["children"]
+    assert nodes["a"]["finishedAt"] <= nodes["b"]["startedAt"]
+    assert r.logs(nodes["b"]["id"]).split() == ["a", "b"]   # the containers share the pod's filesystem
+
+
+def test_container_set_dependency_failure_fails_the_pod():
+    say = {"image": "busybox", "command": ["sh", "-c"]}
+    doc = wf([{"name": "main", "containerSet": {"containers": [
+        dict(say, name="a", args=["exit 3"]),
+        dict(say, name="main", args=["echo never"], dependencies=["a"]),
+    ]}}])
+    r = run(doc)
+    assert r.phase == "Failed"
+    nodes = by_name(r)
+    assert nodes["a"]["phase"] == "Failed" and nodes["main"]["phase"] == "Failed"
+    assert "never" not in r.logs()
+
+
+# ---- executor: scripts and shells as in the images -------------------------------------------------
+
+def test_script_with_sh_dash_c_is_executable_and_sees_private_tmp():
+    doc = wf([{"name": "main", "outputs": {"parameters": [{"name": "o", "valueFrom": {"path": "/tmp/o.json"}}]},
+               "script": {"image": "alpine:3.23", "command": ["sh", "-c"],
+                          "source": "echo '{\"a\": 1}' > /tmp/o.json && cat /tmp/o.json"}}])
+    r = run(doc)
+    assert r.phase == "Succeeded", r.node(r.name).get("message")
+    node = r.node(r.name)
+    assert node["outputs"]["result"] == '{"a": 1}'
+    assert node["outputs"]["parameters"][0]["value"] == '{"a": 1}'
+
+
+def test_sh_does_not_brace_expand_like_busybox():
+    r = run(wf([sh("main", 'echo [{"a":1,"b":2}]')]))
+    assert r.node(r.name)["outputs"]["result"] == "[{a:1,b:2}]"
+
+
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="needs bubblewrap")
+def test_volume_mount_is_a_mount_point():
+    doc = wf([{"name": "main", "container": dict(
+        ALPINE, args=["grep -q ' /mnt/vol ' /proc/mounts && echo mounted"],
+        volumeMounts=[{"name": "v", "mountPath": "/mnt/vol"}])}], volumes=[{"name": "v", "emptyDir": {}}])
+    r = run(doc)
+    assert r.phase == "Succeeded" and r.logs().strip().endswith("mounted")
+
+
+# ---- workflowMetadata and lifecycle hooks ------------------------------------------------------------
+
+def test_workflow_metadata_labels_from_expression():
+    doc = wf([sh("main", "echo {{workflow.labels.foo}}")], arguments={"parameters": [{"name": "p", "value": "bar"}]},
+             workflowMetadata={"labels": {"x": "y"}, "labelsFrom": {"foo": {"expression": "workflow.parameters.p"}}})
+    r = run(doc)
+    assert r.to_dict()["metadata"]["labels"]["foo"] == "bar"
+    assert r.to_dict()["metadata"]["labels"]["x"] == "y"
+    assert r.logs().strip().endswith("bar")
+
+
+def test_running_hook_fires_while_the_step_runs():
+    doc = wf([
+        {"name": "main", "steps": [[{"name": "s", "template": "slow", "hooks": {
+            "running": {"expression": 'steps.s.status == "Running"', "template": "note"},
+            "done": {"expression": 'steps.s.status == "Succeeded"', "template": "note"}}}]]},
+        sh("slow", "sleep 1; echo slow"),
+        sh("note", "echo hook"),
+    ])
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    nodes = by_name(r)
+    running, done = nodes["s.hooks.running"], nodes["s.hooks.done"]
+    assert running["phase"] == done["phase"] == "Succeeded"
+    assert running["startedAt"] <= nodes["s"]["finishedAt"] <= done["startedAt"]
+    assert {running["id"], done["id"]} <= set(nodes["s"]["children"])
+
+
+def test_workflow_level_hooks_and_exit_hook():
+    doc = wf([sh("main", "echo main"), sh("note", "echo note")],
+             hooks={"running": {"expression": 'workflow.status == "Running"', "template": "note"},
+                    "exit": {"template": "note"}})
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    nodes = by_name(r)
+    assert nodes[f"{r.name}.hooks.running"]["phase"] == "Succeeded"
+    assert nodes[f"{r.name}.onExit"]["phase"] == "Succeeded"
+
+
+def test_failing_workflow_exit_hook_fails_the_workflow():
+    doc = wf([sh("main", "echo main"), sh("bad", "exit 1")], hooks={"exit": {"template": "bad"}})
+    r = run(doc)
+    assert r.phase == "Failed"
+    assert json.dumps(by_name(r)[f"{r.name}.onExit"]["phase"]) == '"Failed"'
