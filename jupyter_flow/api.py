@@ -48,9 +48,11 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
     if not workflows:
         kinds = ", ".join(sorted({d.kind or "?" for d in docs})) or "nothing"
         name = docs[0].filename if docs else (filename or "<string>")
+        line, col = docs[0].locate(("kind",)) if docs else (0, 0)
         raise SpecError([LintError(f"expected a Workflow document, found {kinds}"
                                    + ("; store templates with `jupyter-flow template create`"
-                                      if "WorkflowTemplate" in kinds else ""), file=name)])
+                                      if "WorkflowTemplate" in kinds else ""), path="kind", file=name,
+                                   line=line, column=col)])
     doc = workflows[0]
     if options:
         doc.data = apply_options(doc.data, **options)

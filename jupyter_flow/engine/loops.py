@@ -9,6 +9,25 @@ from ..errors import JupyterFlowError
 from .scope import to_str
 
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
+#: most items one loop may expand to (``JUPYTER_FLOW_MAX_LOOP_ITEMS``): a typo such as
+#: ``count: "1000000000"`` must end in a clear error, not in the engine allocating the range.
+MAX_LOOP_ITEMS = 100_000
+
+
+def max_loop_items() -> int:
+    import os
+    value = os.environ.get("JUPYTER_FLOW_MAX_LOOP_ITEMS")
+    try:
+        return max(1, int(value)) if value else MAX_LOOP_ITEMS
+    except ValueError:
+        return MAX_LOOP_ITEMS
+
+
+def _check_size(n: int, what: str) -> None:
+    limit = max_loop_items()
+    if n > limit:
+        raise LoopError(f"{what} expands to {n} items; the limit is {limit} "
+                        "(set JUPYTER_FLOW_MAX_LOOP_ITEMS to raise it)")
 
 
 class LoopError(JupyterFlowError):
@@ -21,6 +40,8 @@ def is_loop(step: dict) -> bool:
 
 def items_of(step: dict, scope: Mapping) -> list[Any]:
     if step.get("withItems") is not None:
+        if isinstance(step["withItems"], list):
+            _check_size(len(step["withItems"]), "withItems")
         return list(expr.substitute_obj(step["withItems"], scope))
     if step.get("withParam") is not None:
         raw = step["withParam"]
@@ -28,9 +49,10 @@ def items_of(step: dict, scope: Mapping) -> list[Any]:
         try:
             value = json.loads(text)
         except ValueError:
-            raise LoopError(f"withParam value could not be parsed as a JSON list: {text.strip()}") from None
+            raise LoopError(f"withParam value could not be parsed as a JSON list: {text.strip()[:200]}") from None
         if not isinstance(value, list):
-            raise LoopError(f"withParam value could not be parsed as a JSON list: {text.strip()}")
+            raise LoopError(f"withParam value could not be parsed as a JSON list: {text.strip()[:200]}")
+        _check_size(len(value), "withParam")
         return value
     seq = expr.substitute_obj(step["withSequence"], scope)
     return expand_sequence(seq)
@@ -43,9 +65,11 @@ def expand_sequence(seq: dict) -> list[str]:
             count = int(seq["count"])
             start = int(seq.get("start") or 0)
             end = start + count - 1
+            _check_size(count, "withSequence")
             values = list(range(start, end + 1)) if count > 0 else []
         else:
             start, end = int(seq.get("start") or 0), int(seq.get("end") or 0)
+            _check_size(abs(end - start) + 1, "withSequence")
             values = list(range(start, end + 1)) if start <= end else list(range(start, end - 1, -1))
     except (TypeError, ValueError):
         raise LoopError(f"withSequence: count, start and end must be integers, got {seq}") from None

@@ -10,6 +10,7 @@ from functools import lru_cache
 from typing import Any, Callable
 
 from . import builtins as B
+from . import limits
 from .functions import ARGO_FUNCTIONS
 from .values import (EvalError, ScopeNode, as_text, equal, is_num, less, truthy_bool, type_name,
                      wrap_int)
@@ -42,9 +43,8 @@ def fail(message: str, pos: int) -> EvalError:
     return err
 
 
-@lru_cache(maxsize=256)
 def _regex(pattern: str) -> re.Pattern:
-    return re.compile(pattern)
+    return limits.regex(pattern)
 
 
 def regex(pattern: Any) -> re.Pattern:
@@ -108,6 +108,13 @@ def _arith(op: str, a: Any, b: Any, pos: int) -> Any:
         except ValueError:
             return float("nan")
     if op == "+" and isinstance(a, str) and isinstance(b, str):
+        size = len(a) + len(b)
+        if size > 4096:
+            try:
+                limits.check_string(size)
+                limits.spend(size // limits.STRING_COST)
+            except EvalError as e:
+                raise fail(str(e), pos) from None
         return a + b
     special = B.time_arith(op, a, b)
     if special is not None:
@@ -332,6 +339,10 @@ def _compile_binary(node: tuple) -> Fn:
                 raise fail(f"invalid operation: {type_name(a)} .. {type_name(b)}", pos)
             if b - a > 10_000_000:
                 raise fail("range too large", pos)
+            try:
+                limits.spend(max(0, b - a + 1))
+            except EvalError as e:
+                raise fail(str(e), pos) from None
             return list(range(a, b + 1))
         return range_
     return lambda f: _arith(op, left(f), right(f), pos)
@@ -362,12 +373,19 @@ def _compile_builtin(node: tuple) -> Fn:
 
 def _compile_predicate_builtin(name: str, fns: list[Fn], pos: int) -> Fn:
     src, pred = fns[0], fns[1]
+
+    def spend(n: int) -> None:
+        try:
+            limits.spend(n)
+        except EvalError as e:
+            raise fail(str(e), pos) from None
     extra = fns[2] if len(fns) > 2 else None
 
     def run(f: Frame) -> Any:
         items = _items(src(f), name, pos)
 
         def test(i: int, x: Any) -> Any:
+            spend(1)
             return pred(f.child(**{"#": x, "#index": i}))
 
         def check(i: int, x: Any) -> bool:
@@ -419,6 +437,7 @@ def _compile_predicate_builtin(name: str, fns: list[Fn], pos: int) -> Fn:
             else:
                 raise fail("reduce of empty array with no initial value", pos)
             for i in range(start, len(items)):
+                spend(1)
                 acc = pred(f.child(**{"#": items[i], "#index": i, "#acc": acc}))
             return acc
         raise fail(f"unknown builtin {name}", pos)

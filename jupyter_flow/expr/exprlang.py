@@ -12,6 +12,7 @@ from typing import Any, Mapping
 from ..errors import ExprError
 from .builtins import BUILTIN_NAMES
 from .compiler import Frame, _NilChain, compile_node
+from .limits import Budget
 from .lexer import LexError
 from .parser import MAX_DEPTH, ast_depth, parse
 from .scope import has_var, looks_flat, nested_env
@@ -36,7 +37,8 @@ class Program:
         if looks_flat(env):
             env = nested_env(env)
         try:
-            return self._fn(Frame(env if isinstance(env, dict) else dict(env)))
+            with Budget():
+                return self._fn(Frame(env if isinstance(env, dict) else dict(env)))
         except EvalError as e:
             raise ExprError(str(e), self.source, getattr(e, "pos", None)) from None
         except _NilChain:

@@ -17,6 +17,7 @@ from functools import lru_cache
 from typing import Any
 
 from ..errors import ExprError
+from . import limits
 from .values import EvalError, go_float
 
 MAX_DEPTH = 32  # parenthesis nesting; each level costs ~13 Python frames
@@ -346,7 +347,7 @@ def _eval(node: Any) -> Any:
         if not isinstance(right, str):
             raise _type_err(_CMP_ERR, right, op)
         try:
-            found = re.search(right, left) is not None
+            found = limits.regex(right).search(left) is not None
         except re.error as e:
             raise EvalError(f"Unable to compile regexp pattern '{right}': {e}") from None
         return found if op == "=~" else not found
@@ -409,7 +410,7 @@ def _compile(text: str) -> Any:
         for idx, (k, v) in enumerate(toks):
             if k == "COMPARATOR" and v in ("=~", "!~") and idx + 1 < len(toks) and toks[idx + 1][0] == "STRING":
                 try:
-                    re.compile(toks[idx + 1][1])
+                    limits.regex(toks[idx + 1][1])
                 except re.error as e:
                     raise _Err(f"Unable to compile regexp pattern '{toks[idx + 1][1]}': {e}") from None
         return _Parser(toks).parse(0) if toks else None

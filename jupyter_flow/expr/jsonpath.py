@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from . import limits
 from .values import EvalError, equal, is_num
 
 _MISSING = object()
@@ -216,7 +217,12 @@ def _f_eval(node: Any, item: Any) -> Any:
     if op == "!=":
         return not equal(a, b)
     if op == "=~":
-        return isinstance(a, str) and isinstance(b, str) and re.search(b, a) is not None
+        if not (isinstance(a, str) and isinstance(b, str)):
+            return False
+        try:
+            return limits.regex(b).search(a) is not None
+        except re.error:
+            return False
     if (is_num(a) and is_num(b)) or (isinstance(a, str) and isinstance(b, str)):
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]
     return False

@@ -16,7 +16,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from . import timefmt
+from . import limits, timefmt
 from .builtins import go_split
 from .values import (EvalError, as_text, equal, go_str, is_num, to_json, type_name,
                      wrap_int)
@@ -114,9 +114,16 @@ def _zone(name: Any) -> timezone:
 
 def _regex(p: Any) -> re.Pattern:
     try:
-        return re.compile(strval(p))
+        return limits.regex(strval(p))
     except re.error as e:
         raise EvalError(f"error parsing regexp: {e}") from None
+
+
+def _width(n: Any, s: Any) -> int:
+    """indent's width, refused when the result would not fit the string limit."""
+    width = to_int64(n)
+    limits.check_string(max(0, width) * (strval(s).count("\n") + 1) + len(strval(s)))
+    return width
 
 
 def _go_repl(repl: str) -> str:
@@ -246,8 +253,8 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "quote": lambda *a: " ".join(json.dumps(strval(x), ensure_ascii=False) for x in a if x is not None),
     "squote": lambda *a: " ".join(f"'{strval(x)}'" for x in a if x is not None),
     "cat": lambda *a: " ".join(strval(x) for x in a if x is not None),
-    "indent": lambda n, s: "\n".join(" " * to_int64(n) + line for line in strval(s).split("\n")),
-    "nindent": lambda n, s: "\n" + "\n".join(" " * to_int64(n) + line for line in strval(s).split("\n")),
+    "indent": lambda n, s: "\n".join(" " * _width(n, s) + line for line in strval(s).split("\n")),
+    "nindent": lambda n, s: "\n" + "\n".join(" " * _width(n, s) + line for line in strval(s).split("\n")),
     "replace": lambda old, new, s: strval(s).replace(strval(old), strval(new)),
     "plural": lambda one, many, n: strval(one) if to_int64(n) == 1 else strval(many),
     "snakecase": lambda s: "_".join(w.lower() for w in _words(strval(s))),

@@ -319,6 +319,12 @@ def read_documents(text: str | bytes, filename: str = "<string>") -> list[RawDoc
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         raise _fail(mark, f"YAML syntax error: {message}", filename) from None
+    except yaml.reader.ReaderError as exc:   # a control character: no mark, only a position
+        text_ = text if isinstance(text, str) else text.decode("utf-8", "replace")
+        pos = max(0, min(int(exc.position), len(text_)))
+        mark = yaml.Mark(filename, pos, text_.count("\n", 0, pos), pos - (text_.rfind("\n", 0, pos) + 1), None, None)
+        char = exc.character if isinstance(exc.character, int) else ord(exc.character or "\0")
+        raise _fail(mark, f"YAML syntax error: unacceptable character #x{char:04x}: {exc.reason}", filename) from None
     except yaml.YAMLError as exc:
         raise _fail(None, f"YAML error: {exc}", filename) from None
     except RecursionError:  # pragma: no cover - guarded by MAX_DEPTH
