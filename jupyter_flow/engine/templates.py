@@ -109,11 +109,15 @@ class InputError(JupyterFlowError):
     pass
 
 
-def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]) -> dict:
+def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any], *,
+                   caller_substituted: bool = False) -> dict:
     """Argo's ProcessArgs: default, then argument, then enum check; a missing value is an error.
 
     Returns the node's ``inputs`` ({"parameters": [...], "artifacts": [...]}) with values resolved.
     ``substitute`` resolves global variables in defaults (e.g. ``{{workflow.parameters.x}}``).
+    With ``caller_substituted`` (a step's or task's arguments, already substituted in the
+    caller's scope) argument values are taken as they are: text that came from a value, such
+    as a step output holding ``{{workflow.name}}``, is never expanded a second time.
     """
     inputs = tmpl.get("inputs") or {}
     args_p = {p.get("name"): p for p in (arguments.get("parameters") or [])}
@@ -124,6 +128,7 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
         if value is None and "default" in p:
             value = p["default"]
         arg = args_p.get(name)
+        supplied = False   # an argument's value was substituted by the caller: never expand it again
         if arg is not None and arg.get("value") == ABSENT_ARG:
             # a pure reference to a skipped/omitted node's output with no default: unsupplied
             if value is None:
@@ -131,6 +136,7 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
                                  "(skipped/omitted node output with no default)")
         elif arg is not None and arg.get("value") is not None:
             value = arg["value"]
+            supplied = caller_substituted
         elif arg is not None and arg.get("valueFrom"):
             raise InputError(f"inputs.parameters.{name}: valueFrom in arguments needs a cluster "
                              "(ConfigMap); pass a value instead")
@@ -139,7 +145,7 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
                              "run with --backend argo or give the parameter a value")
         if value is None:
             raise InputError(f"inputs.parameters.{name} was not supplied")
-        value = substitute(_pstr(value))
+        value = _pstr(value) if supplied else substitute(_pstr(value))
         enum = p.get("enum")
         if enum and value not in [_pstr(e) for e in enum]:
             raise InputError(f"{value} is not a valid value for inputs.parameters.{name}; "
