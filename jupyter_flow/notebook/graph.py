@@ -202,38 +202,40 @@ class CytoscapeRenderer:
         self.structural_updates = 0
 
     # -- structure (batched: one message, one relayout in the frontend) -------------------------
+    # The graph's ``nodes``/``edges`` lists are always *assigned* (never extended in place): an
+    # assignment is one trait change, synced once inside ``hold_sync``, and stays synced even
+    # after an earlier assignment replaced ipycytoscape's observable list with a plain one.
     def add(self, nodes: Iterable[GNode], edges: Iterable[GEdge]) -> None:
         new_nodes = [self._make_node(n) for n in nodes if n.id not in self._nodes]
         new_edges = [self._make_edge(e) for e in edges if e.id not in self._edges]
         if not new_nodes and not new_edges:
             return
-        graph = self.widget.graph
-        with graph.hold_sync():
-            if new_nodes:
-                graph.add_nodes(new_nodes)
-            if new_edges:
-                graph.add_edges(new_edges, directed=True)
+        self._publish()
         self.structural_updates += 1
 
     def replace(self, nodes: Iterable[GNode], edges: Iterable[GEdge]) -> None:
-        """Start over (a retried run drops nodes): one clear plus one add."""
-        graph = self.widget.graph
+        """Start over (a retried run drops nodes): one message with the new lists."""
         old = list(self._nodes.values()) + list(self._edges.values())
         self._nodes.clear()
         self._edges.clear()
-        new_nodes = [self._make_node(n) for n in nodes]
-        new_edges = [self._make_edge(e) for e in edges]
-        with graph.hold_sync():
-            graph.edges = []
-            graph.nodes = []
-            graph._adj = {}
-            if new_nodes:
-                graph.add_nodes(new_nodes)
-            if new_edges:
-                graph.add_edges(new_edges, directed=True)
+        for n in nodes:
+            self._make_node(n)
+        for e in edges:
+            self._make_edge(e)
+        self._publish()
         for w in old:
             w.close()
         self.structural_updates += 1
+
+    def _publish(self) -> None:
+        graph = self.widget.graph
+        adj: dict[str, dict] = {nid: {} for nid in self._nodes}
+        for e in self._edges.values():
+            adj.setdefault(e.data["source"], {})[e.data["target"]] = 1
+        with graph.hold_sync():
+            graph.nodes = list(self._nodes.values())
+            graph.edges = list(self._edges.values())
+            graph._adj = adj
 
     # -- status (in place, no relayout) ------------------------------------------------------------
     def update(self, node: GNode) -> bool:
@@ -241,15 +243,16 @@ class CytoscapeRenderer:
         w = self._nodes.get(node.id)
         if w is None:
             return False
-        sent = False
-        if w.classes != node.classes:
-            w.classes = node.classes
-            sent = True
         data = {"id": node.id, "label": node.label, "tip": node.tip}
-        if dict(w.data) != data:
-            w.data = data          # whole-dict reassignment: mutating a key is never synced
-            sent = True
-        return sent
+        new_classes, new_data = w.classes != node.classes, dict(w.data) != data
+        if not (new_classes or new_data):
+            return False
+        with w.hold_sync():        # classes and data in one message
+            if new_classes:
+                w.classes = node.classes
+            if new_data:
+                w.data = data      # whole-dict reassignment: mutating a key is never synced
+        return True
 
     def on_click(self, fn: Callable[[str], None]) -> None:
         self._click.append(fn)
@@ -263,13 +266,15 @@ class CytoscapeRenderer:
 
     # -- introspection (tests, debugging) --------------------------------------------------------------
     def state(self) -> dict[str, dict]:
-        return {nid: {"classes": w.classes, "data": dict(w.data)} for nid, w in self._nodes.items()}
+        """What the graph widget holds (its synced node list), by node id."""
+        return {w.data["id"]: {"classes": w.classes, "data": dict(w.data)} for w in self.widget.graph.nodes}
 
     def node_ids(self) -> set[str]:
         return set(self._nodes)
 
     def edge_ids(self) -> set[str]:
-        return set(self._edges)
+        """The ids of the edges the graph widget holds."""
+        return {w.data["id"] for w in self.widget.graph.edges}
 
     def _make_node(self, n: GNode):
         w = self._cy.Node(data={"id": n.id, "label": n.label, "tip": n.tip}, classes=n.classes)
@@ -277,6 +282,7 @@ class CytoscapeRenderer:
         return w
 
     def _make_edge(self, e: GEdge):
-        w = self._cy.Edge(data={"id": e.id, "source": e.source, "target": e.target}, classes=e.classes)
+        w = self._cy.Edge(data={"id": e.id, "source": e.source, "target": e.target},
+                          classes=(e.classes + " directed").strip())
         self._edges[e.id] = w
         return w

@@ -86,6 +86,11 @@ class RunWidget:
                                                                            align_items="center")),
                            self.error, self.body, self.legend],
                           layout=W.Layout(width="100%"))
+        # stable hooks for styling and browser tests
+        self.box.add_class("jf-run-widget")
+        self.header.add_class("jf-run-header")
+        self.graph.widget.add_class("jf-run-graph")
+        self.panel.box.add_class("jf-node-panel")
         self._attach(run)
 
     # -- sources ----------------------------------------------------------------------------------
@@ -323,7 +328,7 @@ class RunWidget:
             self._last_struct = time.monotonic()
             return True
         new_nodes = [n for nid, n in els.nodes.items() if nid not in drawn]
-        drawn_edges = self.graph.edge_ids()
+        drawn_edges = set(self.graph._edges) if hasattr(self.graph, "_edges") else self.graph.edge_ids()
         new_edges = [e for eid, e in els.edges.items() if eid not in drawn_edges]
         if new_nodes or new_edges:
             if force or time.monotonic() - self._last_struct >= self.structure_interval:

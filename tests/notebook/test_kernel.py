@@ -145,6 +145,11 @@ def test_widget_state_reached_the_frontend(session):
     assert box["model_name"] == "VBoxModel"
     node_classes = [m["state"].get("classes") for m in models.values() if m["model_name"] == "NodeModel"]
     assert "Pod Succeeded" in node_classes
+    # the graph model references its node models (what the frontend draws)
+    graphs = [m["state"] for m in models.values() if m["model_name"] == "GraphModel"]
+    referenced = {ref.replace("IPY_MODEL_", "") for g in graphs for ref in g.get("nodes", [])}
+    assert referenced and all(models[r]["model_name"] == "NodeModel" for r in referenced)
+    assert any(models[r]["state"]["classes"] == "Pod Succeeded" for r in referenced)
     headers = [m["state"]["value"] for m in models.values()
                if m["model_name"] == "HTMLModel" and "echo-" in m["state"].get("value", "")]
     assert headers and "Succeeded" in headers[0]

@@ -277,7 +277,7 @@ def test_resume_and_stop_buttons(store):
     w = RunWidget(run)
     assert until(lambda: w.btn_resume.layout.display is None, 3), "Resume must show while suspended"
     assert "Suspended" in w.header.value
-    assert classes(w)["approve"] == "Suspend Suspended"
+    assert until(lambda: classes(w).get("approve") == "Suspend Suspended", 1)
     w.btn_resume.click()
     assert run.wait(10) == "Succeeded"
     assert until(lambda: classes(w).get("after") == "Pod Succeeded", 1)
