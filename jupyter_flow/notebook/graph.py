@@ -194,7 +194,8 @@ class CytoscapeRenderer:
         self.widget.set_style(stylesheet())
         self.widget.min_zoom = 0.2
         self.widget.max_zoom = 3.0
-        self.widget.layout.width = "100%"
+        self.widget.layout.width = "auto"
+        self.widget.layout.min_width = "0"
         self._nodes: dict[str, Any] = {}
         self._edges: dict[str, Any] = {}
         self._click: list[Callable[[str], None]] = []

@@ -79,7 +79,7 @@ class RunWidget:
         self.btn_retry.on_click(lambda _b: self._control("retry"))
         self.legend = W.HTML(G.legend_html())
         self.panel = NodePanel(self)
-        self.graph.widget.layout.flex = "1 1 60%"
+        self.graph.widget.layout.flex = "1 1 auto"
         self.body = W.HBox([self.graph.widget, self.panel.box], layout=W.Layout(width="100%"))
         buttons = W.HBox([self.btn_resume, self.btn_stop, self.btn_retry])
         self.box = W.VBox([W.HBox([self.header, buttons], layout=W.Layout(justify_content="space-between",
@@ -456,7 +456,7 @@ class NodePanel:
         self.box = W.VBox([W.HBox([self.title, self.btn_close], layout=W.Layout(justify_content="space-between")),
                            self.info, self.outputs, self.log_title, self.log,
                            W.HBox([self.btn_download, self.download])],
-                          layout=W.Layout(flex="1 1 40%", max_width="48%", padding="0 0 0 8px",
+                          layout=W.Layout(flex="0 0 40%", width="40%", padding="0 0 0 8px",
                                           overflow="auto", max_height="640px", display="none"))
         self._artifact_key: tuple | None = None
 
