@@ -195,6 +195,9 @@ class DagRun:
     async def _run_loop(self, name: str, task: dict, full: str, caller) -> None:
         ctl = self.ctl
         children = expand(task, caller)
+        if not children:   # dag.go: a task with an empty withParam list is Skipped
+            self._finish(name, self._skipped(name, full, SKIPPED, "Skipped, empty params"))
+            return
         group = ctl.new_node(full, name, TASK_GROUP, template_name=task.get("template", ""),
                              boundary_id=self.node.id, phase=RUNNING)
         self.connect(name, group)

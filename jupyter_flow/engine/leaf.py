@@ -137,7 +137,8 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     spec = StepSpec(node_id=node.id, step_name=node.display_name, image=container.get("image", ""),
                     command=container.get("command"), args=[str(a) for a in container.get("args") or []],
                     env=env, working_dir=container.get("workingDir"),
-                    script=tmpl["script"].get("source", "") if "script" in tmpl else None,
+                    # operator.go: an empty script.source adds no staged script path to the args
+                    script=(tmpl["script"].get("source") or None) if "script" in tmpl else None,
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
                     template=tmpl, workflow=ctl.workflow)
     spec.isolate = needs_isolation(spec)

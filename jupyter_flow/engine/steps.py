@@ -69,6 +69,11 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
         try:
             if is_loop(step):
                 children = expand(mark_absent_args(step, caller), caller)
+                if not children:   # steps.go: an empty loop is one Skipped node
+                    ctl.new_node(f"{gnode.name}.{step['name']}", step["name"], SKIPPED_TYPE, boundary_id=node.id,
+                                 parent=gnode, phase=SKIPPED, message="Skipped, empty params",
+                                 template_name=step.get("template", ""))
+                    continue
                 loops[step["name"]] = [f"{gnode.name}.{n}" for n, _ in children]
                 planned.extend((step, n, s) for n, s in children)
             else:
