@@ -286,6 +286,12 @@ class RunWidget:
     def _poll_store(self) -> None:
         store = self.run._store
         rec = self.run._record()
+        # node rows are re-read only when the owning engine recorded something new (cheap when idle)
+        events = store.events(self.name, after=self._event_seq)
+        if events:
+            self._event_seq = events[-1]["seq"]
+        elif rec.phase == self.info.get("phase") and rec.phase not in FINISHED and self._event_seq:
+            return
         nodes = store.get_nodes(self.name)
         with self._wlock:
             changed = {nid for nid, n in nodes.items() if self.nodes.get(nid) != n}
@@ -316,6 +322,7 @@ class RunWidget:
 
     _rebuild = False
     _struct_deferred = False
+    _event_seq = 0
 
     def _sync_graph(self, changed: set[str], *, rebuild: bool = False, force: bool = False) -> bool:
         els = G.elements(self.nodes, self.name, selected=self.selected)
