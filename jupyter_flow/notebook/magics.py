@@ -1,8 +1,9 @@
 """``%load_ext jupyter_flow``: the ``%%workflow`` cell magic and the ``%flow`` line magic.
 
-``%%workflow [-p name=value]... [--wait] [--name N] [--entrypoint T] [--lint] [--backend B]``
+``%%workflow [-p name=value]... [--wait] [--check] [--name N] [--entrypoint T] [--lint] [--backend B]``
 submits the cell body (Workflow YAML) and returns the ``Run`` (so the cell shows the live widget,
-and ``_``/``Out`` hold the run). IPython expands ``$var`` and ``{expr}`` on the magic's line, so
+and ``_``/``Out`` hold the run). ``--check`` waits and fails the cell when the run does not
+succeed (for headless papermill/nbclient runs). IPython expands ``$var`` and ``{expr}`` on the magic's line, so
 ``-p message=$message`` takes a notebook variable (papermill's ``parameters`` cell, say).
 
 A YAML or lint error is not a Python traceback: the cell fails with one short entry per
@@ -65,6 +66,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog=prog, add_help=False, exit_on_error=False)
     p.add_argument("-p", "--parameter", action="append", default=[], metavar="NAME=VALUE")
     p.add_argument("--wait", "-w", action="store_true")
+    p.add_argument("--check", action="store_true")
     p.add_argument("--name")
     p.add_argument("--generate-name")
     p.add_argument("--entrypoint")
@@ -114,8 +116,8 @@ class FlowMagics(Magics):
             params = parse_parameters(args.parameter)
         except _Usage as exc:
             raise FlowMagicError([f"{_RED}%%workflow: {exc}{_RESET}",
-                                  "usage: %%workflow [-p NAME=VALUE]... [--wait] [--name N] [--entrypoint T] "
-                                  "[--lint] [--backend B]"]) from None
+                                  "usage: %%workflow [-p NAME=VALUE]... [--wait] [--check] [--name N] "
+                                  "[--entrypoint T] [--lint] [--backend B]"]) from None
         # a leading newline makes YAML line numbers the editor's (the %%workflow line is line 1)
         source = "\n" + cell
         shown = ("%%workflow " + line).rstrip() + source
@@ -140,11 +142,19 @@ class FlowMagics(Magics):
             raise FlowMagicError(format_lint(exc.errors, shown), exc.errors) from None
         except JupyterFlowError as exc:
             raise FlowMagicError([f"{_RED}%%workflow: {exc}{_RESET}"]) from None
-        if args.wait:
+        if args.wait or args.check:
             try:
                 run.wait()
             except KeyboardInterrupt:
                 print(f"interrupted: {run.name} is still {run.phase}; `%flow stop {run.name}` stops it")
+                return run
+        if args.check and run.phase != "Succeeded":
+            # headless runs (papermill, nbclient) stop here, as `jupyter-flow submit --wait` exits non-zero
+            from IPython.display import display
+            display(run)
+            self.shell.user_ns["_"] = run
+            message = run.to_dict().get("status", {}).get("message") or ""
+            raise FlowMagicError([f"{_RED}workflow {run.name} {run.phase}{': ' + message if message else ''}{_RESET}"])
         return run
 
     # ---- %flow ----------------------------------------------------------------------------------------

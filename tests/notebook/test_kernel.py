@@ -56,6 +56,18 @@ spec:
       source: |
         import time; time.sleep(0.3); print("napped")"""
 
+FAILING = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: failing-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [sh, -c, "exit 3"]"""
+
 ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
@@ -84,6 +96,9 @@ CELLS = [
     "%flow get {live.name}",                                                       # 13
     "%flow frobnicate x",                                                          # 14
     "import os\nos.environ['JUPYTER_FLOW_WIDGET'] = '0'\nr",                       # 15
+    "%%workflow --check\n" + FAILING,                                              # 16
+    "print(_.phase)",                                                              # 17
+    "%%workflow -p nonsense\n" + ECHO,                                             # 18
 ]
 
 
@@ -212,3 +227,18 @@ def test_live_run_keeps_updating_after_its_cell_finished(session):
 def test_text_only_when_widgets_are_turned_off(session):
     (out,) = [o for o in session.cells[15].outputs if o.output_type == "execute_result"]
     assert list(out["data"]) == ["text/plain"] and out["data"]["text/plain"].startswith("Name:")
+
+
+def test_check_fails_the_cell_when_the_run_fails(session):
+    cell = session.cells[16]
+    errors = [o for o in cell.outputs if o.output_type == "error"]
+    assert len(errors) == 1 and "Traceback" not in plain("\n".join(errors[0]["traceback"]))
+    assert re.search(r"workflow failing-\w+ Failed", plain("\n".join(errors[0]["traceback"])))
+    shown = [o for o in cell.outputs if o.output_type == "display_data"]
+    assert shown and "Failed" in shown[0]["data"]["text/plain"]        # the run is still shown
+    assert text_of(session.cells[17]).strip() == "Failed"
+
+
+def test_bad_magic_arguments_are_a_short_usage_error(session):
+    text = plain(text_of(session.cells[18]))
+    assert "-p expects NAME=VALUE" in text and "usage: %%workflow" in text and "Traceback" not in text
