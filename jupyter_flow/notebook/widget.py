@@ -251,15 +251,19 @@ class RunWidget:
                 self.error.value = f'<span style="color:#c4323e">widget error: {esc(repr(exc))}</span>'
 
     def _flush(self, pending: dict[str, dict], run_ev: dict | None, resync: bool) -> None:
+        snap = None
+        ctl = self._ctl
+        if resync and ctl is not None:
+            # the run has ended: take the controller's final state (not under the widget lock,
+            # so a click is never kept waiting)
+            import json
+            ctl.done.wait(5)
+            snap = json.loads(json.dumps(ctl.to_dict()))
         with self._wlock:
             self.flushes += 1
             self._last_flush = time.monotonic()
             changed = set(pending)
-            if resync and self._ctl is not None:
-                ctl = self._ctl
-                ctl.done.wait(5)
-                import json
-                snap = json.loads(json.dumps(ctl.to_dict()))
+            if snap is not None:
                 self.info["finished"] = getattr(ctl, "finished_at", None)
                 changed |= self._apply_snapshot(snap)
             else:
