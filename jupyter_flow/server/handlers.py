@@ -154,7 +154,7 @@ class LogHandler(BaseHandler):
             offset = chunk.offset
             await asyncio.sleep(0.25)
             idle += 0.25
-        self.finish()
+        self.finish(set_content_type="text/event-stream; charset=utf-8")
 
 
 class ArtifactHandler(BaseHandler):
@@ -180,7 +180,7 @@ class ArtifactHandler(BaseHandler):
                 if not data:
                     break
                 self.write(data)
-        self.finish()
+        self.finish(set_content_type=ctype)
 
 
 class LintHandler(BaseHandler):

@@ -251,7 +251,7 @@ class FlowManager:
         except JupyterFlowError as exc:
             status = 409 if "already exists" in str(exc) else 400
             raise ManagerError(status, str(exc)) from None
-        api.start_detached(run_name, store)
+        self._start(run_name, store)
         run = api.Run(run_name, store=store)
         if wait:
             run.wait(timeout)
@@ -271,6 +271,9 @@ class FlowManager:
             if action == "retry":
                 if run.phase not in ("Failed", "Error"):
                     raise ManagerError(409, f"workflow {name!r} is {run.phase}: only Failed or Error runs retry")
+                # until the new engine process claims the run, this (living) server owns it, so
+                # no reader mistakes the run for an orphan of its previous, finished engine
+                self.store.save(name, run_fields={"owner_pid": os.getpid()})
                 run.retry(detach=True)
                 return {"name": name}
             if action == "resubmit":
@@ -291,6 +294,14 @@ class FlowManager:
             raise ManagerError(409, str(exc)) from None
         return {"name": name}
 
+    @staticmethod
+    def _start(run_name: str, store) -> None:
+        """Start the run's engine process and record it as the owner at once, so that no reader
+        ever sees the run owned by a process that is gone (this server, after a restart)."""
+        from .. import api
+        pid = api.start_detached(run_name, store)
+        store.save(run_name, run_fields={"owner_pid": pid})
+
     def _resubmit(self, run) -> str:
         """``argo resubmit``: a new run of the same Workflow, on its own engine process."""
         from .. import api
@@ -305,5 +316,5 @@ class FlowManager:
             new_name, _ = api.create(json.loads(json.dumps(clean)), store=store)
         except SpecError as exc:
             raise ManagerError(422, "invalid workflow", [lint_error_dict(e) for e in exc.errors]) from None
-        api.start_detached(new_name, store)
+        self._start(new_name, store)
         return new_name

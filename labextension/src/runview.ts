@@ -88,7 +88,25 @@ export class RunView extends Widget {
   }
 
   protected onResize(): void {
-    this.cy?.resize();
+    this.fitGraph();
+  }
+
+  protected onAfterShow(): void {
+    this.fitGraph();
+  }
+
+  /** After a size change (or when a tab drawn while hidden is shown): resize and fit. */
+  private fitGraph(): void {
+    const cy = this.cy;
+    if (!cy || !this.graph.clientWidth || !this.graph.clientHeight) {
+      return;
+    }
+    cy.resize();
+    cy.fit(undefined, 30);
+    if (cy.zoom() > 1.2) {
+      cy.zoom(1.2);
+      cy.center();
+    }
   }
 
   dispose(): void {
@@ -155,7 +173,7 @@ export class RunView extends Widget {
       this.cy = cytoscape({
         container: this.graph,
         elements: elements as any,
-        wheelSensitivity: 0.3,
+        
         minZoom: 0.2,
         maxZoom: 2.5,
         style: [
@@ -237,11 +255,9 @@ export class RunView extends Widget {
     if (!cy) {
       return;
     }
+    cy.resize();
     cy.layout({ name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 50, padding: 30, fit: true } as any).run();
-    if (cy.zoom() > 1.2) {
-      cy.zoom(1.2); // a graph of one or two nodes should not fill the tab
-      cy.center();
-    }
+    this.fitGraph(); // a graph of one or two nodes should not fill the tab
   }
 
   /** Render the node panel; ``fresh`` when another node was clicked (restarts the log). */
