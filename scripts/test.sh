@@ -11,6 +11,10 @@ command -v git >/dev/null 2>&1 || need_apt+=(git)
 command -v podman >/dev/null 2>&1 || need_apt+=(podman)
 command -v runc >/dev/null 2>&1 || need_apt+=(runc)
 command -v busybox >/dev/null 2>&1 || need_apt+=(busybox-static)
+# JupyterLab browser tests (Playwright drives Debian's Chromium; no browser download)
+[ -x /usr/bin/chromium ] || need_apt+=(chromium)
+# the lab extension is built from source by `pip install -e .` (jlpm, Node 20 + the npm registry)
+command -v node >/dev/null 2>&1 || need_apt+=(nodejs npm)
 if [ ${#need_apt[@]} -gt 0 ]; then
   if [ "$(id -u)" = 0 ]; then
     apt-get update -qq >/dev/null
@@ -25,4 +29,5 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 # A private state directory so the suite never touches the user's runs.
 export JUPYTER_FLOW_HOME="${JUPYTER_FLOW_HOME:-$(mktemp -d)}"
 workers="${PYTEST_WORKERS:-$(python3 -c 'import os; print(max(2, os.cpu_count() or 2))')}"
-exec python3 -m pytest -n "$workers" -q "$@"
+# loadgroup: tests marked xdist_group (the JupyterLab browser tests) share one worker and one lab
+exec python3 -m pytest -n "$workers" --dist loadgroup -q "$@"

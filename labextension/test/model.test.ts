@@ -1,0 +1,130 @@
+import {
+  allowedActions,
+  durationOf,
+  filterRuns,
+  formatDuration,
+  formatLintError,
+  graphElements,
+  graphShape,
+  isWorkflowCell,
+  IWorkflow,
+  phaseColor,
+  phaseIcon,
+  SseParser
+} from '../src/model';
+
+const wf: IWorkflow = {
+  metadata: { name: 'dag-x' },
+  status: {
+    phase: 'Running',
+    nodes: {
+      'dag-x': { id: 'dag-x', name: 'dag-x', displayName: 'dag-x', type: 'DAG', phase: 'Running', children: ['a'] },
+      a: { id: 'a', name: 'dag-x.A', displayName: 'A', type: 'Pod', phase: 'Succeeded', children: ['b', 'ghost'] },
+      b: { id: 'b', name: 'dag-x.B', displayName: 'B', type: 'Pod', phase: 'Failed' },
+      g: { id: 'g', name: 'dag-x[0]', displayName: '[0]', type: 'StepGroup', phase: 'Running' }
+    }
+  }
+};
+
+describe('formatting', () => {
+  it('formats durations as Argo does', () => {
+    expect(formatDuration(0)).toBe('0s');
+    expect(formatDuration(59.9)).toBe('59s');
+    expect(formatDuration(60)).toBe('1m');
+    expect(formatDuration(192)).toBe('3m12s');
+    expect(formatDuration(3720)).toBe('1h2m');
+    expect(formatDuration(2 * 86400 + 3 * 3600)).toBe('2d3h');
+    expect(formatDuration(null)).toBe('');
+    expect(formatDuration(-1)).toBe('');
+  });
+
+  it('measures durations, live while running', () => {
+    expect(durationOf('2024-01-01T00:00:00Z', '2024-01-01T00:01:30Z')).toBe(90);
+    const now = Date.parse('2024-01-01T00:00:10Z') / 1000;
+    expect(durationOf('2024-01-01T00:00:00Z', null, now)).toBe(10);
+    expect(durationOf(null, null)).toBeNull();
+  });
+
+  it('uses Argo glyphs and colours', () => {
+    expect(phaseIcon('Succeeded')).toBe('✔');
+    expect(phaseIcon('Failed')).toBe('✖');
+    expect(phaseIcon('Error')).toBe('⚠');
+    expect(phaseIcon('Running', 'Suspend')).toBe('ǁ');
+    expect(phaseColor('Succeeded')).toBe('#18BE94');
+    expect(phaseColor('Running')).toBe('#0DADEA');
+    expect(phaseColor(undefined)).toBe('#f4c030');
+  });
+
+  it('formats lint errors with line and column', () => {
+    expect(formatLintError({ message: 'unknown field', path: 'spec.x', line: 3, column: 5 })).toBe(
+      'line 3, col 5: spec.x: unknown field'
+    );
+    expect(formatLintError({ message: 'no workflow' })).toBe('document: no workflow');
+  });
+});
+
+describe('runs', () => {
+  const runs = [
+    { name: 'a', phase: 'Running' },
+    { name: 'b', phase: 'Failed' },
+    { name: 'c', phase: 'Succeeded' }
+  ];
+  it('filters by phase', () => {
+    expect(filterRuns(runs, 'Failed').map(r => r.name)).toEqual(['b']);
+    expect(filterRuns(runs, null)).toHaveLength(3);
+  });
+  it('offers the actions that make sense', () => {
+    expect([...allowedActions({ phase: 'Running' })].sort()).toEqual(
+      ['delete', 'resubmit', 'resume', 'stop', 'suspend', 'terminate'].sort()
+    );
+    expect(allowedActions({ phase: 'Failed' }).has('retry')).toBe(true);
+    expect(allowedActions({ phase: 'Succeeded' }).has('retry')).toBe(false);
+    expect(allowedActions({ phase: 'Succeeded' }).has('stop')).toBe(false);
+  });
+});
+
+describe('graph', () => {
+  it('makes a node per status node and an edge per known child', () => {
+    const els = graphElements(wf);
+    const nodes = els.filter(e => e.group === 'nodes');
+    const edges = els.filter(e => e.group === 'edges');
+    expect(nodes.map(n => n.data.id).sort()).toEqual(['a', 'b', 'dag-x', 'g']);
+    expect(edges.map(e => e.data.id).sort()).toEqual(['a->b', 'dag-x->a']); // 'ghost' is unknown
+    const g = nodes.find(n => n.data.id === 'g')!;
+    expect(g.classes).toContain('jf-virtual');
+    expect(g.data.label).toBe('');
+    expect(nodes.find(n => n.data.id === 'b')!.data.color).toBe('#E96D76');
+  });
+  it('changes shape only when the structure changes', () => {
+    const again = JSON.parse(JSON.stringify(wf));
+    again.status.nodes.b.phase = 'Succeeded';
+    expect(graphShape(again)).toBe(graphShape(wf));
+    again.status.nodes.b.children = ['a'];
+    expect(graphShape(again)).not.toBe(graphShape(wf));
+  });
+});
+
+describe('SseParser', () => {
+  it('parses events split across chunks', () => {
+    const p = new SseParser();
+    expect(p.feed('id: 5\nevent: log\ndata: {"text":')).toEqual([]);
+    expect(p.feed('"hi"}\n\n: keep-alive\n\nevent: end\r\ndata: {}\r\n\r\n')).toEqual([
+      { event: 'log', data: '{"text":"hi"}', id: '5' },
+      { event: 'end', data: '{}', id: undefined }
+    ]);
+  });
+  it('joins multi-line data', () => {
+    expect(new SseParser().feed('data: a\ndata: b\n\n')).toEqual([{ event: 'message', data: 'a\nb', id: undefined }]);
+  });
+});
+
+describe('%%workflow cells', () => {
+  it('recognises the magic on the first line only', () => {
+    expect(isWorkflowCell('%%workflow\nkind: Workflow')).toBe(true);
+    expect(isWorkflowCell('%%workflow -p a=b --wait\n')).toBe(true);
+    expect(isWorkflowCell('%%workflow')).toBe(true);
+    expect(isWorkflowCell('%%workflows\n')).toBe(false);
+    expect(isWorkflowCell('print(1)\n%%workflow')).toBe(false);
+    expect(isWorkflowCell('%%bash\n')).toBe(false);
+  });
+});
