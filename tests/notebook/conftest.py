@@ -69,21 +69,3 @@ def comm_log(monkeypatch):
     monkeypatch.setattr(comm, "create_comm", lambda *a, **k: CountingComm(*a, **k))
     return log
 
-
-@pytest.fixture
-def home_outside_tmp(monkeypatch):
-    """A store whose home is not under /tmp.
-
-    Steps that declare output paths run sandboxed with a private /tmp; the engine currently
-    writes a script step's source under the store home, which such a step cannot see when the
-    home itself is under /tmp (as pytest's tmp_path is). Tests about artifacts use this home.
-    """
-    import shutil
-    import tempfile
-
-    from jupyter_flow.store import open_store
-    base = "/var/tmp" if os.path.isdir("/var/tmp") else None
-    home = tempfile.mkdtemp(prefix="jf-nb-", dir=base)
-    monkeypatch.setenv("JUPYTER_FLOW_HOME", home)
-    yield open_store(home)
-    shutil.rmtree(home, ignore_errors=True)

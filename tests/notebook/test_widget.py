@@ -192,23 +192,22 @@ def test_fan_out_is_added_in_batches_not_node_by_node(store, comm_log):
     assert len(graph_updates) <= 3
 
 
-def test_panel_shows_inputs_outputs_and_escaped_log(home_outside_tmp):
-    store = home_outside_tmp
+def test_panel_shows_inputs_outputs_and_escaped_log(store):
     evil = "<img src=x onerror=alert(1)>"
     run = jupyter_flow.submit(wf("""  - name: main
     inputs: {parameters: [{name: p, value: "%s"}]}
     outputs:
       parameters:
       - name: out
-        valueFrom: {path: /mnt/out/out.txt}
+        valueFrom: {path: /tmp/out.txt}
       artifacts:
-      - {name: text, path: /mnt/out/out.txt}
-      - {name: table, path: /mnt/out/data.csv}
-      - {name: picture, path: /mnt/out/pixel.png}
+      - {name: text, path: /tmp/out.txt}
+      - {name: table, path: /tmp/data.csv}
+      - {name: picture, path: /tmp/pixel.png}
 """ % evil + PY + """        import base64
-        open("/mnt/out/out.txt", "w").write("value <b>bold</b>")
-        open("/mnt/out/data.csv", "w").write("name,score\\n<i>ann</i>,3\\nbob,4\\n")
-        open("/mnt/out/pixel.png", "wb").write(base64.b64decode("%s"))
+        open("/tmp/out.txt", "w").write("value <b>bold</b>")
+        open("/tmp/data.csv", "w").write("name,score\\n<i>ann</i>,3\\nbob,4\\n")
+        open("/tmp/pixel.png", "wb").write(base64.b64decode("%s"))
         print("{{inputs.parameters.p}}")
 """ % base64.b64encode(PNG).decode()), wait=True, store=store)
     assert run.phase == "Succeeded", run.to_dict()["status"]
