@@ -87,19 +87,24 @@ def _tail_logs(run, wf: dict, offsets: dict[str, int], node_filter: str | None =
         path = store.log_path(run.name, n["id"])
         if not path.exists():
             continue
-        with open(path, "rb") as f:
-            f.seek(offsets.get(n["id"], 0))
-            data = f.read()
-        if not data:
-            continue
-        cut = data.rfind(b"\n") + 1
-        if cut == 0 and n.get("phase") not in FINISHED:
-            continue
-        chunk = data[:cut] if cut else data
-        offsets[n["id"]] = offsets.get(n["id"], 0) + len(chunk)
         prefix = "" if node_filter else f"{n['displayName']}: "
-        for line in chunk.decode("utf-8", "replace").splitlines():
-            print(prefix + line, flush=True)
+        block = 1 << 20   # read a big log a block at a time: memory stays flat, output starts at once
+        with open(path, "rb") as f:
+            while True:
+                f.seek(offsets.get(n["id"], 0))
+                data = f.read(block)
+                if not data:
+                    break
+                cut = data.rfind(b"\n") + 1
+                if cut == 0:
+                    if len(data) < block and n.get("phase") not in FINISHED:
+                        break   # a partial last line: wait for the rest
+                    cut = len(data)
+                chunk = data[:cut]
+                offsets[n["id"]] = offsets.get(n["id"], 0) + len(chunk)
+                lines = chunk.decode("utf-8", "replace").splitlines()
+                sys.stdout.write("".join(prefix + line + "\n" for line in lines))
+                sys.stdout.flush()
 
 
 # -- commands ------------------------------------------------------------------------------------

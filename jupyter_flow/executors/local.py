@@ -170,6 +170,7 @@ class LocalExecutor:
     def __init__(self, sandbox: bool | None = None):
         self.running: dict[str, subprocess.Popen] = {}
         self.kill_reason: dict[str, str] = {}
+        self.log_errors: dict[str, str] = {}
         self._sandbox = sandbox
 
     def _use_sandbox(self, spec: StepSpec) -> bool:
@@ -244,6 +245,10 @@ class LocalExecutor:
             if log_fd is not None:
                 os.close(log_fd)
         killed = self.kill_reason.pop(spec.node_id, None)
+        log_error = self.log_errors.pop(spec.node_id, None)
+        if log_error is not None:   # the step's output could not be kept: the node errors, clearly
+            return StepResult(exit_code=None, stdout=out, error=log_error, host_path=plan.host_path,
+                              started_at=started, finished_at=time.time())
         result = StepResult(exit_code=code, stdout=out, host_path=plan.host_path, killed=killed,
                             started_at=started, finished_at=time.time())
         if killed == "deadline":
@@ -256,8 +261,10 @@ class LocalExecutor:
         os.set_blocking(fd, False)
         tail = bytearray()
         exited = loop.create_future()
+        log_error: list[str] = []
 
         def pump() -> bool:
+            nonlocal log_fd
             while True:
                 try:
                     chunk = os.read(fd, 65536)
@@ -268,7 +275,12 @@ class LocalExecutor:
                 if not chunk:
                     return False
                 if log_fd is not None:
-                    os.write(log_fd, chunk)
+                    try:
+                        os.write(log_fd, chunk)
+                    except OSError as exc:   # disk full, quota: fail the step, keep draining stdout
+                        log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
+                        self.kill(spec.node_id, "log")
+                        log_fd = None
                 tail.extend(chunk)
                 if len(tail) > 2 * RESULT_LIMIT:
                     del tail[:-RESULT_LIMIT]
@@ -308,6 +320,8 @@ class LocalExecutor:
         pump()
         proc.stdout.close()
         data = bytes(tail[-RESULT_LIMIT:])
+        if log_error:
+            self.log_errors[spec.node_id] = log_error[0]
         return code, data.decode("utf-8", errors="replace")
 
     def kill(self, node_id: str, reason: str = "stop") -> None:
