@@ -86,7 +86,15 @@ def apply_defaults(tmpl: dict, defaults: dict) -> dict:
     """spec.templateDefaults: a deep merge where the template's own values win."""
     if not defaults:
         return tmpl
-    return _merge(copy.deepcopy(defaults), tmpl)
+    merged = _merge(copy.deepcopy(defaults), tmpl)
+    # operator.go mergedTemplateDefaultsInto: the merge must not change the template's type
+    # (defaults for `container` and `script` do not turn a steps template into a container)
+    own = template_type(tmpl)
+    if own:
+        for t in TEMPLATE_TYPES:
+            if t != own:
+                merged.pop(t, None)
+    return merged
 
 
 def _merge(base: dict, over: dict) -> dict:

@@ -296,3 +296,13 @@ def test_failing_workflow_exit_hook_fails_the_workflow():
     r = run(doc)
     assert r.phase == "Failed"
     assert json.dumps(by_name(r)[f"{r.name}.onExit"]["phase"]) == '"Failed"'
+
+
+def test_template_defaults_do_not_change_a_templates_type():
+    doc = wf([{"name": "main", "steps": [[{"name": "c", "template": "c"}]]},
+              {"name": "c", "container": {"args": ["pwd"]}}],
+             templateDefaults={"container": {"image": "alpine:3.23", "command": ["sh", "-c"], "workingDir": "/src"}})
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    assert r.node(r.name)["type"] == "Steps"
+    assert r.node("c")["outputs"]["result"] == "/src"
