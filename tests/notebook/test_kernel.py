@@ -11,6 +11,9 @@ from .conftest import execute, notebook, text_of, widget_models
 pytest.importorskip("nbclient")
 pytest.importorskip("ipykernel")
 
+# one worker runs the whole session under --dist loadgroup (the file lock below covers plain --dist load)
+pytestmark = [pytest.mark.xdist_group("notebook-kernel-session")]
+
 ECHO = """apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata:

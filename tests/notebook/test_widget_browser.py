@@ -26,6 +26,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--
         "--disable-component-update", "--disable-sync"]
 SHOTS = Path(os.environ.get("JUPYTER_FLOW_SCREENSHOTS", "/tmp/jupyter-flow-screenshots"))
 
+# with --dist loadgroup (scripts/test.sh) browser tests share one worker: never two labs and Chromiums at once
+pytestmark = [pytest.mark.xdist_group("jupyterlab-browser")]
+
 WORKFLOW = """%%workflow
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
