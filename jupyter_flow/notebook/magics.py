@@ -150,11 +150,12 @@ class FlowMagics(Magics):
                 return run
         if args.check and run.phase != "Succeeded":
             # headless runs (papermill, nbclient) stop here, as `jupyter-flow submit --wait` exits non-zero
+            # (``_`` is left to IPython: assigning it by hand would stop its updates for the session)
             from IPython.display import display
             display(run)
-            self.shell.user_ns["_"] = run
             message = run.to_dict().get("status", {}).get("message") or ""
-            raise FlowMagicError([f"{_RED}workflow {run.name} {run.phase}{': ' + message if message else ''}{_RESET}"])
+            raise FlowMagicError([f"{_RED}workflow {run.name} {run.phase}{': ' + message if message else ''}{_RESET}",
+                                  f"(the run: jupyter_flow.get({run.name!r}) or %flow get {run.name})"])
         return run
 
     # ---- %flow ----------------------------------------------------------------------------------------

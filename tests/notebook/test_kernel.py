@@ -100,8 +100,11 @@ CELLS = [
     "%flow frobnicate x",                                                          # 14
     "import os\nos.environ['JUPYTER_FLOW_WIDGET'] = '0'\nr",                       # 15
     "%%workflow --check\n" + FAILING,                                              # 16
-    "print(_.phase)",                                                              # 17
+    "import jupyter_flow\nprint(jupyter_flow.get('@latest').phase)",               # 17
     "%%workflow -p nonsense\n" + ECHO,                                             # 18
+    "%%workflow --name fixed-name --wait -p message=named\n" + ECHO,               # 19
+    "print(_.name, _.phase, _.logs().strip())",                                    # 20
+    "%%workflow --backend no-such-backend\n" + ECHO,                               # 21
 ]
 
 
@@ -245,3 +248,10 @@ def test_check_fails_the_cell_when_the_run_fails(session):
 def test_bad_magic_arguments_are_a_short_usage_error(session):
     text = plain(text_of(session.cells[18]))
     assert "-p expects NAME=VALUE" in text and "usage: %%workflow" in text and "Traceback" not in text
+
+
+def test_name_and_backend_options(session):
+    assert text_of(session.cells[20]).strip() == "fixed-name Succeeded fixed-name: named"
+    text = plain(text_of(session.cells[21]))
+    assert "no-such-backend" in text and "Traceback" not in text
+    assert [o["ename"] for o in session.cells[21].outputs if o.output_type == "error"] == ["FlowMagicError"]
