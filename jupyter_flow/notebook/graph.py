@@ -64,6 +64,7 @@ class GEdge:
 class Elements:
     nodes: dict[str, GNode] = field(default_factory=dict)
     edges: dict[str, GEdge] = field(default_factory=dict)
+    hidden: dict[str, str] = field(default_factory=dict)   # node id -> the "+N more" node drawn instead
 
 
 def display_phase(node: Mapping[str, Any]) -> str:
@@ -100,18 +101,54 @@ def node_tip(node: Mapping[str, Any]) -> str:
     return html.escape(" \u00b7 ".join(parts), quote=True)
 
 
+COLLAPSE_AFTER = 30          # a group with more leaf children than this shows the first ones and a "+N more" node
+LEAF_TYPES = ("Pod", "Skipped", "Suspend", "HTTP", "Plugin", "Container")
+_WORST = ("Error", "Failed", "Running", "Suspended", "Pending", "Succeeded", "Omitted", "Skipped")
+
+
+def more_id(parent: str) -> str:
+    return f"{parent}::more"
+
+
 def elements(nodes: Mapping[str, Mapping[str, Any]], run_name: str = "", *,
-             selected: str | None = None) -> Elements:
-    """Graph elements for ``status.nodes`` (id -> NodeStatus dict)."""
+             selected: str | None = None, collapse_after: int | None = COLLAPSE_AFTER,
+             expanded: Iterable[str] = ()) -> Elements:
+    """Graph elements for ``status.nodes`` (id -> NodeStatus dict).
+
+    A loop's fan-out can be hundreds of pods: past ``collapse_after`` leaf children of one
+    parent (not in ``expanded``), the rest are drawn as one ``+N more`` node whose colour is
+    the worst phase among them; ``hidden`` maps each of those to it.
+    """
     out = Elements()
+    expanded = set(expanded)
+    if collapse_after:
+        for pid, parent in nodes.items():
+            kids = [c for c in parent.get("children") or [] if c in nodes]
+            leaves = [c for c in kids if nodes[c].get("type") in LEAF_TYPES]
+            if pid in expanded or len(leaves) <= collapse_after:
+                continue
+            for c in leaves[collapse_after - 1:]:
+                out.hidden.setdefault(c, more_id(pid))
     for nid, node in nodes.items():
+        if nid in out.hidden:
+            continue
         out.nodes[nid] = GNode(id=nid, label=node_label(node), classes=node_classes(node, selected=nid == selected),
                                tip=node_tip(node), parent_hint=str(node.get("boundaryID") or ""))
+    groups: dict[str, list[Mapping[str, Any]]] = {}
+    for nid, mid in out.hidden.items():
+        groups.setdefault(mid, []).append(nodes[nid])
+    for mid, members in groups.items():
+        out.nodes[mid] = summary_node(mid, members)
+
+    def vis(nid: str) -> str:
+        return out.hidden.get(nid, nid)
     for nid, node in nodes.items():
         for child in node.get("children") or []:
             if child in nodes:
-                e = GEdge(nid, child)
-                out.edges[e.id] = e
+                src, dst = vis(nid), vis(child)
+                if src != dst:
+                    e = GEdge(src, dst)
+                    out.edges[e.id] = e
     # onExit: Argo UI draws it after the workflow's outbound nodes
     root = nodes.get(run_name) if run_name else None
     for nid, node in nodes.items():
@@ -119,9 +156,20 @@ def elements(nodes: Mapping[str, Mapping[str, Any]], run_name: str = "", *,
         if run_name and name == f"{run_name}.onExit":
             sources = [o for o in _outbound(nodes, run_name) if o in nodes] if root else []
             for src in sources or ([run_name] if root else []):
-                e = GEdge(src, nid, "onExit")
+                e = GEdge(vis(src), vis(nid), "onExit")
                 out.edges[e.id] = e
     return out
+
+
+def summary_node(mid: str, members: list[Mapping[str, Any]]) -> GNode:
+    counts: dict[str, int] = {}
+    for m in members:
+        p = display_phase(m)
+        counts[p] = counts.get(p, 0) + 1
+    worst = next((p for p in _WORST if counts.get(p)), "Pending")
+    detail = ", ".join(f"{counts[p]} {p}" for p in _WORST if counts.get(p))
+    return GNode(id=mid, label=f"+{len(members)} more", classes=f"More {worst}",
+                 tip=html.escape(f"{len(members)} more (click to show them): {detail}", quote=True))
 
 
 def _outbound(nodes: Mapping[str, Mapping[str, Any]], nid: str, depth: int = 0) -> list[str]:
@@ -156,6 +204,8 @@ def stylesheet() -> list[dict]:
         {"selector": "node.Suspend", "style": {"shape": "round-octagon"}},
         {"selector": "node.Skipped, node.Omitted", "style": {"border-style": "dashed", "color": "#6d7f8b"}},
         {"selector": "node.onExit", "style": {"border-style": "double", "border-width": 3}},
+        {"selector": "node.More", "style": {"shape": "round-rectangle", "border-style": "dotted",
+                                            "border-width": 2, "font-style": "italic"}},
         {"selector": "edge", "style": {
             "width": 1.5, "line-color": "#8fa4b1", "target-arrow-color": "#8fa4b1",
             "target-arrow-shape": "triangle", "curve-style": "bezier", "arrow-scale": 0.8}},

@@ -54,6 +54,7 @@ class RunWidget:
         self.nodes: dict[str, dict] = {}
         self.info: dict[str, Any] = {"phase": "Pending"}
         self.selected: str | None = None
+        self.expanded: set[str] = set()      # groups whose "+N more" node was clicked open
         self._ctl = None
         self._unsubscribe: Callable[[], None] | None = None
         self._polling = False
@@ -329,7 +330,7 @@ class RunWidget:
     _event_seq = 0
 
     def _sync_graph(self, changed: set[str], *, rebuild: bool = False, force: bool = False) -> bool:
-        els = G.elements(self.nodes, self.name, selected=self.selected)
+        els = G.elements(self.nodes, self.name, selected=self.selected, expanded=self.expanded)
         drawn = self.graph.node_ids()
         sent = False
         if rebuild or self._rebuild or drawn - set(els.nodes):
@@ -349,7 +350,7 @@ class RunWidget:
                 sent = True
             else:   # batch: the worker comes back when the structure interval has passed
                 self._struct_deferred = True
-        for nid in changed:
+        for nid in {els.hidden.get(nid, nid) for nid in changed}:
             gnode = els.nodes.get(nid)
             if gnode is not None and self.graph.update(gnode):
                 sent = True
@@ -414,12 +415,20 @@ class RunWidget:
 
     # -- user actions -------------------------------------------------------------------------------------
     def select(self, node_id: str | None) -> None:
-        """Show ``node_id`` in the side panel (what a click on a node does)."""
+        """Show ``node_id`` in the side panel (what a click on a node does).
+
+        A click on a ``+N more`` node draws that group's hidden children instead."""
+        if node_id and node_id.endswith("::more"):
+            with self._wlock:
+                self.expanded.add(node_id[:-len("::more")])
+                self._sync_graph(set(self.nodes), rebuild=True)
+            return
         with self._wlock:
             old, self.selected = self.selected, node_id
             for nid in (old, node_id):
                 if nid and nid in self.nodes:
-                    self.graph.update(G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected).nodes[nid])
+                    self.graph.update(G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected,
+                                                 collapse_after=None).nodes[nid])
             self._log_size = -1
             self.panel.show(self.nodes.get(node_id) if node_id else None)
         if self._ticking():

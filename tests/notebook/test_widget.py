@@ -185,11 +185,26 @@ def test_fan_out_is_added_in_batches_not_node_by_node(store, comm_log):
         root.children.append(node.id)
         ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
         ctl.emit({"kind": "node", "run": ctl.name, "node": root.to_dict()})
-    assert until(lambda: len(w.graph.state()) == 201, 2.0)
-    # one relayout per batch: the 200 nodes arrived in a burst
-    assert w.graph.structural_updates <= 3
+    # 200 loop children: the first 29 drawn, the rest as one "+171 more" node
+    more = f"{ctl.name}::more"
+    assert until(lambda: w.graph.state().get(more, {}).get("data", {}).get("label") == "+171 more", 2.0)
+    assert len(w.graph.state()) == 1 + 29 + 1
+    # one relayout per batch: the nodes arrived in a burst
+    assert w.graph.structural_updates <= 4
     graph_updates = [m for m in comm_log if m[1] == "update" and "nodes" in m[2]]
-    assert len(graph_updates) <= 3
+    assert len(graph_updates) <= 4
+    assert w.graph.state()[more]["classes"] == "More Running"
+    # a hidden child failing turns the summary red, without a relayout
+    before = w.graph.structural_updates
+    last = ctl.nodes["f199"]
+    last.phase = "Failed"
+    ctl.emit({"kind": "node", "run": ctl.name, "node": last.to_dict()})
+    assert until(lambda: w.graph.state()[more]["classes"] == "More Failed", 1.0)
+    assert w.graph.structural_updates == before
+    # a click on it draws them all
+    w.select(more)
+    assert len(w.graph.state()) == 201 and more not in w.graph.state()
+    assert w.graph.state()["f199"]["classes"] == "Pod Failed"
 
 
 def test_panel_shows_inputs_outputs_and_escaped_log(store):
