@@ -87,8 +87,11 @@ def test_binder_environment_runs_every_example(tmp_path):
                          ("YARN_GLOBAL_FOLDER", Path.home() / ".yarn" / "berry")):
         env.setdefault(var, str(default))
 
-    def run(*cmd, timeout=900):
-        out = subprocess.run(cmd, cwd=src, env=env, capture_output=True, text=True, timeout=timeout)
+    work = tmp_path / "work"  # not the checkout: `python -m` must import the installed package
+    work.mkdir()
+
+    def run(*cmd, timeout=900, cwd=src):
+        out = subprocess.run(cmd, cwd=cwd, env=env, capture_output=True, text=True, timeout=timeout)
         assert out.returncode == 0, f"{cmd}:\n{out.stdout[-3000:]}\n{out.stderr[-3000:]}"
         return out.stdout
 
@@ -101,16 +104,16 @@ def test_binder_environment_runs_every_example(tmp_path):
     assert json.loads((ext / "package.json").read_text())["name"] == "jupyter-flow"
     conf = venv / "etc" / "jupyter" / "jupyter_server_config.d" / "jupyter_flow.json"
     assert json.loads(conf.read_text())["ServerApp"]["jpserver_extensions"]["jupyter_flow.server"] is True
-    listed = subprocess.run([str(bin_ / "jupyter"), "server", "extension", "list"], cwd=src, env=env,
+    listed = subprocess.run([str(bin_ / "jupyter"), "server", "extension", "list"], cwd=work, env=env,
                             capture_output=True, text=True)
     assert "jupyter_flow.server" in listed.stdout + listed.stderr and "enabled" in listed.stdout + listed.stderr
     # it is the installed package, not this checkout, that runs the examples
-    where = run(str(bin_ / "python"), "-c", "import jupyter_flow, sys; print(jupyter_flow.__file__)")
+    where = run(str(bin_ / "python"), "-c", "import jupyter_flow, sys; print(jupyter_flow.__file__)", cwd=work)
     assert str(venv) in where, where
 
     script = tmp_path / "run_examples.py"
     script.write_text(RUN_EXAMPLES)
-    report = json.loads(run(str(bin_ / "python"), str(script), str(src / "examples"), timeout=1200)
+    report = json.loads(run(str(bin_ / "python"), str(script), str(src / "examples"), timeout=1200, cwd=work)
                         .strip().splitlines()[-1])
     examples = sorted(p.name for p in (ROOT / "examples").glob("*.yaml")) + \
         sorted(p.name for p in (ROOT / "examples").glob("*.ipynb"))
