@@ -42,6 +42,11 @@ async function request<T>(path: string[], init: RequestInit = {}, query = ''): P
   return data as T;
 }
 
+/** Where a stored artifact downloads from (a GET: the login cookie authenticates it). */
+export function artifactUrl(name: string, key: string): string {
+  return url('runs', name, 'artifacts') + '/' + key.split('/').map(encodeURIComponent).join('/');
+}
+
 export async function listRuns(phase?: string | null): Promise<IRunSummary[]> {
   const query = phase ? `?phase=${encodeURIComponent(phase)}` : '';
   return (await request<{ runs: IRunSummary[] }>(['runs'], {}, query)).runs;

@@ -312,6 +312,21 @@ export class RunView extends Widget {
       null,
       2
     );
+    const links = Array.from(this.side.querySelectorAll('.jf-NodePanel-artifacts'));
+    links.forEach(l => l.remove());
+    const artifacts = (node.outputs?.artifacts ?? []).filter((a: any) => a?.local?.key);
+    if (artifacts.length) {
+      const list = el('ul', 'jf-NodePanel-artifacts');
+      for (const a of artifacts) {
+        const li = el('li');
+        const link = el('a', undefined, `${a.name} (${a.path ?? a.local.key})`);
+        link.href = api.artifactUrl(this.runName, String(a.local.key));
+        link.setAttribute('download', String(a.name));
+        li.appendChild(link);
+        list.appendChild(li);
+      }
+      this.side.querySelector('.jf-NodePanel-outputs')?.after(list);
+    }
     if (fresh || this.logNode !== id) {
       this.startLog(id);
     }

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.server.helpers import APPROVE, FAIL, HELLO, SLEEP, TYPO, XSS, wait_for
+from tests.server.helpers import APPROVE, ARTIFACT, FAIL, HELLO, SLEEP, TYPO, XSS, wait_for
 
 CHROMIUM = os.environ.get("JUPYTER_FLOW_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -396,6 +396,20 @@ def test_log_text_is_never_html(lab, page):
     assert page.locator("img[src='x']").count() == 0
     shot(page, "09-log-xss-as-text")
     assert not page.errors, page.errors
+
+
+def test_node_panel_links_output_artifacts(lab, page):
+    name = cli_submit(lab, ARTIFACT, "artifact.yaml")
+    open_run(page, name)
+    panel = click_node(page, name, name)
+    link = panel.locator(".jf-NodePanel-artifacts a")
+    link.wait_for(timeout=10_000)
+    assert link.inner_text().startswith("out (/tmp/out.txt)")
+    href = link.get_attribute("href")
+    assert href.endswith(f"/jupyter-flow/api/runs/{name}/artifacts/{name}/out")
+    body = page.evaluate("async (u) => (await fetch(u)).text()", href)  # the login cookie authenticates it
+    assert body == "artifact-body\n"
+    shot(page, "11-node-artifact-link")
 
 
 def test_workflow_cells_get_yaml_highlighting(lab, page):

@@ -105,6 +105,26 @@ spec:
       args: ["echo '<img src=x onerror=\\"window.__jfPwned=1\\">'; echo '<script>window.__jfPwned=2</script>'"]
 """
 
+ARTIFACT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: art-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [sh, -c]
+      args: ["echo artifact-body > /tmp/out.txt"]
+    outputs:
+      artifacts:
+      - name: out
+        path: /tmp/out.txt
+        archive: {none: {}}
+"""
+
 # `contaner` is a typo: an unknown field on line 11, column 5
 TYPO = """\
 apiVersion: argoproj.io/v1alpha1
