@@ -21,3 +21,12 @@ def flow_home(tmp_path_factory, monkeypatch):
 def store(flow_home):
     from jupyter_flow.store import open_store
     return open_store(flow_home)
+
+
+def pytest_collection_modifyitems(config, items):
+    """Start the tests that mostly wait (minutes-long upstream examples) first.
+
+    pytest-xdist hands tests out in collection order, so a long, idle test placed first overlaps
+    with the rest of the suite on the other worker instead of adding its length at the end.
+    """
+    items.sort(key=lambda item: 0 if item.get_closest_marker("long_running") else 1)

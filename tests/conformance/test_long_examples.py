@@ -1,8 +1,9 @@
 """The upstream examples that sleep for minutes by design, run for real and all at once.
 
 Each of them is mostly idle (sleep 10..50 s, one log line per second), so they run concurrently
-in one test: the suite pays for the longest (~250 s), not for their sum. Only forever.yaml
-(1,000 s) stays out; known_failures.tsv says why.
+in one test: the suite pays for the longest (~250 s), not for their sum. forever.yaml (1,000 s)
+runs in a test of its own. Both are marked ``long_running``: the suite starts them first, so
+they overlap with everything else instead of adding to it.
 """
 from __future__ import annotations
 
@@ -52,6 +53,7 @@ CHECKS = {"colored-logs.yaml": check_colored_logs, "parallelism-nested-workflow.
           "parallelism-nested-dag.yaml": check_nested_dag, "synchronization-mutex-tmpl-level.yaml": check_mutex}
 
 
+@pytest.mark.long_running
 @pytest.mark.timeout(900)
 def test_long_examples_concurrently(flow_home):
     store = open_store(flow_home)
@@ -68,3 +70,19 @@ def test_long_examples_concurrently(flow_home):
     for name, run in runs.items():
         _all_succeeded(run)
         CHECKS[name](run)
+
+
+@pytest.mark.long_running
+@pytest.mark.timeout(1300)
+def test_forever_runs_its_thousand_seconds(flow_home):
+    """forever.yaml prints 1..1000, one per second, and Succeeds (upstream: after ~1,000 s)."""
+    store = open_store(flow_home)
+    (wf,) = submissions(EXAMPLES / "forever.yaml", store)
+    run = jupyter_flow.submit(wf, store=store)
+    if run.wait(1200) != "Succeeded":
+        run.terminate()
+        pytest.fail(f"forever.yaml: {run.phase} after 1200 s")
+    _all_succeeded(run)
+    lines = run.logs(run.name).split()
+    assert lines == [str(i) for i in range(1, 1001)]
+    assert duration(run.node(run.name)) >= 990
