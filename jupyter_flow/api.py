@@ -152,6 +152,9 @@ def start_detached(run_name: str, store, *, retry: bool = False) -> int:
                                  *(["--retry"] if retry else [])],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,
                                 start_new_session=True, close_fds=True)
+    # the engine process owns the run from now on: a reader must not mistake the exited
+    # submitter for a dead engine in the moment before the engine records itself
+    store.save(run_name, run_fields={"owner_pid": proc.pid})
     return proc.pid
 
 

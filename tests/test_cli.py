@@ -249,3 +249,11 @@ spec:
     assert again["second"]["phase"] == "Succeeded"
     assert again["first"]["outputs"]["result"] == first["first"]["outputs"]["result"]
     assert again["first"]["id"] == first["first"]["id"]
+
+
+def test_detached_run_is_never_mistaken_for_an_orphan():
+    """Right after `submit` returns, readers see a live owner (the engine), not the exited CLI."""
+    for _ in range(5):
+        name = cli("submit", str(EXAMPLES / "steps.yaml"), "-o", "name").stdout.strip()
+        assert get_json(name)["status"].get("phase") != "Error"
+        assert cli("wait", name).returncode == 0
