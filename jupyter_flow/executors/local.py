@@ -147,6 +147,102 @@ def resolve_argv(spec: StepSpec) -> list[str]:
     return [found, *argv[1:]]
 
 
+_DEVNULL: int | None = None
+
+
+def _devnull() -> int:
+    """One /dev/null descriptor for every step's stdin (``subprocess.DEVNULL`` opens one per start)."""
+    global _DEVNULL
+    if _DEVNULL is None:
+        _DEVNULL = os.open(os.devnull, os.O_RDWR)   # close-on-exec: only the dup2'd copies reach a step
+    return _DEVNULL
+
+
+_SPAWN_SIGDEF = tuple(getattr(signal, s) for s in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, s))
+
+
+def _inheritable_fds() -> list[int] | None:
+    """This process's inheritable descriptors above 2: what ``close_fds`` keeps from a step."""
+    try:
+        names = os.listdir("/proc/self/fd")
+    except OSError:
+        return None
+    fds = []
+    for name in names:
+        fd = int(name)
+        if fd > 2:
+            try:
+                if os.get_inheritable(fd):
+                    fds.append(fd)
+            except OSError:   # the listing's own descriptor, already closed
+                pass
+    return fds
+
+
+class _Spawned:
+    """What ``_wait``/``kill`` use of a Popen (pid, stdout, wait) for a step started by ``posix_spawn``."""
+
+    __slots__ = ("pid", "stdout", "returncode")
+
+    def __init__(self, pid: int, stdout_fd: int):
+        self.pid = pid
+        self.stdout = _Pipe(stdout_fd)
+        self.returncode: int | None = None
+
+    def wait(self) -> int:
+        if self.returncode is None:
+            try:
+                _, status = os.waitpid(self.pid, 0)
+                self.returncode = os.waitstatus_to_exitcode(status)
+            except ChildProcessError:   # reaped elsewhere (SIGCHLD ignored): as Popen, report 0
+                self.returncode = 0
+        return self.returncode
+
+
+class _Pipe:
+    __slots__ = ("fd",)
+
+    def __init__(self, fd: int):
+        self.fd = fd
+
+    def fileno(self) -> int:
+        return self.fd
+
+    def close(self) -> None:
+        if self.fd >= 0:
+            os.close(self.fd)
+            self.fd = -1
+
+
+def _spawn(argv: list[str], cwd: str | None, env: dict, log_fd: int | None):
+    """Start a step: stdin /dev/null, stdout a pipe, stderr the log, in a new session.
+
+    ``posix_spawn`` (a vfork+exec in glibc) skips Popen's Python-side setup, ~0.1 ms of the engine's
+    CPU per step. As ``close_fds`` would, the child closes every inheritable descriptor this process
+    holds (most are close-on-exec already; a terminal or kernel may hand down a few). It has no
+    ``cwd``, so a step with a working directory (or a relative program path) goes through Popen.
+    """
+    devnull = _devnull()
+    err = log_fd if log_fd is not None else devnull
+    stray = _inheritable_fds() if cwd is None and os.path.isabs(argv[0]) else None
+    if stray is not None:
+        r, w = os.pipe()
+        try:
+            pid = os.posix_spawn(argv[0], argv, env, setsid=True, setsigdef=_SPAWN_SIGDEF, file_actions=[
+                (os.POSIX_SPAWN_DUP2, devnull, 0), (os.POSIX_SPAWN_DUP2, w, 1), (os.POSIX_SPAWN_DUP2, err, 2),
+                *((os.POSIX_SPAWN_CLOSE, fd) for fd in stray)])
+        except OSError as exc:
+            os.close(r)
+            os.close(w)
+            if exc.filename is None:   # the message Popen gives: "[Errno 2] No such file or directory: 'x'"
+                raise OSError(exc.errno, exc.strerror, argv[0]) from None
+            raise
+        os.close(w)
+        return _Spawned(pid, r)
+    return subprocess.Popen(argv, stdin=devnull, stdout=subprocess.PIPE, stderr=err,
+                            cwd=cwd, env=env, start_new_session=True, close_fds=True)
+
+
 @dataclass
 class _HostPlan:
     """No sandbox: the step sees the host filesystem as it is."""
@@ -224,10 +320,7 @@ class LocalExecutor:
                 env.update(spec.env)
         log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if spec.log_path else None
         try:
-            proc = subprocess.Popen(
-                plan.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                stderr=log_fd if log_fd is not None else subprocess.DEVNULL,
-                cwd=plan.cwd, env=env, start_new_session=True, close_fds=True)
+            proc = _spawn(plan.argv, plan.cwd, env, log_fd)
         except OSError as exc:
             if log_fd is not None:
                 os.close(log_fd)
@@ -236,8 +329,11 @@ class LocalExecutor:
         self.running[spec.node_id] = proc
         if spec.root is not None:
             # the run's step process groups, so a later reader can reap them if this engine dies
-            with open(spec.root.parent.parent / "pids", "a") as f:
-                f.write(f"{proc.pid}\n")
+            pids = os.open(spec.root.parent.parent / "pids", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                os.write(pids, b"%d\n" % proc.pid)
+            finally:
+                os.close(pids)
         try:
             code, out = await self._wait(proc, log_fd, spec)
         finally:
