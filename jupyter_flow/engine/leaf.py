@@ -99,6 +99,19 @@ async def _slots(ctl):
 async def run_pod(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     await ctl.wait_unsuspended()
+    tmpl = call.tmpl
+    if not tmpl.get("synchronization") and not (tmpl.get("memoize") and ctl.store is not None):
+        # the common step: no lock, no cache, so no context managers entered for nothing
+        if ctl.shutdown and not call.on_exit:
+            ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+            return
+        if ctl.pod_limit is None:
+            async with ctl.proc_limit:
+                await _run_pod(call, node, local)
+        else:
+            async with _slots(ctl):
+                await _run_pod(call, node, local)
+        return
     from .sync import synchronized
     async with synchronized(call, node):
         if ctl.shutdown and not call.on_exit:
@@ -112,6 +125,18 @@ async def run_pod(call: "Call", node: Node, local: dict) -> None:
                 await _run_pod(call, node, local)
 
 
+def _pod_dirs(ctl) -> tuple[Path, Path, Path, Path]:
+    """The run's directory and its nodes/, logs/ and artifacts/, made once per run (logs/ mkdir'd)."""
+    dirs = ctl.__dict__.get("_pod_dirs") if hasattr(ctl, "__dict__") else None
+    if dirs is None:
+        run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
+        dirs = (run_dir, run_dir / "nodes", run_dir / "logs", run_dir / "artifacts")
+        dirs[2].mkdir(parents=True, exist_ok=True)
+        if hasattr(ctl, "__dict__"):
+            ctl.__dict__["_pod_dirs"] = dirs
+    return dirs
+
+
 async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     scope = ctl.scope(pod_scope(call, node, local))
@@ -121,13 +146,9 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
         ctl.set_phase(node, ERROR, str(exc))
         return
     container = tmpl.get("container") or tmpl.get("script") or {}
-    run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
-    root = run_dir / "nodes" / node.id
-    log_path = run_dir / "logs" / f"{node.id}.log"
-    made = ctl.__dict__.setdefault("_made_dirs", set()) if hasattr(ctl, "__dict__") else set()
-    if log_path.parent not in made:   # one mkdir per run, not per step
-        log_path.parent.mkdir(parents=True, exist_ok=True)
-        made.add(log_path.parent)
+    _, nodes_dir, logs_dir, artifact_root = _pod_dirs(ctl)
+    root = nodes_dir / node.id
+    log_path = logs_dir / f"{node.id}.log"
     deadline = call.timeout(local)
     try:
         env = _env(container, node.display_name)
@@ -142,7 +163,6 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
                     template=tmpl, workflow=ctl.workflow)
     spec.isolate = needs_isolation(spec)
-    artifact_root = run_dir / "artifacts"
     inputs = (node.inputs or {}).get("artifacts") or []
 
     def prepare(host_path):
