@@ -318,6 +318,8 @@ def read_documents(text: str | bytes, filename: str = "<string>") -> list[RawDoc
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
+        if "maximum nesting depth" in message:   # PyYAML >= 6.0.4 has its own depth guard
+            raise _fail(mark, f"document nests deeper than {MAX_DEPTH} levels", filename) from None
         raise _fail(mark, f"YAML syntax error: {message}", filename) from None
     except yaml.reader.ReaderError as exc:   # a control character: no mark, only a position
         text_ = text if isinstance(text, str) else text.decode("utf-8", "replace")

@@ -123,7 +123,7 @@ def test_yaml_syntax_error_position():
 @pytest.mark.timeout(20)
 @pytest.mark.parametrize("text", ["[" * 200_000 + "]" * 200_000, '{"a": ' * 100_000 + "1" + "}" * 100_000])
 def test_hostile_json_like_text_is_bounded(text):
-    with pytest.raises(SpecError, match="deeper than|nesting depth"):
+    with pytest.raises(SpecError, match="deeper than"):
         load(text)
 
 

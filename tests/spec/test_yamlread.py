@@ -120,7 +120,7 @@ def test_billion_laughs_is_refused_quickly():
 ])
 def test_deep_nesting_is_refused_quickly(text):
     start = time.perf_counter()
-    with pytest.raises(YamlLoadError, match=f"deeper than {MAX_DEPTH}|maximum nesting depth"):
+    with pytest.raises(YamlLoadError, match=f"deeper than {MAX_DEPTH}"):
         read_documents(text)
     assert time.perf_counter() - start < 3
 
