@@ -28,6 +28,7 @@ python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 
 # A private state directory so the suite never touches the user's runs.
 export JUPYTER_FLOW_HOME="${JUPYTER_FLOW_HOME:-$(mktemp -d)}"
-workers="${PYTEST_WORKERS:-$(python3 -c 'import os; print(max(2, os.cpu_count() or 2))')}"
+# one worker more than cores: the minutes-long conformance examples (started first) mostly sleep
+workers="${PYTEST_WORKERS:-$(python3 -c 'import os; print((os.cpu_count() or 2) + 1)')}"
 # loadgroup: tests marked xdist_group (the JupyterLab browser tests) share one worker and one lab
 exec python3 -m pytest -n "$workers" --dist loadgroup -q "$@"
