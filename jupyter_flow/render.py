@@ -11,7 +11,7 @@ Argo-shaped ``Workflow`` dict produced by the engine/store.
 
 Design constraints:
 
-* stdlib only and cheap to import: the CLI imports it for every command;
+* stdlib only (plus the engine's tiny node-id helper) and cheap to import: the CLI imports it for every command;
 * pure: the current time (``now``) and the display time zone (``tz``) are
   parameters, so output is reproducible in tests;
 * safe: every user-controlled string (names, messages, parameter values,
@@ -82,6 +82,8 @@ RESULT_WIDTH = 40
 # ---------------------------------------------------------------------------
 # Escaping
 # ---------------------------------------------------------------------------
+
+from .engine.nodes import fnv32a, node_id   # Argo's node ids, one definition
 
 
 def _build_escape_table() -> dict[int, str]:
@@ -425,21 +427,6 @@ def _nodes(wf: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
     return {k: n for k, n in nodes.items() if isinstance(n, Mapping)}  # tolerate corrupt entries
 
 
-def _fnv32a(text: str) -> int:
-    h = 0x811C9DC5
-    for b in text.encode("utf-8"):
-        h ^= b
-        h = (h * 0x01000193) & 0xFFFFFFFF
-    return h
-
-
-def _node_id(wf_name: str, node_name: str) -> str:
-    """Argo's ``wf.NodeID(name)``: the root keeps the workflow name, others get a hash."""
-    if node_name == wf_name:
-        return wf_name
-    return f"{wf_name}-{_fnv32a(node_name)}"
-
-
 def _template_label(node: Mapping[str, Any]) -> str:
     ref = _d(node.get("templateRef"))
     if ref:
@@ -467,7 +454,7 @@ def pod_name(wf: Mapping[str, Any], node: Mapping[str, Any]) -> str:
     prefix = f"{wf_name}-{template}" if template else wf_name
     if len(prefix) > _MAX_POD_PREFIX:
         prefix = prefix[:_MAX_POD_PREFIX]
-    return f"{prefix}-{_fnv32a(name)}"
+    return f"{prefix}-{fnv32a(name)}"
 
 
 def phase_symbol(phase: str | None, *, color: bool = False, utf8: bool = True) -> str:
@@ -737,7 +724,7 @@ def _find_roots(wf: Mapping[str, Any]) -> tuple[_RNode | None, _RNode | None]:
     roots = _build_trees(nodes)
     main = roots.get(name)
     exit_name = f"{name}.onExit"
-    on_exit = roots.get(_node_id(name, exit_name))
+    on_exit = roots.get(node_id(name, exit_name))
     if on_exit is None:
         for rid, r in roots.items():
             if rid != name and _to_str(nodes[rid].get("name")) == exit_name:
