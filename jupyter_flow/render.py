@@ -25,6 +25,8 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Mapping, Sequence
 
+from .engine.nodes import fnv32a, node_id   # Argo's node ids, one definition
+
 __all__ = [
     "render_get",
     "render_list",
@@ -83,7 +85,6 @@ RESULT_WIDTH = 40
 # Escaping
 # ---------------------------------------------------------------------------
 
-from .engine.nodes import fnv32a, node_id   # Argo's node ids, one definition
 
 
 def _build_escape_table() -> dict[int, str]:
