@@ -115,7 +115,10 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
         await run_step_hooks(call, step, resolved, child, scope, node.id, gnode, prefix="steps", fired=fired)
         return child
 
-    results = await asyncio.gather(*(one(s, n, r) for s, n, r in planned))
+    if len(planned) == 1:   # a lone step runs in this task: a gather costs a Task and two loop turns
+        results = [await one(*planned[0])]
+    else:
+        results = await asyncio.gather(*(one(s, n, r) for s, n, r in planned))
     by_step: dict[str, list[Node]] = {}
     failed: Node | None = None
     for (step, name, _), child in zip(planned, results):
