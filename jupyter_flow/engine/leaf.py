@@ -97,6 +97,12 @@ async def _slots(ctl):
 
 
 async def run_pod(call: "Call", node: Node, local: dict) -> None:
+    await _gated(call, node, local, _run_pod)
+
+
+async def _gated(call: "Call", node: Node, local: dict, body) -> None:
+    """Run a pod-like ``body`` once the run is not suspended, its locks are held, its memo cache
+    missed and a process slot is free; a stopped run fails it instead."""
     ctl = call.ctl
     await ctl.wait_unsuspended()
     tmpl = call.tmpl
@@ -107,10 +113,10 @@ async def run_pod(call: "Call", node: Node, local: dict) -> None:
             return
         if ctl.pod_limit is None:
             async with ctl.proc_limit:
-                await _run_pod(call, node, local)
+                await body(call, node, local)
         else:
             async with _slots(ctl):
-                await _run_pod(call, node, local)
+                await body(call, node, local)
         return
     from .sync import synchronized
     async with synchronized(call, node):
@@ -122,7 +128,7 @@ async def run_pod(call: "Call", node: Node, local: dict) -> None:
             if hit:
                 return
             async with _slots(ctl):
-                await _run_pod(call, node, local)
+                await body(call, node, local)
 
 
 def _pod_dirs(ctl) -> tuple[Path, Path, Path, Path]:
@@ -191,26 +197,36 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     elif result.exit_code:
         phase, message = FAILED, f"Error (exit code {result.exit_code})"
     if result.exit_code is not None:
-        try:
-            params = collect_parameters(ctl, tmpl, result.host_path, ctl.scope(dict(local, **{
-                "outputs.result": outputs.get("result", ""), "exitCode": outputs.get("exitCode", "")})))
-            if params:
-                outputs["parameters"] = params
-            arts = []
-            for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-                rec = save_output(art, result.host_path, artifact_root, node.id)
-                if rec is not None:
-                    arts.append(rec)
-                    if art.get("globalName"):
-                        ctl.set_global_output("artifacts", art["globalName"], rec)
-            if arts:
-                outputs["artifacts"] = arts
-        except (ArtifactError, ExprError) as exc:
-            if phase == SUCCEEDED:
-                phase, message = ERROR, str(exc)
+        error = _collect_outputs(ctl, tmpl, node, local, outputs, result.host_path, artifact_root)
+        if error and phase == SUCCEEDED:
+            phase, message = ERROR, error
     node.outputs = outputs or None
     node.host_node_name = getattr(result, "host_node_name", "") or "localhost"
     ctl.set_phase(node, phase, message)
+
+
+def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, host_path, artifact_root: Path) -> str:
+    """Read the declared output parameters and save output artifacts into ``outputs``.
+
+    Returns the error message (an Error node in Argo) when an output cannot be collected, else "".
+    """
+    try:
+        params = collect_parameters(ctl, tmpl, host_path, ctl.scope(dict(local, **{
+            "outputs.result": outputs.get("result", ""), "exitCode": outputs.get("exitCode", "")})))
+        if params:
+            outputs["parameters"] = params
+        arts = []
+        for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
+            rec = save_output(art, host_path, artifact_root, node.id)
+            if rec is not None:
+                arts.append(rec)
+                if art.get("globalName"):
+                    ctl.set_global_output("artifacts", art["globalName"], rec)
+        if arts:
+            outputs["artifacts"] = arts
+    except (ArtifactError, ExprError) as exc:
+        return str(exc)
+    return ""
 
 
 def resolve_input_artifact(ctl, art: dict, local: dict) -> dict | None:
@@ -280,15 +296,7 @@ async def run_container_set(call: "Call", node: Node, local: dict) -> None:
     Only the container named ``main`` gives the pod its ``result``/``exitCode``; output
     parameters and artifacts are read from the shared filesystem once all have finished.
     """
-    ctl = call.ctl
-    await ctl.wait_unsuspended()
-    from .sync import synchronized
-    async with synchronized(call, node):
-        if ctl.shutdown and not call.on_exit:
-            ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
-            return
-        async with _slots(ctl):
-            await _run_container_set(call, node, local)
+    await _gated(call, node, local, _run_container_set)
 
 
 async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
@@ -379,23 +387,9 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
         message = failed.message
     any_result = next((r for r in results.values() if r is not None), None)
     if any_result is not None:
-        try:
-            params = collect_parameters(ctl, tmpl, any_result.host_path, ctl.scope(dict(local, **{
-                "outputs.result": outputs.get("result", ""), "exitCode": outputs.get("exitCode", "")})))
-            if params:
-                outputs["parameters"] = params
-            arts = []
-            for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-                rec = save_output(art, any_result.host_path, run_dir / "artifacts", node.id)
-                if rec is not None:
-                    arts.append(rec)
-                    if art.get("globalName"):
-                        ctl.set_global_output("artifacts", art["globalName"], rec)
-            if arts:
-                outputs["artifacts"] = arts
-        except (ArtifactError, ExprError) as exc:
-            if phase == SUCCEEDED:
-                phase, message = ERROR, str(exc)
+        error = _collect_outputs(ctl, tmpl, node, local, outputs, any_result.host_path, run_dir / "artifacts")
+        if error and phase == SUCCEEDED:
+            phase, message = ERROR, error
     node.outputs = outputs or None
     node.host_node_name = "localhost"
     ctl.set_phase(node, phase, message)
