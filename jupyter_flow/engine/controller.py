@@ -39,6 +39,14 @@ class Controller:
         self.uid = uid
         self.spec: dict = join_workflow_spec(workflow.get("spec") or {}, registry)
         self.store = store
+        # where this run's logs, artifacts and step roots live (a scratch dir for a store-less run)
+        if store is not None:
+            self.run_dir = store.run_dir(name)
+        else:
+            import tempfile
+            from pathlib import Path
+            self.run_dir = Path(tempfile.mkdtemp(prefix=f"jupyter-flow-{name}-"))
+        (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
         self.registry = registry
         self.executor = executor or LocalExecutor()
         self.nodes: dict[str, Node] = {}

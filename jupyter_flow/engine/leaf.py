@@ -131,18 +131,6 @@ async def _gated(call: "Call", node: Node, local: dict, body) -> None:
                 await body(call, node, local)
 
 
-def _pod_dirs(ctl) -> tuple[Path, Path, Path, Path]:
-    """The run's directory and its nodes/, logs/ and artifacts/, made once per run (logs/ mkdir'd)."""
-    dirs = ctl.__dict__.get("_pod_dirs") if hasattr(ctl, "__dict__") else None
-    if dirs is None:
-        run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
-        dirs = (run_dir, run_dir / "nodes", run_dir / "logs", run_dir / "artifacts")
-        dirs[2].mkdir(parents=True, exist_ok=True)
-        if hasattr(ctl, "__dict__"):
-            ctl.__dict__["_pod_dirs"] = dirs
-    return dirs
-
-
 async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     scope = ctl.scope(pod_scope(call, node, local))
@@ -152,7 +140,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
         ctl.set_phase(node, ERROR, str(exc))
         return
     container = tmpl.get("container") or tmpl.get("script") or {}
-    _, nodes_dir, logs_dir, artifact_root = _pod_dirs(ctl)
+    nodes_dir, logs_dir, artifact_root = ctl.run_dir / "nodes", ctl.run_dir / "logs", ctl.run_dir / "artifacts"
     root = nodes_dir / node.id
     log_path = logs_dir / f"{node.id}.log"
     deadline = call.timeout(local)
@@ -309,10 +297,9 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
         return
     cset = tmpl.get("containerSet") or {}
     containers = [c for c in cset.get("containers") or [] if c.get("name")]
-    run_dir = ctl.store.run_dir(ctl.name) if ctl.store else Path(ctl.executor_tmp())
+    run_dir = ctl.run_dir
     root = run_dir / "nodes" / node.id
     logs = run_dir / "logs"
-    logs.mkdir(parents=True, exist_ok=True)
     deadline = call.timeout(local)
     shared_paths = private_paths(tmpl)
     for m in cset.get("volumeMounts") or []:
