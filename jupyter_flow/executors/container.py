@@ -27,7 +27,7 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .local import LocalExecutor, StepResult, StepSpec
+from .local import LocalExecutor, StepResult, StepSpec, stage_inputs
 
 PODMAN_RUN_ARGS = ["--ulimit", "nofile=1024:4096", "--ulimit", "nproc=4096:4096"]
 SCRIPT_PATH = "/argo/staging/script"
@@ -201,19 +201,9 @@ class ContainerExecutor(LocalExecutor):
         if error:
             return fail(error)
         staging = (spec.root or Path(os.environ.get("TMPDIR", "/tmp")) / f"jf-{spec.node_id}")
-        fs = staging / "fs"
-        fs.mkdir(parents=True, exist_ok=True)
-
-        def host_path(path: str) -> Path:
-            return fs / path.lstrip("/")
-
-        input_paths = [a["path"] for a in ((spec.template.get("inputs") or {}).get("artifacts") or [])
-                       if a.get("path")]
-        if prepare is not None:
-            try:
-                prepare(host_path)
-            except Exception as exc:
-                return fail(str(exc), host_path)
+        host_path, input_paths, error = stage_inputs(spec, staging, prepare)
+        if error is not None:
+            return fail(error, host_path)
         mounts = [(host_path(p), p) for p in input_paths if host_path(p).exists()]
         mounts += self._volume_mounts(spec)
         cname = f"jf-{spec.node_id}"

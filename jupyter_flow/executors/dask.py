@@ -33,7 +33,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
-from .local import LocalExecutor, StepResult, StepSpec
+from .local import LocalExecutor, StepResult, StepSpec, stage_inputs
 
 LOG_TOPIC = "jupyter-flow-logs"
 _clients: dict[tuple, object] = {}
@@ -189,20 +189,10 @@ class DaskExecutor(LocalExecutor):
         started = time.time()
         loop = asyncio.get_running_loop()
         staging = spec.root or Path(tempfile.mkdtemp(prefix="jf-dask-client-"))
-        fs = staging / "fs"
-        fs.mkdir(parents=True, exist_ok=True)
-
-        def host_path(path: str) -> Path:
-            return fs / path.lstrip("/")
-
-        input_paths = [a["path"] for a in ((spec.template.get("inputs") or {}).get("artifacts") or [])
-                       if a.get("path")]
-        if prepare is not None:
-            try:
-                prepare(host_path)
-            except Exception as exc:
-                return StepResult(exit_code=None, error=str(exc), host_path=host_path, started_at=started,
-                                  finished_at=time.time())
+        host_path, input_paths, error = stage_inputs(spec, staging, prepare)
+        if error is not None:
+            return StepResult(exit_code=None, error=error, host_path=host_path, started_at=started,
+                              finished_at=time.time())
         try:
             client = await loop.run_in_executor(None, self.client)
         except Exception as exc:

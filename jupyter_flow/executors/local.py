@@ -258,6 +258,27 @@ class _HostPlan:
             Path(self.cwd).mkdir(parents=True, exist_ok=True)
 
 
+def stage_inputs(spec: StepSpec, staging: Path, prepare) -> tuple[Callable[[str], Path], list[str], str | None]:
+    """A step filesystem under ``staging/fs`` for executors that copy files in and out (container, dask).
+
+    Returns (host_path for a step path, the step's input artifact paths, the error from placing
+    the inputs, or None).
+    """
+    fs = staging / "fs"
+    fs.mkdir(parents=True, exist_ok=True)
+
+    def host_path(path: str) -> Path:
+        return fs / path.lstrip("/")
+
+    input_paths = [a["path"] for a in ((spec.template.get("inputs") or {}).get("artifacts") or []) if a.get("path")]
+    if prepare is not None:
+        try:
+            prepare(host_path)
+        except Exception as exc:  # artifact loading failed: Argo marks the node Error
+            return host_path, input_paths, str(exc)
+    return host_path, input_paths, None
+
+
 class LocalExecutor:
     """Starts step processes and tracks them so stop/terminate can kill every group."""
 
