@@ -9,13 +9,11 @@ from __future__ import annotations
 import json
 import os
 import random
-import secrets
 import subprocess
 import sys
 import time
 import uuid
-from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any, Mapping
 
 from .errors import JupyterFlowError, LintError, RunNotFound, SpecError
 

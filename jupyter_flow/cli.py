@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from typing import Any, Sequence
@@ -77,7 +76,6 @@ def _watch(run, *, log: bool = False) -> None:
 
 
 def _tail_logs(run, wf: dict, offsets: dict[str, int], node_filter: str | None = None) -> None:
-    from .render import escape_text
     store = run._store
     pods = [n for n in wf["status"].get("nodes", {}).values() if n.get("type") == "Pod"]
     pods.sort(key=lambda n: n.get("startedAt") or "")
@@ -290,7 +288,7 @@ def cmd_node(a) -> int:
         return 1
     params = _params(a.output_parameter, None)
     run.set_node(selector, parameters=params, message=a.message)
-    print(f"workflow values set")
+    print("workflow values set")
     return 0
 
 

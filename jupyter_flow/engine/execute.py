@@ -2,13 +2,12 @@
 from __future__ import annotations
 
 import json
-import time
 from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
 from .durations import parse_duration
-from .nodes import DAG, ERROR, FAILED, POD, RETRY, RUNNING, STEPS, SUCCEEDED, SUSPEND, Node
+from .nodes import DAG, ERROR, FAILED, POD, RETRY, RUNNING, STEPS, SUSPEND, Node
 from .templates import InputError, TemplateContext, TemplateError, process_inputs, template_type
 
 if TYPE_CHECKING:
