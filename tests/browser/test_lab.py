@@ -255,6 +255,9 @@ def test_panel_lists_runs_from_the_cli_and_a_kernel(lab, page):
     open_panel(page)
     for name in (from_cli, from_kernel):
         row(page, name).wait_for(timeout=15_000)
+        # the panel refreshes every 1.5 s: a row first drawn mid-run turns Succeeded on a later poll
+        page.wait_for_function(f"() => document.querySelector(\"[data-name='{name}']\")?.dataset.phase === 'Succeeded'",
+                               timeout=15_000)
         assert row(page, name).get_attribute("data-phase") == "Succeeded"
         assert row(page, name).locator(".jf-RunRow-progress").inner_text() == "1/1"
         assert row(page, name).locator(".jf-RunRow-icon").inner_text() == "✔"
