@@ -174,15 +174,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
         else:
             outputs["result"] = result.stdout
         outputs["exitCode"] = str(result.exit_code)
-    phase, message = SUCCEEDED, ""
-    if result.error and result.exit_code is None:
-        phase, message = ERROR, result.error
-    elif result.killed == "deadline":
-        phase, message = FAILED, result.error
-    elif result.killed == "stop":
-        phase, message = FAILED, f"workflow shutdown with strategy: {ctl.shutdown or 'Stop'}"
-    elif result.exit_code:
-        phase, message = FAILED, f"Error (exit code {result.exit_code})"
+    phase, message = _exit_phase(ctl, result)
     if result.exit_code is not None:
         error = _collect_outputs(ctl, tmpl, node, local, outputs, result.host_path, artifact_root)
         if error and phase == SUCCEEDED:
@@ -383,7 +375,7 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
 
 def _exit_phase(ctl, result) -> tuple[str, str]:
     if result.error and result.exit_code is None:
-        return ERROR, result.error
+        return (FAILED if result.cannot_start else ERROR), result.error
     if result.killed == "deadline":
         return FAILED, result.error
     if result.killed == "stop":

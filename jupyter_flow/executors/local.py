@@ -64,6 +64,9 @@ class StepResult:
     stdout: str = ""
     error: str | None = None          # the step could not start or was killed: the node's message
     killed: str | None = None         # "deadline" | "stop" | None
+    # the command does not exist: on Argo the container fails to start and the pod (so the node)
+    # is Failed, not Error, which is what `failFast`, `retryStrategy: OnFailure` and hooks key on
+    cannot_start: bool = False
     host_path: Callable[[str], Path] = Path
     started_at: float = 0.0
     finished_at: float = 0.0
@@ -311,7 +314,8 @@ class LocalExecutor:
         try:
             argv = resolve_argv(spec)
         except StepError as exc:
-            return StepResult(exit_code=None, error=str(exc), started_at=started, finished_at=time.time())
+            return StepResult(exit_code=None, error=str(exc), cannot_start=True, started_at=started,
+                              finished_at=time.time())
         if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
             spec.root.mkdir(parents=True, exist_ok=True)
         binds: list[tuple[str, str]] = []
@@ -346,7 +350,8 @@ class LocalExecutor:
             if log_fd is not None:
                 os.close(log_fd)
             return StepResult(exit_code=None, error=f"step {spec.step_name!r}: cannot start {argv[0]!r}: {exc}",
-                              host_path=plan.host_path, started_at=started, finished_at=time.time())
+                              cannot_start=True, host_path=plan.host_path, started_at=started,
+                              finished_at=time.time())
         self.running[spec.node_id] = proc
         if spec.root is not None:
             # the run's step process groups, so a later reader can reap them if this engine dies
