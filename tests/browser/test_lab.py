@@ -165,16 +165,31 @@ def cli_submit(lab, text: str, fname: str, wait: bool = True) -> str:
     return name
 
 
+def _show_sidebar_panel(page, panel_id: str, attempts: int = 5) -> None:
+    """Show a left-sidebar panel. Clicking a sidebar tab toggles it, and the visibility read
+    before the click can be stale while Lab restores or re-lays out the shell, so check again
+    after each click instead of trusting a single check-then-click."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    panel = page.locator(f"#{panel_id}")
+    for _ in range(attempts):
+        if panel.is_visible():
+            return
+        page.locator(f".jp-SideBar [data-id='{panel_id}']").first.click()
+        try:
+            panel.wait_for(state="visible", timeout=3_000)
+            return
+        except PlaywrightTimeout:  # toggled closed by a click that raced a re-layout: click again
+            continue
+    panel.wait_for(state="visible", timeout=15_000)
+
+
 def open_panel(page):
-    if not page.locator("#jupyter-flow-runs").is_visible():
-        page.locator(".jp-SideBar [data-id='jupyter-flow-runs']").first.click()
-    page.wait_for_selector("#jupyter-flow-runs", state="visible")
+    _show_sidebar_panel(page, "jupyter-flow-runs")
 
 
 def open_filebrowser(page):
-    if not page.locator("#filebrowser").is_visible():
-        page.locator(".jp-SideBar [data-id='filebrowser']").first.click()
-    page.wait_for_selector("#filebrowser", state="visible")
+    _show_sidebar_panel(page, "filebrowser")
 
 
 def file_item(page, filename: str):
