@@ -1,16 +1,23 @@
-"""A small fake Kubernetes (and Argo Server) API over real HTTP on 127.0.0.1, recording every request.
+"""TEST DOUBLE for the Kubernetes API server: a small fake over real HTTP on 127.0.0.1, recording every request.
 
-Enough of the API for the argo and kubernetes backends: Workflow custom objects (create, get,
-list+watch, merge patch, replace, delete), pods (create, get, log, delete, list) and generic
-namespaced resources (configmaps, jobs...). Workflows progress through a test-given ``script``:
-a list of status dicts (each delivered as a watch MODIFIED event) and ``wait`` predicates on the
-stored object (the stream pauses until e.g. a resume or a shutdown patch arrives).
+This is not Kubernetes. It is enough of the API for the argo and kubernetes backends to exercise
+their real client code (the official ``kubernetes`` package) end to end: Workflow custom objects
+(create, get, list+watch, merge patch, replace, delete), pods (create, get, log with
+``follow``, delete, list), generic namespaced resources (configmaps, jobs, ...), the discovery
+documents (``/api``, ``/api/v1``, ``/apis``, ``/apis/<group>/<version>``) and merge, JSON and
+(simplified: lists replace) strategic merge patches. Nothing validates or defaults objects and
+no controller acts on them: Workflows progress through a test-given ``script`` (a list of status
+dicts, each delivered as a watch MODIFIED event, and ``Wait`` predicates on the stored object);
+pods progress through ``pod_script`` or a ``kubelet`` (see ``fakekubelet.py``); other objects
+change only when a test calls ``advance``.
 """
 from __future__ import annotations
 
 import copy
 import json
+import random
 import re
+import string
 import threading
 import time
 import urllib.parse
@@ -29,6 +36,52 @@ def merge_patch(target, patch):
     return target
 
 
+def json_patch(target, ops):
+    """RFC 6902 add / replace / remove / test on dicts and lists (what ``mergeStrategy: json`` sends)."""
+    doc = copy.deepcopy(target)
+    for op in ops:
+        parts = [p.replace("~1", "/").replace("~0", "~") for p in op["path"].split("/")[1:]]
+        parent = doc
+        for p in parts[:-1]:
+            parent = parent[int(p)] if isinstance(parent, list) else parent[p]
+        last = parts[-1]
+        if op["op"] == "test":
+            cur = parent[int(last)] if isinstance(parent, list) else parent.get(last)
+            if cur != op["value"]:
+                raise ValueError(f"test failed at {op['path']}")
+        elif op["op"] in ("add", "replace"):
+            if isinstance(parent, list):
+                idx = len(parent) if last == "-" else int(last)
+                parent.insert(idx, op["value"]) if op["op"] == "add" else parent.__setitem__(idx, op["value"])
+            else:
+                if op["op"] == "replace" and last not in parent:
+                    raise KeyError(op["path"])
+                parent[last] = op["value"]
+        elif op["op"] == "remove":
+            del parent[int(last) if isinstance(parent, list) else last]
+        else:
+            raise ValueError(f"unsupported op {op['op']!r}")
+    return doc
+
+
+# group/version -> [(plural, kind, namespaced)]: what the discovery documents list
+RESOURCES = {
+    "v1": [("pods", "Pod", True), ("configmaps", "ConfigMap", True), ("secrets", "Secret", True),
+           ("services", "Service", True), ("persistentvolumeclaims", "PersistentVolumeClaim", True),
+           ("namespaces", "Namespace", False)],
+    "batch/v1": [("jobs", "Job", True), ("cronjobs", "CronJob", True)],
+    "apps/v1": [("deployments", "Deployment", True)],
+    "argoproj.io/v1alpha1": [("workflows", "Workflow", True), ("workflowtemplates", "WorkflowTemplate", True)],
+}
+
+
+def discovery(gv):
+    return {"kind": "APIResourceList", "apiVersion": "v1", "groupVersion": gv, "resources": [
+        {"name": plural, "singularName": kind.lower(), "namespaced": namespaced, "kind": kind,
+         "verbs": ["create", "delete", "get", "list", "patch", "update", "watch"]}
+        for plural, kind, namespaced in RESOURCES[gv]]}
+
+
 class Wait:
     def __init__(self, predicate, timeout=20.0):
         self.predicate = predicate
@@ -42,6 +95,7 @@ class FakeKube:
         self.script: list = []
         self.logs: dict[str, str] = {}
         self.pod_script = None                    # fn(pod) -> status dict, for created pods
+        self.kubelet = None                       # .start(fake, key, pod) / .delete(key): see fakekubelet.py
         self.forbid: set[str] = set()             # "METHOD plural" pairs answered with 403
         self.rv = 0
         self.lock = threading.Lock()
@@ -131,8 +185,31 @@ class FakeKube:
             self._bump(obj)
             return copy.deepcopy(obj)
 
+    def append_log(self, name, text):
+        with self.lock:
+            self.logs[name] = self.logs.get(name, "") + text
+            self.changed.notify_all()
+
     # -- routing -------------------------------------------------------------------------------
+    def _discovery(self, h, path):
+        if path == "/api":
+            return h._send(200, {"kind": "APIVersions", "versions": ["v1"]})
+        if path == "/apis":
+            groups = sorted({gv.split("/")[0] for gv in RESOURCES if "/" in gv})
+            return h._send(200, {"kind": "APIGroupList", "apiVersion": "v1", "groups": [
+                {"name": g, "versions": [{"groupVersion": gv, "version": gv.split("/")[1]}
+                                         for gv in RESOURCES if gv.startswith(g + "/")],
+                 "preferredVersion": {"groupVersion": next(gv for gv in RESOURCES if gv.startswith(g + "/")),
+                                      "version": next(gv for gv in RESOURCES if gv.startswith(g + "/")).split("/")[1]}}
+                for g in groups]})
+        gv = "v1" if path == "/api/v1" else path[len("/apis/"):]
+        if gv in RESOURCES:
+            return h._send(200, discovery(gv))
+        return h._send(404, {"kind": "Status", "code": 404, "reason": "NotFound", "message": f"no route {path}"})
+
     def route(self, h, method, path, query, body):
+        if method == "GET" and (path in ("/api", "/apis", "/api/v1") or re.fullmatch(r"/apis/[^/]+/[^/]+", path)):
+            return self._discovery(h, path)
         m = re.fullmatch(r"/apis/(?P<group>[^/]+)/(?P<ver>[^/]+)/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)"
                          r"(?:/(?P<name>[^/]+))?(?:/(?P<sub>[^/]+))?", path) or \
             re.fullmatch(r"/api/v1/namespaces/(?P<ns>[^/]+)/(?P<plural>[^/]+)(?:/(?P<name>[^/]+))?"
@@ -140,14 +217,15 @@ class FakeKube:
         if not m:
             return h._send(404, {"kind": "Status", "code": 404, "message": f"no route {path}"})
         ns, plural, name, sub = m["ns"], m["plural"], m["name"], m["sub"]
-        if f"{method} {plural}" in self.forbid:
+        if f"{method} {plural}" in self.forbid or (sub and f"{method} {plural}/{sub}" in self.forbid):
             return h._send(403, {"kind": "Status", "status": "Failure", "reason": "Forbidden", "code": 403,
                                  "message": f'{plural} is forbidden: User "me" cannot {method.lower()} '
                                             f'resource "{plural}" in the namespace "{ns}"'})
         key = (plural, ns, name)
         if method == "POST":
             obj = copy.deepcopy(body)
-            name = obj["metadata"].get("name") or obj["metadata"].get("generateName", "x-") + str(self.rv)
+            name = obj["metadata"].get("name") or obj["metadata"].get("generateName", "x-") + "".join(
+                random.choices(string.ascii_lowercase + string.digits, k=5))
             obj["metadata"]["name"] = name
             obj["metadata"]["namespace"] = ns
             obj["metadata"]["uid"] = f"uid-{name}"
@@ -156,7 +234,9 @@ class FakeKube:
                     return h._send(409, {"kind": "Status", "code": 409, "reason": "AlreadyExists",
                                          "message": f"{plural} {name!r} already exists"})
                 self.objects[(plural, ns, name)] = obj
-                if plural == "pods" and self.pod_script:
+                if plural == "pods" and self.kubelet is not None:
+                    self.kubelet.start(self, (plural, ns, name), copy.deepcopy(obj))
+                elif plural == "pods" and self.pod_script:
                     threading.Thread(target=self._run_pod, args=((plural, ns, name),), daemon=True).start()
                 self._bump(obj)
             return h._send(201, obj)
@@ -171,6 +251,8 @@ class FakeKube:
                     items = [o for o in items if (o["metadata"].get("labels") or {}).get(k) == v]
                 return h._send(200, {"kind": "List", "metadata": {"resourceVersion": str(self.rv)},
                                      "items": copy.deepcopy(items)})
+        if method == "GET" and sub == "log" and query.get("follow") == "true":
+            return self._follow_log(h, key, name)
         if method == "GET" and sub == "log" and name in self.logs:
             return h._send(200, text=self.logs[name])
         with self.lock:
@@ -185,7 +267,12 @@ class FakeKube:
                 return h._send(200, copy.deepcopy(obj))
         if method == "PATCH":
             with self.lock:
-                new = merge_patch(obj, body)
+                try:
+                    new = json_patch(obj, body) if "json-patch" in (h.headers.get("Content-Type") or "") \
+                        else merge_patch(obj, body)
+                except (KeyError, IndexError, ValueError, TypeError) as exc:
+                    return h._send(422, {"kind": "Status", "code": 422, "reason": "Invalid",
+                                         "message": f"the patch could not be applied: {exc}"})
                 self.objects[key] = new
                 self._bump(new)
                 return h._send(200, copy.deepcopy(new))
@@ -200,6 +287,8 @@ class FakeKube:
             with self.lock:
                 self.objects.pop(key, None)
                 self.changed.notify_all()
+            if plural == "pods" and self.kubelet is not None:
+                self.kubelet.delete(key)
             return h._send(200, {"kind": "Status", "status": "Success"})
         return h._send(405, {"message": "method not allowed"})
 
@@ -227,6 +316,33 @@ class FakeKube:
                 continue
             time.sleep(0.02)
             send(self.advance(key, step))
+        h.wfile.write(b"0\r\n\r\n")
+        h.wfile.flush()
+        h.close_connection = True
+
+    def _follow_log(self, h, key, name):
+        """``log?follow=true``: chunks as the kubelet writes them, until the pod ends or is deleted."""
+        h.send_response(200)
+        h.send_header("Content-Type", "text/plain")
+        h.send_header("Transfer-Encoding", "chunked")
+        h.send_header("Connection", "close")
+        h.end_headers()
+        sent = 0
+        while True:
+            with self.lock:
+                text = self.logs.get(name, "")
+                obj = self.objects.get(key)
+                ended = obj is None or (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+                if len(text) == sent and not ended:
+                    self.changed.wait(1.0)
+                    continue
+            if len(text) > sent:
+                data = text[sent:].encode()
+                h.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+                h.wfile.flush()
+                sent = len(text)
+            elif ended:
+                break
         h.wfile.write(b"0\r\n\r\n")
         h.wfile.flush()
         h.close_connection = True

@@ -1,0 +1,91 @@
+"""TEST DOUBLE for a kubelet: runs the ``main`` container of each Pod created in ``FakeKube`` as a local process.
+
+Not a container runtime. The image is ignored (``busybox`` means this machine's ``sh``/``echo``);
+the container's ``command + args``, ``env`` and ``workingDir`` run under bubblewrap with a private
+``/tmp`` and a real file bound at ``/dev/termination-log``, so the wrapper the kubernetes backend
+puts around steps with output parameters is executed for real. The double reports what a kubelet
+reports through the API: ``Running``, then ``Succeeded``/``Failed`` with the container's
+``terminated`` state (exit code, reason, termination message, at most 4096 bytes as Kubernetes
+keeps), and appends stdout+stderr to the pod's log as it is written (``log?follow=true`` streams
+it). Deleting the pod kills the process, as a zero-grace delete does.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+
+BWRAP = shutil.which("bwrap")
+
+
+class ProcessKubelet:
+    def __init__(self):
+        self.procs: dict[tuple, subprocess.Popen] = {}
+        self.deleted: set[tuple] = set()
+        self.started: list[dict] = []   # every pod this kubelet ran, as created
+
+    def start(self, fake, key, pod) -> None:
+        self.started.append(pod)
+        threading.Thread(target=self._run, args=(fake, key, pod), daemon=True).start()
+
+    def delete(self, key) -> None:
+        self.deleted.add(key)
+        proc = self.procs.get(key)
+        if proc is not None and proc.poll() is None:
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _status(self, fake, key, status) -> bool:
+        with fake.lock:
+            if key not in fake.objects:
+                return False
+            fake.objects[key]["status"] = status
+            fake._bump(fake.objects[key])
+            return True
+
+    def _run(self, fake, key, pod) -> None:
+        name = key[2]
+        main = next(c for c in pod["spec"]["containers"] if c["name"] == "main")
+        argv = list(main.get("command") or []) + list(main.get("args") or [])
+        if not argv:   # an image's default entrypoint is not known to this double
+            self._status(fake, key, {"phase": "Failed", "containerStatuses": [{"name": "main", "state": {
+                "terminated": {"exitCode": 128, "reason": "StartError", "message": "no command (test double)"}}}]})
+            return
+        with tempfile.TemporaryDirectory(prefix="fakekubelet-") as tmp:
+            term = os.path.join(tmp, "termination-log")
+            open(term, "w").close()
+            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": name}
+            env.update({e["name"]: str(e.get("value", "")) for e in main.get("env") or [] if "valueFrom" not in e})
+            if BWRAP:
+                argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                        "--bind", term, "/dev/termination-log", "--unshare-pid", "--die-with-parent",
+                        "--chdir", main.get("workingDir") or "/", "--"] + argv
+            try:
+                proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
+                                        stdin=subprocess.DEVNULL, start_new_session=True,
+                                        cwd=None if BWRAP else tmp)
+            except OSError as exc:
+                self._status(fake, key, {"phase": "Failed", "containerStatuses": [{"name": "main", "state": {
+                    "terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}}}]})
+                return
+            self.procs[key] = proc
+            if key in self.deleted:
+                self.delete(key)
+            self._status(fake, key, {"phase": "Running", "hostIP": "127.0.0.1", "containerStatuses": [
+                {"name": "main", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
+            for chunk in iter(lambda: proc.stdout.read1(65536), b""):
+                fake.append_log(name, chunk.decode(errors="replace"))
+            rc = proc.wait()
+            if key in self.deleted:
+                return
+            with open(term, errors="replace") as f:
+                message = f.read(4096)
+        self._status(fake, key, {"phase": "Succeeded" if rc == 0 else "Failed", "hostIP": "127.0.0.1",
+                                 "containerStatuses": [{"name": "main", "state": {"terminated": {
+                                     "exitCode": rc, "reason": "Completed" if rc == 0 else "Error",
+                                     "message": message}}}]})
