@@ -18,7 +18,7 @@ from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, S
                     TASK_GROUP, Node)
 from .outputs import collect_template_outputs
 from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args
-from .steps import _loop_template_type, _step_template, continues_on
+from .steps import FAIL_FAST_MESSAGE, _loop_template_type, _step_template, continues_on, fails_fast
 
 if TYPE_CHECKING:
     from .execute import Call
@@ -58,6 +58,10 @@ class DagRun:
         self.done: dict[str, asyncio.Event] = {n: asyncio.Event() for n in self.tasks}
         self.halted = False
         self.failed_seen = False
+        # the template's own `failFast: true` (Template.IsFailFast, checkParallelism), unlike
+        # dag.failFast: once a child failed no task starts, and the DAG fails with its message
+        self.tmpl_fail_fast = call.tmpl.get("failFast") is True
+        self.fail_fast_tripped = False
         self.limit = asyncio.Semaphore(int(call.tmpl["parallelism"])) if call.tmpl.get("parallelism") else None
         target = dag.get("target")
         if target:
@@ -168,12 +172,16 @@ class DagRun:
         try:
             if self.halted:
                 return None
+            if self.tmpl_fail_fast:
+                await asyncio.sleep(0)   # as in steps.py: siblings ready now start, even if this one fails at once
             parent = group
             watcher = watch_running_hooks(self.call, task, resolved, full, self.scope, self.node.id, "tasks",
                                           task_name=name)
             node = await execute(ctl, resolved, name=full, display=display, boundary_id=self.node.id,
                                  parent=parent, tctx=self.call.tctx, caller_scope=self.scope,
                                  on_exit=self.call.on_exit, depth=self.call.depth + 1)
+            if self.tmpl_fail_fast and fails_fast(ctl, node):
+                self.halted = self.fail_fast_tripped = True   # before the slot is released
             fired = await watcher if watcher is not None else None
             if group is None:
                 self.connect(name, node)
@@ -278,6 +286,10 @@ async def run_dag(call: "Call", node: Node, local: dict) -> None:
         ctl.set_phase(node, ERROR, str(exc))
         return
     await asyncio.gather(*(run.run_task(n) for n in needed))
+    if run.fail_fast_tripped:
+        # checkParallelism marks the node before executeDAG assesses it (no outbound nodes set)
+        ctl.set_phase(node, FAILED, FAIL_FAST_MESSAGE)
+        return
     phase = run.assess()
     node.outbound = [o for t in run.targets if t in run.task_nodes for o in ctl.outbound(run.task_nodes[t])]
     if phase == RUNNING:

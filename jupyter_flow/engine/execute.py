@@ -54,7 +54,8 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
                             "https://argo-workflows.readthedocs.io/en/latest/scaling/#maximum-recursion-depth")
     try:
         inputs = process_inputs(tmpl, holder.get("arguments") or {},
-                                lambda v: expr.substitute(v, ctl.scope({})), caller_substituted=name != ctl.name)
+                                lambda v, extra: expr.substitute(v, ctl.scope(extra)),
+                                caller_substituted=name != ctl.name)
     except (InputError, ExprError) as exc:
         return ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             phase=ERROR, message=str(exc), template_ref=tref)

@@ -8,7 +8,8 @@ from .. import expr
 from ..errors import ExprError, JupyterFlowError
 from .hooks import run_step_hooks, watch_running_hooks
 from .loops import expand, is_loop
-from .nodes import ERROR, FAILED, FAILED_OR_ERROR, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP, SUCCEEDED, Node
+from .nodes import (DAG, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP,
+                    STEPS, SUCCEEDED, Node)
 from .outputs import collect_template_outputs
 from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args
 from .templates import template_type
@@ -22,12 +23,32 @@ def continues_on(step: dict, phase: str) -> bool:
     return (phase == FAILED and bool(c.get("failed"))) or (phase == ERROR and bool(c.get("error")))
 
 
+# operator.go checkParallelism: the message of a `failFast: true` steps/DAG template (and, for
+# steps, of its current step group) once a child failed and its running pods have finished
+FAIL_FAST_MESSAGE = "template has failed or errored children and failFast enabled"
+_COUNTED = (POD, STEPS, DAG)
+
+
+def fails_fast(ctl, child: Node) -> bool:
+    """Does this direct child trip its parent's template-level ``failFast: true``?
+
+    Argo's getUnsuccessfulChildren counts the Failed/Errored Pod, Steps and DAG nodes in the
+    template's boundary, whatever the step's ``continueOn``; a retried child's attempts are such
+    nodes, so a failed attempt counts (Skipped-type nodes, e.g. a failed ``when``, do not).
+    """
+    if child.type == RETRY:
+        return any(ctl.nodes[c].phase in FAILED_OR_ERROR and ctl.nodes[c].type in _COUNTED
+                   for c in child.children if c in ctl.nodes)
+    return child.type in _COUNTED and child.phase in FAILED_OR_ERROR
+
+
 async def run_steps(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     ctl.set_phase(node, RUNNING)
     scope = dict(local)
     prev_group: Node | None = None
-    fail_fast = call.tmpl.get("failFast")
+    # Template.IsFailFast: only an explicit `failFast: true` (a DAG's own dag.failFast is dag.py's)
+    fail_fast = call.tmpl.get("failFast") is True
     limit = asyncio.Semaphore(int(call.tmpl["parallelism"])) if call.tmpl.get("parallelism") else None
     for i, group in enumerate(call.tmpl.get("steps") or []):
         gname = f"{node.name}[{i}]"
@@ -43,6 +64,12 @@ async def run_steps(call: "Call", node: Node, local: dict) -> None:
                     ctl.add_child(ctl.nodes[oid], gnode)
         failed = await _run_group(call, node, gnode, group or [], scope, limit, fail_fast)
         prev_group = gnode
+        if failed is FAIL_FAST:
+            # checkParallelism: no further children start; once none runs, the step group and the
+            # template fail with the failFast message (Argo leaves the outbound nodes unset)
+            ctl.set_phase(gnode, FAILED, FAIL_FAST_MESSAGE)
+            ctl.set_phase(node, FAILED, FAIL_FAST_MESSAGE)
+            return
         if failed is not None:
             ctl.set_phase(gnode, FAILED, f"child '{failed.id}' failed")
             node.outbound = [o for cid in gnode.children for o in ctl.outbound(ctl.nodes[cid])]
@@ -59,8 +86,12 @@ async def run_steps(call: "Call", node: Node, local: dict) -> None:
     ctl.set_phase(node, SUCCEEDED)
 
 
+FAIL_FAST = Node(id="", name="", display_name="", type="")   # _run_group's verdict: failFast tripped
+
+
 async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node | None:
-    """Run one parallel group; return the first child that fails it (no continueOn), else None."""
+    """Run one parallel group; return the first child that fails it (no continueOn), else None;
+    :data:`FAIL_FAST` when ``fail_fast`` and a child failed (see :func:`fails_fast`)."""
     ctl = call.ctl
     caller = ctl.scope(scope)
     planned: list[tuple[dict, str, dict]] = []   # (original step, child name, resolved step)
@@ -103,15 +134,19 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
         try:
             if halted:
                 return None
+            if fail_fast:
+                # the children Argo creates in one pass all start, even if one of them fails at once
+                # (a missing command): let every sibling that has a slot now get past the check above
+                await asyncio.sleep(0)
             watcher = watch_running_hooks(call, step, resolved, full, scope, node.id, "steps")
             child = await execute(ctl, resolved, name=full, display=name, boundary_id=node.id, parent=gnode,
                                   tctx=call.tctx, caller_scope=scope, on_exit=call.on_exit, depth=call.depth + 1)
+            if fail_fast and fails_fast(ctl, child):
+                halted = True   # before the slot is released: no waiting sibling starts
             fired = await watcher if watcher is not None else None
         finally:
             if limit is not None:
                 limit.release()
-        if child.phase in FAILED_OR_ERROR and fail_fast and not continues_on(step, child.phase):
-            halted = True
         await run_step_hooks(call, step, resolved, child, scope, node.id, gnode, prefix="steps", fired=fired)
         return child
 
@@ -135,8 +170,8 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
         elif by_step.get(name):
             add_node(scope, f"steps.{name}", by_step[name][0], ctl.nodes)
             add_skipped_outputs(scope, f"steps.{name}", by_step[name][0], _step_template(call, step))
-    if halted and failed is None:
-        failed = next((c for c in results if c is not None and c.phase in FAILED_OR_ERROR), None)
+    if halted:
+        return FAIL_FAST
     return failed
 
 

@@ -7,6 +7,7 @@ WorkflowTemplate's when execution entered one through ``templateRef`` (as Argo's
 from __future__ import annotations
 
 import copy
+import json
 from dataclasses import dataclass, field
 from typing import Any, Callable
 
@@ -117,12 +118,18 @@ class InputError(JupyterFlowError):
     pass
 
 
-def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any], *,
+def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[str, dict], str], *,
                    caller_substituted: bool = False) -> dict:
     """Argo's ProcessArgs: default, then argument, then enum check; a missing value is an error.
 
     Returns the node's ``inputs`` ({"parameters": [...], "artifacts": [...]}) with values resolved.
-    ``substitute`` resolves global variables in defaults (e.g. ``{{workflow.parameters.x}}``).
+    ``substitute(text, extra)`` resolves ``text`` against the global variables plus the flat
+    ``extra`` scope. Values are resolved in Argo's order (common.SubstituteParams): first with the
+    global variables alone (e.g. ``{{workflow.parameters.x}}``), then a second pass in which each
+    ``inputs.parameters.<name>`` (and ``inputs.parameters``, ``inputs.artifacts.<name>.path``) is
+    the first-pass value, so a default such as ``{{= inputs.parameters.a == 'x' ? ... }}`` sees
+    its sibling input. As in Argo this is one level deep: an input referring to an input that
+    itself refers to an input sees the latter's first-pass text.
     With ``caller_substituted`` (a step's or task's arguments, already substituted in the
     caller's scope) argument values are taken as they are: text that came from a value, such
     as a step output holding ``{{workflow.name}}``, is never expanded a second time.
@@ -130,6 +137,7 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
     inputs = tmpl.get("inputs") or {}
     args_p = {p.get("name"): p for p in (arguments.get("parameters") or [])}
     params = []
+    pending: list[int] = []   # parameters whose first-pass value still holds a tag: second pass
     for p in inputs.get("parameters") or []:
         name = p.get("name")
         value = p.get("value")
@@ -153,15 +161,22 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
                              "run with --backend argo or give the parameter a value")
         if value is None:
             raise InputError(f"inputs.parameters.{name} was not supplied")
-        value = _pstr(value) if supplied else substitute(_pstr(value))
-        enum = p.get("enum")
-        if enum and value not in [_pstr(e) for e in enum]:
-            raise InputError(f"{value} is not a valid value for inputs.parameters.{name}; "
-                             f"valid values are {[_pstr(e) for e in enum]}")
+        value = _pstr(value) if supplied else substitute(_pstr(value), {})
+        if not supplied and "{{" in value:
+            pending.append(len(params))
         entry = {"name": name, "value": value}
-        if enum:
-            entry["enum"] = [_pstr(e) for e in enum]
+        if p.get("enum"):
+            entry["enum"] = [_pstr(e) for e in p["enum"]]
         params.append(entry)
+    if pending:
+        first = _first_pass_scope(params, inputs.get("artifacts") or [])
+        for i in pending:
+            params[i]["value"] = substitute(params[i]["value"], first)
+    for entry in params:
+        enum = entry.get("enum")
+        if enum and entry["value"] not in enum:
+            raise InputError(f"{entry['value']} is not a valid value for inputs.parameters.{entry['name']}; "
+                             f"valid values are {enum}")
     args_a = {a.get("name"): a for a in (arguments.get("artifacts") or [])}
     arts = []
     for a in inputs.get("artifacts") or []:
@@ -176,6 +191,17 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[Any], Any]
     if arts:
         out["artifacts"] = arts
     return out
+
+
+def _first_pass_scope(params: list[dict], artifacts: list[dict]) -> dict:
+    """The inputs as SubstituteParams' second pass sees them: the first-pass values."""
+    scope: dict[str, str] = {f"inputs.parameters.{p['name']}": p["value"] for p in params}
+    scope["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
+                                            separators=(",", ":"))
+    for a in artifacts:
+        if a.get("path"):
+            scope[f"inputs.artifacts.{a.get('name')}.path"] = a["path"]
+    return scope
 
 
 def _pstr(value: Any) -> str:
