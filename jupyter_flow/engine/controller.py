@@ -45,7 +45,11 @@ class Controller:
             import tempfile
             from pathlib import Path
             self.run_dir = Path(tempfile.mkdtemp(prefix=f"jupyter-flow-{name}-"))
-        (self.run_dir / "logs").mkdir(parents=True, exist_ok=True)
+        # computed once: every step needs them, and a Path join costs more than the lookup
+        self.logs_dir = self.run_dir / "logs"
+        self.nodes_dir = self.run_dir / "nodes"
+        self.artifact_root = self.run_dir / "artifacts"
+        self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry
         self.executor = executor or LocalExecutor()
         self.nodes: dict[str, Node] = {}
@@ -441,6 +445,9 @@ class Controller:
             if deadline_handle is not None:
                 deadline_handle.cancel()
             self.executor.kill_all("stop")
+            close = getattr(self.executor, "close", None)
+            if close is not None:
+                close()
             self.finished_at = time.time()
             self.emit({"kind": "run", "run": self.name, "phase": self.phase})
             if self._flush_handle is not None:

@@ -139,9 +139,9 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
         ctl.set_phase(node, ERROR, str(exc))
         return
     container = tmpl.get("container") or tmpl.get("script") or {}
-    nodes_dir, logs_dir, artifact_root = ctl.run_dir / "nodes", ctl.run_dir / "logs", ctl.run_dir / "artifacts"
-    root = nodes_dir / node.id
-    log_path = logs_dir / f"{node.id}.log"
+    artifact_root = ctl.artifact_root
+    root = ctl.nodes_dir / node.id
+    log_path = ctl.logs_dir / f"{node.id}.log"
     deadline = call.timeout(local)
     try:
         env = _env(container, node.display_name)
@@ -288,9 +288,8 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
         return
     cset = tmpl.get("containerSet") or {}
     containers = [c for c in cset.get("containers") or [] if c.get("name")]
-    run_dir = ctl.run_dir
-    root = run_dir / "nodes" / node.id
-    logs = run_dir / "logs"
+    root = ctl.nodes_dir / node.id
+    logs = ctl.logs_dir
     deadline = call.timeout(local)
     shared_paths = private_paths(tmpl)
     for m in cset.get("volumeMounts") or []:
@@ -365,7 +364,7 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
         message = failed.message
     any_result = next((r for r in results.values() if r is not None), None)
     if any_result is not None:
-        error = _collect_outputs(ctl, tmpl, node, local, outputs, any_result.host_path, run_dir / "artifacts")
+        error = _collect_outputs(ctl, tmpl, node, local, outputs, any_result.host_path, ctl.artifact_root)
         if error and phase == SUCCEEDED:
             phase, message = ERROR, error
     node.outputs = outputs or None

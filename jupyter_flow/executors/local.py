@@ -292,6 +292,7 @@ class LocalExecutor:
         self.kill_reason: dict[str, str] = {}
         self.log_errors: dict[str, str] = {}
         self._sandbox = sandbox
+        self._pids_files: dict[Path, int] = {}   # run dir -> its open ``pids`` file (see _record_pid)
 
     def _use_sandbox(self, spec: StepSpec) -> bool:
         from . import sandbox as sb   # only needed once a step runs
@@ -354,12 +355,7 @@ class LocalExecutor:
                               finished_at=time.time())
         self.running[spec.node_id] = proc
         if spec.root is not None:
-            # the run's step process groups, so a later reader can reap them if this engine dies
-            pids = os.open(spec.root.parent.parent / "pids", os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-            try:
-                os.write(pids, b"%d\n" % proc.pid)
-            finally:
-                os.close(pids)
+            self._record_pid(spec.root.parent.parent, proc.pid)
         try:
             code, out = await self._wait(proc, log_fd, spec)
         finally:
@@ -445,6 +441,22 @@ class LocalExecutor:
         if log_error:
             self.log_errors[spec.node_id] = log_error[0]
         return code, data.decode("utf-8", errors="replace")
+
+    def _record_pid(self, run_dir: Path, pid: int) -> None:
+        """Append a step's process group to the run's ``pids`` file, so a later reader can reap
+        the groups if this engine dies. The file stays open for the run (one open per run, not
+        one per step); each line is one ``write`` with O_APPEND, so it lands whole."""
+        fd = self._pids_files.get(run_dir)
+        if fd is None:
+            fd = self._pids_files[run_dir] = os.open(run_dir / "pids", os.O_WRONLY | os.O_CREAT | os.O_APPEND,
+                                                     0o644)
+        os.write(fd, b"%d\n" % pid)
+
+    def close(self) -> None:
+        """The run is over: release the files kept open for it."""
+        for fd in self._pids_files.values():
+            os.close(fd)
+        self._pids_files.clear()
 
     def kill(self, node_id: str, reason: str = "stop") -> None:
         """Kill the step's whole process group (SIGKILL: a stopped pod gets no second chance here)."""

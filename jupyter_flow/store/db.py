@@ -90,6 +90,25 @@ class RunRecord:
     nodes: dict[str, dict] = field(default_factory=dict)
 
 
+# One encoder for every row: ``json.dumps`` re-checks its keyword arguments on each call, and a
+# flush encodes every changed node (a 10,000-node run writes tens of thousands of rows).
+_encode = json.JSONEncoder(check_circular=False).encode
+_PHASE_DATA: dict[str, str] = {}
+
+
+def _event_data(data: dict | None) -> str | None:
+    """An event's JSON; the common ``{"phase": P}`` payload is encoded once per phase name."""
+    if data is None:
+        return None
+    if len(data) == 1 and "phase" in data and isinstance(data["phase"], str):
+        phase = data["phase"]
+        text = _PHASE_DATA.get(phase)
+        if text is None:
+            text = _PHASE_DATA[phase] = json.dumps(data)
+        return text
+    return json.dumps(data)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -187,13 +206,12 @@ class Store:
             if nodes:
                 conn.executemany(
                     "INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)",
-                    [(run, n["id"], n.get("phase", ""), json.dumps(n)) for n in nodes],
+                    [(run, n["id"], n.get("phase", ""), _encode(n)) for n in nodes],
                 )
             if events:
                 conn.executemany(
                     "INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)",
-                    [(run, ts, kind, node, json.dumps(data) if data is not None else None)
-                     for (ts, kind, node, data) in events],
+                    [(run, ts, kind, node, _event_data(data)) for (ts, kind, node, data) in events],
                 )
         self._write(op)
 
