@@ -1,0 +1,449 @@
+"""W7: the notebook widget in a real JupyterLab, in headless Chromium.
+
+    python -m benchmarks --only w7            # 1,000 Pod nodes, 3 displays
+    python -m benchmarks --only w7 --smoke    # 50 nodes, 1 display
+
+A private ``jupyter lab`` (random token, free port, private config, workspace and jupyter-flow
+home) and Debian's Chromium driven by Playwright open a notebook whose cells are executed with
+Shift+Enter, as a user would. The kernel is a real ipykernel; the widget is jupyter-flow's
+``RunWidget`` over a real engine ``Controller`` that never runs: the kernel builds its node
+table (a DAG of ``n`` Pod nodes in layers of ``width``, each depending on one or two nodes of the
+layer above) and emits node events the way the engine's thread does (``Controller.emit``).
+
+Measured, per display (the first one in a fresh page and kernel is "cold": ipywidgets and
+ipycytoscape are imported, the ipycytoscape bundle is fetched):
+
+* **first paint**: from the Shift+Enter keydown on the cell that displays the run to the first
+  cytoscape ``render`` frame holding all ``n + 1`` nodes (the layout runs before that frame);
+* **phase changes**: a kernel thread emits ``n`` node phase changes (Pending -> Succeeded) paced
+  over ``changes_s`` seconds; counted are the widget's flushes and the widget messages the
+  kernel actually sent (``Widget._send``) during the burst, and timed is the first cytoscape
+  frame in which every Pod node shows Succeeded, from the kernel's last ``emit`` (both on the
+  host's wall clock).
+
+The kernel-side helpers (``kernel_show``, ``kernel_changes``) live here too: the kernel imports
+this module (``PYTHONPATH`` = the checkout).
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = os.environ.get("JUPYTER_FLOW_CHROMIUM", "/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+        "--disable-component-update", "--disable-sync"]
+TARGETS = {"first_paint_s": 2.0, "final_state_s": 1.0, "updates_per_s": 10.0}
+
+
+def missing() -> str | None:
+    """Why W7 cannot run here (None when it can)."""
+    if not Path(CHROMIUM).exists():
+        return f"{CHROMIUM} not installed (apt-get install chromium)"
+    for mod, pkg in (("playwright", "playwright"), ("jupyterlab", "jupyterlab"), ("ipywidgets", "ipywidgets"),
+                     ("ipycytoscape", "ipycytoscape"), ("nbformat", "nbformat")):
+        try:
+            __import__(mod)
+        except ImportError:
+            return f"{pkg} not installed"
+    try:
+        from jupyter_core.paths import jupyter_path
+    except ImportError:
+        return "jupyter_core not installed"
+    dirs = [Path(d) for d in jupyter_path("labextensions")]
+    for ext, why in (("jupyter-cytoscape", "the ipycytoscape lab extension"),
+                     ("@jupyter-widgets/jupyterlab-manager", "the ipywidgets lab extension (jupyterlab_widgets)")):
+        if not any((d / ext / "package.json").exists() for d in dirs):
+            return f"{why} is not installed"
+    return None
+
+
+# ---- kernel side ---------------------------------------------------------------------------------
+
+_runs: dict[int, tuple] = {}
+_sent: list[tuple[float, str]] | None = None
+_send_lock = threading.Lock()
+
+
+def synthetic_run(n: int, width: int = 20, name: str = "w7"):
+    """A ``Run`` over an engine ``Controller`` that never runs, with ``n`` Pending Pod nodes under a
+    Running DAG node: layers of ``width``, node (k, i) depends on (k-1, i), and every even i also on
+    (k-1, i+1); Argo's ``children`` point from a task to its dependents."""
+    from jupyter_flow.api import Run
+    from jupyter_flow.engine.controller import Controller
+    from jupyter_flow.engine.nodes import Node
+
+    ctl = Controller({"metadata": {"name": name}, "spec": {"entrypoint": "main", "templates": []}},
+                     name=name, store=None)
+    root = Node(id=name, name=name, display_name=name, type="DAG", template_name="main", phase="Running",
+                started_at=time.time())
+    ctl.nodes[name] = root
+    ids = [f"{name}-{i}" for i in range(n)]
+    for i, nid in enumerate(ids):
+        k, j = divmod(i, width)
+        ctl.nodes[nid] = Node(id=nid, name=f"{name}.t{k}-{j}", display_name=f"t{k}-{j}", type="Pod",
+                              template_name="t", boundary_id=name)
+        if k == 0:
+            root.children.append(nid)
+        else:
+            parents = {(k - 1) * width + j}
+            if j % 2 == 0 and j + 1 < width and (k - 1) * width + j + 1 < n:
+                parents.add((k - 1) * width + j + 1)
+            for p in sorted(parents):
+                ctl.nodes[ids[p]].children.append(nid)
+    root.outbound = ids[-width:]
+    ctl.phase = "Running"
+    ctl.started_at = time.time()
+
+    class SyntheticRun(Run):
+        # the engine loop never starts, so the live snapshot is taken here (a real run's
+        # to_dict() asks the engine thread for the same ctl.to_dict())
+        def to_dict(self) -> dict:
+            return json.loads(json.dumps(ctl.to_dict()))
+    return SyntheticRun(name, controller=ctl), ctl
+
+
+def _count_sends() -> None:
+    """Wrap ``Widget._send`` once: every widget message this kernel sends passes through it."""
+    global _sent
+    if _sent is not None:
+        return
+    import ipywidgets
+    _sent = []
+    orig = ipywidgets.Widget._send
+
+    def _send(self, msg, buffers=None):
+        with _send_lock:
+            _sent.append((time.time(), (msg or {}).get("method", "")))
+        return orig(self, msg, buffers=buffers)
+    ipywidgets.Widget._send = _send
+
+
+def _dump(path: Path, obj: dict) -> None:
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(obj))
+    os.replace(tmp, path)
+
+
+def kernel_show(rep: int, n: int, width: int, out: str) -> None:
+    """The timed cell: build the run's widget and display the run (the ``%%workflow`` cell path)."""
+    t0 = time.time()
+    from IPython.display import display
+
+    from jupyter_flow.notebook.display import widget_for
+    _count_sends()
+    run, ctl = synthetic_run(n, width, name=f"w7-{rep}")
+    from ipywidgets.widgets import widget as _ww
+    before, models0 = len(_sent), len(getattr(_ww, "_instances", {}))
+    w = widget_for(run)
+    w.box.add_class(f"jf-bench-{rep}")
+    t1 = time.time()
+    _runs[rep] = (run, ctl, w)
+    display(run)
+    t2 = time.time()
+    _dump(Path(out, f"show-{rep}.json"),
+          {"cell_start": t0, "widget_built": t1, "displayed": t2, "update_messages": len(_sent) - before,
+          "models_opened": len(getattr(_ww, "_instances", {})) - models0,
+         "nodes": len(ctl.nodes)})
+
+
+def kernel_changes(rep: int, out: str, changes_s: float = 1.0, settle_s: float = 2.0) -> None:
+    """Start the "engine": a thread emitting one phase change per Pod node, paced over ``changes_s``."""
+    import resource
+
+    run, ctl, w = _runs[rep]
+    pods = [nd for nd in ctl.nodes.values() if nd.type == "Pod"]
+
+    def engine():
+        f0, u0, e0 = w.flushes, w.updates, w.events
+        m0 = len(_sent)
+        r0 = resource.getrusage(resource.RUSAGE_SELF)
+        start_wall, start = time.time(), time.perf_counter()
+        for i, nd in enumerate(pods):
+            now = time.time()
+            nd.phase = "Succeeded"
+            nd.started_at, nd.finished_at = now - 0.001, now
+            nd.outputs = {"exitCode": "0"}
+            ctl.emit({"kind": "node", "run": ctl.name, "node": nd.to_dict()})
+            delay = start + (i + 1) * changes_s / len(pods) - time.perf_counter()
+            if delay > 0 and i + 1 < len(pods):
+                time.sleep(delay)
+        last = time.time()
+        time.sleep(settle_s)
+        r1 = resource.getrusage(resource.RUSAGE_SELF)
+        with _send_lock:
+            msgs = [t for t, _m in _sent[m0:]]
+        _dump(Path(out, f"changes-{rep}.json"), {
+            "first_emit": start_wall, "last_emit": last, "emitted": len(pods), "events": w.events - e0,
+            "flushes": w.flushes - f0, "updates": w.updates - u0,
+            "messages": len(msgs), "messages_during_burst": sum(1 for t in msgs if t <= last + w.interval),
+            "last_message": max(msgs) if msgs else None,
+            "kernel_cpu_s": (r1.ru_utime + r1.ru_stime) - (r0.ru_utime + r0.ru_stime)})
+
+    threading.Thread(target=engine, name="w7-engine", daemon=True).start()
+
+
+# ---- browser side ----------------------------------------------------------------------------------
+
+_JS = r"""() => {
+  if (window.__w7) return;
+  const W = window.__w7 = {keydown: null, paint: {}, final: {}, longtasks: []};
+  document.addEventListener('keydown', e => { if (e.key === 'Enter' && e.shiftKey) W.keydown = Date.now(); }, true);
+  try {
+    new PerformanceObserver(list => { for (const e of list.getEntries())
+      W.longtasks.push([performance.timeOrigin + e.startTime, e.duration]); }).observe({type: 'longtask'});
+  } catch (e) {}
+  W.cy = rep => {
+    const area = document.querySelector('.jf-bench-' + rep + ' .jf-run-graph');
+    if (!area) return null;
+    const el = [area, ...area.querySelectorAll('*')].find(x => x._cyreg && x._cyreg.cy);
+    return el ? el._cyreg.cy : null;
+  };
+  W.watchPaint = (rep, n) => {
+    const attach = cy => {
+      let frames = 0;
+      const onRender = () => {
+        frames++;
+        if (cy.nodes().length >= n) {
+          cy.off('render', onRender);
+          const bb = cy.nodes().boundingBox();
+          W.paint[rep] = {t: Date.now(), nodes: cy.nodes().length, edges: cy.edges().length, frames,
+                          zoom: cy.zoom(), height: bb.h, width: bb.w};
+        }
+      };
+      cy.on('render', onRender);
+    };
+    const found = W.cy(rep);
+    if (found) { attach(found); return; }
+    const mo = new MutationObserver(() => {
+      const cy = W.cy(rep);
+      if (cy) { mo.disconnect(); attach(cy); }
+    });
+    mo.observe(document.body, {childList: true, subtree: true});
+  };
+  W.watchFinal = (rep, n) => {
+    const cy = W.cy(rep);
+    let frames = 0, classEvents = 0;
+    const done = () => cy.nodes('.Pod.Succeeded').length >= n;
+    const onClass = () => { classEvents++; };
+    const onRender = () => {
+      frames++;
+      if (done()) {
+        cy.off('render', onRender); cy.off('class', 'node', onClass);
+        W.final[rep] = {t: Date.now(), frames, classEvents};
+      }
+    };
+    cy.on('class', 'node', onClass);
+    cy.on('render', onRender);
+  };
+  W.busy = (t0, t1) => W.longtasks.filter(([s, d]) => s + d >= t0 && s <= t1)
+                                  .reduce((a, [s, d]) => a + d, 0);
+}"""
+
+
+class Lab:
+    """A private ``jupyter lab``: random token, free port, its own config, workspace and root."""
+
+    def __init__(self, base: Path, env: dict | None = None):
+        self.base = base
+        self.root = base / "root"
+        self.cfg = base / "config"
+        (self.cfg / "labconfig").mkdir(parents=True, exist_ok=True)
+        self.root.mkdir(parents=True, exist_ok=True)
+        (self.cfg / "labconfig" / "page_config.json").write_text(json.dumps(
+            {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
+        self.token = secrets.token_hex(16)
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}"
+        old = os.environ.get("PYTHONPATH")
+        self.env = dict(os.environ, JUPYTER_CONFIG_DIR=str(self.cfg), PYDEVD_DISABLE_FILE_VALIDATION="1",
+                        PYTHONPATH=str(ROOT) + (os.pathsep + old if old else ""), **(env or {}))
+        self.proc: subprocess.Popen | None = None
+        self._log = None
+
+    def __enter__(self) -> "Lab":
+        self._log = open(self.base / "lab.log", "wb")
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip", "127.0.0.1",
+             "--port", str(self.port), f"--IdentityProvider.token={self.token}", f"--ServerApp.root_dir={self.root}",
+             "--ServerApp.port_retries=0", f"--LabApp.workspaces_dir={self.base / 'workspaces'}"],
+            stdout=self._log, stderr=subprocess.STDOUT, env=self.env, cwd=self.root, start_new_session=True)
+        deadline = time.monotonic() + 90
+        while True:
+            if self.proc.poll() is not None:
+                raise RuntimeError("jupyter lab exited:\n" + (self.base / "lab.log").read_text()[-3000:])
+            try:
+                with urllib.request.urlopen(f"{self.url}/api/status?token={self.token}", timeout=2) as r:
+                    if r.status == 200:
+                        return self
+            except OSError:
+                pass
+            if time.monotonic() > deadline:
+                raise RuntimeError("jupyter lab did not start in 90 s")
+            time.sleep(0.25)
+
+    def __exit__(self, *exc) -> None:
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(15)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(5)
+        if self._log:
+            self._log.close()
+
+
+def _notebook(path: Path, cells: list[str]) -> None:
+    path.write_text(json.dumps({
+        "cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": s}
+                  for s in cells],
+        "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
+        "nbformat": 4, "nbformat_minor": 5}))
+
+
+def _wait_file(path: Path, timeout: float) -> dict:
+    deadline = time.monotonic() + timeout
+    while not path.exists():
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{path.name} not written in {timeout:.0f} s")
+        time.sleep(0.05)
+    return json.loads(path.read_text())
+
+
+def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.0, settle_s: float = 2.0,
+            timeout: float = 30.0) -> dict:
+    """Run W7 in a fresh lab and browser; per-display numbers and medians."""
+    from playwright.sync_api import sync_playwright
+
+    base = Path(tempfile.mkdtemp(prefix="jf-bench-w7-"))
+    data = base / "data"
+    data.mkdir()
+    cells = [f"import jupyter_flow\nfrom benchmarks import w7_widget as w7\nOUT = {str(data)!r}\n"
+             "w7._dump(w7.Path(OUT, 'ready'), {})"]
+    for rep in range(reps):
+        cells.append(f"w7.kernel_show({rep}, {n}, {width}, OUT)")
+        cells.append(f"w7.kernel_changes({rep}, OUT, {changes_s}, {settle_s})")
+    lab = Lab(base, env={"JUPYTER_FLOW_HOME": str(base / "flow-home")})
+    _notebook(lab.root / "w7.ipynb", cells)
+    out: dict = {"workload": "W7", "nodes": n, "width": width, "reps": reps, "changes_s": changes_s, "runs": []}
+    t_start = time.monotonic()
+    with lab, sync_playwright() as p:
+        ctx = p.chromium.launch_persistent_context(str(base / "chromium"), executable_path=CHROMIUM, headless=True,
+                                                   args=ARGS, viewport={"width": 1400, "height": 1000})
+        try:
+            page = ctx.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{lab.url}/lab/tree/w7.ipynb?token={lab.token}")
+            page.wait_for_selector(".jp-Notebook .jp-Cell", timeout=timeout * 1000)
+            page.wait_for_function("() => document.body.innerText.includes('Python 3 (ipykernel) | Idle')",
+                                   timeout=timeout * 1000)
+            page.evaluate(_JS)
+            page.locator(".jp-Notebook .jp-Cell .jp-InputPrompt").first.click()
+            page.keyboard.press("Escape")
+            page.keyboard.press("Shift+Enter")
+            _wait_file(data / "ready", timeout)
+            for rep in range(reps):
+                page.evaluate(f"() => window.__w7.watchPaint({rep}, {n + 1})")
+                page.keyboard.press("Shift+Enter")
+                page.wait_for_function(f"() => window.__w7.paint[{rep}]", timeout=timeout * 1000, polling=100)
+                show = _wait_file(data / f"show-{rep}.json", timeout)
+                paint = page.evaluate(f"() => window.__w7.paint[{rep}]")
+                keydown = page.evaluate("() => window.__w7.keydown")
+                page.wait_for_timeout(300)      # let the page go quiet before the burst
+                page.evaluate(f"() => window.__w7.watchFinal({rep}, {n})")
+                page.keyboard.press("Shift+Enter")
+                page.wait_for_function(f"() => window.__w7.final[{rep}]", timeout=timeout * 1000, polling=100)
+                final = page.evaluate(f"() => window.__w7.final[{rep}]")
+                ch = _wait_file(data / f"changes-{rep}.json", timeout)
+                busy_paint = page.evaluate(f"() => window.__w7.busy({keydown}, {paint['t']})")
+                busy_burst = page.evaluate(f"() => window.__w7.busy({ch['first_emit'] * 1000}, {final['t']})")
+                burst_s = ch["last_emit"] - ch["first_emit"]
+                run = {
+                    "first_paint_s": (paint["t"] - keydown) / 1000,
+                    "kernel_cell_s": show["displayed"] - show["cell_start"],
+                    "kernel_build_s": show["widget_built"] - show["cell_start"],
+                    "keydown_to_kernel_ms": show["cell_start"] * 1000 - keydown,
+                    "models_opened": show["models_opened"], "drawn_nodes": paint["nodes"], "drawn_edges": paint["edges"],
+                    "browser_long_tasks_paint_s": busy_paint / 1000,
+                    "changes": ch["emitted"], "burst_s": burst_s, "flushes": ch["flushes"],
+                    "flushes_per_s": ch["flushes"] / max(burst_s, 1e-9), "messages": ch["messages"],
+                    "final_state_s": (final["t"] - ch["last_emit"] * 1000) / 1000,
+                    "kernel_last_message_after_last_emit_s": ((ch["last_message"] - ch["last_emit"])
+                                                              if ch["last_message"] else None),
+                    "browser_frames": final["frames"], "browser_class_events": final["classEvents"],
+                    "browser_long_tasks_burst_s": busy_burst / 1000, "kernel_cpu_s": ch["kernel_cpu_s"],
+                }
+                out["runs"].append(run)
+                print(f"W7 display {rep} ({'cold' if rep == 0 else 'warm'}): first paint {run['first_paint_s']:.2f} s "
+                      f"(kernel cell {run['kernel_cell_s']:.2f} s, {run['models_opened']} widget models); "
+                      f"{run['changes']} changes in {burst_s:.2f} s -> {run['flushes']} flushes, "
+                      f"{run['messages']} widget messages; final state drawn {run['final_state_s']:.2f} s after "
+                      f"the last change", flush=True)
+            out["page_errors"] = errors[:20]
+        except Exception:
+            shots = Path(os.environ.get("JUPYTER_FLOW_SCREENSHOTS", "/tmp/jupyter-flow-screenshots"))
+            shots.mkdir(parents=True, exist_ok=True)
+            try:
+                page.screenshot(path=str(shots / "w7-failure.png"))
+                state = page.evaluate("() => { const W = window.__w7 || {}; return {keydown: W.keydown, paint: W.paint,"
+                                      " final: W.final, graphs: document.querySelectorAll('.jf-run-graph').length,"
+                                      " bench: [...document.querySelectorAll('[class*=jf-bench]')].map(e => e.className)}; }")
+                print("W7 debug:", json.dumps(state), sorted(x.name for x in data.iterdir()), errors[:5],
+                      file=sys.stderr)
+            except Exception:
+                pass
+            raise
+        finally:
+            ctx.close()
+    runs = out["runs"]
+    for key in ("first_paint_s", "final_state_s", "flushes_per_s", "messages", "flushes", "kernel_cell_s",
+                "browser_long_tasks_paint_s", "browser_long_tasks_burst_s", "kernel_cpu_s"):
+        out[key] = statistics.median(r[key] for r in runs)
+    out["first_paint_cold_s"] = runs[0]["first_paint_s"]
+    out["first_paint_max_s"] = max(r["first_paint_s"] for r in runs)
+    out["final_state_max_s"] = max(r["final_state_s"] for r in runs)
+    out["wall_s"] = time.monotonic() - t_start
+    out["targets"] = TARGETS
+    shutil.rmtree(base, ignore_errors=True)
+    return out
+
+
+def run(smoke: bool = False, n: int | None = None, reps: int | None = None) -> dict:
+    """The W7 entry of results.json: measured, or skipped with the reason."""
+    why = missing()
+    n = n or (50 if smoke else 1000)
+    reps = reps or (1 if smoke else 3)
+    if why:
+        print(f"W7: skipped ({why})", flush=True)
+        return {"workload": "W7", "status": "skipped", "reason": why, "nodes": n}
+    try:
+        res = measure(n=n, reps=reps)
+    except Exception as exc:  # report, do not lose the other workloads' numbers
+        print(f"W7: failed: {exc!r}", flush=True)
+        return {"workload": "W7", "status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:2000], "nodes": n}
+    res["status"] = "measured"
+    return res
+
+
+if __name__ == "__main__":
+    import argparse
+    ap = argparse.ArgumentParser()
+    ap.add_argument("-n", type=int, default=1000)
+    ap.add_argument("--reps", type=int, default=3)
+    a = ap.parse_args()
+    print(json.dumps(measure(a.n, a.reps), indent=1))
