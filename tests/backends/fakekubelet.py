@@ -2,7 +2,8 @@
 
 Not a container runtime. The image is ignored (``busybox`` means this machine's ``sh``/``echo``);
 the container's ``command + args``, ``env`` and ``workingDir`` run under bubblewrap with a private
-``/tmp`` and a real file bound at ``/dev/termination-log``, so the wrapper the kubernetes backend
+``/tmp``, ``hostPath`` volumes bound at their ``mountPath`` (under ``/tmp``: the rest of the root
+is read-only), ``emptyDir`` volumes as fresh tmpfs, and a real file bound at ``/dev/termination-log``, so the wrapper the kubernetes backend
 puts around steps with output parameters is executed for real. The double reports what a kubelet
 reports through the API: ``Running``, then ``Succeeded``/``Failed`` with the container's
 ``terminated`` state (exit code, reason, termination message, at most 4096 bytes as Kubernetes
@@ -29,6 +30,7 @@ class ProcessKubelet:
 
     def start(self, fake, key, pod) -> None:
         self.started.append(pod)
+        self.deleted.discard(key)   # a new pod under an old name (a retried node)
         threading.Thread(target=self._run, args=(fake, key, pod), daemon=True).start()
 
     def delete(self, key) -> None:
@@ -52,9 +54,10 @@ class ProcessKubelet:
         name = key[2]
         main = next(c for c in pod["spec"]["containers"] if c["name"] == "main")
         argv = list(main.get("command") or []) + list(main.get("args") or [])
-        if not argv:   # an image's default entrypoint is not known to this double
+        if not argv or not BWRAP:   # an image's default entrypoint is not known to this double
             self._status(fake, key, {"phase": "Failed", "containerStatuses": [{"name": "main", "state": {
-                "terminated": {"exitCode": 128, "reason": "StartError", "message": "no command (test double)"}}}]})
+                "terminated": {"exitCode": 128, "reason": "StartError",
+                "message": "no command, or no bwrap to isolate it (test double)"}}}]})
             return
         with tempfile.TemporaryDirectory(prefix="fakekubelet-") as tmp:
             term = os.path.join(tmp, "termination-log")
@@ -62,8 +65,16 @@ class ProcessKubelet:
             env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": name}
             env.update({e["name"]: str(e.get("value", "")) for e in main.get("env") or [] if "valueFrom" not in e})
             if BWRAP:
+                volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}
+                mounts = []
+                for m in main.get("volumeMounts") or []:
+                    v = volumes.get(m["name"]) or {}
+                    if "hostPath" in v:
+                        mounts += ["--bind", v["hostPath"]["path"], m["mountPath"]]
+                    elif "emptyDir" in v:
+                        mounts += ["--tmpfs", m["mountPath"]]
                 argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                        "--bind", term, "/dev/termination-log", "--unshare-pid", "--die-with-parent",
+                        *mounts, "--bind", term, "/dev/termination-log", "--unshare-pid", "--die-with-parent",
                         "--chdir", main.get("workingDir") or "/", "--"] + argv
             try:
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
@@ -74,8 +85,6 @@ class ProcessKubelet:
                     "terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}}}]})
                 return
             self.procs[key] = proc
-            if key in self.deleted:
-                self.delete(key)
             self._status(fake, key, {"phase": "Running", "hostIP": "127.0.0.1", "containerStatuses": [
                 {"name": "main", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
             for chunk in iter(lambda: proc.stdout.read1(65536), b""):
