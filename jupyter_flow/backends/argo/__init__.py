@@ -103,7 +103,9 @@ class ArgoRun:
 
     def to_dict(self) -> dict:
         wf = copy.deepcopy(self.obj or self.workflow)
-        wf.setdefault("status", {})
+        status = wf.setdefault("status", {})
+        if self.phase in FINISHED and status.get("phase") != self.phase:   # ended here (403, deleted), not by Argo
+            status.update(phase=self.phase, message=self.message)
         return wf
 
     def request(self, action: str, payload: dict | None = None) -> None:
@@ -169,7 +171,8 @@ class ArgoRun:
 
     def follow(self) -> str:
         """Watch the Workflow until it finishes; reconnects when a watch ends."""
-        from . import transport as tr
+        # not `from . import transport`: the package's transport() function shadows that submodule name
+        from .transport import Gone
         try:
             self.apply(self.client.get(self.namespace, self.name))
             while self.phase not in FINISHED and not self._stop.is_set():
@@ -184,7 +187,7 @@ class ArgoRun:
                     if self.phase not in FINISHED:
                         time.sleep(0.2)
                         self.apply(self.client.get(self.namespace, self.name))
-        except tr.Gone:
+        except Gone:
             self.phase, self.message = "Error", "the Workflow was deleted from the cluster"
             self.store.save(self.name, run_fields={"phase": "Error", "message": self.message,
                                                    "finished_at": time.time()})
