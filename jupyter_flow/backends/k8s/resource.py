@@ -37,18 +37,36 @@ class Rest:
 
     def call(self, method: str, path: str, body: Any = None, content_type: str = "application/json",
              query: list | None = None) -> dict:
-        resp = self.client.call_api(path, method, query_params=query or [], body=body,
-                                    header_params={"Accept": "application/json", "Content-Type": content_type},
-                                    auth_settings=["BearerToken"], _preload_content=False,
-                                    _return_http_data_only=True)
-        data = resp.data
+        """One JSON request with the client's auth and TLS; a non-2xx status raises ``ApiException``."""
+        headers = {"Accept": "application/json", "Content-Type": content_type}
+        c = self.client
+        if hasattr(c, "param_serialize"):   # clients generated since v33: serialize, send, check
+            from kubernetes.client.exceptions import ApiException
+            method, url, headers, body, _ = c.param_serialize(method, path, query_params=query or [],
+                                                              header_params=headers, body=body,
+                                                              auth_settings=["BearerToken"])
+            resp = c.call_api(method, url, header_params=headers, body=body)
+            resp.read()
+            if not 200 <= resp.status <= 299:
+                raise ApiException.from_response(http_resp=resp, body=resp.data.decode(errors="replace"), data=None)
+            data = resp.data
+        else:   # older clients: call_api(resource_path, method, ...)
+            data = c.call_api(path, method, query_params=query or [], body=body, header_params=headers,
+                              auth_settings=["BearerToken"], _preload_content=False,
+                              _return_http_data_only=True).data
         return json.loads(data) if data else {}
 
     def resources(self, api_version: str) -> list[dict]:
         if api_version not in self._lists:
             path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            self._lists[api_version] = [r for r in self.call("GET", path).get("resources") or []
-                                        if "/" not in r.get("name", "")]
+            from kubernetes.client.exceptions import ApiException
+            try:
+                found = self.call("GET", path).get("resources") or []
+            except ApiException as exc:
+                if exc.status != 404:
+                    raise
+                raise JupyterFlowError(f"the cluster does not serve {api_version!r} (is its CRD installed?)") from None
+            self._lists[api_version] = [r for r in found if "/" not in r.get("name", "")]
         return self._lists[api_version]
 
     def by_kind(self, api_version: str, kind: str) -> dict:
