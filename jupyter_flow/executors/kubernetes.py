@@ -26,6 +26,7 @@ from ..backends.k8s.resource import condition as _condition  # noqa: F401
 from ..errors import JupyterFlowError
 from .local import RESULT_LIMIT, StepResult, StepSpec
 
+__all__ = ["KubernetesExecutor", "dry_run_pods", "pod_manifest", "parse_termination", "output_paths", "_condition"]
 PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName")
 
 

@@ -39,14 +39,22 @@ LONG = wf("long", [sh("main", "echo first line; sleep 60")])
 FAIL = wf("fail", [sh("main", "echo oops; exit 3")])
 
 
-def retry_workflow(marker_dir: str) -> dict:
-    """``ok`` succeeds; ``flaky`` fails until ``<marker_dir>/ok`` exists (a hostPath volume)."""
+def retry_workflow(volume: dict) -> dict:
+    """``ok`` succeeds; ``flaky`` fails until the file ``ok`` is in ``volume`` (mounted at /tmp/shared).
+
+    The test double binds a ``hostPath``; on a real cluster a ConfigMap volume the test fills in.
+    """
     return wf("retry", [
         {"name": "main", "steps": [[{"name": "ok", "template": "ok"}], [{"name": "flaky", "template": "flaky"}]]},
         sh("ok", "echo ok"),
         sh("flaky", "test -e /tmp/shared/ok && echo recovered", volumeMounts=[{"name": "shared",
                                                                                 "mountPath": "/tmp/shared"}])],
-        volumes=[{"name": "shared", "hostPath": {"path": marker_dir, "type": "Directory"}}])
+        volumes=[dict(volume, name="shared")])
+
+
+def shape(run) -> list[tuple]:
+    """The tree Argo and the engine must agree on: names, types, phases, templates, children."""
+    return sorted(t[:5] + t[6:7] for t in tree(run))
 
 
 def tree(run) -> list[tuple]:

@@ -59,11 +59,6 @@ def _nodes(name, *, hello="Succeeded", approve=None, root="Running"):
 
 
 def test_submit_follow_logs_and_resume_like_argo(fake):
-    run_box = {}
-
-    def first(obj):
-        return True
-
     def script_for(name):
         return [
             {"phase": "Running", "startedAt": "2026-01-01T00:00:00Z", "nodes": _nodes(name, hello="Running")},
@@ -257,15 +252,3 @@ def test_argo_server_mode_uses_the_rest_api_with_a_bearer_token(flow_home, monke
     finally:
         srv.shutdown()
         srv.server_close()
-
-
-@pytest.mark.skipif(not os.environ.get("KUBECONFIG") or not os.path.exists(os.environ.get("KUBECONFIG", "")),
-                    reason="needs a real cluster with Argo Workflows: set KUBECONFIG to its kubeconfig")
-def test_real_cluster_hello_world(flow_home):
-    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "jf-hello-"},
-          "spec": {"entrypoint": "main", "templates": [{"name": "main", "container": {
-              "image": "busybox", "command": ["echo", "hello from argo"]}}]}}
-    run = api.submit(wf, backend="argo", wait=True, timeout=300)
-    assert run.phase == "Succeeded"
-    assert "hello from argo" in run.logs()
-    run.delete()

@@ -104,7 +104,8 @@ def test_retry_of_a_failed_run_replaces_only_the_failed_pod(kube, flow_home, tmp
     (flow_home / "config.yaml").write_text("kubernetes: {pollInterval: 0.02, podGC: OnPodSuccess}\n")
     shared = tmp_path / "shared"
     shared.mkdir()
-    run = api.submit(sc.retry_workflow(str(shared)), backend="kubernetes", wait=True, timeout=60)
+    wf = sc.retry_workflow({"hostPath": {"path": str(shared), "type": "Directory"}})
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
     assert run.phase == "Failed" and sc.node(run, "flaky")["message"] == "Error (exit code 1)"
     flaky = sc.node(run, "flaky")["id"]
     assert ("pods", "jobs", flaky) in kube.objects          # podGC OnPodSuccess keeps the failed pod
