@@ -22,7 +22,6 @@ Control maps to what Argo's own server does (``workflow/util/util.go``):
 from __future__ import annotations
 
 import copy
-import json
 import threading
 import time
 from datetime import datetime, timezone
