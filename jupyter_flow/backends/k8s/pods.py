@@ -10,6 +10,7 @@ import copy
 import re
 import shlex
 
+from ...errors import JupyterFlowError
 from ...executors.local import StepSpec
 
 CONTAINER_FIELDS = ("resources", "volumeMounts", "imagePullPolicy", "securityContext", "ports", "envFrom",
@@ -127,7 +128,13 @@ def pod_manifest(spec: StepSpec, namespace: str = "default") -> dict:
     for patch in (wspec.get("podSpecPatch"), tmpl.get("podSpecPatch")):
         if patch:
             import yaml
-            pod["spec"] = _merge(pod["spec"], yaml.safe_load(patch) if isinstance(patch, str) else patch)
+            try:
+                value = yaml.safe_load(patch) if isinstance(patch, str) else patch
+            except yaml.YAMLError as exc:
+                raise JupyterFlowError(f"podSpecPatch is not valid YAML or JSON: {exc}") from None
+            if not isinstance(value, dict):
+                raise JupyterFlowError(f"podSpecPatch must be a mapping of Pod spec fields, got {patch!r}")
+            pod["spec"] = _merge(pod["spec"], value)
     return pod
 
 
@@ -143,8 +150,12 @@ def dry_run_pods(workflow: dict, namespace: str = "default") -> list[tuple[str, 
     wspec = wf.get("spec") or {}
     defaults = wspec.get("templateDefaults") or {}
     out = []
+    if "{{" in str(wspec.get("podSpecPatch") or ""):   # only known once the run substitutes it
+        wspec.pop("podSpecPatch")
     for i, tmpl in enumerate(wspec.get("templates") or []):
-        tmpl = _merge(defaults, tmpl) if defaults else tmpl
+        tmpl = _merge(defaults, tmpl) if defaults else dict(tmpl)
+        if "{{" in str(tmpl.get("podSpecPatch") or ""):
+            tmpl.pop("podSpecPatch")
         containers = []
         if tmpl.get("container") or tmpl.get("script"):
             containers = [("", tmpl.get("container") or tmpl.get("script"))]
