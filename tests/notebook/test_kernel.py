@@ -175,7 +175,7 @@ def test_widget_state_reached_the_frontend(session):
                if m["model_name"] == "HTMLModel" and "echo-" in m["state"].get("value", "")]
     assert headers and "Succeeded" in headers[0]
     cyto = [m["state"] for m in models.values() if m["model_name"] == "CytoscapeModel"]
-    assert cyto and cyto[0]["cytoscape_layout"]["name"] == "dagre"
+    assert cyto and cyto[0]["cytoscape_layout"]["name"] == "preset"   # laid out in the kernel
 
 
 def test_lint_error_is_short_and_points_at_the_cell_line(session):

@@ -83,9 +83,11 @@ def test_graph_after_a_run_shows_groups_loops_and_retries(store):
     assert run.name in w.header.value and "Failed" in w.header.value and "5/5" in w.header.value
     assert (w.btn_resume.layout.display, w.btn_stop.layout.display, w.btn_retry.layout.display) == \
         ("none", "none", None)
-    # the cytoscape layout is dagre, top to bottom
-    assert w.graph.widget.cytoscape_layout["name"] == "dagre"
-    assert w.graph.widget.cytoscape_layout["rankDir"] == "TB"
+    # laid out in the kernel (cytoscape's preset layout), top to bottom: parent above child
+    assert w.graph.widget.cytoscape_layout["name"] == "preset"
+    pos = {nid: st["position"] for nid, st in w.graph.state().items()}
+    assert pos[by_name["[0]"]]["y"] < pos[by_name["fan(0:a)"]]["y"] < pos[by_name["[1]"]]["y"]
+    assert pos[by_name["fan(0:a)"]]["y"] == pos[by_name["fan(2:c)"]]["y"]
 
 
 def test_live_updates_reach_the_final_state_within_a_second(store):
