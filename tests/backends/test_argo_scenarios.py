@@ -101,7 +101,7 @@ def test_forbidden_control_is_a_clear_error(fake):
     def route(h, method, path, query, body):
         if method == "POST" and path.endswith("/workflows"):
             fake.script = [{"phase": "Running", "startedAt": "2026-01-01T00:00:00Z", "nodes": {}},
-                           Wait(lambda o: bool((o.get("spec") or {}).get("shutdown")), timeout=3),
+                           Wait(lambda o: bool((o.get("spec") or {}).get("shutdown")), timeout=1),
                            {"phase": "Failed", "finishedAt": "2026-01-01T00:00:05Z"}]
         return original(h, method, path, query, body)
     fake.route = route
