@@ -1,15 +1,18 @@
-"""Run the benchmark workloads W1-W6 against the ThreadPool baseline, in the same run.
+"""Run the benchmark workloads W1-W7 (W1-W5 against the ThreadPool baseline, in the same run).
 
     python -m benchmarks            # full sizes, writes benchmarks/results.json and RESULTS.md
     python -m benchmarks --smoke    # tiny sizes, checks the code works (CI); no files written
-    python -m benchmarks --only w1,w4 --reps 7
+    python -m benchmarks --only w1,w4 --reps 7     # a subset: prints the table, writes only with --out
+    python -m benchmarks --only w6,w7 --out /tmp/b
 
 Engine side = the whole user path: ``jupyter_flow.submit(<YAML text>, wait=True)`` with
 default settings (parse, validate, schedule, spawn, capture, persist, finish). Baseline =
 ``ThreadPoolExecutor(max_workers=2)`` running the same processes with the same dependencies.
 Repetitions alternate engine/baseline (and which goes first), so both see the same machine
 load; medians and ratios are reported. W4 runs each measurement in a fresh process (peak RSS,
-store size); W6 measures imports in fresh interpreters.
+store size); W6 measures imports in fresh interpreters. W7 (``benchmarks/w7_widget.py``) drives
+the notebook widget in a private JupyterLab in headless Chromium, and is recorded as skipped, with
+the reason, where Chromium, Playwright or JupyterLab is missing.
 """
 from __future__ import annotations
 
@@ -32,8 +35,10 @@ if str(ROOT) not in sys.path:
 
 from benchmarks import workloads as W  # noqa: E402
 
+ALL = "w1,w2,w3,w4,w5,w6,w7"
 TARGETS = {"ratio": 1.25, "w4_per_node_ms": 2.0, "w4_scaling": 11.0, "w4_kb_per_node": 20.0,
-           "w5_ms": 20.0, "fixed_ms": 5.0, "w6_ms": 150.0}
+           "w5_ms": 20.0, "fixed_ms": 5.0, "w6_ms": 150.0,
+           "w7_first_paint_s": 2.0, "w7_final_state_s": 1.0, "w7_updates_per_s": 10.0}
 
 
 def _cpu() -> float:
@@ -207,13 +212,6 @@ def w4(sizes: list[int], width: int, reps: int) -> dict:
 
 # ---- W6: import time ---------------------------------------------------------------------------------
 
-def _wall(code: str) -> float:
-    t = time.perf_counter()
-    subprocess.run([sys.executable, "-c", code], check=True, cwd=str(ROOT),
-                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    return time.perf_counter() - t
-
-
 def _importtime_us(module: str) -> int:
     out = subprocess.run([sys.executable, "-X", "importtime", "-c", f"import {module}"], cwd=str(ROOT),
                          capture_output=True, text=True, check=True).stderr
@@ -224,37 +222,95 @@ def _importtime_us(module: str) -> int:
     return 0
 
 
+_W6_CHILD = r"""
+import json, sys, time
+sys.path.insert(0, {root!r})
+what = sys.argv[1]
+t0 = time.perf_counter()
+if what in ("ext", "shell"):
+    from IPython.core.interactiveshell import InteractiveShell
+    sh = InteractiveShell.instance()
+t1 = time.perf_counter()
+before = set(sys.modules)
+if what == "ext":
+    sh.run_line_magic("load_ext", "jupyter_flow")
+elif what == "import":
+    import jupyter_flow
+t2 = time.perf_counter()
+print(json.dumps({{"setup_s": t1 - t0, "timed_s": t2 - t1, "new_modules": sorted(set(sys.modules) - before)}}))
+"""
+
+
+def _w6_child(what: str, importtime: bool = False) -> tuple[dict, float, str]:
+    """One fresh interpreter: ``what`` = bare | import | shell | ext. Returns (child's own
+    timings, the process's wall time, its stderr)."""
+    t = time.perf_counter()
+    out = subprocess.run([sys.executable, *(["-X", "importtime"] if importtime else []), "-c",
+                          _W6_CHILD.format(root=str(ROOT)), what], cwd=str(ROOT), capture_output=True, text=True,
+                         check=True)
+    return json.loads(out.stdout.strip().splitlines()[-1]), time.perf_counter() - t, out.stderr
+
+
+def _importtime_top(stderr: str, modules: list[str], k: int = 6) -> list[dict]:
+    """The heaviest of ``modules`` by cumulative import time, from ``-X importtime`` output."""
+    wanted, rows = set(modules), []
+    for line in stderr.splitlines():
+        parts = [p.strip() for p in line.split("|")]
+        if len(parts) == 3 and parts[2] in wanted and parts[1].isdigit():
+            rows.append({"module": parts[2], "cumulative_ms": int(parts[1]) / 1000, "self_ms": int(parts[0].split()[-1]) / 1000})
+    top_level = [r for r in rows if "." not in r["module"] or r["module"].count(".") <= 1]
+    return sorted(top_level, key=lambda r: -r["cumulative_ms"])[:k]
+
+
 def w6(reps: int) -> dict:
-    bare, imp, load_ext = [], [], []
+    """``import jupyter_flow`` and ``%load_ext jupyter_flow``, each in fresh interpreters.
+
+    The number that counts is timed inside the child (``perf_counter`` around the import or the
+    magic), so interpreter start-up and IPython's own import (~1 s here, and its noise) are not in
+    it. Whole-process wall times with vs without are interleaved too (order alternating) and their
+    median difference reported as a cross-check; on a shared machine that one is the noisy one."""
     has_notebook = (ROOT / "jupyter_flow" / "notebook").is_dir()
-    ext_code = ("from IPython.core.interactiveshell import InteractiveShell; sh = InteractiveShell.instance(); "
-                "sh.run_line_magic('load_ext', 'jupyter_flow')")
-    ext_base = "from IPython.core.interactiveshell import InteractiveShell; sh = InteractiveShell.instance()"
-    ext_ok = False
-    if has_notebook:
-        try:
-            _wall(ext_code)
-            ext_ok = True
-        except subprocess.CalledProcessError:
-            ext_ok = False
-    ext_bare = []
-    for _ in range(reps):
-        bare.append(_wall("pass"))
-        imp.append(_wall("import jupyter_flow"))
-        if ext_ok:
-            ext_bare.append(_wall(ext_base))
-            load_ext.append(_wall(ext_code))
+    kinds = ["bare", "import"] + (["shell", "ext"] if has_notebook else [])
+    try:
+        _w6_child("ext") if has_notebook else None
+    except subprocess.CalledProcessError:
+        kinds = ["bare", "import"]
+    inproc: dict[str, list[float]] = {k: [] for k in kinds}
+    wall: dict[str, list[float]] = {k: [] for k in kinds}
+    new_modules: dict[str, list[str]] = {}
+    for i in range(reps):
+        for kind in (kinds if i % 2 == 0 else kinds[::-1]):
+            child, w, _err = _w6_child(kind)
+            inproc[kind].append(child["timed_s"])
+            wall[kind].append(w)
+            new_modules[kind] = child["new_modules"]
+    med = {k: statistics.median(v) for k, v in wall.items()}
     cumulative = statistics.median(_importtime_us("jupyter_flow") for _ in range(3)) / 1000
-    out = {"workload": "W6", "reps": reps, "bare_interpreter_s": statistics.median(bare),
-           "import_s": statistics.median(imp),
-           "import_ms": (statistics.median(imp) - statistics.median(bare)) * 1000,
-           "importtime_cumulative_ms": cumulative,
-           "load_ext_ms": ((statistics.median(load_ext) - statistics.median(ext_bare)) * 1000) if ext_ok else None,
-           "load_ext_note": None if ext_ok else ("jupyter_flow/notebook not present yet" if not has_notebook
-                                                  else "%load_ext jupyter_flow failed in a bare InteractiveShell")}
-    print(f"W6: import jupyter_flow {out['import_ms']:.0f} ms over a bare interpreter "
-          f"(-X importtime cumulative {cumulative:.0f} ms); %load_ext "
-          + (f"{out['load_ext_ms']:.0f} ms" if ext_ok else out["load_ext_note"]), flush=True)
+    out = {"workload": "W6", "reps": reps, "bare_interpreter_s": med["bare"], "import_s": med["import"],
+           "import_ms": statistics.median(inproc["import"]) * 1000,
+           "import_wall_delta_ms": (med["import"] - med["bare"]) * 1000,
+           "import_ms_all": [x * 1000 for x in inproc["import"]],
+           "import_new_modules": len(new_modules.get("import", [])),
+           "importtime_cumulative_ms": cumulative}
+    if "ext" in kinds:
+        ext_child, _w, err = _w6_child("ext", importtime=True)
+        out.update({
+            "load_ext_ms": statistics.median(inproc["ext"]) * 1000,
+            "load_ext_ms_all": [x * 1000 for x in inproc["ext"]],
+            "load_ext_wall_delta_ms": (med["ext"] - med["shell"]) * 1000,
+            "ipython_shell_s": med["shell"],
+            "load_ext_new_modules": new_modules["ext"],
+            "load_ext_importtime_top": _importtime_top(err, ext_child["new_modules"]),
+            "load_ext_note": None})
+    else:
+        out.update({"load_ext_ms": None, "load_ext_note": "jupyter_flow/notebook not present yet" if not has_notebook
+                    else "%load_ext jupyter_flow failed in a bare InteractiveShell"})
+    print(f"W6: import jupyter_flow {out['import_ms']:.1f} ms in a fresh interpreter (median of {reps}; "
+          f"process wall delta {out['import_wall_delta_ms']:.0f} ms; -X importtime cumulative {cumulative:.0f} ms); "
+          + (f"%load_ext jupyter_flow {out['load_ext_ms']:.1f} ms in a fresh IPython shell "
+             f"(process wall delta vs a shell without it {out['load_ext_wall_delta_ms']:.0f} ms; "
+             f"{len(out['load_ext_new_modules'])} modules loaded)" if out["load_ext_ms"] is not None
+             else out["load_ext_note"]), flush=True)
     return out
 
 
@@ -306,10 +362,13 @@ def main(argv: list[str] | None = None) -> dict:
     ap = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--smoke", action="store_true", help="tiny sizes; check the code works (no files written)")
-    ap.add_argument("--only", default="w1,w2,w3,w4,w5,w6", help="comma-separated workloads")
+    ap.add_argument("--only", default=ALL, help=f"comma-separated workloads (default {ALL}); a subset run "
+                    "writes files only with --out (the committed results file always comes from a full run)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per workload (default 9, smoke 1)")
     ap.add_argument("--w4-sizes", default=None, help="comma-separated W4 sizes (default 1000,10000)")
     ap.add_argument("--w4-reps", type=int, default=None)
+    ap.add_argument("--w7-nodes", type=int, default=None, help="W7 graph size (default 1000, smoke 50)")
+    ap.add_argument("--w7-reps", type=int, default=None, help="W7 displays (default 3, smoke 1)")
     ap.add_argument("--out", default=None, help="directory for results.json and RESULTS.md (default benchmarks/)")
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--w4-child", nargs=3, metavar=("SYSTEM", "N", "WIDTH"), help=argparse.SUPPRESS)
@@ -352,8 +411,9 @@ def main(argv: list[str] | None = None) -> dict:
         wl["W4"] = w4(sizes, width, w4_reps)
     if "w6" in only:
         wl["W6"] = w6(1 if smoke else 7)
-    wl["W7"] = {"workload": "W7", "status": "not measured here: owned by the notebook/lab engineers "
-                "(headless Chromium; first paint of a 1,000-node DAG and 1,000 phase changes)"}
+    if "w7" in only:
+        from benchmarks import w7_widget
+        wl["W7"] = w7_widget.run(smoke=smoke, n=args.w7_nodes, reps=args.w7_reps)
     if not smoke:
         prof = {}
         if "w1" in only:
@@ -362,7 +422,12 @@ def main(argv: list[str] | None = None) -> dict:
             prof["W4 n=1000"] = profile(W.w4_yaml(1000, width))
         results["profile"] = prof
     home_dir.cleanup()
-    if not args.no_write and not smoke:
+    partial = only != set(ALL.split(","))
+    if partial and not args.out and not args.no_write and not smoke:
+        from benchmarks.report import render
+        print(render(results))
+        print("(a subset of the workloads: nothing written; pass --out DIR to write files)")
+    elif not args.no_write and not smoke:
         out = Path(args.out) if args.out else HERE
         out.mkdir(parents=True, exist_ok=True)
         (out / "results.json").write_text(json.dumps(results, indent=1) + "\n")

@@ -115,19 +115,23 @@ def synthetic_run(n: int, width: int = 20, name: str = "w7"):
 
 
 def _count_sends() -> None:
-    """Wrap ``Widget._send`` once: every widget message this kernel sends passes through it."""
+    """Count every widget message the kernel sends (comm open/msg/close on iopub): wraps the
+    kernel session's ``send`` once, below ipywidgets and ipycytoscape."""
     global _sent
     if _sent is not None:
         return
-    import ipywidgets
+    from IPython import get_ipython
     _sent = []
-    orig = ipywidgets.Widget._send
+    session = get_ipython().kernel.session
+    orig = session.send
 
-    def _send(self, msg, buffers=None):
-        with _send_lock:
-            _sent.append((time.time(), (msg or {}).get("method", "")))
-        return orig(self, msg, buffers=buffers)
-    ipywidgets.Widget._send = _send
+    def send(stream, msg_or_type, *args, **kwargs):
+        kind = msg_or_type if isinstance(msg_or_type, str) else (msg_or_type or {}).get("msg_type", "")
+        if kind in ("comm_open", "comm_msg", "comm_close"):
+            with _send_lock:
+                _sent.append((time.time(), kind))
+        return orig(stream, msg_or_type, *args, **kwargs)
+    session.send = send
 
 
 def _dump(path: Path, obj: dict) -> None:
@@ -144,17 +148,17 @@ def kernel_show(rep: int, n: int, width: int, out: str) -> None:
     from jupyter_flow.notebook.display import widget_for
     _count_sends()
     run, ctl = synthetic_run(n, width, name=f"w7-{rep}")
-    from ipywidgets.widgets import widget as _ww
-    before, models0 = len(_sent), len(getattr(_ww, "_instances", {}))
+    before = len(_sent)
     w = widget_for(run)
     w.box.add_class(f"jf-bench-{rep}")
     t1 = time.time()
     _runs[rep] = (run, ctl, w)
     display(run)
     t2 = time.time()
+    sends = [t for t, _k in _sent[before:]]
     _dump(Path(out, f"show-{rep}.json"),
-          {"cell_start": t0, "widget_built": t1, "displayed": t2, "update_messages": len(_sent) - before,
-          "models_opened": len(getattr(_ww, "_instances", {})) - models0,
+          {"cell_start": t0, "widget_built": t1, "displayed": t2, "last_send": max(sends) if sends else t2, "messages": len(_sent) - before,
+          "models_opened": sum(1 for _t, kind in _sent[before:] if kind == "comm_open"),
          "nodes": len(ctl.nodes)})
 
 
@@ -186,6 +190,7 @@ def kernel_changes(rep: int, out: str, changes_s: float = 1.0, settle_s: float =
             msgs = [t for t, _m in _sent[m0:]]
         _dump(Path(out, f"changes-{rep}.json"), {
             "first_emit": start_wall, "last_emit": last, "emitted": len(pods), "events": w.events - e0,
+            "interval": w.interval,
             "flushes": w.flushes - f0, "updates": w.updates - u0,
             "messages": len(msgs), "messages_during_burst": sum(1 for t in msgs if t <= last + w.interval),
             "last_message": max(msgs) if msgs else None,
@@ -195,6 +200,15 @@ def kernel_changes(rep: int, out: str, changes_s: float = 1.0, settle_s: float =
 
 
 # ---- browser side ----------------------------------------------------------------------------------
+
+# installed before the page's scripts: when each websocket message reaches the page's main thread
+_WS_JS = r"""(() => {
+  const Orig = window.WebSocket;
+  window.__w7ws = [];
+  window.WebSocket = class extends Orig {
+    constructor(...args) { super(...args); this.addEventListener('message', () => window.__w7ws.push(Date.now())); }
+  };
+})();"""
 
 _JS = r"""() => {
   if (window.__w7) return;
@@ -247,6 +261,8 @@ _JS = r"""() => {
     cy.on('class', 'node', onClass);
     cy.on('render', onRender);
   };
+  W.ws = (t0, t1) => { const a = window.__w7ws.filter(t => t >= t0 && t <= t1);
+                       return {count: a.length, first: a.length ? a[0] : null, last: a.length ? a[a.length - 1] : null}; };
   W.busy = (t0, t1) => W.longtasks.filter(([s, d]) => s + d >= t0 && s <= t1)
                                   .reduce((a, [s, d]) => a + d, 0);
 }"""
@@ -324,8 +340,26 @@ def _wait_file(path: Path, timeout: float) -> dict:
     return json.loads(path.read_text())
 
 
+def _top(profile: dict, k: int = 15) -> list[dict]:
+    """Self time by function of a CDP CPU profile (sampled), heaviest first."""
+    nodes = {nd["id"]: nd for nd in profile["nodes"]}
+    deltas = profile.get("timeDeltas") or []
+    self_us: dict[str, float] = {}
+    for sid, dt in zip(profile.get("samples") or [], deltas):
+        cf = nodes[sid]["callFrame"]
+        key = f'{cf.get("functionName") or "(anonymous)"} {Path(cf.get("url") or "").name}:{cf.get("lineNumber", 0)}'
+        self_us[key] = self_us.get(key, 0.0) + dt
+    total = sum(self_us.values()) or 1.0
+    by_file: dict[str, float] = {}
+    for key, us in self_us.items():
+        f = key.split(" ", 1)[1].rsplit(":", 1)[0].split("?")[0] or key.split(" ", 1)[0]
+        by_file[f] = by_file.get(f, 0.0) + us
+    return [{"function": key, "ms": us / 1000, "share": us / total}
+            for key, us in sorted(self_us.items(), key=lambda kv: -kv[1])[:k]]
+
+
 def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.0, settle_s: float = 2.0,
-            timeout: float = 30.0) -> dict:
+            timeout: float = 60.0, cpu_profile: bool = False) -> dict:
     """Run W7 in a fresh lab and browser; per-display numbers and medians."""
     from playwright.sync_api import sync_playwright
 
@@ -345,6 +379,7 @@ def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.
         ctx = p.chromium.launch_persistent_context(str(base / "chromium"), executable_path=CHROMIUM, headless=True,
                                                    args=ARGS, viewport={"width": 1400, "height": 1000})
         try:
+            ctx.add_init_script(_WS_JS)
             page = ctx.new_page()
             errors: list[str] = []
             page.on("pageerror", lambda e: errors.append(str(e)))
@@ -359,8 +394,16 @@ def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.
             _wait_file(data / "ready", timeout)
             for rep in range(reps):
                 page.evaluate(f"() => window.__w7.watchPaint({rep}, {n + 1})")
+                cdp = None
+                if cpu_profile and rep == reps - 1:
+                    cdp = ctx.new_cdp_session(page)
+                    cdp.send("Profiler.enable")
+                    cdp.send("Profiler.setSamplingInterval", {"interval": 500})
+                    cdp.send("Profiler.start")
                 page.keyboard.press("Shift+Enter")
                 page.wait_for_function(f"() => window.__w7.paint[{rep}]", timeout=timeout * 1000, polling=100)
+                if cdp is not None:
+                    out["browser_profile_paint"] = _top(cdp.send("Profiler.stop")["profile"])
                 show = _wait_file(data / f"show-{rep}.json", timeout)
                 paint = page.evaluate(f"() => window.__w7.paint[{rep}]")
                 keydown = page.evaluate("() => window.__w7.keydown")
@@ -371,6 +414,8 @@ def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.
                 final = page.evaluate(f"() => window.__w7.final[{rep}]")
                 ch = _wait_file(data / f"changes-{rep}.json", timeout)
                 busy_paint = page.evaluate(f"() => window.__w7.busy({keydown}, {paint['t']})")
+                ws_paint = page.evaluate(f"() => window.__w7.ws({keydown}, {paint['t']})")
+                ws_burst = page.evaluate(f"() => window.__w7.ws({ch['first_emit'] * 1000}, {final['t']})")
                 busy_burst = page.evaluate(f"() => window.__w7.busy({ch['first_emit'] * 1000}, {final['t']})")
                 burst_s = ch["last_emit"] - ch["first_emit"]
                 run = {
@@ -381,16 +426,26 @@ def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.
                     "models_opened": show["models_opened"], "drawn_nodes": paint["nodes"], "drawn_edges": paint["edges"],
                     "browser_long_tasks_paint_s": busy_paint / 1000,
                     "changes": ch["emitted"], "burst_s": burst_s, "flushes": ch["flushes"],
-                    "flushes_per_s": ch["flushes"] / max(burst_s, 1e-9), "messages": ch["messages"],
+                    # over the window the flushes can fall in: the burst plus one flush interval
+                    "flushes_per_s": ch["flushes"] / (burst_s + ch["interval"]), "messages": ch["messages"],
                     "final_state_s": (final["t"] - ch["last_emit"] * 1000) / 1000,
                     "kernel_last_message_after_last_emit_s": ((ch["last_message"] - ch["last_emit"])
                                                               if ch["last_message"] else None),
                     "browser_frames": final["frames"], "browser_class_events": final["classEvents"],
                     "browser_long_tasks_burst_s": busy_burst / 1000, "kernel_cpu_s": ch["kernel_cpu_s"],
+                    # where the first-paint time goes: kernel sending, the page receiving, drawing
+                    "kernel_last_send_s": show["last_send"] - keydown / 1000,
+                    "page_ws_messages_paint": ws_paint["count"],
+                    "page_last_ws_message_s": ((ws_paint["last"] - keydown) / 1000) if ws_paint["last"] else None,
+                    "page_ws_messages_burst": ws_burst["count"],
+                    "page_last_ws_message_after_last_emit_s": ((ws_burst["last"] - ch["last_emit"] * 1000) / 1000
+                                                               if ws_burst["last"] else None),
                 }
                 out["runs"].append(run)
                 print(f"W7 display {rep} ({'cold' if rep == 0 else 'warm'}): first paint {run['first_paint_s']:.2f} s "
-                      f"(kernel cell {run['kernel_cell_s']:.2f} s, {run['models_opened']} widget models); "
+                      f"(kernel cell {run['kernel_cell_s']:.2f} s, {run['models_opened']} widget models, kernel's last "
+                      f"message at {run['kernel_last_send_s']:.2f} s, page got its last at "
+                      f"{run['page_last_ws_message_s'] or 0:.2f} s); "
                       f"{run['changes']} changes in {burst_s:.2f} s -> {run['flushes']} flushes, "
                       f"{run['messages']} widget messages; final state drawn {run['final_state_s']:.2f} s after "
                       f"the last change", flush=True)
@@ -431,12 +486,14 @@ def run(smoke: bool = False, n: int | None = None, reps: int | None = None) -> d
     if why:
         print(f"W7: skipped ({why})", flush=True)
         return {"workload": "W7", "status": "skipped", "reason": why, "nodes": n}
+    load = [round(x, 2) for x in os.getloadavg()]
     try:
-        res = measure(n=n, reps=reps)
+        res = measure(n=n, reps=reps, cpu_profile=not smoke)
     except Exception as exc:  # report, do not lose the other workloads' numbers
         print(f"W7: failed: {exc!r}", flush=True)
         return {"workload": "W7", "status": "failed", "reason": f"{type(exc).__name__}: {exc}"[:2000], "nodes": n}
     res["status"] = "measured"
+    res["load_at_start"] = load
     return res
 
 
@@ -444,6 +501,8 @@ if __name__ == "__main__":
     import argparse
     ap = argparse.ArgumentParser()
     ap.add_argument("-n", type=int, default=1000)
+    ap.add_argument("--changes-s", type=float, default=1.0)
     ap.add_argument("--reps", type=int, default=3)
+    ap.add_argument("--profile", action="store_true", help="CDP CPU profile of the last display's first paint")
     a = ap.parse_args()
-    print(json.dumps(measure(a.n, a.reps), indent=1))
+    print(json.dumps(measure(a.n, a.reps, changes_s=a.changes_s, cpu_profile=a.profile), indent=1))
