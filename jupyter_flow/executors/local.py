@@ -217,8 +217,9 @@ class _Pipe:
             self.fd = -1
 
 
-def _spawn(argv: list[str], cwd: str | None, env: dict, log_fd: int | None):
-    """Start a step: stdin /dev/null, stdout a pipe, stderr the log, in a new session.
+def _spawn(argv: list[str], cwd: str | None, env: dict, err_fd: int | None):
+    """Start a step: stdin /dev/null, stdout a pipe, stderr ``err_fd`` (/dev/null if None), in a
+    new session.
 
     ``posix_spawn`` (a vfork+exec in glibc) skips Popen's Python-side setup, ~0.1 ms of the engine's
     CPU per step. As ``close_fds`` would, the child closes every inheritable descriptor this process
@@ -226,7 +227,7 @@ def _spawn(argv: list[str], cwd: str | None, env: dict, log_fd: int | None):
     ``cwd``, so a step with a working directory (or a relative program path) goes through Popen.
     """
     devnull = _devnull()
-    err = log_fd if log_fd is not None else devnull
+    err = err_fd if err_fd is not None else devnull
     stray = _inheritable_fds() if cwd is None and os.path.isabs(argv[0]) else None
     if stray is not None:
         r, w = os.pipe()
@@ -344,24 +345,30 @@ class LocalExecutor:
                 env.update((os.fsencode(k), os.fsencode(v)) for k, v in spec.env.items())
             else:
                 env.update(spec.env)
-        log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if spec.log_path else None
+        # stderr reaches the log through a pipe this engine drains (as stdout does), so the log
+        # file is created on the step's first byte: a step that prints nothing costs no file
+        # creation, the most expensive system call of a step start on a slow disk
+        err_r, err_w = os.pipe() if spec.log_path else (None, None)
         try:
-            proc = _spawn(plan.argv, plan.cwd, env, log_fd)
+            proc = _spawn(plan.argv, plan.cwd, env, err_w)
         except OSError as exc:
-            if log_fd is not None:
-                os.close(log_fd)
+            if err_r is not None:
+                os.close(err_r)
             return StepResult(exit_code=None, error=f"step {spec.step_name!r}: cannot start {argv[0]!r}: {exc}",
                               cannot_start=True, host_path=plan.host_path, started_at=started,
                               finished_at=time.time())
+        finally:
+            if err_w is not None:
+                os.close(err_w)
         self.running[spec.node_id] = proc
         if spec.root is not None:
             self._record_pid(spec.root.parent.parent, proc.pid)
         try:
-            code, out = await self._wait(proc, log_fd, spec)
+            code, out = await self._wait(proc, None, spec, err_fd=err_r)
         finally:
             self.running.pop(spec.node_id, None)
-            if log_fd is not None:
-                os.close(log_fd)
+            if err_r is not None:
+                os.close(err_r)
         killed = self.kill_reason.pop(spec.node_id, None)
         log_error = self.log_errors.pop(spec.node_id, None)
         if log_error is not None:   # the step's output could not be kept: the node errors, clearly
@@ -373,16 +380,35 @@ class LocalExecutor:
             result.error = spec.deadline_message
         return result
 
-    async def _wait(self, proc: subprocess.Popen, log_fd: int | None, spec: StepSpec) -> tuple[int, str]:
+    async def _wait(self, proc: subprocess.Popen, log_fd: int | None, spec: StepSpec,
+                    err_fd: int | None = None) -> tuple[int, str]:
+        """Drain the step's stdout (kept for ``outputs.result``, copied to the log) and, with
+        ``err_fd``, its stderr pipe (copied to the log) until the process exits.
+
+        ``log_fd``: a log already open (the step's stderr writes to it directly); without one the
+        log file is opened on the first byte there is to write.
+        """
         loop = asyncio.get_running_loop()
         fd = proc.stdout.fileno()
         os.set_blocking(fd, False)
         tail = bytearray()
         exited = loop.create_future()
         log_error: list[str] = []
+        log = [log_fd]   # [descriptor]: opened on the first write unless given
+        owns_log = log_fd is None
+
+        def to_log(chunk: bytes) -> None:
+            if log_error:
+                return
+            try:
+                if log[0] is None:
+                    log[0] = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.write(log[0], chunk)
+            except OSError as exc:   # disk full, quota: fail the step, keep draining its output
+                log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
+                self.kill(spec.node_id, "log")
 
         def pump() -> bool:
-            nonlocal log_fd
             while True:
                 try:
                     chunk = os.read(fd, 65536)
@@ -392,22 +418,36 @@ class LocalExecutor:
                     return False
                 if not chunk:
                     return False
-                if log_fd is not None:
-                    try:
-                        os.write(log_fd, chunk)
-                    except OSError as exc:   # disk full, quota: fail the step, keep draining stdout
-                        log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
-                        self.kill(spec.node_id, "log")
-                        log_fd = None
+                if spec.log_path is not None:
+                    to_log(chunk)
                 tail.extend(chunk)
                 if len(tail) > 2 * RESULT_LIMIT:
                     del tail[:-RESULT_LIMIT]
+
+        def pump_err() -> bool:
+            while True:
+                try:
+                    chunk = os.read(err_fd, 65536)
+                except BlockingIOError:
+                    return True
+                except OSError:
+                    return False
+                if not chunk:
+                    return False
+                to_log(chunk)
 
         def on_readable():
             if not pump():
                 loop.remove_reader(fd)
 
+        def on_err_readable():
+            if not pump_err():
+                loop.remove_reader(err_fd)
+
         loop.add_reader(fd, on_readable)
+        if err_fd is not None:
+            os.set_blocking(err_fd, False)
+            loop.add_reader(err_fd, on_err_readable)
         pidfd = None
         try:
             pidfd = os.pidfd_open(proc.pid)
@@ -421,22 +461,29 @@ class LocalExecutor:
         if spec.deadline is not None:
             timer = loop.call_later(max(0.0, spec.deadline), self.kill, spec.node_id, "deadline")
         try:
-            await exited
+            try:
+                await exited
+            finally:
+                if pidfd is not None:
+                    loop.remove_reader(pidfd)
+                    os.close(pidfd)
+                if timer is not None:
+                    timer.cancel()
+            code = proc.wait()
+            # the main process is gone: kill what it left behind in its group, like a pod ending
+            try:
+                os.killpg(proc.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+            loop.remove_reader(fd)
+            pump()
+            proc.stdout.close()
+            if err_fd is not None:
+                loop.remove_reader(err_fd)
+                pump_err()
         finally:
-            if pidfd is not None:
-                loop.remove_reader(pidfd)
-                os.close(pidfd)
-            if timer is not None:
-                timer.cancel()
-        code = proc.wait()
-        # the main process is gone: kill what it left behind in its group, like a pod ending
-        try:
-            os.killpg(proc.pid, signal.SIGKILL)
-        except (ProcessLookupError, PermissionError):
-            pass
-        loop.remove_reader(fd)
-        pump()
-        proc.stdout.close()
+            if owns_log and log[0] is not None:
+                os.close(log[0])
         data = bytes(tail[-RESULT_LIMIT:])
         if log_error:
             self.log_errors[spec.node_id] = log_error[0]
