@@ -69,11 +69,13 @@ def pod_scope(call: "Call", node: Node, local: dict) -> dict:
     return scope
 
 
-def _env(container: dict, step: str) -> dict[str, str]:
+def _env(container: dict, step: str, executor=None) -> dict[str, str]:
     env: dict[str, str] = {}
     for e in container.get("env") or []:
         if "value" in e:
             env[e["name"]] = str(e.get("value") or "")
+        elif e.get("valueFrom") and getattr(executor, "env_from_cluster", False):
+            continue   # the executor's Pod takes the entry from the template (kubernetes backend)
         elif e.get("valueFrom"):
             src = next(iter(e["valueFrom"]), "valueFrom")
             raise ArtifactError(f"step {step!r}: env {e.get('name')} comes from {src}, which needs a cluster "
@@ -144,7 +146,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     log_path = ctl.logs_dir / f"{node.id}.log"
     deadline = call.timeout(local)
     try:
-        env = _env(container, node.display_name)
+        env = _env(container, node.display_name, ctl.executor)
     except ArtifactError as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
@@ -323,7 +325,7 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
                 ctl.set_phase(cnode, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
                 return
             try:
-                env = _env(c, cnode.display_name)
+                env = _env(c, cnode.display_name, ctl.executor)
             except ArtifactError as exc:
                 ctl.set_phase(cnode, ERROR, str(exc))
                 return

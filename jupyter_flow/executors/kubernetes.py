@@ -34,6 +34,7 @@ class KubernetesExecutor:
     """Steps as Pods; the controller stays in this process."""
 
     name = "kubernetes"
+    env_from_cluster = True   # env valueFrom (Secret, ConfigMap, fieldRef) goes into the Pod as written
 
     def __init__(self, settings: dict | None = None):
         self.settings = dict(settings or {})

@@ -134,3 +134,16 @@ def test_forbidden_names_the_step_and_rbac(kube, forbidden, what):
     assert msg.startswith("step 'hello1': backend 'kubernetes': " + what), msg
     assert "forbidden (403)" in msg and "namespace 'jobs'" in msg and "RBAC" in msg and "rolebinding" in msg
     assert 'cannot ' + forbidden.split()[0].lower() + ' resource "pods"' in msg
+
+
+def test_env_from_secrets_and_fields_goes_into_the_pod(kube):
+    env = [{"name": "PLAIN", "value": "p"},
+           {"name": "TOKEN", "valueFrom": {"secretKeyRef": {"name": "creds", "key": "token"}}},
+           {"name": "NODE", "valueFrom": {"fieldRef": {"fieldPath": "spec.nodeName"}}}]
+    wf = sc.wf("env", [sc.sh("main", "echo $PLAIN", env=env)])
+    local = api.submit(wf, backend="local", wait=True, timeout=60)
+    assert local.phase == "Error" and "needs a cluster" in sc.node(local, local.name)["message"]
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Succeeded", sc.node(run, run.name)
+    (pod,) = _validate_pods(kube)
+    assert pod["spec"]["containers"][0]["env"] == env   # resolved by the kubelet, not here
