@@ -158,7 +158,10 @@ class KubernetesExecutor:
                 phase = status.get("phase")
                 waiting = [(cs.get("state") or {}).get("waiting") or {} for cs in status.get("containerStatuses") or []]
                 bad = [w for w in waiting if w.get("reason") in PULL_ERRORS]
-                if bad:
+                if bad:   # the pod would wait forever: give it up (podGC permitting), fail the node
+                    if self.pod_gc == "OnPodCompletion":
+                        await self._call("delete its Pod", ns, core.delete_namespaced_pod, spec.node_id, ns,
+                                         grace_period_seconds=0, _preload_content=False, _missing_ok=True)
                     raise JupyterFlowError(f"image pull failed for {spec.image!r}: {bad[0].get('reason')}: "
                                            f"{bad[0].get('message', '')}; check the image name and the cluster's "
                                            "access to its registry (imagePullSecrets)")

@@ -147,3 +147,18 @@ def test_env_from_secrets_and_fields_goes_into_the_pod(kube):
     assert run.phase == "Succeeded", sc.node(run, run.name)
     (pod,) = _validate_pods(kube)
     assert pod["spec"]["containers"][0]["env"] == env   # resolved by the kubelet, not here
+
+
+def test_image_pull_failure_names_the_step_and_image(kube):
+    kube.kubelet = None   # a kubelet that cannot pull: the status a real one reports
+
+    def cannot_pull(pod):
+        yield {"phase": "Pending", "containerStatuses": [{"name": "main", "state": {"waiting": {
+            "reason": "ErrImagePull", "message": 'pull access denied for "nope/nope"'}}}]}
+    kube.pod_script = cannot_pull
+    run = api.submit(sc.wf("pull", [{"name": "main", "container": {"image": "nope/nope", "command": ["true"]}}]),
+                     backend="kubernetes", wait=True, timeout=60)
+    msg = sc.node(run, run.name)["message"]
+    assert run.phase == "Error" and msg.startswith(f"step {run.name!r}: image pull failed for 'nope/nope': ErrImagePull")
+    assert "imagePullSecrets" in msg
+    assert not [k for k in kube.objects if k[0] == "pods"]   # not left pulling forever

@@ -23,7 +23,7 @@ from typing import Any
 
 from ...errors import JupyterFlowError
 
-PAST = {"create": "created", "apply": "configured", "patch": "patched", "delete": "deleted", "get": "got"}
+PAST = {"create": "created", "apply": "configured", "patch": "patched", "delete": "deleted", "get": "read"}
 PATCH_TYPES = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
                "json": "application/json-patch+json"}
 
