@@ -11,7 +11,9 @@ the pods of the nodes it resets. ``resource`` templates run against the API
 naming the step. ``kubernetes`` is imported only when a step runs.
 
 Settings (``kubernetes:`` in config.yaml): ``kubeconfig``, ``context``, ``namespace``,
-``pollInterval`` (s), ``podGC`` (OnPodCompletion|OnPodSuccess|Never).
+``pollInterval`` (s), ``podGC`` (OnPodCompletion|OnPodSuccess|OnWorkflowCompletion|OnWorkflowSuccess|Never;
+the workflow's ``spec.podGC.strategy`` wins). Unlike Argo, pods are deleted by default (OnPodCompletion):
+there is no Argo UI to look at them afterwards, and the logs and outputs are already in the store.
 """
 from __future__ import annotations
 
@@ -30,6 +32,11 @@ __all__ = ["KubernetesExecutor", "dry_run_pods", "pod_manifest", "parse_terminat
 PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName")
 
 
+def _main_terminated(status: dict) -> bool:
+    return any(cs.get("name") == "main" and (cs.get("state") or {}).get("terminated")
+               for cs in status.get("containerStatuses") or [])
+
+
 class KubernetesExecutor:
     """Steps as Pods; the controller stays in this process."""
 
@@ -45,6 +52,7 @@ class KubernetesExecutor:
         self._core = None
         self._api = None
         self.stopped = False
+        self.finished_pods: list[tuple[str, str, bool, str]] = []   # kept until the run ends (podGC)
 
     @classmethod
     def from_settings(cls, settings: dict) -> "KubernetesExecutor":
@@ -167,8 +175,8 @@ class KubernetesExecutor:
                                            "access to its registry (imagePullSecrets)")
                 if follower is None and phase in ("Running", "Succeeded", "Failed"):
                     follower = self._follow_log(core, spec, ns, sink)
-                if phase in ("Succeeded", "Failed"):
-                    break
+                if phase in ("Succeeded", "Failed") or _main_terminated(status):
+                    break   # sidecars may still run: deleting the pod (podGC) stops them, as Argo's wait does
                 await asyncio.sleep(self.poll)
             if follower is not None:
                 await self._io(follower.join, 30)
@@ -193,9 +201,16 @@ class KubernetesExecutor:
                 t = (cs.get("state") or {}).get("terminated") or {}
                 code = t.get("exitCode")
                 term = parse_termination(t.get("message", ""))
-        if not killed and (self.pod_gc == "OnPodCompletion" or (self.pod_gc == "OnPodSuccess" and code == 0)):
+        strategy = ((spec.workflow.get("spec") or {}).get("podGC") or {}).get("strategy") or self.pod_gc
+        sidecars_running = status.get("phase") not in ("Succeeded", "Failed", None)
+        if killed:
+            pass   # already being deleted
+        elif strategy == "OnPodCompletion" or (strategy == "OnPodSuccess" and code == 0) or sidecars_running:
+            # a pod whose sidecars still run after main is deleted whatever podGC says: nothing else stops them
             await self._call("delete its Pod (podGC)", ns, core.delete_namespaced_pod, spec.node_id, ns,
                              _preload_content=False, _missing_ok=True)
+        elif strategy in ("OnWorkflowCompletion", "OnWorkflowSuccess"):
+            self.finished_pods.append((ns, spec.node_id, code == 0, strategy))
         staging = Path(spec.root or "/nonexistent") / "fs"
 
         def host_path(path: str) -> Path:
@@ -232,9 +247,22 @@ class KubernetesExecutor:
         threading.Thread(target=delete, daemon=True).start()
 
     def kill_all(self, reason: str = "stop") -> None:
+        """Stop running pods; the engine also calls this when the run ends: workflow-level podGC happens here."""
         self.stopped = True   # resource steps waiting on a condition give up too
         for node_id in list(self.running):
             self.kill(node_id, reason)
+        if self.running or not self.finished_pods:
+            return
+        # OnWorkflowSuccess is judged by this executor's pods (all succeeded): it does not see the run's phase
+        all_ok = all(ok for _, _, ok, _ in self.finished_pods)
+        doomed = [(ns, name) for ns, name, _, strategy in self.finished_pods
+                  if strategy == "OnWorkflowCompletion" or all_ok]
+        self.finished_pods = []
+        for ns, name in doomed:
+            try:
+                self._core.delete_namespaced_pod(name, ns, _preload_content=False)
+            except Exception:   # noqa: BLE001 - already gone
+                pass
 
     async def run_resource(self, node_id: str, step: str, tmpl: dict, workflow: dict, log_path) -> tuple:
         """A ``resource`` template: (phase, message, outputs) for the engine."""

@@ -284,7 +284,10 @@ class FakeKube:
             with self.lock:
                 text = self.logs.get(name, "")
                 obj = self.objects.get(key)
-                ended = obj is None or (obj.get("status") or {}).get("phase") in ("Succeeded", "Failed")
+                status = (obj or {}).get("status") or {}
+                ended = obj is None or status.get("phase") in ("Succeeded", "Failed") or any(   # main's stream ends
+                    cs.get("name") == "main" and "terminated" in (cs.get("state") or {})
+                    for cs in status.get("containerStatuses") or [])
                 if len(text) == sent and not ended:
                     self.changed.wait(1.0)
                     continue

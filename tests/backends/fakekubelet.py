@@ -7,7 +7,8 @@ is read-only), ``emptyDir`` volumes as fresh tmpfs, and a real file bound at ``/
 puts around steps with output parameters is executed for real. The double reports what a kubelet
 reports through the API: ``Running``, then ``Succeeded``/``Failed`` with the container's
 ``terminated`` state (exit code, reason, termination message, at most 4096 bytes as Kubernetes
-keeps), and appends stdout+stderr to the pod's log as it is written (``log?follow=true`` streams
+keeps; sidecars are not run and keep the pod ``Running`` after main ends, as a server sidecar
+would), and appends stdout+stderr to the pod's log as it is written (``log?follow=true`` streams
 it). Deleting the pod kills the process, as a zero-grace delete does.
 """
 from __future__ import annotations
@@ -94,7 +95,12 @@ class ProcessKubelet:
                 return
             with open(term, errors="replace") as f:
                 message = f.read(4096)
+        main_status = {"name": "main", "state": {"terminated": {
+            "exitCode": rc, "reason": "Completed" if rc == 0 else "Error", "message": message}}}
+        sidecars = [c["name"] for c in pod["spec"]["containers"] if c["name"] != "main"]
+        if sidecars:   # not run by this double; like a server sidecar, they keep the pod Running
+            self._status(fake, key, {"phase": "Running", "hostIP": "127.0.0.1", "containerStatuses": [main_status] + [
+                {"name": n, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}} for n in sidecars]})
+            return
         self._status(fake, key, {"phase": "Succeeded" if rc == 0 else "Failed", "hostIP": "127.0.0.1",
-                                 "containerStatuses": [{"name": "main", "state": {"terminated": {
-                                     "exitCode": rc, "reason": "Completed" if rc == 0 else "Error",
-                                     "message": message}}}]})
+                                 "containerStatuses": [main_status]})

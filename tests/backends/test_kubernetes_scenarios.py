@@ -162,3 +162,45 @@ def test_image_pull_failure_names_the_step_and_image(kube):
     assert run.phase == "Error" and msg.startswith(f"step {run.name!r}: image pull failed for 'nope/nope': ErrImagePull")
     assert "imagePullSecrets" in msg
     assert not [k for k in kube.objects if k[0] == "pods"]   # not left pulling forever
+
+
+def test_sidecars_and_init_containers_are_in_the_pod_and_main_ends_the_step(kube, flow_home):
+    (flow_home / "config.yaml").write_text("kubernetes: {pollInterval: 0.02, podGC: Never}\n")
+    wf = sc.wf("sidecar", [dict(sc.sh("main", "echo main done", volumeMounts=[{"name": "v", "mountPath": "/tmp/v"}]),
+                                sidecars=[{"name": "db", "image": "busybox", "command": ["sleep", "3600"]}],
+                                initContainers=[{"name": "init", "image": "busybox", "command": ["true"],
+                                                 "mirrorVolumeMounts": True}])],
+               volumes=[{"name": "v", "emptyDir": {}}])
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Succeeded", sc.node(run, run.name)
+    assert sc.node(run, run.name)["outputs"]["result"] == "main done"
+    (pod,) = _validate_pods(kube)
+    assert [c["name"] for c in pod["spec"]["containers"]] == ["main", "db"]
+    assert pod["spec"]["initContainers"] == [{"name": "init", "image": "busybox", "command": ["true"],
+                                              "volumeMounts": [{"name": "v", "mountPath": "/tmp/v"}]}]
+    # the sidecar would run forever: the pod is deleted although podGC is Never
+    assert not [k for k in kube.objects if k[0] == "pods"]
+
+
+@pytest.mark.parametrize("strategy", ["OnWorkflowSuccess", "OnWorkflowCompletion", "OnPodSuccess", None])
+def test_pod_gc_strategy_from_the_workflow(kube, flow_home, strategy):
+    (flow_home / "config.yaml").write_text("kubernetes: {pollInterval: 0.02, podGC: Never}\n")   # the fallback
+    wf = dict(sc.seed("steps.yaml"))
+    if strategy:
+        wf["spec"] = dict(wf["spec"], podGC={"strategy": strategy})
+    assert api.submit(wf, backend="kubernetes", wait=True, timeout=60).phase == "Succeeded"
+    pods = [k for k in kube.objects if k[0] == "pods"]
+    assert len(pods) == (3 if strategy is None else 0)
+    assert len(kube.calls("DELETE", "/pods/")) == (0 if strategy is None else 3)
+    order = [r["method"] for r in kube.requests if r["method"] in ("POST", "DELETE")]
+    if strategy == "OnPodSuccess":   # hello1's pod goes before hello2a/b are created
+        assert order.index("DELETE") < len(order) - 1 - order[::-1].index("POST")
+    elif strategy:                   # all at the end of the run
+        assert order == ["POST"] * 3 + ["DELETE"] * 3
+
+
+def test_workflow_pod_gc_on_success_keeps_the_pods_of_a_failed_run(kube):
+    wf = dict(sc.FAIL)
+    wf["spec"] = dict(wf["spec"], podGC={"strategy": "OnWorkflowSuccess"})
+    assert api.submit(wf, backend="kubernetes", wait=True, timeout=60).phase == "Failed"
+    assert len([k for k in kube.objects if k[0] == "pods"]) == 1 and not kube.calls("DELETE", "/pods/")

@@ -73,6 +73,17 @@ def _env(spec: StepSpec, c: dict) -> list[dict]:
     return out
 
 
+def _user_containers(tmpl: dict, key: str, main: dict) -> list[dict]:
+    """Argo's sidecars / initContainers: Containers plus ``mirrorVolumeMounts`` (main's mounts copied)."""
+    out = []
+    for uc in tmpl.get(key) or []:
+        uc = copy.deepcopy(uc)
+        if uc.pop("mirrorVolumeMounts", False) and main.get("volumeMounts"):
+            uc["volumeMounts"] = copy.deepcopy(main["volumeMounts"])
+        out.append(uc)
+    return out
+
+
 def pod_manifest(spec: StepSpec, namespace: str = "default") -> dict:
     """The Pod for one step (what is sent; validated against the Kubernetes schema in the tests)."""
     tmpl, wf = spec.template, spec.workflow
@@ -105,7 +116,10 @@ def pod_manifest(spec: StepSpec, namespace: str = "default") -> dict:
     if outs:
         container["terminationMessagePath"] = "/dev/termination-log"
         container["terminationMessagePolicy"] = "File"
-    pod_spec: dict = {"restartPolicy": "Never", "containers": [container]}
+    pod_spec: dict = {"restartPolicy": "Never", "containers": [container] + _user_containers(tmpl, "sidecars", c)}
+    init = _user_containers(tmpl, "initContainers", c)
+    if init:
+        pod_spec["initContainers"] = init
     volumes = (wspec.get("volumes") or []) + (tmpl.get("volumes") or [])
     if volumes:
         pod_spec["volumes"] = copy.deepcopy(volumes)
