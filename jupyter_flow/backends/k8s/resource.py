@@ -1,6 +1,7 @@
 """``resource`` templates on the ``kubernetes`` backend: what Argo's executor does with ``kubectl``.
 
-Plain REST through the official client's ``ApiClient`` instead of ``kubernetes.dynamic``: the
+Plain REST through the executor's ``ApiClient`` (the official client; this module imports nothing
+from ``kubernetes``, per the house rule) instead of ``kubernetes.dynamic``: the
 dynamic client reads every group's discovery document (tens of requests, cached on disk) before
 the first call, while a resource step needs one: ``/api/v1`` or ``/apis/<group>/<version>`` for
 the manifest's ``apiVersion`` gives the kind's plural and whether it is namespaced (``kubectl``
@@ -28,6 +29,14 @@ PATCH_TYPES = {"strategic": "application/strategic-merge-patch+json", "merge": "
                "json": "application/json-patch+json"}
 
 
+class ApiStatus(Exception):
+    """A non-2xx answer (``status``, ``reason``, ``body`` as ``ApiException`` has them, for ``api_error``)."""
+
+    def __init__(self, status: int, reason: str = "", body: str = ""):
+        super().__init__(f"({status}) {reason}")
+        self.status, self.reason, self.body = status, reason, body
+
+
 class Rest:
     """Kinds to REST paths (one discovery request per group/version) and JSON calls."""
 
@@ -37,32 +46,37 @@ class Rest:
 
     def call(self, method: str, path: str, body: Any = None, content_type: str = "application/json",
              query: list | None = None) -> dict:
-        """One JSON request with the client's auth and TLS; a non-2xx status raises ``ApiException``."""
+        """One JSON request with the client's auth and TLS; a non-2xx status raises :class:`ApiStatus`."""
         headers = {"Accept": "application/json", "Content-Type": content_type}
         c = self.client
-        if hasattr(c, "param_serialize"):   # clients generated since v33: serialize, send, check
-            from kubernetes.client.exceptions import ApiException
-            method, url, headers, body, _ = c.param_serialize(method, path, query_params=query or [],
-                                                              header_params=headers, body=body,
-                                                              auth_settings=["BearerToken"])
-            resp = c.call_api(method, url, header_params=headers, body=body)
-            resp.read()
-            if not 200 <= resp.status <= 299:
-                raise ApiException.from_response(http_resp=resp, body=resp.data.decode(errors="replace"), data=None)
-            data = resp.data
-        else:   # older clients: call_api(resource_path, method, ...)
-            data = c.call_api(path, method, query_params=query or [], body=body, header_params=headers,
-                              auth_settings=["BearerToken"], _preload_content=False,
-                              _return_http_data_only=True).data
+        try:
+            if hasattr(c, "param_serialize"):   # newer generated clients: serialize, send, check the status
+                method, url, headers, body, _ = c.param_serialize(method, path, query_params=query or [],
+                                                                  header_params=headers, body=body,
+                                                                  auth_settings=["BearerToken"])
+                resp = c.call_api(method, url, header_params=headers, body=body)
+                resp.read()
+                if not 200 <= resp.status <= 299:
+                    raise ApiStatus(resp.status, resp.reason or "", resp.data.decode(errors="replace"))
+                data = resp.data
+            else:   # older clients: call_api(resource_path, method, ...) raises ApiException itself
+                data = c.call_api(path, method, query_params=query or [], body=body, header_params=headers,
+                                  auth_settings=["BearerToken"], _preload_content=False,
+                                  _return_http_data_only=True).data
+        except ApiStatus:
+            raise
+        except Exception as exc:   # the client's ApiException (duck-typed: status/reason/body)
+            if not isinstance(getattr(exc, "status", None), int) or not exc.status:
+                raise
+            raise ApiStatus(exc.status, str(getattr(exc, "reason", "") or ""), getattr(exc, "body", "") or "") from None
         return json.loads(data) if data else {}
 
     def resources(self, api_version: str) -> list[dict]:
         if api_version not in self._lists:
             path = "/api/v1" if api_version == "v1" else f"/apis/{api_version}"
-            from kubernetes.client.exceptions import ApiException
             try:
                 found = self.call("GET", path).get("resources") or []
-            except ApiException as exc:
+            except ApiStatus as exc:
                 if exc.status != 404:
                     raise
                 raise JupyterFlowError(f"the cluster does not serve {api_version!r} (is its CRD installed?)") from None
@@ -223,11 +237,10 @@ def _act(rest: Rest, action: str, res: dict, kind: dict, ns: str, name: str | No
     if not name:
         raise JupyterFlowError(f"{action} needs the object's metadata.name")
     path = rest.path(kind, ns, name)
-    from kubernetes.client.exceptions import ApiException
     if action == "apply":
         try:
             return rest.call("PATCH", path, manifest, PATCH_TYPES["merge"])
-        except ApiException as exc:
+        except ApiStatus as exc:
             if exc.status != 404:
                 raise
             return rest.call("POST", rest.path(kind, ns), manifest)
@@ -239,7 +252,7 @@ def _act(rest: Rest, action: str, res: dict, kind: dict, ns: str, name: str | No
     if action == "delete":
         try:
             rest.call("DELETE", path)
-        except ApiException as exc:
+        except ApiStatus as exc:
             if exc.status != 404:   # kubectl delete --ignore-not-found, as Argo runs it
                 raise
         return manifest if isinstance(manifest, dict) else {}
@@ -249,7 +262,6 @@ def _act(rest: Rest, action: str, res: dict, kind: dict, ns: str, name: str | No
 async def run(executor, step: str, tmpl: dict, workflow: dict, log_path) -> tuple[str, str, dict | None]:
     """Run one resource template through ``executor`` (its API client, thread pool and poll interval)."""
     import yaml
-    from kubernetes.client.exceptions import ApiException
     from ..argo.kube import api_error
     res = tmpl.get("resource") or {}
     action = res.get("action") or "create"
@@ -290,7 +302,7 @@ async def run(executor, step: str, tmpl: dict, workflow: dict, log_path) -> tupl
             await asyncio.sleep(executor.poll)
             current = await io(rest.call, "GET", rest.path(kind, ns, name))
         outs = outputs(tmpl, current)
-    except ApiException as exc:
+    except ApiStatus as exc:
         what = f"{action} {(manifest or {}).get('kind') if isinstance(manifest, dict) else 'the object'}"
         return "Error", f"step {step!r}: {api_error(exc, 'kubernetes', what, ns)}", None
     except JupyterFlowError as exc:
