@@ -249,7 +249,9 @@ _JS = r"""() => {
   W.watchFinal = (rep, n) => {
     const cy = W.cy(rep);
     let frames = 0, classEvents = 0;
-    const done = () => cy.nodes('.Pod.Succeeded').length >= n;
+    // what the page shows: the Succeeded colour (set through a node's classes or the widget's
+    // stylesheet overlay, whichever the widget used)
+    const done = () => cy.nodes('.Pod').filter(x => x.style('background-color') === 'rgb(24,190,148)').length >= n;
     const onClass = () => { classEvents++; };
     const onRender = () => {
       frames++;
@@ -409,8 +411,12 @@ def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.
                 keydown = page.evaluate("() => window.__w7.keydown")
                 page.wait_for_timeout(300)      # let the page go quiet before the burst
                 page.evaluate(f"() => window.__w7.watchFinal({rep}, {n})")
+                if cdp is not None:
+                    cdp.send("Profiler.start")
                 page.keyboard.press("Shift+Enter")
                 page.wait_for_function(f"() => window.__w7.final[{rep}]", timeout=timeout * 1000, polling=100)
+                if cdp is not None:
+                    out["browser_profile_burst"] = _top(cdp.send("Profiler.stop")["profile"])
                 final = page.evaluate(f"() => window.__w7.final[{rep}]")
                 ch = _wait_file(data / f"changes-{rep}.json", timeout)
                 busy_paint = page.evaluate(f"() => window.__w7.busy({keydown}, {paint['t']})")

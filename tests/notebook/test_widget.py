@@ -197,6 +197,8 @@ def test_fan_out_is_added_in_batches_not_node_by_node(store, comm_log):
     assert len(graph_updates) <= 4
     assert w.graph.state()[more]["classes"] == "More Running"
     # a hidden child failing turns the summary red, without a relayout
+    assert until(lambda: not w._struct_deferred, 2.0)
+    time.sleep(w.structure_interval + 0.1)      # a batch the worker had already taken lands first
     before = w.graph.structural_updates
     last = ctl.nodes["f199"]
     last.phase = "Failed"
@@ -371,3 +373,31 @@ def test_notebook_artifact_outputs_are_rendered(tmp_path):
     assert isinstance(out, W.Output)
     assert out.outputs[0] == {"output_type": "stream", "name": "stdout", "text": "hello <b>\n"}
     assert out.outputs[1]["data"] == {"text/plain": "42", "image/png": "iVBOR"}
+
+
+def test_a_structural_change_moves_drawn_nodes_with_one_layout_message(store, comm_log):
+    """Positions come from the kernel's layout and travel in the preset layout's ``positions`` map:
+    one message however many drawn nodes move, never one ``position`` message per node."""
+    from jupyter_flow.engine.nodes import Node
+
+    run, ctl = _synthetic(store, 25)
+    w = RunWidget(run)
+    layouts = [m for m in comm_log if m[1] == "update" and "cytoscape_layout" in m[2]]
+    assert layouts and set(layouts[-1][2]["cytoscape_layout"]["positions"]) == set(w.graph.node_ids())
+    start = len(comm_log)
+    root = ctl.nodes[ctl.name]
+    for i in range(5):     # a second layer under p0..p4: the first layer's x positions shift
+        node = Node(id=f"q{i}", name=f"synthetic.q{i}", display_name=f"q{i}", type="Pod", boundary_id=ctl.name)
+        ctl.nodes[node.id] = node
+        ctl.nodes[f"synthetic-{i}"].children.append(node.id)
+        ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
+        ctl.emit({"kind": "node", "run": ctl.name, "node": ctl.nodes[f"synthetic-{i}"].to_dict()})
+    assert until(lambda: {"q0", "q4"} <= w.graph.node_ids(), 3.0)
+    time.sleep(0.3)
+    new = comm_log[start:]
+    assert not [m for m in new if m[1] == "update" and "position" in m[2]], "per-node position messages"
+    layout = [m[2]["cytoscape_layout"] for m in new if m[1] == "update" and "cytoscape_layout" in m[2]]
+    assert layout and layout[-1]["name"] == "preset" and set(layout[-1]["positions"]) == w.graph.node_ids()
+    pos = layout[-1]["positions"]
+    assert pos["synthetic-0"]["y"] < pos["q0"]["y"] and pos[root.id]["y"] < pos["synthetic-0"]["y"]
+    assert [m for m in new if m[0] == "comm_open"]        # the new nodes (and edges) themselves
