@@ -148,6 +148,11 @@ class KubernetesExecutor:
         if (spec.template.get("inputs") or {}).get("artifacts"):
             raise JupyterFlowError("input artifacts need an artifact repository in the cluster; "
                                    "run with --backend argo")
+        needed = [a.get("name") for a in (spec.template.get("outputs") or {}).get("artifacts") or []
+                  if not a.get("optional")]
+        if needed:   # the files stay in the pod: nothing here can copy them out of a finished container
+            raise JupyterFlowError(f"output artifacts ({', '.join(map(str, needed))}) need an artifact repository "
+                                   "in the cluster; run with --backend argo, or mark them optional")
         import json
         core = await self._io(self.api)
         ns = self.namespace(spec.workflow)

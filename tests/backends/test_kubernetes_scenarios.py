@@ -204,3 +204,12 @@ def test_workflow_pod_gc_on_success_keeps_the_pods_of_a_failed_run(kube):
     wf["spec"] = dict(wf["spec"], podGC={"strategy": "OnWorkflowSuccess"})
     assert api.submit(wf, backend="kubernetes", wait=True, timeout=60).phase == "Failed"
     assert len([k for k in kube.objects if k[0] == "pods"]) == 1 and not kube.calls("DELETE", "/pods/")
+
+
+def test_output_artifacts_fail_clearly_before_a_pod_is_made(kube):
+    wf = sc.wf("art", [dict(sc.sh("main", "echo x > /tmp/x"), outputs={"artifacts": [
+        {"name": "x", "path": "/tmp/x"}, {"name": "maybe", "path": "/tmp/y", "optional": True}]})])
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Error" and not kube.calls("POST", "/pods")
+    assert sc.node(run, run.name)["message"] == (f"step {run.name!r}: output artifacts (x) need an artifact repository "
+                                                 "in the cluster; run with --backend argo, or mark them optional")
