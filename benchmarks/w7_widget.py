@@ -456,6 +456,12 @@ def measure(n: int = 1000, reps: int = 3, width: int = 20, changes_s: float = 1.
                       f"{run['messages']} widget messages; final state drawn {run['final_state_s']:.2f} s after "
                       f"the last change", flush=True)
             out["page_errors"] = errors[:20]
+            shots = Path(os.environ.get("JUPYTER_FLOW_SCREENSHOTS", "/tmp/jupyter-flow-screenshots"))
+            shots.mkdir(parents=True, exist_ok=True)
+            widget = page.locator(f".jf-bench-{reps - 1}")
+            widget.scroll_into_view_if_needed()
+            widget.screenshot(path=str(shots / f"w7-{n}-nodes.png"))
+            out["screenshot"] = str(shots / f"w7-{n}-nodes.png")
         except Exception:
             shots = Path(os.environ.get("JUPYTER_FLOW_SCREENSHOTS", "/tmp/jupyter-flow-screenshots"))
             shots.mkdir(parents=True, exist_ok=True)

@@ -204,7 +204,7 @@ def stylesheet() -> list[dict]:
         {"selector": "node", "style": {
             "label": "data(label)", "font-size": "11px", "text-valign": "center", "text-halign": "center",
             "color": "#1b2733", "background-color": "#dde3e8", "border-width": 1, "border-color": "#8fa4b1",
-            "shape": "round-rectangle", "width": "label", "height": 26, "padding": "8px",
+            "shape": "round-rectangle", "width": "data(w)", "height": 26, "padding": "8px",
             "text-wrap": "ellipsis", "text-max-width": "160px", "min-zoomed-font-size": 5}},
         {"selector": "node.StepGroup, node.TaskGroup", "style": {
             "shape": "ellipse", "width": 12, "height": 12, "padding": "0px", "label": ""}},
@@ -245,11 +245,23 @@ NODE_HEIGHT, RANK_SEP, NODE_SEP = 26.0, 36.0, 18.0
 _SMALL = ("StepGroup", "TaskGroup")
 
 
+def label_width(label: str) -> float:
+    """The text width a node is drawn with (``width: data(w)``): ~6.6 px a character at 11 px,
+    at most 160 px (the stylesheet's ``text-max-width``). Computed here rather than cytoscape's
+    deprecated ``width: label``, which measured 0 for nodes added before their first frame (they
+    stayed invisible until restyled), and the layout needs the same number."""
+    return min(max(len(label), 1) * 6.6, 160.0) + 2.0
+
+
+def node_data(n: GNode) -> dict:
+    return {"id": n.id, "label": n.label, "tip": n.tip, "w": label_width(n.label)}
+
+
 def node_width(n: GNode) -> float:
-    """Roughly what the stylesheet draws: ``width: label`` at 11 px, 8 px padding, at most 160 px of text."""
+    """The drawn width: text plus 8 px padding each side plus the border; group dots are 12 px."""
     if any(c in _SMALL for c in n.classes.split()):
         return 12.0
-    return min(max(len(n.label), 1) * 6.6, 160.0) + 18.0
+    return label_width(n.label) + 18.0
 
 
 def layered_positions(nodes: Mapping[str, GNode], edges: Iterable[GEdge], *, sweeps: int = 4) -> dict[str, dict]:
@@ -465,7 +477,7 @@ class CytoscapeRenderer:
         if w is None:
             return False
         self._gnodes[node.id] = node
-        data = {"id": node.id, "label": node.label, "tip": node.tip}
+        data = node_data(node)
         state: dict[str, Any] = {}
         if w.classes != node.classes:
             state["classes"] = node.classes
@@ -499,7 +511,7 @@ class CytoscapeRenderer:
         return set(self._edges)
 
     def _make_node(self, n: GNode, position: dict) -> _Element:
-        w = _Element("NodeModel", {"id": n.id, "label": n.label, "tip": n.tip}, n.classes, position)
+        w = _Element("NodeModel", node_data(n), n.classes, position)
         self._nodes[n.id] = w
         return w
 
