@@ -66,20 +66,29 @@ def _w6_w7_details(w6: dict | None, w7: dict | None) -> list[str]:
                   f"frame holding every node; final state = the kernel's last `emit` → first frame with every Pod "
                   f"Succeeded (one host clock). Widget messages are counted at the kernel session (comm open/msg).",
                   "",
-                  "| display | first paint | kernel cell | models opened | browser long tasks (paint) | flushes | "
-                  "messages | final state after last change | browser long tasks (burst) | kernel CPU (burst) |",
-                  "|---|---|---|---|---|---|---|---|---|---|"]
+                  "| display | first paint | kernel cell | models opened | kernel's last message | page's last message "
+                  "| browser long tasks (paint) | flushes | messages | final state after last change | page's last "
+                  "message after last change | browser long tasks (burst) | kernel CPU (burst) |",
+                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
+
+        def sec(v):
+            return "—" if v is None else f"{v:.2f} s"
         for i, r in enumerate(w7["runs"]):
             lines.append(f"| {i}{' (cold)' if i == 0 else ''} | {r['first_paint_s']:.2f} s | {r['kernel_cell_s']:.2f} s | "
-                         f"{r['models_opened']} | {r['browser_long_tasks_paint_s']:.2f} s | {r['flushes']} | "
-                         f"{r['messages']} | {r['final_state_s']:.2f} s | {r['browser_long_tasks_burst_s']:.2f} s | "
-                         f"{r['kernel_cpu_s']:.2f} s |")
+                         f"{r['models_opened']} | {sec(r.get('kernel_last_send_s'))} | "
+                         f"{sec(r.get('page_last_ws_message_s'))} | {r['browser_long_tasks_paint_s']:.2f} s | "
+                         f"{r['flushes']} | {r['messages']} | {r['final_state_s']:.2f} s | "
+                         f"{sec(r.get('page_last_ws_message_after_last_emit_s'))} | "
+                         f"{r['browser_long_tasks_burst_s']:.2f} s | {r['kernel_cpu_s']:.2f} s |")
+        lines += ["", "Times in the first-paint columns count from the Shift+Enter keydown; *page's last message* is "
+                  "when the page's main thread got the last websocket message of the cell (or of the burst)."]
         if w7.get("load_at_start") is not None:
             lines += ["", f"Load average when W7 started: {w7['load_at_start']}."]
-        prof = w7.get("browser_profile_paint")
-        if prof:
-            lines += ["", "Browser CPU profile of the last display's first paint (self time): "
-                      + "; ".join(f"`{x['function']}` {x['ms']:.0f} ms" for x in prof[:8]) + "."]
+        for key, what in (("browser_profile_paint", "first paint"), ("browser_profile_burst", "phase-change burst")):
+            prof = w7.get(key)
+            if prof:
+                lines += ["", f"Browser CPU profile of the last display's {what} (self time, sampled): "
+                          + "; ".join(f"`{x['function'].split('?')[0]}` {x['ms']:.0f} ms" for x in prof[:8]) + "."]
         for note in w7.get("notes") or []:
             lines += ["", note]
         lines.append("")
