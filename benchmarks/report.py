@@ -43,7 +43,7 @@ def _w7_rows(w7: dict | None, t: dict) -> list[str]:
 def _w6_w7_details(w6: dict | None, w7: dict | None) -> list[str]:
     lines: list[str] = []
     if w6 and w6.get("load_ext_ms") is not None:
-        top = ", ".join(f"`{x['module']}` {x['cumulative_ms']:.1f} ms" for x in w6.get("load_ext_importtime_top") or [])
+        top = ", ".join(f"`{x['module']}` {x['self_ms']:.1f} ms" for x in w6.get("load_ext_importtime_top") or [])
         lines += ["## W6 details", "",
                   f"Each repetition starts fresh interpreters in alternating order: bare, `import jupyter_flow`, an "
                   f"IPython `InteractiveShell`, and the same shell plus `%load_ext jupyter_flow`; the import and the "
@@ -55,7 +55,7 @@ def _w6_w7_details(w6: dict | None, w7: dict | None) -> list[str]:
                   f"{w6['load_ext_wall_delta_ms']:.0f} ms (this difference of two ~1 s process times is what "
                   f"earlier runs reported, and swings by ±100 ms on this shared machine). `%load_ext` loads "
                   f"{len(w6['load_ext_new_modules'])} modules ({', '.join(w6['load_ext_new_modules'])})"
-                  + (f"; heaviest by `-X importtime`: {top}" if top else "") + ".", ""]
+                  + (f"; own import time by `-X importtime`: {top}" if top else "") + ".", ""]
     if w7 and w7.get("status") == "measured":
         lines += ["## W7 details", "",
                   f"A private `jupyter lab` and Debian's Chromium (Playwright, headless); the notebook's cells are run "

@@ -252,14 +252,13 @@ def _w6_child(what: str, importtime: bool = False) -> tuple[dict, float, str]:
 
 
 def _importtime_top(stderr: str, modules: list[str], k: int = 6) -> list[dict]:
-    """The heaviest of ``modules`` by cumulative import time, from ``-X importtime`` output."""
+    """The heaviest of ``modules`` by own import time, from ``-X importtime`` output."""
     wanted, rows = set(modules), []
     for line in stderr.splitlines():
         parts = [p.strip() for p in line.split("|")]
         if len(parts) == 3 and parts[2] in wanted and parts[1].isdigit():
             rows.append({"module": parts[2], "cumulative_ms": int(parts[1]) / 1000, "self_ms": int(parts[0].split()[-1]) / 1000})
-    top_level = [r for r in rows if "." not in r["module"] or r["module"].count(".") <= 1]
-    return sorted(top_level, key=lambda r: -r["cumulative_ms"])[:k]
+    return sorted(rows, key=lambda r: -r["self_ms"])[:k]
 
 
 def w6(reps: int) -> dict:
