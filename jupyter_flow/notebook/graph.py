@@ -18,14 +18,17 @@ ipycytoscape 1.3.3: status through ``classes`` or a whole-``data`` reassignment 
 relayouts once, no tap-threshold or pixel-ratio changes after display, default height, and
 tooltips (inserted as HTML) built from escaped text only.
 
-Large graphs (W7 in ``benchmarks/``: a 1,000-node DAG) set two more rules. The layout is computed
+Large graphs (W7 in ``benchmarks/``: a 1,000-node DAG) set more rules. The layout is computed
 here, in the kernel (``layered_positions``: longest-path ranks, barycentre ordering, top to
-bottom, like dagre) and drawn with cytoscape's ``preset`` layout: dagre's network-simplex ranking
-took ~4 s of browser CPU for 1,000 nodes (8.6 s in node), on every structural change. And each
-element is opened as ipycytoscape's ``NodeModel``/``EdgeModel`` directly on a comm (``_Element``)
-instead of through ipycytoscape's traitlets widgets, which cost ~1 ms of kernel time each
-(2.5 s for 1,000 nodes and their 1,500 edges) before a byte was sent. The frontend receives the
-same messages as before.
+bottom, like dagre, ~30 ms for 1,000 nodes) and drawn with cytoscape's ``preset`` layout, the
+positions travelling in the layout's ``positions`` map (one message however many nodes move):
+dagre's network-simplex ranking took ~4 s of browser CPU for 1,000 nodes, on every structural
+change. Each element is opened as ipycytoscape's ``NodeModel``/``EdgeModel`` directly on a comm
+(``_Element``) instead of through ipycytoscape's traitlets widgets, which cost ~1 ms of kernel
+time each (2.5 s for 1,000 nodes and their 1,500 edges) before a byte was sent; the page runs
+ipycytoscape's own frontend code unchanged. Node widths come from the kernel too (``data(w)``).
+What is left is one message per element (ipycytoscape's model per node and edge) and one per
+changed node: see ``benchmarks/RESULTS.md`` (W7) for what that costs.
 """
 from __future__ import annotations
 
@@ -321,7 +324,8 @@ def layered_positions(nodes: Mapping[str, GNode], edges: Iterable[GEdge], *, swe
     x: dict[str, float] = {}
     for r, layer in enumerate(layers):
         # under the (lower) median parent: straight chains, and no drift where nodes have two parents
-        want = [sorted(x[p] for p in pred[i])[(len(pred[i]) - 1) // 2] if pred[i] and r else None for i in layer]
+        placed = [[x[p] for p in pred[i] if p in x] for i in layer]    # parents in ranks above
+        want: list[float | None] = [sorted(px)[(len(px) - 1) // 2] if px else None for px in placed]
         xs: list[float] = []
         cursor = float("-inf")
         packed = 0.0

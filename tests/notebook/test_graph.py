@@ -97,3 +97,20 @@ def test_large_fan_outs_collapse_into_a_more_node():
     assert els.hidden["k99"] == "tg::more" and "k8" not in els.hidden
     # expanded: everything drawn
     assert len(G.elements(tree, "wf", collapse_after=10, expanded={"tg"}).nodes) == 103
+
+
+def test_layered_positions_top_to_bottom_without_overlap():
+    nodes = {i: G.GNode(i, i, "Pod Pending", i) for i in ("a", "b", "c", "d", "e")}
+    nodes["g"] = G.GNode("g", "", "StepGroup Running", "g")
+    edges = [G.GEdge("a", "b"), G.GEdge("a", "c"), G.GEdge("b", "d"), G.GEdge("c", "d"), G.GEdge("d", "g"),
+             G.GEdge("a", "e")]
+    pos = G.layered_positions(nodes, edges)
+    assert set(pos) == set(nodes)
+    assert pos["a"]["y"] < pos["b"]["y"] == pos["c"]["y"] == pos["e"]["y"] < pos["d"]["y"] < pos["g"]["y"]
+    row = sorted((pos[i]["x"], i) for i in ("b", "c", "e"))
+    for (x1, i1), (x2, i2) in zip(row, row[1:]):      # neighbours in a rank never overlap
+        assert x2 - x1 >= (G.node_width(nodes[i1]) + G.node_width(nodes[i2])) / 2 + G.NODE_SEP - 0.2
+    assert pos == G.layered_positions(nodes, edges)   # deterministic: a redraw does not shuffle
+    # a cycle (never in Argo's node tree) still places every node
+    cyc = G.layered_positions(nodes, edges + [G.GEdge("g", "a")])
+    assert set(cyc) == set(nodes)
