@@ -9,7 +9,8 @@ reports through the API: ``Running``, then ``Succeeded``/``Failed`` with the con
 ``terminated`` state (exit code, reason, termination message, at most 4096 bytes as Kubernetes
 keeps; sidecars are not run and keep the pod ``Running`` after main ends, as a server sidecar
 would), and appends stdout+stderr to the pod's log as it is written (``log?follow=true`` streams
-it). Deleting the pod kills the process, as a zero-grace delete does.
+it). Deleting the pod kills the process, as a zero-grace delete does; ``activeDeadlineSeconds`` kills
+it too and fails the pod with reason ``DeadlineExceeded``.
 """
 from __future__ import annotations
 
@@ -27,6 +28,7 @@ class ProcessKubelet:
     def __init__(self):
         self.procs: dict[tuple, subprocess.Popen] = {}
         self.deleted: set[tuple] = set()
+        self.expired: set[tuple] = set()   # pods killed for their activeDeadlineSeconds
         self.started: list[dict] = []   # every pod this kubelet ran, as created
 
     def start(self, fake, key, pod) -> None:
@@ -42,6 +44,12 @@ class ProcessKubelet:
                 os.killpg(proc.pid, signal.SIGKILL)
             except ProcessLookupError:
                 pass
+
+    def _deadline(self, key) -> None:
+        self.expired.add(key)
+        proc = self.procs.get(key)
+        if proc is not None and proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
 
     def _status(self, fake, key, status) -> bool:
         with fake.lock:
@@ -88,10 +96,22 @@ class ProcessKubelet:
             self.procs[key] = proc
             self._status(fake, key, {"phase": "Running", "hostIP": "127.0.0.1", "containerStatuses": [
                 {"name": "main", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
+            deadline = pod["spec"].get("activeDeadlineSeconds")
+            timer = threading.Timer(deadline, self._deadline, (key,)) if deadline else None
+            if timer:
+                timer.start()
             for chunk in iter(lambda: proc.stdout.read1(65536), b""):
                 fake.append_log(name, chunk.decode(errors="replace"))
             rc = proc.wait()
+            if timer:
+                timer.cancel()
             if key in self.deleted:
+                return
+            if key in self.expired:   # what a kubelet reports for activeDeadlineSeconds
+                self._status(fake, key, {"phase": "Failed", "reason": "DeadlineExceeded", "hostIP": "127.0.0.1",
+                                         "message": "Pod was active on the node longer than the specified deadline",
+                                         "containerStatuses": [{"name": "main", "state": {"terminated": {
+                                             "exitCode": 137, "reason": "Error"}}}]})
                 return
             with open(term, errors="replace") as f:
                 message = f.read(4096)

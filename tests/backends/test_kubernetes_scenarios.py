@@ -213,3 +213,15 @@ def test_output_artifacts_fail_clearly_before_a_pod_is_made(kube):
     assert run.phase == "Error" and not kube.calls("POST", "/pods")
     assert sc.node(run, run.name)["message"] == (f"step {run.name!r}: output artifacts (x) need an artifact repository "
                                                  "in the cluster; run with --backend argo, or mark them optional")
+
+
+def test_active_deadline_fails_the_node_as_on_the_local_backend(kube):
+    wf = sc.wf("deadline", [dict(sc.sh("main", "echo 123; sleep 60"), activeDeadlineSeconds=1)])
+    local = api.submit(wf, backend="local", wait=True, timeout=60)
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Failed"
+    assert sc.node(run, run.name)["message"] == "Pod was active on the node longer than the specified deadline"
+    (pod,) = _validate_pods(kube)
+    assert pod["spec"]["activeDeadlineSeconds"] == 1
+    # the same tree and messages; the exit code is what each reports for a kill (kubelet 137, local -9)
+    assert [t[:8] for t in sc.tree(run)] == [t[:8] for t in sc.tree(local)] and sc.log_of(run, run.name) == "123\n"
