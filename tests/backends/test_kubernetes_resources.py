@@ -9,7 +9,6 @@ import json
 import os
 import shutil
 import sys
-from pathlib import Path
 
 import pytest
 import yaml
@@ -23,7 +22,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 import scenarios as sc  # noqa: E402
 from fakekube import FakeKube  # noqa: E402
 
-UPSTREAM = Path(os.environ.get("JUPYTER_FLOW_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "argo" / "examples"
+UPSTREAM = sc.UPSTREAM
 
 
 def upstream(name: str) -> dict:

@@ -59,6 +59,20 @@ def test_seed_examples_run_as_pods_with_the_local_node_tree(kube, example):
     assert not [k for k in kube.objects if k[0] == "pods"]
 
 
+@pytest.mark.parametrize("example", ["output-parameter.yaml", "loops-maps.yaml", "dag-multiroot.yaml",
+                                     "exit-code-output-variable.yaml", "continue-on-fail.yaml"])
+def test_deterministic_upstream_examples_give_the_local_node_tree(kube, example):
+    path = sc.UPSTREAM / example
+    if not path.exists():
+        pytest.skip(f"upstream example {path} not found (set JUPYTER_FLOW_SHARED)")
+    wf = sc.yaml.safe_load(path.read_text())
+    local = api.submit(wf, backend="local", wait=True, timeout=60)
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == local.phase and sc.tree(run) == sc.tree(local)
+    assert sc.pod_logs(run) == sc.pod_logs(local)
+    _validate_pods(kube)
+
+
 def test_logs_stream_while_the_pod_runs_then_stop(kube):
     run = api.submit(sc.LONG, backend="kubernetes")
     # the line is in the node's log while the pod is still running: the log is followed, not read at the end
