@@ -190,8 +190,10 @@ class KubernetesExecutor:
                 log = b"".join(streamed).decode(errors="replace")
             else:   # no follow stream (deleted before it started, or the stream failed): read it once
                 log = await self._call("read its log", ns, core.read_namespaced_pod_log, spec.node_id, ns,
-                                       container="main", _missing_ok=True) or ""
-                if spec.log_path is not None:
+                                       container="main", _missing_ok=True)
+                if log is None:   # the pod is gone: what was streamed is all there is (already in the file)
+                    log = b"".join(streamed).decode(errors="replace")
+                elif spec.log_path is not None:
                     with open(spec.log_path, "w") as f:
                         f.write(log)
         finally:

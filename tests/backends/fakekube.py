@@ -41,6 +41,7 @@ class FakeKube:
         self.pod_script = None                    # fn(pod) -> status dict, for created pods
         self.kubelet = None                       # .start(fake, key, pod) / .delete(key): see fakekubelet.py
         self.forbid: set[str] = set()             # "METHOD plural" pairs answered with 403
+        self.follow_fails = False                 # log?follow=true answered 500 (a proxy that cuts streams)
         self.rv = 0
         self.lock = threading.Lock()
         self.changed = threading.Condition(self.lock)
@@ -204,6 +205,8 @@ class FakeKube:
                 return h._send(200, {"kind": "List", "metadata": {"resourceVersion": str(self.rv)},
                                      "items": copy.deepcopy(items)})
         if method == "GET" and sub == "log" and query.get("follow") == "true":
+            if self.follow_fails:
+                return h._send(500, {"kind": "Status", "code": 500, "message": "stream cut (test double)"})
             return self._follow_log(h, key, name)
         if method == "GET" and sub == "log" and name in self.logs:
             return h._send(200, text=self.logs[name])

@@ -239,3 +239,12 @@ def test_active_deadline_fails_the_node_as_on_the_local_backend(kube):
     assert pod["spec"]["activeDeadlineSeconds"] == 1
     # the same tree and messages; the exit code is what each reports for a kill (kubelet 137, local -9)
     assert [t[:8] for t in sc.tree(run)] == [t[:8] for t in sc.tree(local)] and sc.log_of(run, run.name) == "123\n"
+
+
+def test_log_is_read_once_when_following_fails(kube):
+    kube.follow_fails = True
+    run = api.submit(sc.seed("steps.yaml"), backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Succeeded" and sc.log_of(run, "hello2b") == "hello2b\n"
+    assert sc.node(run, "hello1")["outputs"]["result"] == "hello1"
+    reads = [r["query"].get("follow") for r in kube.calls("GET", "/log")]
+    assert reads.count("true") == 3 and reads.count(None) == 3   # each follow failed, then one plain read
