@@ -27,6 +27,13 @@ from . import preview as P
 FINISHED = ("Succeeded", "Failed", "Error")
 esc = html.escape
 
+# The Jupyter server drops a kernel's iopub messages (comm messages included) once more than
+# iopub_msg_rate_limit (1,000/s by default) arrive averaged over rate_limit_window (3 s). A
+# dropped node update would leave a node drawn in a stale phase, so node updates stay under 80%
+# of that: what is over budget waits for a later flush (newest state wins) instead of being lost.
+MSG_WINDOW_S = 3.0
+MSG_BUDGET = 2400
+
 
 class RunWidget:
     """A live view of one ``Run``; ``.box`` is the ipywidgets container to display."""
@@ -62,6 +69,8 @@ class RunWidget:
         self._last_struct = 0.0
         self._next_tick = 0.0
         self._log_size = -1
+        self._carry: set[str] = set()               # node updates over the message budget
+        self._sent_log: list[tuple[float, int]] = []  # (time, node updates sent) in the window
         # counters (tests, debugging)
         self.flushes = 0
         self.updates = 0
@@ -222,7 +231,8 @@ class RunWidget:
                     self._worker = None
                     return
                 now = time.monotonic()
-                dirty = bool(self._pending) or self._pending_run is not None or self._resync
+                dirty = (bool(self._pending) or self._pending_run is not None or self._resync
+                         or bool(self._carry))
                 due = float("inf")
                 if dirty:
                     due = self._last_flush + self.interval
@@ -350,11 +360,29 @@ class RunWidget:
                 sent = True
             else:   # batch: the worker comes back when the structure interval has passed
                 self._struct_deferred = True
-        for nid in {els.hidden.get(nid, nid) for nid in changed}:
+        targets = {els.hidden.get(nid, nid) for nid in changed | self._carry}
+        self._carry = set()
+        budget = self._message_budget()
+        count = 0
+        for nid in targets:
+            if count >= budget:
+                self._carry.add(nid)
+                continue
             gnode = els.nodes.get(nid)
             if gnode is not None and self.graph.update(gnode):
                 sent = True
+                count += 1
+        if count:
+            self._sent_log.append((time.monotonic(), count))
         return sent
+
+    def _message_budget(self) -> int:
+        """Node updates this flush may send without the window exceeding MSG_BUDGET."""
+        cutoff = time.monotonic() - MSG_WINDOW_S
+        log = self._sent_log
+        while log and log[0][0] < cutoff:
+            log.pop(0)
+        return MSG_BUDGET - sum(n for _, n in log)
 
     def _render_all(self) -> None:
         with self._wlock:

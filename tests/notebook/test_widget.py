@@ -401,3 +401,34 @@ def test_a_structural_change_moves_drawn_nodes_with_one_layout_message(store, co
     pos = layout[-1]["positions"]
     assert pos["synthetic-0"]["y"] < pos["q0"]["y"] and pos[root.id]["y"] < pos["synthetic-0"]["y"]
     assert [m for m in new if m[0] == "comm_open"]        # the new nodes (and edges) themselves
+
+
+def test_node_updates_stay_under_the_servers_iopub_rate_limit_and_none_is_lost(store, comm_log, monkeypatch):
+    # The Jupyter server drops iopub messages over its rate limit; a dropped update would leave a
+    # node drawn in a stale phase. Scaled down here: a budget of 10 updates per 0.6 s window.
+    from jupyter_flow.notebook import widget as widget_mod
+    monkeypatch.setattr(widget_mod, "MSG_BUDGET", 10)
+    monkeypatch.setattr(widget_mod, "MSG_WINDOW_S", 0.6)
+    run, ctl = _synthetic(store, 30)
+    w = RunWidget(run)
+    start = len(comm_log)
+    pods = [n for n in ctl.nodes.values() if n.type == "Pod"]
+    sent_at: list[float] = []
+    real_update = w.graph.update
+
+    def counting_update(gnode):
+        sent = real_update(gnode)
+        if sent:
+            sent_at.append(time.monotonic())
+        return sent
+    w.graph.update = counting_update
+    for node in pods:                       # 30 nodes change at once: three windows' budget
+        node.phase = "Succeeded"
+        node.finished_at = time.time()
+        ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
+    assert until(lambda: list(classes(w).values()).count("Pod Succeeded") == 30, 5.0), classes(w)
+    assert len(sent_at) == 30                                # every node's newest state, once
+    for t in sent_at:                                        # never more than the budget in a window
+        assert sum(1 for u in sent_at if t - 0.6 < u <= t) <= 10
+    assert sent_at[-1] - sent_at[0] >= 0.6 * 2               # so the rest waited for later windows
+    assert [m for m in comm_log[start:] if m[1] == "update"]
