@@ -390,7 +390,6 @@ class LocalExecutor:
         """
         loop = asyncio.get_running_loop()
         fd = proc.stdout.fileno()
-        os.set_blocking(fd, False)
         tail = bytearray()
         exited = loop.create_future()
         log_error: list[str] = []
@@ -408,10 +407,12 @@ class LocalExecutor:
                 log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
                 self.kill(spec.node_id, "log")
 
-        def pump() -> bool:
+        def drain(src: int, keep: bool) -> bool:
+            """Copy what ``src`` holds now to the log (and the stdout tail if ``keep``); False
+            once it reached end of file or failed."""
             while True:
                 try:
-                    chunk = os.read(fd, 65536)
+                    chunk = os.read(src, 65536)
                 except BlockingIOError:
                     return True
                 except OSError:
@@ -420,34 +421,22 @@ class LocalExecutor:
                     return False
                 if spec.log_path is not None:
                     to_log(chunk)
-                tail.extend(chunk)
-                if len(tail) > 2 * RESULT_LIMIT:
-                    del tail[:-RESULT_LIMIT]
+                if keep:
+                    tail.extend(chunk)
+                    if len(tail) > 2 * RESULT_LIMIT:
+                        del tail[:-RESULT_LIMIT]
 
-        def pump_err() -> bool:
-            while True:
-                try:
-                    chunk = os.read(err_fd, 65536)
-                except BlockingIOError:
-                    return True
-                except OSError:
-                    return False
-                if not chunk:
-                    return False
-                to_log(chunk)
+        def follow(src: int, keep: bool) -> None:
+            os.set_blocking(src, False)
 
-        def on_readable():
-            if not pump():
-                loop.remove_reader(fd)
+            def on_readable():
+                if not drain(src, keep):
+                    loop.remove_reader(src)
+            loop.add_reader(src, on_readable)
 
-        def on_err_readable():
-            if not pump_err():
-                loop.remove_reader(err_fd)
-
-        loop.add_reader(fd, on_readable)
+        follow(fd, True)
         if err_fd is not None:
-            os.set_blocking(err_fd, False)
-            loop.add_reader(err_fd, on_err_readable)
+            follow(err_fd, False)
         pidfd = None
         try:
             pidfd = os.pidfd_open(proc.pid)
@@ -476,11 +465,11 @@ class LocalExecutor:
             except (ProcessLookupError, PermissionError):
                 pass
             loop.remove_reader(fd)
-            pump()
+            drain(fd, True)
             proc.stdout.close()
             if err_fd is not None:
                 loop.remove_reader(err_fd)
-                pump_err()
+                drain(err_fd, False)
         finally:
             if owns_log and log[0] is not None:
                 os.close(log[0])
