@@ -393,7 +393,8 @@ class Controller:
         self._resume = asyncio.Event()
         if self.spec.get("parallelism"):
             self.pod_limit = asyncio.Semaphore(int(self.spec["parallelism"]))
-        self.proc_limit = asyncio.Semaphore(config.max_processes())
+        # the local process cap, unless the executor's steps run elsewhere (a cluster sets its own)
+        self.proc_limit = asyncio.Semaphore(getattr(self.executor, "max_concurrent", None) or config.max_processes())
         live[self.name] = self
         self.started_at = time.time()
         self.phase = RUNNING

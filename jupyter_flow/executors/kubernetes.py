@@ -11,8 +11,9 @@ the pods of the nodes it resets. ``resource`` templates run against the API
 naming the step. ``kubernetes`` is imported only when a step runs.
 
 Settings (``kubernetes:`` in config.yaml): ``kubeconfig``, ``context``, ``namespace``,
-``pollInterval`` (s), ``podGC`` (OnPodCompletion|OnPodSuccess|OnWorkflowCompletion|OnWorkflowSuccess|Never;
-the workflow's ``spec.podGC.strategy`` wins). Unlike Argo, pods are deleted by default (OnPodCompletion):
+``pollInterval`` (s), ``maxConcurrentPods`` (256; the engine's local process cap is for this
+machine), ``podGC`` (OnPodCompletion|OnPodSuccess|OnWorkflowCompletion|OnWorkflowSuccess|Never; the
+workflow's ``spec.podGC.strategy`` wins). Unlike Argo, pods are deleted by default (OnPodCompletion):
 there is no Argo UI to look at them afterwards, and the logs and outputs are already in the store.
 """
 from __future__ import annotations
@@ -47,6 +48,8 @@ class KubernetesExecutor:
         self.settings = dict(settings or {})
         self.poll = float(self.settings.get("pollInterval", 0.5))
         self.pod_gc = self.settings.get("podGC", "OnPodCompletion")
+        # pods at once (the engine's local process cap is for this machine, not the cluster's)
+        self.max_concurrent = int(self.settings.get("maxConcurrentPods", 256))
         self.running: dict[str, str] = {}   # node id -> namespace
         self.kill_reason: dict[str, str] = {}
         self._core = None

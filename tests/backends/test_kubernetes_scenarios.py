@@ -248,3 +248,21 @@ def test_log_is_read_once_when_following_fails(kube):
     assert sc.node(run, "hello1")["outputs"]["result"] == "hello1"
     reads = [r["query"].get("follow") for r in kube.calls("GET", "/log")]
     assert reads.count("true") == 3 and reads.count(None) == 3   # each follow failed, then one plain read
+
+
+def test_pods_are_not_held_to_the_local_process_cap(kube, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_FLOW_MAX_PROCESSES", "4")
+    shared = tmp_path / "meet"
+    shared.mkdir()
+    # six pods that each wait (up to 20 s) until all six have arrived: only possible if they run at once
+    wait_all = 'touch /tmp/meet/{{inputs.parameters.n}}; for i in $(seq 200); do [ $(ls /tmp/meet | wc -l) -ge 6 ] ' \
+               '&& exit 0; sleep 0.1; done; exit 1'
+    meet = dict(sc.sh("meet", wait_all, volumeMounts=[{"name": "meet", "mountPath": "/tmp/meet"}]),
+                inputs={"parameters": [{"name": "n"}]})
+    step = {"name": "meet", "template": "meet", "withSequence": {"count": "6"},
+            "arguments": {"parameters": [{"name": "n", "value": "{{item}}"}]}}
+    wf = sc.wf("fanout", [{"name": "main", "steps": [[step]]}, meet],
+               volumes=[{"name": "meet", "hostPath": {"path": str(shared), "type": "Directory"}}])
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Succeeded", [n.get("message") for n in run.nodes.values()]
+    assert len(list(shared.iterdir())) == 6
