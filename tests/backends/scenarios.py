@@ -105,3 +105,13 @@ def log_of(run, display: str) -> str:
     """The node's log so far, ``""`` until the node exists."""
     n = node(run, display)
     return run.logs(n["id"]) if n else ""
+
+
+def validate_pods(fake) -> list[dict]:
+    """Every Pod created through the double, each strictly valid against the Kubernetes 1.30 schema."""
+    import pytest
+    kv = pytest.importorskip("kubernetes_validate", reason="pip install kubernetes-validate (test extra)")
+    posted = [r["body"] for r in fake.calls("POST", "/api/v1/namespaces/jobs/pods")]
+    for pod in posted:
+        kv.validate(pod, "1.30", strict=True)
+    return posted

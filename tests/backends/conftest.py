@@ -1,0 +1,25 @@
+"""``kube``: the Kubernetes API server TEST DOUBLE with its kubelet double, a kubeconfig for it, namespace ``jobs``.
+
+Modules that need the API double without pods running (``test_kubernetes_resources.py``) or with
+Argo's scripted controller (``test_argo*.py``) define their own fixture.
+"""
+from __future__ import annotations
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.dirname(__file__))
+from fakekube import FakeKube  # noqa: E402
+from fakekubelet import ProcessKubelet  # noqa: E402
+
+
+@pytest.fixture
+def kube(flow_home, tmp_path, monkeypatch):
+    fake = FakeKube()
+    fake.kubelet = ProcessKubelet()
+    monkeypatch.setenv("KUBECONFIG", str(fake.kubeconfig(tmp_path / "kubeconfig", namespace="jobs")))
+    (flow_home / "config.yaml").write_text("kubernetes: {pollInterval: 0.02}\n")
+    yield fake
+    fake.close()
