@@ -3,7 +3,8 @@
 The embedded engine walks the templates, so the node tree is a local run's; a Pod node becomes a
 Pod (:func:`~jupyter_flow.backends.k8s.pods.pod_manifest`) named after the node id. The executor
 polls the pod's phase, follows the ``main`` container's log into the node's log file while it runs
-(``outputs.result`` is the log's last 256 KB, as Argo's), reads output parameters with
+(``outputs.result`` is the log's last 256 KB: stdout and stderr interleaved, as the log API has
+no stream selection, where Argo's is stdout only), reads output parameters with
 ``valueFrom.path`` from the termination message, and deletes pods per ``podGC`` (default: on
 completion). A retried node's old pod (kept by ``podGC``) is replaced, as ``argo retry`` deletes
 the pods of the nodes it resets. ``resource`` templates run against the API
