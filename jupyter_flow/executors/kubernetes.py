@@ -12,9 +12,10 @@ the pods of the nodes it resets. ``resource`` templates run against the API
 naming the step. ``kubernetes`` is imported only when a step runs.
 
 Settings (``kubernetes:`` in config.yaml): ``kubeconfig``, ``context``, ``namespace``,
-``pollInterval`` (s), ``maxConcurrentPods`` (256; the engine's local process cap is for this
-machine), ``podGC`` (OnPodCompletion|OnPodSuccess|OnWorkflowCompletion|OnWorkflowSuccess|Never; the
-workflow's ``spec.podGC.strategy`` wins). Unlike Argo, pods are deleted by default (OnPodCompletion):
+``pollInterval`` (s), ``initImage`` (busybox: its init container writes raw input artifacts),
+``maxConcurrentPods`` (256; the engine's local process cap is for this machine), ``podGC``
+(OnPodCompletion|OnPodSuccess|OnWorkflowCompletion|OnWorkflowSuccess|Never; the workflow's
+``spec.podGC.strategy`` wins). Unlike Argo, pods are deleted by default (OnPodCompletion):
 there is no Argo UI to look at them afterwards, and the logs and outputs are already in the store.
 """
 from __future__ import annotations
@@ -149,9 +150,11 @@ class KubernetesExecutor:
         return thread
 
     async def _run(self, spec: StepSpec, started: float) -> StepResult:
-        if (spec.template.get("inputs") or {}).get("artifacts"):
-            raise JupyterFlowError("input artifacts need an artifact repository in the cluster; "
-                                   "run with --backend argo")
+        fetched = [a.get("name") for a in (spec.template.get("inputs") or {}).get("artifacts") or []
+                   if "raw" not in a and not a.get("optional")]
+        if fetched:   # raw ones are written by an init container (pod_manifest)
+            raise JupyterFlowError(f"input artifacts ({', '.join(map(str, fetched))}) need an artifact repository "
+                                   "in the cluster; run with --backend argo")
         needed = [a.get("name") for a in (spec.template.get("outputs") or {}).get("artifacts") or []
                   if not a.get("optional")]
         if needed:   # the files stay in the pod: nothing here can copy them out of a finished container
@@ -160,7 +163,7 @@ class KubernetesExecutor:
         import json
         core = await self._io(self.api)
         ns = self.namespace(spec.workflow)
-        await self._create(core, spec, ns, pod_manifest(spec, ns))
+        await self._create(core, spec, ns, pod_manifest(spec, ns, self.settings.get("initImage", "busybox")))
         self.running[spec.node_id] = ns
         status: dict = {}
         sink: list = []

@@ -3,7 +3,8 @@
 Not a container runtime. The image is ignored (``busybox`` means this machine's ``sh``/``echo``);
 the container's ``command + args``, ``env`` and ``workingDir`` run under bubblewrap with a private
 ``/tmp``, ``hostPath`` volumes bound at their ``mountPath`` (under ``/tmp``: the rest of the root
-is read-only), ``emptyDir`` volumes as fresh tmpfs, and a real file bound at ``/dev/termination-log``, so the wrapper the kubernetes backend
+is read-only), ``emptyDir`` volumes as a directory the pod's containers share (``subPath`` too),
+init containers run in order before main, and a real file bound at ``/dev/termination-log``, so the wrapper the kubernetes backend
 puts around steps with output parameters is executed for real. The double reports what a kubelet
 reports through the API: ``Running``, then ``Succeeded``/``Failed`` with the container's
 ``terminated`` state (exit code, reason, termination message, at most 4096 bytes as Kubernetes
@@ -45,6 +46,33 @@ class ProcessKubelet:
             except ProcessLookupError:
                 pass
 
+    @staticmethod
+    def _env(container, name) -> dict:
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": name}
+        env.update({e["name"]: str(e.get("value", "")) for e in container.get("env") or [] if "valueFrom" not in e})
+        return env
+
+    @staticmethod
+    def _sandbox(pod, container, tmp, term, argv) -> list[str]:
+        """bwrap around ``argv``: hostPath binds, emptyDir as a directory shared by the pod's containers."""
+        volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}
+        mounts = []
+        for m in container.get("volumeMounts") or []:
+            v = volumes.get(m["name"]) or {}
+            if "hostPath" in v:
+                src = v["hostPath"]["path"]
+            elif "emptyDir" in v:
+                src = os.path.join(tmp, "volumes", m["name"])
+                os.makedirs(src, exist_ok=True)
+            else:
+                continue
+            if m.get("subPath"):
+                src = os.path.join(src, m["subPath"])
+            mounts += ["--bind", src, m["mountPath"]]
+        return [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
+                *mounts, "--bind", term, "/dev/termination-log", "--unshare-pid", "--die-with-parent",
+                "--chdir", container.get("workingDir") or "/", "--"] + argv
+
     def _deadline(self, key) -> None:
         self.expired.add(key)
         proc = self.procs.get(key)
@@ -71,24 +99,22 @@ class ProcessKubelet:
         with tempfile.TemporaryDirectory(prefix="fakekubelet-") as tmp:
             term = os.path.join(tmp, "termination-log")
             open(term, "w").close()
-            env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOSTNAME": name}
-            env.update({e["name"]: str(e.get("value", "")) for e in main.get("env") or [] if "valueFrom" not in e})
-            if BWRAP:
-                volumes = {v["name"]: v for v in pod["spec"].get("volumes") or []}
-                mounts = []
-                for m in main.get("volumeMounts") or []:
-                    v = volumes.get(m["name"]) or {}
-                    if "hostPath" in v:
-                        mounts += ["--bind", v["hostPath"]["path"], m["mountPath"]]
-                    elif "emptyDir" in v:
-                        mounts += ["--tmpfs", m["mountPath"]]
-                argv = [BWRAP, "--ro-bind", "/", "/", "--dev", "/dev", "--proc", "/proc", "--tmpfs", "/tmp",
-                        *mounts, "--bind", term, "/dev/termination-log", "--unshare-pid", "--die-with-parent",
-                        "--chdir", main.get("workingDir") or "/", "--"] + argv
+            for init in pod["spec"].get("initContainers") or []:   # in order, each to completion
+                cmd = list(init.get("command") or []) + list(init.get("args") or [])
+                iargv = self._sandbox(pod, init, tmp, term, cmd)
+                done = subprocess.run(iargv, env=self._env(init, name), stdin=subprocess.DEVNULL,
+                                      capture_output=True, timeout=60)
+                if done.returncode:
+                    self._status(fake, key, {"phase": "Failed", "initContainerStatuses": [
+                        {"name": init["name"], "state": {"terminated": {"exitCode": done.returncode,
+                                                                         "reason": "Error"}}}]})
+                    return
+            env = self._env(main, name)
+            argv = self._sandbox(pod, main, tmp, term, argv)
             try:
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
                                         stdin=subprocess.DEVNULL, start_new_session=True,
-                                        cwd=None if BWRAP else tmp)
+                                        cwd=None)
             except OSError as exc:
                 self._status(fake, key, {"phase": "Failed", "containerStatuses": [{"name": "main", "state": {
                     "terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}}}]})

@@ -138,3 +138,28 @@ def test_pods_are_not_held_to_the_local_process_cap(kube, tmp_path, monkeypatch)
     run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
     assert run.phase == "Succeeded", [n.get("message") for n in run.nodes.values()]
     assert len(list(shared.iterdir())) == 6
+
+
+def test_raw_input_artifacts_are_written_by_an_init_container(kube):
+    path = sc.UPSTREAM / "input-artifact-raw.yaml"
+    if not path.exists():
+        pytest.skip(f"upstream example {path} not found (set JUPYTER_FLOW_SHARED)")
+    wf = sc.yaml.safe_load(path.read_text())
+    local = api.submit(wf, backend="local", wait=True, timeout=60)
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Succeeded", sc.node(run, run.name)["message"]
+    assert sc.tree(run) == sc.tree(local) and sc.log_of(run, run.name) == "this is\nthe raw file\ncontents\n"
+    (pod,) = sc.validate_pods(kube)
+    (init,) = pod["spec"]["initContainers"]
+    assert init["image"] == "busybox" and init["env"][0]["value"] == "this is\nthe raw file\ncontents\n"
+    assert {"name": "jupyter-flow-inputs", "mountPath": "/tmp/file", "subPath": "0"} in \
+        pod["spec"]["containers"][0]["volumeMounts"]
+
+
+def test_other_input_artifacts_need_argo(kube):
+    wf = sc.wf("inart", [dict(sc.sh("main", "cat /tmp/x"), inputs={"artifacts": [
+        {"name": "x", "path": "/tmp/x", "http": {"url": "https://example.com/x"}}]})])
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    assert run.phase == "Error" and not kube.calls("POST", "/pods")
+    assert sc.node(run, run.name)["message"] == (f"step {run.name!r}: input artifacts (x) need an artifact "
+                                                 "repository in the cluster; run with --backend argo")

@@ -84,8 +84,35 @@ def _user_containers(tmpl: dict, key: str, main: dict) -> list[dict]:
     return out
 
 
-def pod_manifest(spec: StepSpec, namespace: str = "default") -> dict:
-    """The Pod for one step (what is sent; validated against the Kubernetes schema in the tests)."""
+RAW_VOLUME = "jupyter-flow-inputs"
+RAW_DIR = "/tmp/jupyter-flow-inputs"   # in the init container only; any image with sh has /tmp
+
+
+def raw_inputs(tmpl: dict) -> list[dict]:
+    """Input artifacts with inline ``raw.data``: the only kind a Pod can get without an artifact repository."""
+    return [a for a in (tmpl.get("inputs") or {}).get("artifacts") or [] if "raw" in a]
+
+
+def _raw_artifacts(pod_spec: dict, container: dict, tmpl: dict, init_image: str) -> None:
+    """Argo's layout: an init container writes each file into an emptyDir, main mounts it by subPath."""
+    arts = raw_inputs(tmpl)
+    if not arts:
+        return
+    env = [{"name": f"JF_RAW_{i}", "value": str((a.get("raw") or {}).get("data") or "")} for i, a in enumerate(arts)]
+    script = "; ".join(f'printf "%s" "$JF_RAW_{i}" > {RAW_DIR}/{i}' for i in range(len(arts)))
+    pod_spec.setdefault("initContainers", []).insert(0, {
+        "name": "init-artifacts", "image": init_image, "command": ["sh", "-c", script], "env": env,
+        "volumeMounts": [{"name": RAW_VOLUME, "mountPath": RAW_DIR}]})
+    pod_spec.setdefault("volumes", []).append({"name": RAW_VOLUME, "emptyDir": {}})
+    container.setdefault("volumeMounts", []).extend(
+        {"name": RAW_VOLUME, "mountPath": a["path"], "subPath": str(i)} for i, a in enumerate(arts))
+
+
+def pod_manifest(spec: StepSpec, namespace: str = "default", init_image: str = "busybox") -> dict:
+    """The Pod for one step (what is sent; validated against the Kubernetes schema in the tests).
+
+    ``init_image`` (with ``sh``) writes raw input artifacts before main starts (setting ``initImage``).
+    """
     tmpl, wf = spec.template, spec.workflow
     wspec = wf.get("spec") or {}
     c = _template_container(spec)
@@ -127,6 +154,7 @@ def pod_manifest(spec: StepSpec, namespace: str = "default") -> dict:
         value = tmpl.get(key) if tmpl.get(key) is not None else wspec.get(key)
         if value is not None and value != "" and value != {} and value != []:
             pod_spec[key] = copy.deepcopy(value)
+    _raw_artifacts(pod_spec, container, tmpl, init_image)
     if spec.deadline is not None:
         pod_spec["activeDeadlineSeconds"] = max(1, int(spec.deadline))
     name = (wf.get("metadata") or {}).get("name", "")
