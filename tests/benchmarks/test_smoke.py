@@ -6,9 +6,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
+# W7 starts its own JupyterLab and Chromium: share the browser tests' worker, never run beside them
+@pytest.mark.xdist_group("jupyterlab-browser")
 def test_benchmarks_smoke(tmp_path):
     out = subprocess.run([sys.executable, "-m", "benchmarks", "--smoke", "--out", str(tmp_path)], cwd=str(ROOT),
                          capture_output=True, text=True, timeout=600)
