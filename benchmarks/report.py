@@ -170,6 +170,9 @@ def render(r: dict) -> str:
     notes = r.get("notes")
     if notes:
         lines += ["## Notes", "", *notes, ""]
+    analysis = Path(__file__).with_name("ANALYSIS.md")   # the engineers' analysis, kept across runs
+    if analysis.exists() and not r.get("smoke"):
+        lines += [analysis.read_text().rstrip(), ""]
     return "\n".join(lines) + "\n"
 
 

@@ -517,9 +517,10 @@ def _notes(res: dict) -> list[str]:
         f"dropped: one `cytoscape_style` message per flush colouring ranges of nodes (one message instead of "
         f"~100), because each restyles and redraws every element in the page (~0.3-0.5 s of browser CPU for 2,500 "
         f"elements), which put the final state 2.7-5 s after the last change. Jupyter's server drops iopub "
-        f"messages past 1,000/s averaged over 3 s (`iopub_msg_rate_limit`): a run changing more than ~1,000 distinct "
-        f"nodes a second for several seconds would exceed it; structural changes no longer add to it (positions "
-        f"travel in the preset layout's map, one message).",
+        f"messages past 1,000/s averaged over 3 s (`iopub_msg_rate_limit`), so the widget holds node updates to "
+        f"2,400 per 3 s (80% of it): a run changing more distinct nodes than that for several seconds is drawn "
+        f"late, never stale; structural changes do not add to it (positions travel in the preset layout's map, "
+        f"one message).",
     ]
     return notes
 
