@@ -178,7 +178,7 @@ def w4_baseline(n: int = 1000, width: int = 100) -> None:
 
 # ---- W5 first step / fixed cost: a one-step workflow ---------------------------------------------
 
-W5_YAML = f"""\
+W5_YAML = """\
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
 metadata:

@@ -7,7 +7,7 @@ message must be complete on its own.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 
 class JupyterFlowError(Exception):

@@ -6,7 +6,6 @@ Runtime failures raise ``EvalError`` carrying the offset of the node that failed
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from typing import Any, Callable
 
 from . import builtins as B

@@ -259,7 +259,6 @@ class FlowManager:
 
     def action(self, name: str, action: str, body: Mapping[str, Any] | None = None) -> dict:
         """resume | suspend | stop | terminate | retry | resubmit | delete; returns ``{"name": ...}``."""
-        from .. import api
         if action not in ACTIONS:
             raise ManagerError(404, f"unknown action {action!r}")
         body = dict(body or {})

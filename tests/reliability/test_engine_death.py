@@ -16,7 +16,6 @@ from pathlib import Path
 
 import pytest
 
-import jupyter_flow
 from jupyter_flow import api
 from jupyter_flow.store.db import pid_alive
 

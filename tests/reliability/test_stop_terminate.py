@@ -12,7 +12,6 @@ from pathlib import Path
 import pytest
 
 import jupyter_flow
-from jupyter_flow.store.db import pid_alive
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDTH = 50

@@ -6,9 +6,6 @@ import re
 from http.cookies import SimpleCookie
 from urllib.parse import quote
 
-import pytest
-from tornado.httpclient import HTTPClientError
-
 from jupyter_flow.server.handlers import API
 from jupyter_flow.server.manager import ACTIONS
 

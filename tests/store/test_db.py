@@ -1,9 +1,7 @@
 """The SQLite store: one writer, many readers, control requests between processes."""
 from __future__ import annotations
 
-import json
 import multiprocessing
-import os
 import sqlite3
 
 from jupyter_flow.store.db import Store
