@@ -1,7 +1,7 @@
 """``kube``: the Kubernetes API server TEST DOUBLE with its kubelet double, a kubeconfig for it, namespace ``jobs``.
 
-Modules that need the API double without pods running (``test_kubernetes_resources.py``) or with
-Argo's scripted controller (``test_argo*.py``) define their own fixture.
+``fake``: the API double alone, with ``argo: {namespace: jobs}`` (``test_argo*.py`` script Argo's
+controller on it). ``test_kubernetes_resources.py`` defines its own ``kube`` without pods running.
 """
 from __future__ import annotations
 
@@ -23,3 +23,12 @@ def kube(flow_home, tmp_path, monkeypatch):
     (flow_home / "config.yaml").write_text("kubernetes: {pollInterval: 0.02}\n")
     yield fake
     fake.close()
+
+
+@pytest.fixture
+def fake(flow_home, tmp_path, monkeypatch):
+    f = FakeKube()
+    monkeypatch.setenv("KUBECONFIG", str(f.kubeconfig(tmp_path / "kubeconfig")))
+    (flow_home / "config.yaml").write_text("argo:\n  namespace: jobs\n")
+    yield f
+    f.close()

@@ -19,7 +19,7 @@ from jupyter_flow.backends.argo.transport import pod_name  # noqa: E402
 from jupyter_flow.errors import JupyterFlowError  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
-from fakekube import FakeKube, Wait  # noqa: E402
+from fakekube import Wait  # noqa: E402
 
 WF = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "approve-"},
       "spec": {"entrypoint": "main", "templates": [
@@ -28,15 +28,6 @@ WF = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"ge
           {"name": "hello", "container": {"image": "busybox", "command": ["echo", "hello world"],
                                           "resources": {"limits": {"memory": "32Mi"}}}},
           {"name": "approve", "suspend": {}}]}}
-
-
-@pytest.fixture
-def fake(flow_home, tmp_path, monkeypatch):
-    f = FakeKube()
-    monkeypatch.setenv("KUBECONFIG", str(f.kubeconfig(tmp_path / "kubeconfig")))
-    (flow_home / "config.yaml").write_text("argo:\n  namespace: jobs\n")
-    yield f
-    f.close()
 
 
 def _nodes(name, *, hello="Succeeded", approve=None, root="Running"):

@@ -23,16 +23,7 @@ from jupyter_flow.errors import JupyterFlowError  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 import scenarios as sc  # noqa: E402
-from fakekube import FakeKube, Wait  # noqa: E402
-
-
-@pytest.fixture
-def fake(flow_home, tmp_path, monkeypatch):
-    f = FakeKube()
-    monkeypatch.setenv("KUBECONFIG", str(f.kubeconfig(tmp_path / "kubeconfig")))
-    (flow_home / "config.yaml").write_text("argo:\n  namespace: jobs\n")
-    yield f
-    f.close()
+from fakekube import Wait  # noqa: E402
 
 
 def _as_argo(fake, local, logs: dict | None = None, running_first: bool = True):
