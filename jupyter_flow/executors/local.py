@@ -393,16 +393,16 @@ class LocalExecutor:
         tail = bytearray()
         exited = loop.create_future()
         log_error: list[str] = []
-        log = [log_fd]   # [descriptor]: opened on the first write unless given
-        owns_log = log_fd is None
+        owns_log = log_fd is None   # then it is opened on the first write, and closed here
 
         def to_log(chunk: bytes) -> None:
+            nonlocal log_fd
             if log_error:
                 return
             try:
-                if log[0] is None:
-                    log[0] = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-                os.write(log[0], chunk)
+                if log_fd is None:
+                    log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                os.write(log_fd, chunk)
             except OSError as exc:   # disk full, quota: fail the step, keep draining its output
                 log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
                 self.kill(spec.node_id, "log")
@@ -471,8 +471,8 @@ class LocalExecutor:
                 loop.remove_reader(err_fd)
                 drain(err_fd, False)
         finally:
-            if owns_log and log[0] is not None:
-                os.close(log[0])
+            if owns_log and log_fd is not None:
+                os.close(log_fd)
         data = bytes(tail[-RESULT_LIMIT:])
         if log_error:
             self.log_errors[spec.node_id] = log_error[0]

@@ -104,9 +104,9 @@ def _event_data(data: dict | None) -> str | None:
         phase = data["phase"]
         text = _PHASE_DATA.get(phase)
         if text is None:
-            text = _PHASE_DATA[phase] = json.dumps(data)
+            text = _PHASE_DATA[phase] = _encode(data)
         return text
-    return json.dumps(data)
+    return _encode(data)
 
 
 def _connect(path: Path) -> sqlite3.Connection:
