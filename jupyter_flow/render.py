@@ -86,7 +86,6 @@ RESULT_WIDTH = 40
 # ---------------------------------------------------------------------------
 
 
-
 def _build_escape_table() -> dict[int, str]:
     table: dict[int, str] = {}
     for cp in list(range(0x00, 0x20)) + [0x7F] + list(range(0x80, 0xA0)):

@@ -1,14 +1,13 @@
 """executeTemplate: resolve a step's template, bind its inputs, retry it, run its body."""
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
 from .durations import parse_duration
 from .nodes import DAG, ERROR, FAILED, POD, RETRY, RUNNING, STEPS, SUSPEND, Node
-from .templates import InputError, TemplateContext, TemplateError, process_inputs, template_type
+from .templates import InputError, TemplateContext, TemplateError, input_scope, process_inputs, template_type
 
 if TYPE_CHECKING:
     from .controller import Controller
@@ -16,20 +15,6 @@ if TYPE_CHECKING:
 MAX_DEPTH = 100
 NODE_TYPES = {"container": POD, "script": POD, "containerSet": POD, "steps": STEPS, "dag": DAG,
               "suspend": SUSPEND, "http": "HTTP", "plugin": "Plugin", "resource": POD, "data": POD}
-
-
-def input_scope(inputs: dict) -> dict:
-    local: dict[str, str] = {}
-    params = inputs.get("parameters") or []
-    for p in params:
-        local[f"inputs.parameters.{p['name']}"] = p["value"]
-    if params:
-        local["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
-                                                separators=(",", ":"))
-    for a in inputs.get("artifacts") or []:
-        if a.get("path"):
-            local[f"inputs.artifacts.{a['name']}.path"] = a["path"]
-    return local
 
 
 async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, boundary_id: str,

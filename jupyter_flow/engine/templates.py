@@ -169,7 +169,8 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[str, dict]
             entry["enum"] = [_pstr(e) for e in p["enum"]]
         params.append(entry)
     if pending:
-        first = _first_pass_scope(params, inputs.get("artifacts") or [])
+        # SubstituteParams' second pass sees the first-pass values
+        first = input_scope({"parameters": params, "artifacts": inputs.get("artifacts") or []})
         for i in pending:
             params[i]["value"] = substitute(params[i]["value"], first)
     for entry in params:
@@ -193,15 +194,20 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[str, dict]
     return out
 
 
-def _first_pass_scope(params: list[dict], artifacts: list[dict]) -> dict:
-    """The inputs as SubstituteParams' second pass sees them: the first-pass values."""
-    scope: dict[str, str] = {f"inputs.parameters.{p['name']}": p["value"] for p in params}
-    scope["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
-                                            separators=(",", ":"))
-    for a in artifacts:
+def input_scope(inputs: dict) -> dict:
+    """The ``inputs.*`` variables of a template's body for its resolved ``inputs``
+    ({"parameters": [...], "artifacts": [...]})."""
+    local: dict[str, str] = {}
+    params = inputs.get("parameters") or []
+    for p in params:
+        local[f"inputs.parameters.{p['name']}"] = p["value"]
+    if params:
+        local["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
+                                                separators=(",", ":"))
+    for a in inputs.get("artifacts") or []:
         if a.get("path"):
-            scope[f"inputs.artifacts.{a.get('name')}.path"] = a["path"]
-    return scope
+            local[f"inputs.artifacts.{a['name']}.path"] = a["path"]
+    return local
 
 
 def _pstr(value: Any) -> str:
