@@ -1,6 +1,6 @@
 """jupyter-flow in notebooks: ``%%workflow``/``%flow`` magics, the live run widget, notebooks as steps.
 
-Importing this package is cheap: ipywidgets, ipycytoscape and papermill load only when a widget
+Importing this package is cheap: ipywidgets and papermill load only when a widget
 is built or a notebook step runs.
 """
 from __future__ import annotations

@@ -17,8 +17,15 @@ MAX_CACHED = 64
 FINISHED = ("Succeeded", "Failed", "Error")
 
 
+def use_ipycytoscape() -> bool:
+    """``JUPYTER_FLOW_GRAPH=ipycytoscape``: draw with ipycytoscape instead of the lab extension's
+    DAG model, for frontends without the jupyter-flow lab extension (VS Code, Colab)."""
+    return os.environ.get("JUPYTER_FLOW_GRAPH", "").strip().lower() in ("ipycytoscape", "cytoscape")
+
+
 def widgets_available() -> bool:
-    """True in a Jupyter kernel (not terminal IPython) where ipywidgets and ipycytoscape import."""
+    """True in a Jupyter kernel (not terminal IPython) where ipywidgets (and, if chosen with
+    ``JUPYTER_FLOW_GRAPH=ipycytoscape``, ipycytoscape) import."""
     if os.environ.get("JUPYTER_FLOW_WIDGET", "").lower() in ("0", "false", "no", "off"):
         return False
     try:
@@ -28,7 +35,8 @@ def widgets_available() -> bool:
     ip = get_ipython()
     if ip is None or getattr(ip, "kernel", None) is None:
         return False
-    return all(importlib.util.find_spec(m) is not None for m in ("ipywidgets", "ipycytoscape"))
+    needed = ["ipywidgets", "ipycytoscape"] if use_ipycytoscape() else ["ipywidgets"]
+    return all(importlib.util.find_spec(m) is not None for m in needed)
 
 
 def text(run) -> str:

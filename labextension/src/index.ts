@@ -175,4 +175,29 @@ const highlighting: JupyterFrontEndPlugin<void> = {
   }
 };
 
-export default [plugin, highlighting];
+/**
+ * The notebook widget's DAG model (`jupyter_flow.notebook.graph.DagRenderer`). Loaded lazily and
+ * only when the ipywidgets manager is installed: without it the rest of the extension still works.
+ */
+const dagWidget: JupyterFrontEndPlugin<void> = {
+  id: 'jupyter-flow:dag-widget',
+  description: 'The run DAG drawn by the %%workflow widget',
+  autoStart: true,
+  activate: async (app: JupyterFrontEnd) => {
+    let base: typeof import('@jupyter-widgets/base');
+    try {
+      base = await import('@jupyter-widgets/base');
+    } catch (reason) {
+      console.info('jupyter-flow: no ipywidgets manager, the notebook DAG widget is not registered', reason);
+      return;
+    }
+    const registry = await app.resolveOptionalService(base.IJupyterWidgetRegistry);
+    if (!registry) {
+      return;
+    }
+    const { DagModel, DagView, MODULE_NAME, MODULE_VERSION } = await import('./dagwidget');
+    registry.registerWidget({ name: MODULE_NAME, version: MODULE_VERSION, exports: { DagModel, DagView } });
+  }
+};
+
+export default [plugin, highlighting, dagWidget];

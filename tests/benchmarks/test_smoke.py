@@ -33,7 +33,8 @@ def test_benchmarks_smoke(tmp_path):
     assert "| W1 chain" in table and "| W6 `%load_ext jupyter_flow`" in table
     if w7["status"] == "measured":       # the smoke size: every node drawn, every change reached the page
         assert w7["nodes"] == 50 and all(r["drawn_nodes"] == 51 for r in w7["runs"])
-        assert w7["first_paint_s"] > 0 and w7["final_state_s"] is not None and w7["messages"] >= 50
+        # final_state_s is only set once the page drew all 50 Pods Succeeded; the changes travelled as patches
+        assert w7["first_paint_s"] > 0 and w7["final_state_s"] is not None and w7["graph_messages"] >= 1
         assert "| W7 first paint, 50-node DAG" in table
     else:
         assert w7["reason"] and f"skipped: {w7['reason']}" in table

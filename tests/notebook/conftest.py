@@ -56,7 +56,7 @@ def widget_models(nb) -> dict[str, dict]:
 
 @pytest.fixture
 def comm_log(monkeypatch):
-    """Record every widget message (comm open/update) sent from this process."""
+    """Record every widget message sent from this process: (msg_type, method, state or custom content)."""
     import comm
 
     log: list[tuple[str, str | None, dict]] = []
@@ -64,7 +64,7 @@ def comm_log(monkeypatch):
     class CountingComm(comm.DummyComm):
         def publish_msg(self, msg_type, data=None, metadata=None, buffers=None, **keys):
             data = data or {}
-            log.append((msg_type, data.get("method"), data.get("state") or {}))
+            log.append((msg_type, data.get("method"), data.get("state") or data.get("content") or {}))
 
     monkeypatch.setattr(comm, "create_comm", lambda *a, **k: CountingComm(*a, **k))
     return log

@@ -164,18 +164,18 @@ def test_widget_state_reached_the_frontend(session):
     view = [o for o in session.cells[2].outputs if o.output_type == "execute_result"][0]["data"]
     box = models[view["application/vnd.jupyter.widget-view+json"]["model_id"]]
     assert box["model_name"] == "VBoxModel"
-    node_classes = [m["state"].get("classes") for m in models.values() if m["model_name"] == "NodeModel"]
-    assert "Pod Succeeded" in node_classes
-    # the graph model references its node models (what the frontend draws)
-    graphs = [m["state"] for m in models.values() if m["model_name"] == "GraphModel"]
-    referenced = {ref.replace("IPY_MODEL_", "") for g in graphs for ref in g.get("nodes", [])}
-    assert referenced and all(models[r]["model_name"] == "NodeModel" for r in referenced)
-    assert any(models[r]["state"]["classes"] == "Pod Succeeded" for r in referenced)
+    # the DAG is one model (the lab extension's DagModel): every node with its classes and position
+    dags = [m["state"] for m in models.values() if m["model_name"] == "DagModel"]
+    assert dags and all(d["_model_module"] == "jupyter-flow" and d["cy_style"] for d in dags)
+    done = [d for d in dags if "Pod Succeeded" in [n["classes"] for n in d["graph"]["nodes"]]]
+    assert done
+    nodes = done[0]["graph"]["nodes"]
+    assert all({"x", "y"} <= set(n["position"]) for n in nodes)     # laid out in the kernel
+    assert {e["data"]["source"] for e in done[0]["graph"]["edges"]} <= {n["data"]["id"] for n in nodes}
+    assert not [m for m in models.values() if m["model_name"] in ("NodeModel", "EdgeModel")]
     headers = [m["state"]["value"] for m in models.values()
                if m["model_name"] == "HTMLModel" and "echo-" in m["state"].get("value", "")]
     assert headers and "Succeeded" in headers[0]
-    cyto = [m["state"] for m in models.values() if m["model_name"] == "CytoscapeModel"]
-    assert cyto and cyto[0]["cytoscape_layout"]["name"] == "preset"   # laid out in the kernel
 
 
 def test_lint_error_is_short_and_points_at_the_cell_line(session):

@@ -1,0 +1,162 @@
+"""The run's DAG as one widget model, drawn by the jupyter-flow lab extension (``dagwidget.ts``).
+
+Why not ipycytoscape (``graph.CytoscapeRenderer``, still available): it opens a widget model
+per node and per edge. A 1,000-node DAG was 2,550 ``comm_open`` messages, each relayed by the
+Jupyter server and handled one by one in the page (~1 ms apiece): 4.2 s to first paint. Every
+phase change was its own message too, which is why the widget had to ration node updates
+under the server's iopub rate limit. Here the whole graph is one model:
+
+- structure (nodes with kernel-computed positions and classes, edges, the stylesheet) is the
+  ``graph`` trait: one message per structural change, however many elements;
+- phase changes are one custom ``patch`` message per flush for any number of nodes; the page's
+  model merges them into its state (a second view, or saved widget state, shows the current
+  phases), and the kernel keeps the same picture here, so the next ``graph`` it sends is whole;
+- a click in the page comes back as ``{"event": "click", "id": ...}``.
+
+It needs the lab extension in the page (``pip install jupyter-flow`` installs it for JupyterLab
+and Notebook 7). Frontends without it (VS Code, Colab) show "model not found": set
+``JUPYTER_FLOW_GRAPH=ipycytoscape`` there.
+"""
+from __future__ import annotations
+
+import html
+from typing import Any, Callable, Iterable
+
+import ipywidgets as W
+import traitlets as T
+
+from . import graph as G
+
+MODULE = "jupyter-flow"
+MODULE_VERSION = "^0.1.0"
+
+
+class DagWidget(W.DOMWidget):
+    """The widget model the lab extension's ``DagView`` draws (see the module docstring)."""
+
+    _model_name = T.Unicode("DagModel").tag(sync=True)
+    _view_name = T.Unicode("DagView").tag(sync=True)
+    _model_module = T.Unicode(MODULE).tag(sync=True)
+    _view_module = T.Unicode(MODULE).tag(sync=True)
+    _model_module_version = T.Unicode(MODULE_VERSION).tag(sync=True)
+    _view_module_version = T.Unicode(MODULE_VERSION).tag(sync=True)
+    graph = T.Dict().tag(sync=True)
+    cy_style = T.List().tag(sync=True)        # cytoscape stylesheet (`style` is ipywidgets' own)
+    min_zoom = T.Float(0.05).tag(sync=True)     # room for fit() to show a 1,000-node DAG whole
+    max_zoom = T.Float(3.0).tag(sync=True)
+
+
+def _node_json(n: G.GNode, position: dict) -> dict:
+    data = G.node_data(n)
+    data["tip"] = html.unescape(n.tip)      # shown as a title attribute (text), not as HTML
+    return {"data": data, "classes": n.classes, "position": position}
+
+
+class DagRenderer:
+    """``RunWidget``'s renderer over ``DagWidget``: same methods as ``CytoscapeRenderer`` plus
+    ``update_many`` (a flush's node changes in one message, so no per-node message budget)."""
+
+    batched = True
+
+    def __init__(self) -> None:
+        self.widget = DagWidget(cy_style=G.stylesheet())
+        self.widget.layout.width = "auto"
+        self.widget.layout.min_width = "0"
+        self._gnodes: dict[str, G.GNode] = {}
+        self._nodes: dict[str, dict] = {}      # id -> element JSON, as the page has it
+        self._edges: dict[str, dict] = {}
+        self._rev = 0
+        self._click: list[Callable[[str], None]] = []
+        self.widget.on_msg(self._message)
+        self.structural_updates = 0
+        self.messages = 0                      # graph + patch messages sent (tests, benchmarks)
+
+    # -- structure: the whole graph in one message ------------------------------------------------
+    def add(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
+        nodes = [n for n in nodes if n.id not in self._nodes]
+        edges = [e for e in edges if e.id not in self._edges]
+        if not nodes and not edges:
+            return
+        self._gnodes.update((n.id, n) for n in nodes)
+        for e in edges:
+            self._edges[e.id] = self._edge_json(e)
+        self._layout_and_send()
+
+    def replace(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
+        """Start over (a retried run drops nodes)."""
+        self._gnodes = {n.id: n for n in nodes}
+        self._nodes = {}
+        self._edges = {e.id: self._edge_json(e) for e in edges}
+        self._layout_and_send()
+
+    def _layout_and_send(self) -> None:
+        edges = [G.GEdge(e["data"]["source"], e["data"]["target"]) for e in self._edges.values()]
+        positions = G.layered_positions(self._gnodes, edges)
+        self._nodes = {nid: _node_json(n, positions[nid]) for nid, n in self._gnodes.items()}
+        self._rev += 1
+        self.widget.graph = {"rev": self._rev, "nodes": list(self._nodes.values()),
+                             "edges": list(self._edges.values())}
+        self.messages += 1
+        self.structural_updates += 1
+
+    @staticmethod
+    def _edge_json(e: G.GEdge) -> dict:
+        return {"data": {"id": e.id, "source": e.source, "target": e.target},
+                "classes": (e.classes + " directed").strip()}
+
+    # -- status: one patch message for any number of nodes ------------------------------------------
+    def update(self, node: G.GNode) -> bool:
+        """Bring one drawn node up to date; returns whether anything was sent."""
+        return self.update_many([node]) > 0
+
+    def update_many(self, nodes: Iterable[G.GNode]) -> int:
+        """Bring drawn nodes up to date in one message; returns how many changed."""
+        patch: dict[str, dict[str, Any]] = {}
+        for node in nodes:
+            el = self._nodes.get(node.id)
+            if el is None:
+                continue
+            self._gnodes[node.id] = node
+            change: dict[str, Any] = {}
+            if el["classes"] != node.classes:
+                change["classes"] = el["classes"] = node.classes
+            data = _node_json(node, el["position"])["data"]
+            if el["data"] != data:
+                change["data"] = el["data"] = data
+            if change:
+                patch[node.id] = change
+        if patch:
+            self.widget.send({"type": "patch", "nodes": patch})
+            self.messages += 1
+        return len(patch)
+
+    # -- clicks -------------------------------------------------------------------------------------
+    def on_click(self, fn: Callable[[str], None]) -> None:
+        self._click.append(fn)
+
+    def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict) or content.get("event") != "click":
+            return
+        nid = content.get("id")
+        if isinstance(nid, str) and nid in self._nodes:
+            for fn in list(self._click):
+                fn(nid)
+
+    # -- introspection (tests, debugging) -------------------------------------------------------------
+    def state(self) -> dict[str, dict]:
+        """What the page was told, by node id: classes, data, position."""
+        return {nid: {"classes": el["classes"], "data": dict(el["data"]), "position": el["position"]}
+                for nid, el in self._nodes.items()}
+
+    def node_ids(self) -> set[str]:
+        return set(self._nodes)
+
+    def edge_ids(self) -> set[str]:
+        return set(self._edges)
+
+
+def default_renderer() -> Callable[[], Any]:
+    """The renderer a ``RunWidget`` draws with: ``DagRenderer`` unless ``JUPYTER_FLOW_GRAPH`` says
+    ``ipycytoscape`` (frontends without the jupyter-flow lab extension)."""
+    from .display import use_ipycytoscape
+    return G.CytoscapeRenderer if use_ipycytoscape() else DagRenderer

@@ -1,0 +1,177 @@
+/**
+ * The notebook's run DAG as one widget model (`jupyter_flow.notebook.graph.DagRenderer`).
+ *
+ * Why not ipycytoscape: it opens a widget model per node and per edge, so a 1,000-node DAG
+ * was 2,550 `comm_open` messages (~3 s before the page had them all) and every phase change
+ * its own message. Here the whole graph (elements with kernel-computed positions, classes and
+ * the stylesheet) is one model: one message to draw it, one `patch` message per kernel flush
+ * for any number of phase changes. The model keeps patches in its state, so a second view of
+ * the same output (or a notebook saved with widget state) draws the current phases.
+ *
+ * Kernel -> page: `graph` = {rev, nodes: [{data, classes, position}], edges: [{data, classes}]}
+ * (structure: the view diffs by id and keeps the user's zoom once they have moved the graph),
+ * custom message {type: 'patch', nodes: {id: {classes?, data?}}}. Page -> kernel:
+ * {event: 'click', id}. Tooltips are set as the `title` attribute (text, never HTML).
+ */
+import { DOMWidgetModel, DOMWidgetView, ISerializers } from '@jupyter-widgets/base';
+import cytoscape from 'cytoscape';
+
+import { applyPatch, IElement, IGraph, IPatch } from './dagpatch';
+
+export const MODULE_NAME = 'jupyter-flow';
+export const MODULE_VERSION = '0.1.0';
+
+export class DagModel extends DOMWidgetModel {
+  private index: Map<string, IElement> | null = null;
+
+  defaults(): any {
+    return {
+      ...super.defaults(),
+      _model_name: 'DagModel',
+      _view_name: 'DagView',
+      _model_module: MODULE_NAME,
+      _view_module: MODULE_NAME,
+      _model_module_version: MODULE_VERSION,
+      _view_module_version: MODULE_VERSION,
+      graph: { rev: 0, nodes: [], edges: [] },
+      cy_style: [],
+      min_zoom: 0.05,
+      max_zoom: 3
+    };
+  }
+
+  static serializers: ISerializers = { ...DOMWidgetModel.serializers };
+
+  initialize(attributes: any, options: any): void {
+    super.initialize(attributes, options);
+    this.on('change:graph', () => (this.index = null));
+    this.on('msg:custom', (msg: IPatch) => {
+      if (msg && msg.type === 'patch') {
+        this.index = applyPatch(this.get('graph') as IGraph, msg, this.index ?? undefined);
+        this.trigger('jf:patch', msg);
+      }
+    });
+  }
+}
+
+export class DagView extends DOMWidgetView {
+  cy: cytoscape.Core | null = null;
+  private box!: HTMLDivElement;
+  private userMoved = false;
+
+  render(): void {
+    this.el.classList.add('jf-dag');
+    this.box = document.createElement('div');
+    this.box.className = 'jf-dag-canvas';
+    this.el.appendChild(this.box);
+    this.listenTo(this.model, 'change:graph', () => this.syncGraph());
+    this.listenTo(this.model, 'change:cy_style', () => this.cy?.style(this.model.get('cy_style')));
+    this.listenTo(this.model, 'jf:patch', (msg: IPatch) => this.patch(msg));
+    // cytoscape measures its container: start once the output is in the page
+    void this.displayed.then(() => this.start());
+  }
+
+  private start(): void {
+    if (this.cy) {
+      return;
+    }
+    const graph = this.model.get('graph') as IGraph;
+    const cy = cytoscape({
+      container: this.box,
+      elements: [...graph.nodes, ...graph.edges].map(e => ({ ...e, data: { ...e.data } })),
+      style: this.model.get('cy_style'),
+      layout: { name: 'preset', fit: true, padding: 12 },
+      minZoom: this.model.get('min_zoom'),
+      maxZoom: this.model.get('max_zoom'),
+      boxSelectionEnabled: false,
+      autoungrabify: true
+    });
+    cy.on('tap', 'node', evt => this.send({ event: 'click', id: evt.target.id() }));
+    cy.on('mouseover', 'node', evt => {
+      this.box.title = String(evt.target.data('tip') ?? '');
+    });
+    cy.on('mouseout', 'node', () => {
+      this.box.title = '';
+    });
+    cy.on('scrollzoom pinchzoom dragpan', () => (this.userMoved = true));
+    this.cy = cy;
+  }
+
+  /** A structural change: add, remove and move elements by id; refit unless the user moved. */
+  private syncGraph(): void {
+    const cy = this.cy;
+    if (!cy) {
+      return;
+    }
+    const graph = this.model.get('graph') as IGraph;
+    const want = new Set<string>();
+    cy.batch(() => {
+      for (const n of graph.nodes) {
+        want.add(n.data.id);
+        const ele = cy.getElementById(n.data.id);
+        if (ele.empty()) {
+          cy.add({ group: 'nodes', data: { ...n.data }, classes: n.classes, position: n.position });
+          continue;
+        }
+        ele.data({ ...n.data });
+        ele.classes(n.classes ?? '');
+        if (n.position) {
+          ele.position(n.position);
+        }
+      }
+      for (const e of graph.edges) {
+        want.add(e.data.id);
+        if (cy.getElementById(e.data.id).empty()) {
+          cy.add({ group: 'edges', data: { ...e.data }, classes: e.classes });
+        }
+      }
+      cy.elements()
+        .filter(ele => !want.has(ele.id()))
+        .remove();
+    });
+    if (!this.userMoved) {
+      cy.fit(undefined, 12);
+    }
+  }
+
+  /** Phase changes: classes and data of existing nodes, in one batch (no relayout). */
+  private patch(msg: IPatch): void {
+    const cy = this.cy;
+    if (!cy) {
+      return; // start() reads the patched model state
+    }
+    cy.batch(() => {
+      for (const [id, change] of Object.entries(msg.nodes)) {
+        const ele = cy.getElementById(id);
+        if (ele.empty()) {
+          continue;
+        }
+        if (change.classes !== undefined) {
+          ele.classes(change.classes);
+        }
+        if (change.data !== undefined) {
+          ele.data({ ...change.data });
+        }
+      }
+    });
+  }
+
+  processLuminoMessage(msg: any): void {
+    super.processLuminoMessage(msg);
+    if (msg.type === 'resize' || msg.type === 'after-show' || msg.type === 'after-attach') {
+      const cy = this.cy;
+      if (cy && this.box.clientWidth && this.box.clientHeight) {
+        cy.resize();
+        if (!this.userMoved) {
+          cy.fit(undefined, 12);
+        }
+      }
+    }
+  }
+
+  remove(): void {
+    this.cy?.destroy();
+    this.cy = null;
+    super.remove();
+  }
+}
