@@ -377,20 +377,10 @@ def test_notebook_artifact_outputs_are_rendered(tmp_path):
     assert out.outputs[1]["data"] == {"text/plain": "42", "image/png": "iVBOR"}
 
 
-def test_ipycytoscape_structural_change_moves_drawn_nodes_with_one_layout_message(store, comm_log):
-    """``JUPYTER_FLOW_GRAPH=ipycytoscape``: positions come from the kernel's layout and travel in the preset layout's ``positions`` map:
-    one message however many drawn nodes move, never one ``position`` message per node."""
+def _add_second_layer(ctl, w) -> None:
+    """Five Pods under p0..p4, emitted like the engine does: the first layer's x positions shift."""
     from jupyter_flow.engine.nodes import Node
-
-    from jupyter_flow.notebook.graph import CytoscapeRenderer
-
-    run, ctl = _synthetic(store, 25)
-    w = RunWidget(run, renderer_factory=CytoscapeRenderer)
-    layouts = [m for m in comm_log if m[1] == "update" and "cytoscape_layout" in m[2]]
-    assert layouts and set(layouts[-1][2]["cytoscape_layout"]["positions"]) == set(w.graph.node_ids())
-    start = len(comm_log)
-    root = ctl.nodes[ctl.name]
-    for i in range(5):     # a second layer under p0..p4: the first layer's x positions shift
+    for i in range(5):
         node = Node(id=f"q{i}", name=f"synthetic.q{i}", display_name=f"q{i}", type="Pod", boundary_id=ctl.name)
         ctl.nodes[node.id] = node
         ctl.nodes[f"synthetic-{i}"].children.append(node.id)
@@ -398,6 +388,20 @@ def test_ipycytoscape_structural_change_moves_drawn_nodes_with_one_layout_messag
         ctl.emit({"kind": "node", "run": ctl.name, "node": ctl.nodes[f"synthetic-{i}"].to_dict()})
     assert until(lambda: {"q0", "q4"} <= w.graph.node_ids(), 3.0)
     time.sleep(0.3)
+
+
+def test_ipycytoscape_structural_change_moves_drawn_nodes_with_one_layout_message(store, comm_log):
+    """``JUPYTER_FLOW_GRAPH=ipycytoscape``: positions come from the kernel's layout and travel in the
+    preset layout's ``positions`` map: one message however many drawn nodes move, never one
+    ``position`` message per node."""
+    from jupyter_flow.notebook.graph import CytoscapeRenderer
+    run, ctl = _synthetic(store, 25)
+    w = RunWidget(run, renderer_factory=CytoscapeRenderer)
+    layouts = [m for m in comm_log if m[1] == "update" and "cytoscape_layout" in m[2]]
+    assert layouts and set(layouts[-1][2]["cytoscape_layout"]["positions"]) == set(w.graph.node_ids())
+    start = len(comm_log)
+    root = ctl.nodes[ctl.name]
+    _add_second_layer(ctl, w)
     new = comm_log[start:]
     assert not [m for m in new if m[1] == "update" and "position" in m[2]], "per-node position messages"
     layout = [m[2]["cytoscape_layout"] for m in new if m[1] == "update" and "cytoscape_layout" in m[2]]
@@ -443,21 +447,12 @@ def test_ipycytoscape_node_updates_stay_under_the_servers_iopub_rate_limit_and_n
 def test_a_structural_change_is_one_graph_message_with_every_position(store, comm_log):
     """The lab extension's DAG model: the whole graph (positions from the kernel's layout) in one
     ``graph`` message per structural change, however many nodes move or appear."""
-    from jupyter_flow.engine.nodes import Node
-
     run, ctl = _synthetic(store, 25)
     w = RunWidget(run)
     graphs = [m[2]["graph"] for m in comm_log if m[1] == "update" and "graph" in m[2]]
     assert graphs and {n["data"]["id"] for n in graphs[-1]["nodes"]} == w.graph.node_ids()
     start = len(comm_log)
-    for i in range(5):     # a second layer under p0..p4: the first layer's x positions shift
-        node = Node(id=f"q{i}", name=f"synthetic.q{i}", display_name=f"q{i}", type="Pod", boundary_id=ctl.name)
-        ctl.nodes[node.id] = node
-        ctl.nodes[f"synthetic-{i}"].children.append(node.id)
-        ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
-        ctl.emit({"kind": "node", "run": ctl.name, "node": ctl.nodes[f"synthetic-{i}"].to_dict()})
-    assert until(lambda: {"q0", "q4"} <= w.graph.node_ids(), 3.0)
-    time.sleep(0.3)
+    _add_second_layer(ctl, w)
     new = comm_log[start:]
     assert not [m for m in new if m[0] == "comm_open"], "no model per element"
     graphs = [m[2]["graph"] for m in new if m[1] == "update" and "graph" in m[2]]
