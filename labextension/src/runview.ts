@@ -1,10 +1,10 @@
-/** One run in a main-area tab: its DAG (cytoscape + dagre), live, and a node panel with the log. */
+/** One run in a main-area tab: its DAG (cytoscape, layered layout), live, and a node panel with the log. */
 import { showErrorMessage } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import cytoscape from 'cytoscape';
-import dagre from 'cytoscape-dagre';
 
 import * as api from './api';
+import { layeredPositions } from './layout';
 import {
   allowedActions,
   durationOf,
@@ -17,8 +17,6 @@ import {
   phaseColor,
   phaseIcon
 } from './model';
-
-cytoscape.use(dagre);
 
 const ACTIONS = ['resume', 'suspend', 'stop', 'terminate', 'retry', 'resubmit', 'delete'];
 
@@ -173,8 +171,7 @@ export class RunView extends Widget {
       this.cy = cytoscape({
         container: this.graph,
         elements: elements as any,
-        
-        minZoom: 0.2,
+        minZoom: 0.05,
         maxZoom: 2.5,
         style: [
           {
@@ -186,6 +183,8 @@ export class RunView extends Widget {
               color: '#333',
               'text-valign': 'bottom',
               'text-margin-y': 4,
+              'text-wrap': 'ellipsis',
+              'text-max-width': '140px',
               width: 26,
               height: 26,
               'border-width': 1,
@@ -256,7 +255,19 @@ export class RunView extends Widget {
       return;
     }
     cy.resize();
-    cy.layout({ name: 'dagre', rankDir: 'TB', nodeSep: 30, rankSep: 50, padding: 30, fit: true } as any).run();
+    const nodes = cy.nodes();
+    const width = new Map<string, number>();
+    nodes.forEach(n => {
+      const label = String(n.data('label') ?? '');
+      width.set(n.id(), n.hasClass('jf-virtual') ? 8 : Math.max(26, Math.min(label.length * 7, 140)));
+    });
+    const positions = layeredPositions(
+      nodes.map(n => n.id()),
+      cy.edges().map(e => [e.source().id(), e.target().id()] as [string, string]),
+      id => width.get(id) ?? 26,
+      { rankSep: 70, nodeSep: 24 }
+    );
+    cy.layout({ name: 'preset', positions: (n: any) => positions.get(n.id()), padding: 30, fit: true } as any).run();
     this.fitGraph(); // a graph of one or two nodes should not fill the tab
   }
 
