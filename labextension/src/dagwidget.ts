@@ -1,5 +1,5 @@
 /**
- * The notebook's run DAG as one widget model (`jupyter_flow.notebook.graph.DagRenderer`).
+ * The notebook's run DAG as one widget model (`jupyter_flow.notebook.dag.DagRenderer`).
  *
  * Why not ipycytoscape: it opens a widget model per node and per edge, so a 1,000-node DAG
  * was 2,550 `comm_open` messages (~3 s before the page had them all) and every phase change
