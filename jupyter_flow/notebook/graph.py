@@ -10,25 +10,27 @@ CSS classes (``Pod``, ``StepGroup``, ``TaskGroup``, ``DAG``, ``Steps``, ``Retry`
 readable; the phase is a class too (``Succeeded``, ``Failed``...), so a status change is a
 ``classes`` update, never a relayout.
 
-``CytoscapeRenderer`` is the only code that knows ipycytoscape (its last release is from 2022):
-swap it for another renderer with the same four methods (``add``, ``replace``, ``update``,
-``on_click``) and the widget does not change. It follows what was measured with
-ipycytoscape 1.3.3: status through ``classes`` or a whole-``data`` reassignment (mutating
-``node.data[k]`` is never sent), structural changes batched in one message so the frontend
-relayouts once, no tap-threshold or pixel-ratio changes after display, default height, and
-tooltips (inserted as HTML) built from escaped text only.
+Two renderers draw them with the same four methods (``add``, ``replace``, ``update``,
+``on_click``), so the widget does not care which: ``dag.DagRenderer`` (the default: the whole
+graph as one widget model, drawn by the jupyter-flow lab extension) and ``CytoscapeRenderer``
+here, the only code that knows ipycytoscape (its last release is from 2022), for frontends
+without the lab extension (``JUPYTER_FLOW_GRAPH=ipycytoscape``).
 
-Large graphs (W7 in ``benchmarks/``: a 1,000-node DAG) set more rules. The layout is computed
-here, in the kernel (``layered_positions``: longest-path ranks, barycentre ordering, top to
-bottom, like dagre, ~30 ms for 1,000 nodes) and drawn with cytoscape's ``preset`` layout, the
-positions travelling in the layout's ``positions`` map (one message however many nodes move):
-dagre's network-simplex ranking took ~4 s of browser CPU for 1,000 nodes, on every structural
-change. Each element is opened as ipycytoscape's ``NodeModel``/``EdgeModel`` directly on a comm
-(``_Element``) instead of through ipycytoscape's traitlets widgets, which cost ~1 ms of kernel
-time each (2.5 s for 1,000 nodes and their 1,500 edges) before a byte was sent; the page runs
-ipycytoscape's own frontend code unchanged. Node widths come from the kernel too (``data(w)``).
-What is left is one message per element (ipycytoscape's model per node and edge) and one per
-changed node: see ``benchmarks/RESULTS.md`` (W7) for what that costs.
+Both draw the layout computed here, in the kernel (``layered_positions``: longest-path ranks,
+barycentre ordering, top to bottom, like dagre, ~30 ms for 1,000 nodes; the runs panel's
+``layout.ts`` is the same algorithm), with cytoscape's ``preset`` layout: dagre's
+network-simplex ranking took ~4 s of browser CPU for 1,000 nodes, on every structural change.
+Node widths come from the kernel too (``data(w)``).
+
+``CytoscapeRenderer`` follows what was measured with ipycytoscape 1.3.3: status through
+``classes`` or a whole-``data`` reassignment (mutating ``node.data[k]`` is never sent),
+structural changes batched in one message so the frontend relayouts once, positions in the
+preset layout's ``positions`` map (one message however many nodes move), no tap-threshold or
+pixel-ratio changes after display, default height, and tooltips (inserted as HTML) built from
+escaped text only. Each element is opened as ipycytoscape's ``NodeModel``/``EdgeModel``
+directly on a comm (``_Element``) instead of through its traitlets widgets, which cost ~1 ms of
+kernel time each; what is left is one message per element and one per changed node (~4 s to
+first paint for a 1,000-node DAG: ``benchmarks/RESULTS.md``, W7 history).
 """
 from __future__ import annotations
 

@@ -328,7 +328,7 @@ def test_opening_a_run_draws_its_dag_and_a_node_shows_its_log(lab, page):
     assert all(n["phase"] == "Succeeded" for n in nodes)
     assert {n["color"] for n in nodes} == {"rgb(24,190,148)"}  # Argo's success colour
     ys = {n["label"]: n["y"] for n in nodes}
-    assert ys["A"] < ys["B"] < ys["D"] and abs(ys["B"] - ys["C"]) < 1  # dagre: top to bottom
+    assert ys["A"] < ys["B"] < ys["D"] and abs(ys["B"] - ys["C"]) < 1  # layered, top to bottom
     panel = click_node(page, name, "B")
     log = panel.locator(".jf-NodePanel-log")
     page.wait_for_function(f"() => document.querySelector('#jupyter-flow-run-{name} .jf-NodePanel-log')"
