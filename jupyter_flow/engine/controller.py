@@ -180,7 +180,8 @@ class Controller:
                 pass
 
     def _schedule_flush(self) -> None:
-        if self._flush_handle is None and self.loop is not None:
+        # not once the run is over: its loop may serve another run by then (even a retry of this one)
+        if self._flush_handle is None and self.loop is not None and not self.done.is_set():
             self._flush_handle = self.loop.call_later(FLUSH_DELAY, self.flush)
 
     def status_dict(self) -> dict:
@@ -222,7 +223,7 @@ class Controller:
     # ---- control ------------------------------------------------------------------------------
     def request(self, action: str, payload: dict | None = None) -> None:
         """Thread-safe entry for control requests (resume, suspend, stop, terminate, set)."""
-        if self.loop is None or self.loop.is_closed():
+        if self.loop is None or self.loop.is_closed() or self.done.is_set():
             return
         self.loop.call_soon_threadsafe(self._handle, action, payload or {})
 
@@ -543,9 +544,7 @@ def join_workflow_spec(spec: dict, registry) -> dict:
 
 
 def run_in_thread(ctl: Controller) -> threading.Thread:
-    """Run the controller on its own thread and event loop (how notebooks and the API use it)."""
-    def target():
-        asyncio.run(ctl.run())
-    thread = threading.Thread(target=target, name=f"jupyter-flow:{ctl.name}", daemon=True)
-    thread.start()
-    return thread
+    """Run the controller on an engine thread and event loop of its own (how notebooks and the API
+    use it); the thread and loop are reused by later runs (see ``runner``)."""
+    from .runner import run_in_thread as run_on_engine_loop
+    return run_on_engine_loop(ctl)
