@@ -38,9 +38,19 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
     """Load and validate a Workflow from a path, YAML/JSON text, a dict or a Hera object.
 
     Submit ``options`` (-p, --entrypoint, names) are applied before validation, so a -p can
-    supply a parameter the document leaves without a value.
+    supply a parameter the document leaves without a value. A valid document given as text is
+    remembered (``spec.cache``): the same text with the same options is not parsed, checked and
+    linted again; each call gets a workflow of its own.
     """
     from . import spec as specmod
+    from .spec import cache
+    from .spec.loader import _looks_like_path
+    key = None
+    if isinstance(spec, bytes) or isinstance(spec, str) and not _looks_like_path(spec):
+        key = cache.key_for(spec, filename, options)
+        data = cache.get(key) if key is not None else None
+        if data is not None:
+            return specmod.Document(data=data, filename=filename or "<string>")
     docs = specmod.load(spec, filename=filename)
     workflows = [d for d in docs if d.kind == "Workflow"]
     if not workflows:
@@ -54,9 +64,17 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
     doc = workflows[0]
     if options:
         doc.data = apply_options(doc.data, **options)
-    errors = [e for e in specmod.validate(doc, registry=registry_for(_store(store))) if e.severity == "error"]
+    lookups = []
+    stored = registry_for(_store(store))
+
+    def registry(name: str, cluster_scope: bool):
+        lookups.append(name)
+        return stored(name, cluster_scope)
+    errors = [e for e in specmod.validate(doc, registry=registry) if e.severity == "error"]
     if errors:
         raise SpecError(errors)
+    if key is not None and not lookups:   # a result that depends on the registry is not kept
+        cache.put(key, doc.data)
     return doc
 
 
