@@ -321,13 +321,7 @@ class Controller:
         g["workflow.creationTimestamp"] = iso(created)
         g["workflow.creationTimestamp.RFC3339"] = iso(created)
         g["workflow.creationTimestamp.s"] = str(int(created))
-        import datetime as _dt
-        dt = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
-        for ch in "aAbBcCdDeFgGhHIjklLmMnNpPrRsStTuUVwWxXyYZz":
-            try:
-                g[f"workflow.creationTimestamp.{ch}"] = dt.strftime(f"%{ch}")
-            except ValueError:
-                pass
+        g.update(_creation_formats(created))
         if "priority" in self.spec:
             g["workflow.priority"] = str(self.spec["priority"])
         params = (self.spec.get("arguments") or {}).get("parameters") or []
@@ -508,6 +502,32 @@ class Controller:
             o = self.nodes[oid]
             out.extend([oid] if o.type == POD else self.outbound(o))
         return out
+
+
+_STRFTIME_CHARS = "aAbBcCdDeFgGhHIjklLmMnNpPrRsStTuUVwWxXyYZz"
+_STRFTIME_KEYS = [f"workflow.creationTimestamp.{ch}" for ch in _STRFTIME_CHARS]
+_STRFTIME_ALL = "\x1f".join(f"%{ch}" for ch in _STRFTIME_CHARS)
+
+
+def _creation_formats(created: float) -> dict[str, str]:
+    """``workflow.creationTimestamp.<c>`` for every strftime letter Argo offers, from one
+    ``strftime`` call with the letters separated (42 calls cost ~0.2 ms a run); letter by
+    letter if the platform rejects one of them."""
+    import datetime as _dt
+    dt = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
+    try:
+        values = dt.strftime(_STRFTIME_ALL).split("\x1f")
+    except ValueError:
+        values = []
+    if len(values) == len(_STRFTIME_KEYS):
+        return dict(zip(_STRFTIME_KEYS, values))
+    out = {}
+    for key, ch in zip(_STRFTIME_KEYS, _STRFTIME_CHARS):
+        try:
+            out[key] = dt.strftime(f"%{ch}")
+        except ValueError:
+            pass
+    return out
 
 
 def join_workflow_spec(spec: dict, registry) -> dict:
