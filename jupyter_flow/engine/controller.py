@@ -397,7 +397,10 @@ class Controller:
         self._apply_workflow_metadata()
         self.emit({"kind": "run", "run": self.name, "phase": self.phase})
         if self.store is not None:
-            self.flush()
+            # "Running" reaches the store with the first round of node changes (FLUSH_DELAY), not in
+            # a transaction of its own: a short run writes once, at its end. Durability is the same:
+            # the row already names this process as its owner, so if it dies the run is marked Error.
+            self._schedule_flush()
             self.loop.call_later(REQUEST_POLL, self._poll_requests)
         deadline = self.spec.get("activeDeadlineSeconds")
         deadline_handle = None
