@@ -404,6 +404,16 @@ def main(argv: list[str] | None = None) -> dict:
             for _ in range(n3):
                 _engine(y)
         wl["W3"] = compare("W3 diamond", e3, lambda: W.w3_baseline(n3), reps, 4 * n3)
+        if not smoke:
+            # the same, with every submit parsing and validating its document (a first run of a new cell):
+            # the validated-document cache (jupyter_flow/spec/cache.py) is emptied before each submit
+            from jupyter_flow.spec import cache
+
+            def e3_cold():
+                for _ in range(n3):
+                    cache.clear()
+                    _engine(y)
+            wl["W3 uncached"] = compare("W3 diamond, uncached", e3_cold, lambda: W.w3_baseline(n3), reps, 4 * n3)
     if "w5" in only:
         wl["W5"] = w5(max(reps, 3) if not smoke else 1)
     if "w4" in only:
