@@ -11,27 +11,18 @@ import pytest
 import jupyter_flow
 from jupyter_flow.engine import runner
 
-CHAIN = """
+ONE_STEP = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
-metadata: {generateName: reuse-}
+metadata: {{generateName: {name}-}}
 spec:
   entrypoint: main
   templates:
   - name: main
-    container: {image: busybox, command: [echo, hi]}
+    container: {{image: busybox, command: {command}}}
 """
-
-SLEEPY = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: sleepy-}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    container: {image: busybox, command: [sleep, "30"]}
-"""
+CHAIN = ONE_STEP.format(name="reuse", command="[echo, hi]")
+SLEEPY = ONE_STEP.format(name="sleepy", command='[sleep, "30"]')
 
 
 class FakeCtl:
