@@ -46,10 +46,10 @@ class DagWidget(W.DOMWidget):
     max_zoom = T.Float(3.0).tag(sync=True)
 
 
-def _node_json(n: G.GNode, position: dict) -> dict:
+def _node_data(n: G.GNode) -> dict:
     data = G.node_data(n)
     data["tip"] = html.unescape(n.tip)      # shown as a title attribute (text), not as HTML
-    return {"data": data, "classes": n.classes, "position": position}
+    return data
 
 
 class DagRenderer:
@@ -62,9 +62,10 @@ class DagRenderer:
         self.widget = DagWidget(cy_style=G.stylesheet())
         self.widget.layout.width = "auto"
         self.widget.layout.min_width = "0"
+        # what the page was told: nodes as last sent, edges, and the positions of the last layout
         self._gnodes: dict[str, G.GNode] = {}
-        self._nodes: dict[str, dict] = {}      # id -> element JSON, as the page has it
-        self._edges: dict[str, dict] = {}
+        self._gedges: dict[str, G.GEdge] = {}
+        self._positions: dict[str, dict] = {}
         self._rev = 0
         self._click: list[Callable[[str], None]] = []
         self.widget.on_msg(self._message)
@@ -73,36 +74,31 @@ class DagRenderer:
 
     # -- structure: the whole graph in one message ------------------------------------------------
     def add(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
-        nodes = [n for n in nodes if n.id not in self._nodes]
-        edges = [e for e in edges if e.id not in self._edges]
+        nodes = [n for n in nodes if n.id not in self._gnodes]
+        edges = [e for e in edges if e.id not in self._gedges]
         if not nodes and not edges:
             return
         self._gnodes.update((n.id, n) for n in nodes)
-        for e in edges:
-            self._edges[e.id] = self._edge_json(e)
+        self._gedges.update((e.id, e) for e in edges)
         self._layout_and_send()
 
     def replace(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
         """Start over (a retried run drops nodes)."""
         self._gnodes = {n.id: n for n in nodes}
-        self._nodes = {}
-        self._edges = {e.id: self._edge_json(e) for e in edges}
+        self._gedges = {e.id: e for e in edges}
         self._layout_and_send()
 
     def _layout_and_send(self) -> None:
-        edges = [G.GEdge(e["data"]["source"], e["data"]["target"]) for e in self._edges.values()]
-        positions = G.layered_positions(self._gnodes, edges)
-        self._nodes = {nid: _node_json(n, positions[nid]) for nid, n in self._gnodes.items()}
+        self._positions = G.layered_positions(self._gnodes, self._gedges.values())
         self._rev += 1
-        self.widget.graph = {"rev": self._rev, "nodes": list(self._nodes.values()),
-                             "edges": list(self._edges.values())}
+        self.widget.graph = {
+            "rev": self._rev,
+            "nodes": [{"data": _node_data(n), "classes": n.classes, "position": self._positions[nid]}
+                      for nid, n in self._gnodes.items()],
+            "edges": [{"data": {"id": e.id, "source": e.source, "target": e.target},
+                       "classes": (e.classes + " directed").strip()} for e in self._gedges.values()]}
         self.messages += 1
         self.structural_updates += 1
-
-    @staticmethod
-    def _edge_json(e: G.GEdge) -> dict:
-        return {"data": {"id": e.id, "source": e.source, "target": e.target},
-                "classes": (e.classes + " directed").strip()}
 
     # -- status: one patch message for any number of nodes ------------------------------------------
     def update(self, node: G.GNode) -> bool:
@@ -113,16 +109,16 @@ class DagRenderer:
         """Bring drawn nodes up to date in one message; returns how many changed."""
         patch: dict[str, dict[str, Any]] = {}
         for node in nodes:
-            el = self._nodes.get(node.id)
-            if el is None:
+            old = self._gnodes.get(node.id)
+            if old is None:
                 continue
             self._gnodes[node.id] = node
             change: dict[str, Any] = {}
-            if el["classes"] != node.classes:
-                change["classes"] = el["classes"] = node.classes
-            data = _node_json(node, el["position"])["data"]
-            if el["data"] != data:
-                change["data"] = el["data"] = data
+            if old.classes != node.classes:
+                change["classes"] = node.classes
+            data = _node_data(node)
+            if _node_data(old) != data:
+                change["data"] = data
             if change:
                 patch[node.id] = change
         if patch:
@@ -138,21 +134,21 @@ class DagRenderer:
         if not isinstance(content, dict) or content.get("event") != "click":
             return
         nid = content.get("id")
-        if isinstance(nid, str) and nid in self._nodes:
+        if isinstance(nid, str) and nid in self._gnodes:
             for fn in list(self._click):
                 fn(nid)
 
     # -- introspection (tests, debugging) -------------------------------------------------------------
     def state(self) -> dict[str, dict]:
         """What the page was told, by node id: classes, data, position."""
-        return {nid: {"classes": el["classes"], "data": dict(el["data"]), "position": el["position"]}
-                for nid, el in self._nodes.items()}
+        return {nid: {"classes": n.classes, "data": _node_data(n), "position": self._positions[nid]}
+                for nid, n in self._gnodes.items()}
 
     def node_ids(self) -> set[str]:
-        return set(self._nodes)
+        return set(self._gnodes)
 
     def edge_ids(self) -> set[str]:
-        return set(self._edges)
+        return set(self._gedges)
 
 
 def default_renderer() -> Callable[[], Any]:

@@ -355,7 +355,7 @@ class RunWidget:
             self._last_struct = time.monotonic()
             return True
         new_nodes = [n for nid, n in els.nodes.items() if nid not in drawn]
-        drawn_edges = set(self.graph._edges) if hasattr(self.graph, "_edges") else self.graph.edge_ids()
+        drawn_edges = self.graph.edge_ids()
         new_edges = [e for eid, e in els.edges.items() if eid not in drawn_edges]
         if new_nodes or new_edges:
             if force or time.monotonic() - self._last_struct >= self.structure_interval:
