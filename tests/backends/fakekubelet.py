@@ -113,8 +113,7 @@ class ProcessKubelet:
             argv = self._sandbox(pod, main, tmp, term, argv)
             try:
                 proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, env=env,
-                                        stdin=subprocess.DEVNULL, start_new_session=True,
-                                        cwd=None)
+                                        stdin=subprocess.DEVNULL, start_new_session=True)
             except OSError as exc:
                 self._status(fake, key, {"phase": "Failed", "containerStatuses": [{"name": "main", "state": {
                     "terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}}}]})
