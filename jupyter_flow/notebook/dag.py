@@ -116,9 +116,8 @@ class DagRenderer:
             change: dict[str, Any] = {}
             if old.classes != node.classes:
                 change["classes"] = node.classes
-            data = _node_data(node)
-            if _node_data(old) != data:
-                change["data"] = data
+            if (old.label, old.tip) != (node.label, node.tip):     # all a node's data derives from
+                change["data"] = _node_data(node)                  # (id, label and tip: node_data)
             if change:
                 patch[node.id] = change
         if patch:
