@@ -49,9 +49,10 @@ class Controller:
         self.logs_dir = self.run_dir / "logs"
         self.nodes_dir = self.run_dir / "nodes"
         self.artifact_root = self.run_dir / "artifacts"
-        self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.registry = registry
         self.executor = executor or LocalExecutor()
+        if not getattr(self.executor, "creates_dirs", False):   # the local executor makes them when needed
+            self.logs_dir.mkdir(parents=True, exist_ok=True)
         self.nodes: dict[str, Node] = {}
         self.phase = "Pending"
         self.message = ""
@@ -199,8 +200,14 @@ class Controller:
             status["suspended"] = True
         return status
 
-    def flush(self) -> None:
-        """Write every node changed since the last flush, and the run row, in one transaction."""
+    def flush(self, wait: bool = False) -> None:
+        """Write every node changed since the last flush, and the run row, in one transaction.
+
+        The transaction runs on the store's writer thread, so a step that exits meanwhile is not
+        kept waiting. ``wait`` (the run's last flush) first waits for every earlier write (rounds,
+        step logs, pid records) and writes this round itself: when it returns, all of the run is
+        on disk. An earlier write that failed makes the run end in Error, saying so.
+        """
         self._flush_handle = None
         if self.store is None:
             self._dirty.clear()
@@ -211,6 +218,18 @@ class Controller:
         events, self._events = self._events, []
         fields = {"phase": self.phase, "message": self.message, "started_at": self.started_at,
                   "finished_at": self.finished_at, "status": self.status_dict()}
+        if not wait:
+            self.store.save_later(self.name, run_fields=fields, nodes=nodes, events=events)
+            return
+        try:
+            self.store.sync()
+        except Exception as exc:   # an earlier write (a round of nodes, a step's log) was lost: say so
+            if self.phase not in (FAILED, ERROR):
+                self.phase = ERROR
+            self.message = f"could not write the run's store or logs: {exc}"
+            fields.update(phase=self.phase, message=self.message, status=self.status_dict())
+        # the last round is written here, not handed over: nothing waits behind it, and a caller
+        # whose wait() returns must find it in the store
         self.store.save(self.name, run_fields=fields, nodes=nodes, events=events)
 
     def to_dict(self) -> dict:
@@ -412,18 +431,21 @@ class Controller:
             if self.spec.get("workflowTemplateRef") and not self.spec.get("entrypoint"):
                 entry["template"] = self.tmpl_ctx.entrypoint
             from .hooks import run_workflow_hooks
-            entry_task = asyncio.ensure_future(execute(
-                self, entry, name=self.name, display=self.name, boundary_id="", parent=None,
-                tctx=self.tmpl_ctx, caller_scope={}))
+            entry_run = execute(self, entry, name=self.name, display=self.name, boundary_id="", parent=None,
+                                tctx=self.tmpl_ctx, caller_scope={})
             wf_fired: set = set()
             hooks_task = None
             if any(k != "exit" for k in self.spec.get("hooks") or {}):
+                entry_task = asyncio.ensure_future(entry_run)
+
                 async def running_hooks():
                     while self.node_by_name(self.name) is None and not entry_task.done():
                         await asyncio.sleep(0.02)
                     await run_workflow_hooks(self, wf_fired, RUNNING)
                 hooks_task = asyncio.ensure_future(running_hooks())
-            root = await entry_task
+                root = await entry_task
+            else:   # nothing runs beside it: awaited in this task (a Task costs a loop turn to start)
+                root = await entry_run
             if hooks_task is not None:
                 await hooks_task
             phase = root.phase if root.phase in (SUCCEEDED, FAILED, ERROR) else ERROR
@@ -451,7 +473,7 @@ class Controller:
             self.emit({"kind": "run", "run": self.name, "phase": self.phase})
             if self._flush_handle is not None:
                 self._flush_handle.cancel()
-            self.flush()
+            self.flush(wait=True)
             live.pop(self.name, None)
             self.done.set()
         return self.phase

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import config
+from .writer import Writer, append_file
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -133,6 +134,7 @@ class Store:
         self._conn = _connect(self.path)
         with self._lock:
             self._conn.executescript(SCHEMA)
+        self._writer = Writer()
 
     # -- transactions -------------------------------------------------------------------
     def _write(self, fn, *args):
@@ -182,7 +184,6 @@ class Store:
                 (name, namespace, uid, "Pending", now, json.dumps(workflow), owner_pid, backend, now),
             )
         self._write(op)
-        (self.run_dir(name) / "logs").mkdir(parents=True, exist_ok=True)
 
     def exists(self, name: str) -> bool:
         return bool(self._read("SELECT 1 FROM runs WHERE name=?", (name,)))
@@ -190,30 +191,46 @@ class Store:
     def save(self, run: str, *, run_fields: dict | None = None, nodes: Iterable[dict] = (),
              events: Iterable[tuple] = ()) -> None:
         """Persist one scheduling round: run fields, changed nodes and events in ONE transaction."""
-        nodes = list(nodes)
-        events = list(events)
+        self._write(self._save_op(run, run_fields, nodes, events))
+
+    def save_later(self, run: str, *, run_fields: dict | None = None, nodes: Iterable[dict] = (),
+                   events: Iterable[tuple] = ()) -> None:
+        """``save()`` on the store's writer thread: the rows are encoded now (the caller may change
+        what it passed right after), the transaction runs there. ``sync()`` waits for it."""
+        self._writer.submit(self._write, self._save_op(run, run_fields, nodes, events))
+
+    def write_file_later(self, path: Path, data: bytes) -> None:
+        """Append ``data`` to ``path`` (a step's log) on the writer thread, in order with the saves:
+        a node saved after it was asked for has its log on disk."""
+        self._writer.submit(append_file, path, data)
+
+    def sync(self) -> None:
+        """Wait for every ``save_later()``/``write_file_later()`` so far; raise the error one of them hit."""
+        self._writer.sync()
+
+    @staticmethod
+    def _save_op(run: str, run_fields: dict | None, nodes: Iterable[dict], events: Iterable[tuple]):
+        """One round's transaction, with every value encoded before it runs."""
+        fields = None
+        if run_fields:
+            fields = dict(run_fields)
+            if "status" in fields:
+                fields["status"] = json.dumps(fields["status"])
+            if "workflow" in fields:
+                fields["workflow"] = json.dumps(fields["workflow"])
+        node_rows = [(run, n["id"], n.get("phase", ""), _encode(n)) for n in nodes]
+        event_rows = [(run, ts, kind, node, _event_data(data)) for (ts, kind, node, data) in events]
 
         def op(conn):
-            if run_fields:
-                fields = dict(run_fields)
-                if "status" in fields:
-                    fields["status"] = json.dumps(fields["status"])
-                if "workflow" in fields:
-                    fields["workflow"] = json.dumps(fields["workflow"])
+            if fields:
                 fields["updated_at"] = time.time()
                 cols = ", ".join(f"{k}=?" for k in fields)
                 conn.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), run))
-            if nodes:
-                conn.executemany(
-                    "INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)",
-                    [(run, n["id"], n.get("phase", ""), _encode(n)) for n in nodes],
-                )
-            if events:
-                conn.executemany(
-                    "INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)",
-                    [(run, ts, kind, node, _event_data(data)) for (ts, kind, node, data) in events],
-                )
-        self._write(op)
+            if node_rows:
+                conn.executemany("INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)", node_rows)
+            if event_rows:
+                conn.executemany("INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)", event_rows)
+        return op
 
     def _record(self, row: tuple) -> RunRecord:
         return RunRecord(name=row[0], namespace=row[1], uid=row[2], phase=row[3], message=row[4],
@@ -317,6 +334,7 @@ class Store:
                                         " VALUES (?,?,?,?)", (cache, key, json.dumps(data), time.time())))
 
     def close(self) -> None:
+        self._writer.sync()
         with self._lock:
             self._conn.close()
 
