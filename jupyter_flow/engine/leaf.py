@@ -158,6 +158,8 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
                     template=tmpl, workflow=ctl.workflow)
     spec.isolate = needs_isolation(spec)
+    if ctl.store is not None and getattr(ctl.executor, "creates_dirs", False):
+        spec.write_later = ctl.store.write_file_later
     inputs = (node.inputs or {}).get("artifacts") or []
 
     def prepare(host_path):

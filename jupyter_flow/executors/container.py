@@ -71,6 +71,7 @@ class ContainerExecutor(LocalExecutor):
     """Steps as containers; the runtime client is the tracked local process."""
 
     name = "container"
+    creates_dirs = False   # its log is opened before the step starts: the run makes logs/ at once
 
     def __init__(self, runtime: str | None = None, *, global_args: list[str] | None = None,
                  run_args: list[str] | None = None, pull: str = "IfNotPresent", pull_timeout: float = 120.0):

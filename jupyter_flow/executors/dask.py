@@ -141,6 +141,7 @@ class DaskExecutor(LocalExecutor):
     """Leaf steps as dask tasks; the controller stays in this process."""
 
     name = "dask"
+    creates_dirs = False   # its log is opened before the step starts: the run makes logs/ at once
 
     def __init__(self, address: str | None = None, *, workers: int = 2, threads_per_worker: int = 4,
                  processes: bool = True, client=None):

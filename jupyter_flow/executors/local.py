@@ -3,7 +3,8 @@
 A step is a process in its own process group (so stop/deadline kill its whole tree), with
 stdout captured for ``outputs.result`` (last 256 KB, as Argo) and stdout+stderr appended to
 the node's log file as they are written. Waiting costs nothing: the event loop is woken by
-the process's pidfd and by its stdout becoming readable, never by a polling sleep.
+the process's pidfd and, once the step has run for ``FOLLOW_AFTER``, by its output pipes
+becoming readable, never by a polling sleep.
 """
 from __future__ import annotations
 
@@ -21,6 +22,8 @@ from typing import Callable
 from ..errors import StepError
 
 RESULT_LIMIT = 256 * 1024
+FOLLOW_AFTER = 0.02   # a step's output reaches its log as written once it has run this long (s)
+SPOOL_LIMIT = 256 * 1024   # output of a step not followed yet that is kept in memory, at most
 SCRIPT_PATH = "/argo/staging/script"   # where Argo stages a script template's source
 SHIMS = Path(__file__).parent / "shims"
 EXTRA_PATH = ("/usr/games", "/usr/local/games")
@@ -52,6 +55,10 @@ class StepSpec:
     deadline: float | None = None
     deadline_message: str = "Pod was active on the node longer than the specified deadline"
     isolate: bool = True   # give the step a private /tmp and private declared paths (bubblewrap)
+    # where a step that is over before its output was followed (FOLLOW_AFTER) leaves its log:
+    # ``write_later(log_path, data)`` (the store's writer thread), so no file is created on the
+    # way to the next step; None writes it here
+    write_later: Callable[[Path, bytes], None] | None = None
     # the substituted template and the workflow, for executors that need more (image, resources,
     # volumes, podSpecPatch...): see jupyter_flow.backends
     template: dict = field(default_factory=dict)
@@ -150,6 +157,16 @@ def resolve_argv(spec: StepSpec) -> list[str]:
     return [found, *argv[1:]]
 
 
+def _open_log(path: Path) -> int:
+    """Open ``path`` to append, creating its directory if needed (a run's directories are made by
+    the first file it writes: most runs of `true`-like steps write none)."""
+    try:
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+    except FileNotFoundError:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+
 _DEVNULL: int | None = None
 
 
@@ -164,11 +181,27 @@ def _devnull() -> int:
 _SPAWN_SIGDEF = tuple(getattr(signal, s) for s in ("SIGPIPE", "SIGXFZ", "SIGXFSZ") if hasattr(signal, s))
 
 
+_STRAY_TTL = 1.0   # seconds a listing of this process's inheritable descriptors is reused
+_stray: tuple[float, list[int] | None] = (-_STRAY_TTL, None)
+
+
 def _inheritable_fds() -> list[int] | None:
-    """This process's inheritable descriptors above 2: what ``close_fds`` keeps from a step."""
+    """This process's inheritable descriptors above 2: what ``close_fds`` keeps from a step.
+
+    Listing /proc/self/fd costs ~40 us in an engine process, 3% of a short step, and what it finds
+    hardly ever changes (Python makes every descriptor it opens non-inheritable; the inheritable
+    ones are handed down at process start or made so on purpose), so a listing serves the steps
+    that start within ``_STRAY_TTL`` of it. A descriptor made inheritable in that second may reach
+    a step started in it, as with ``Popen(close_fds=False)``.
+    """
+    global _stray
+    now = time.monotonic()
+    if now - _stray[0] < _STRAY_TTL:
+        return _stray[1]
     try:
         names = os.listdir("/proc/self/fd")
     except OSError:
+        _stray = (now, None)
         return None
     fds = []
     for name in names:
@@ -179,6 +212,7 @@ def _inheritable_fds() -> list[int] | None:
                     fds.append(fd)
             except OSError:   # the listing's own descriptor, already closed
                 pass
+    _stray = (now, fds)
     return fds
 
 
@@ -287,6 +321,9 @@ class LocalExecutor:
     """Starts step processes and tracks them so stop/terminate can kill every group."""
 
     name = "local"
+    # a run's logs/ and pids file are created when first written (_open_log), and a short step's
+    # log may be handed to StepSpec.write_later: steps run in this process, by this executor
+    creates_dirs = True
 
     def __init__(self, sandbox: bool | None = None):
         self.running: dict[str, subprocess.Popen] = {}
@@ -362,7 +399,11 @@ class LocalExecutor:
                 os.close(err_w)
         self.running[spec.node_id] = proc
         if spec.root is not None:
-            self._record_pid(spec.root.parent.parent, proc.pid)
+            run_dir = spec.root.parent.parent
+            if spec.write_later is not None:   # the store's writer appends it, off the way to the next step
+                spec.write_later(run_dir / "pids", b"%d\n" % proc.pid)
+            else:
+                self._record_pid(run_dir, proc.pid)
         try:
             code, out = await self._wait(proc, None, spec, err_fd=err_r)
         finally:
@@ -395,13 +436,22 @@ class LocalExecutor:
         log_error: list[str] = []
         owns_log = log_fd is None   # then it is opened on the first write, and closed here
 
+        spooled = bytearray()   # the output of a step not followed yet, for write_later
+
         def to_log(chunk: bytes) -> None:
             nonlocal log_fd
             if log_error:
                 return
+            if log_fd is None and spec.write_later is not None and not followed \
+                    and len(spooled) + len(chunk) <= SPOOL_LIMIT:
+                spooled.extend(chunk)
+                return
             try:
                 if log_fd is None:
-                    log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+                    log_fd = _open_log(spec.log_path)
+                    if spooled:
+                        os.write(log_fd, spooled)
+                        spooled.clear()
                 os.write(log_fd, chunk)
             except OSError as exc:   # disk full, quota: fail the step, keep draining its output
                 log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
@@ -426,17 +476,25 @@ class LocalExecutor:
                     if len(tail) > 2 * RESULT_LIMIT:
                         del tail[:-RESULT_LIMIT]
 
-        def follow(src: int, keep: bool) -> None:
+        # The pipes are drained as they fill only once the step has run for FOLLOW_AFTER: most
+        # steps are over by then and are drained once, at exit (one descriptor watched, not three).
+        # A step that writes more than a pipe holds (64 KB) sooner waits at most that long.
+        sources = [(fd, True)] if err_fd is None else [(fd, True), (err_fd, False)]
+        followed: list[int] = []
+        for src, _ in sources:
             os.set_blocking(src, False)
 
-            def on_readable():
-                if not drain(src, keep):
-                    loop.remove_reader(src)
-            loop.add_reader(src, on_readable)
+        def follow() -> None:
+            for src, keep in sources:
+                def on_readable(src=src, keep=keep):
+                    if not drain(src, keep):
+                        loop.remove_reader(src)
+                loop.add_reader(src, on_readable)
+                followed.append(src)
+            if spooled:   # the step runs on: what it wrote so far goes to its log file now
+                to_log(b"")
 
-        follow(fd, True)
-        if err_fd is not None:
-            follow(err_fd, False)
+        follow_timer = loop.call_later(FOLLOW_AFTER, follow)
         pidfd = None
         try:
             pidfd = os.pidfd_open(proc.pid)
@@ -458,18 +516,20 @@ class LocalExecutor:
                     os.close(pidfd)
                 if timer is not None:
                     timer.cancel()
+                follow_timer.cancel()
             code = proc.wait()
             # the main process is gone: kill what it left behind in its group, like a pod ending
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            loop.remove_reader(fd)
-            drain(fd, True)
+            for src in followed:
+                loop.remove_reader(src)
+            for src, keep in sources:
+                drain(src, keep)
             proc.stdout.close()
-            if err_fd is not None:
-                loop.remove_reader(err_fd)
-                drain(err_fd, False)
+            if spooled and not log_error:
+                spec.write_later(spec.log_path, bytes(spooled))
         finally:
             if owns_log and log_fd is not None:
                 os.close(log_fd)
@@ -484,8 +544,7 @@ class LocalExecutor:
         one per step); each line is one ``write`` with O_APPEND, so it lands whole."""
         fd = self._pids_files.get(run_dir)
         if fd is None:
-            fd = self._pids_files[run_dir] = os.open(run_dir / "pids", os.O_WRONLY | os.O_CREAT | os.O_APPEND,
-                                                     0o644)
+            fd = self._pids_files[run_dir] = _open_log(run_dir / "pids")
         os.write(fd, b"%d\n" % pid)
 
     def close(self) -> None:

@@ -66,3 +66,98 @@ def test_the_log_holds_both_streams_and_a_silent_step_has_an_empty_log(flow_home
     assert run.node("loud")["outputs"]["result"] == "to stdout"
     assert run.logs("quiet") == ""
     assert "quiet: " not in run.logs()
+
+
+def _spec(tmp_path, script: str, handed: list | None = None, root: bool = False):
+    from jupyter_flow.executors.local import StepSpec
+    return StepSpec(node_id="wf-1", step_name="s", image="busybox", command=["sh", "-c", script],
+                    log_path=tmp_path / "run" / "logs" / "wf-1.log",
+                    root=(tmp_path / "run" / "nodes" / "wf-1") if root else None, isolate=False,
+                    write_later=(lambda path, data: handed.append((path, data))) if handed is not None else None)
+
+
+def test_a_step_over_before_its_output_is_followed_hands_its_log_over(tmp_path):
+    # the log of a short step (and its pid record) go to write_later, the store's writer thread:
+    # no file is created between one step's exit and the next step's start
+    import asyncio
+
+    from jupyter_flow.executors.local import LocalExecutor
+    handed: list = []
+    spec = _spec(tmp_path, "echo out; echo err >&2", handed, root=True)
+    result = asyncio.run(LocalExecutor().run(spec))
+    assert result.exit_code == 0 and result.stdout == "out\n"
+    pids, log = handed
+    assert pids[0] == tmp_path / "run" / "pids" and int(pids[1]) > 0
+    assert log == (spec.log_path, b"out\nerr\n")
+    assert not (tmp_path / "run").exists()
+
+
+def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
+    import asyncio
+
+    from jupyter_flow.executors.local import FOLLOW_AFTER, LocalExecutor
+    handed: list = []
+    spec = _spec(tmp_path, f"echo start; sleep {FOLLOW_AFTER * 15}; echo end", handed)
+
+    async def main():
+        task = asyncio.ensure_future(LocalExecutor().run(spec))
+        seen = ""
+        for _ in range(int(FOLLOW_AFTER * 10 / 0.01)):   # the first line shows up while the step sleeps
+            await asyncio.sleep(0.01)
+            if spec.log_path.exists():
+                seen = spec.log_path.read_text()
+                break
+        return seen, await task
+    seen, result = asyncio.run(main())
+    assert seen == "start\n"
+    assert result.stdout == "start\nend\n"
+    assert spec.log_path.read_text() == "start\nend\n"   # the directory was made on the first write
+    assert handed == []
+
+
+def test_without_write_later_a_short_steps_log_is_written_at_once(tmp_path):
+    import asyncio
+
+    from jupyter_flow.executors.local import LocalExecutor
+    spec = _spec(tmp_path, "echo out")
+    asyncio.run(LocalExecutor().run(spec))
+    assert spec.log_path.read_text() == "out\n"
+
+
+ECHO_AND_TRUE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: files-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: quiet, template: quiet}
+    - - {name: say, template: say}
+  - name: quiet
+    container: {image: busybox, command: ["true"]}
+  - name: say
+    container: {image: busybox, command: [echo, hello]}
+"""
+
+
+def test_when_wait_returns_the_logs_and_pids_are_on_disk(flow_home):
+    run = jupyter_flow.submit(ECHO_AND_TRUE, wait=True, timeout=60)
+    assert run.phase == "Succeeded"
+    assert run.logs("say") == "hello\n"
+    run_dir = flow_home / "runs" / run.name
+    assert sorted(p.name for p in (run_dir / "logs").iterdir()) == [f"{run.node('say')['id']}.log"]
+    assert len((run_dir / "pids").read_text().split()) == 2
+
+
+def test_a_log_that_cannot_be_kept_makes_the_run_error_instead_of_succeeding(flow_home):
+    # the run's directory cannot be made (a file is in the way): the logs and pid records the
+    # writer thread could not write must not be lost silently
+    (flow_home / "runs").mkdir(exist_ok=True)
+    (flow_home / "runs" / "blocked").write_text("not a directory")
+    run = jupyter_flow.submit(ECHO_AND_TRUE, name="blocked", wait=True, timeout=60)
+    assert run.phase == "Error"
+    assert "could not write the run's store or logs" in run.to_dict()["status"]["message"]
+    stored = jupyter_flow.get("blocked")
+    assert stored.phase == "Error"

@@ -35,6 +35,8 @@ def test_list_latest_and_delete(tmp_path):
     assert [r.name for r in store.list_runs()] == ["wf-2", "wf-1", "wf-0"]
     assert [r.name for r in store.list_runs(phase="Failed")] == ["wf-1"]
     assert store.latest() == "wf-2"
+    assert not store.run_dir("wf-2").exists()   # made by the first file a run writes
+    (store.run_dir("wf-2") / "logs").mkdir(parents=True)
     (store.run_dir("wf-2") / "logs" / "x.log").write_text("log")
     store.delete_run("wf-2")
     assert not store.exists("wf-2") and not store.run_dir("wf-2").exists()
