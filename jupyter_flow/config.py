@@ -9,10 +9,17 @@ import os
 from pathlib import Path
 
 
+_made: set[str] = set()
+
+
 def home() -> Path:
-    """The state directory (created on first use)."""
+    """The state directory (created on first use; asked for several times per submit, so the
+    directory is made once per process, not once per call)."""
     path = Path(os.environ.get("JUPYTER_FLOW_HOME") or Path.home() / ".jupyter-flow")
-    path.mkdir(parents=True, exist_ok=True)
+    key = str(path)
+    if key not in _made:
+        path.mkdir(parents=True, exist_ok=True)
+        _made.add(key)
     return path
 
 

@@ -16,6 +16,7 @@ under the backend's name::
 """
 from __future__ import annotations
 
+import copy
 import importlib
 import os
 from dataclasses import dataclass, field
@@ -109,12 +110,25 @@ backends.register("argo", kind="remote", target="jupyter_flow.backends.argo",
 BUILTIN = ("local", "container", "kubernetes", "dask", "argo")
 
 
+_config_cache: dict[str, tuple[tuple, dict]] = {}
+
+
 def load_config() -> dict:
-    """``$JUPYTER_FLOW_HOME/config.yaml`` (empty when absent)."""
+    """``$JUPYTER_FLOW_HOME/config.yaml`` (empty when absent).
+
+    Read on every submit (three times), so the parsed file is kept while its size and mtime stay
+    the same: one ``stat`` per call instead of a read and a YAML parse. Callers get a copy.
+    """
     from .. import config
     path = config.home() / "config.yaml"
-    if not path.exists():
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
         return {}
+    key = (st.st_mtime_ns, st.st_size, st.st_ino)
+    cached = _config_cache.get(str(path))
+    if cached is not None and cached[0] == key:
+        return copy.deepcopy(cached[1])
     import yaml
     try:
         data = yaml.safe_load(path.read_text()) or {}
@@ -122,7 +136,8 @@ def load_config() -> dict:
         raise JupyterFlowError(f"{path}: not valid YAML: {exc}") from None
     if not isinstance(data, dict):
         raise JupyterFlowError(f"{path}: expected a mapping (backend: NAME, NAME: {{settings}})")
-    return data
+    _config_cache[str(path)] = (key, data)
+    return copy.deepcopy(data)
 
 
 def resolve(name: str | None = None) -> str:
