@@ -19,6 +19,7 @@ from __future__ import annotations
 import copy
 import importlib
 import os
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -117,7 +118,9 @@ def load_config() -> dict:
     """``$JUPYTER_FLOW_HOME/config.yaml`` (empty when absent).
 
     Read on every submit (three times), so the parsed file is kept while its size and mtime stay
-    the same: one ``stat`` per call instead of a read and a YAML parse. Callers get a copy.
+    the same: one ``stat`` per call instead of a read and a YAML parse. A file changed in the last
+    second is read again every time (two writes in one mtime tick can look the same). Callers get
+    a copy.
     """
     from .. import config
     path = config.home() / "config.yaml"
@@ -127,7 +130,7 @@ def load_config() -> dict:
         return {}
     key = (st.st_mtime_ns, st.st_size, st.st_ino)
     cached = _config_cache.get(str(path))
-    if cached is not None and cached[0] == key:
+    if cached is not None and cached[0] == key and time.time() - st.st_mtime > 1.0:
         return copy.deepcopy(cached[1])
     import yaml
     try:
