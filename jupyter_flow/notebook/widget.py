@@ -460,10 +460,14 @@ class RunWidget:
             return
         with self._wlock:
             old, self.selected = self.selected, node_id
-            for nid in (old, node_id):
-                if nid and nid in self.nodes:
-                    self.graph.update(G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected,
-                                                 collapse_after=None).nodes[nid])
+            drawn = [G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected,
+                                collapse_after=None).nodes[nid]
+                     for nid in dict.fromkeys((old, node_id)) if nid and nid in self.nodes]
+            if getattr(self.graph, "batched", False):      # the old and the new highlight: one message
+                self.graph.update_many(drawn)
+            else:
+                for gnode in drawn:
+                    self.graph.update(gnode)
             self._log_size = -1
             self.panel.show(self.nodes.get(node_id) if node_id else None)
         if self._ticking():

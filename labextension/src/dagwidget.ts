@@ -16,6 +16,7 @@
 import { DOMWidgetModel, DOMWidgetView, ISerializers } from '@jupyter-widgets/base';
 import cytoscape from 'cytoscape';
 
+import { syncElements } from './cysync';
 import { applyPatch, IElement, IGraph, IPatch } from './dagpatch';
 
 export const MODULE_NAME = 'jupyter-flow';
@@ -104,31 +105,7 @@ export class DagView extends DOMWidgetView {
       return;
     }
     const graph = this.model.get('graph') as IGraph;
-    const want = new Set<string>();
-    cy.batch(() => {
-      for (const n of graph.nodes) {
-        want.add(n.data.id);
-        const ele = cy.getElementById(n.data.id);
-        if (ele.empty()) {
-          cy.add({ group: 'nodes', data: { ...n.data }, classes: n.classes, position: n.position });
-          continue;
-        }
-        ele.data({ ...n.data });
-        ele.classes(n.classes ?? '');
-        if (n.position) {
-          ele.position(n.position);
-        }
-      }
-      for (const e of graph.edges) {
-        want.add(e.data.id);
-        if (cy.getElementById(e.data.id).empty()) {
-          cy.add({ group: 'edges', data: { ...e.data }, classes: e.classes });
-        }
-      }
-      cy.elements()
-        .filter(ele => !want.has(ele.id()))
-        .remove();
-    });
+    syncElements(cy, graph.nodes, graph.edges);
     if (!this.userMoved) {
       cy.fit(undefined, 12);
     }

@@ -170,7 +170,7 @@ export function allowedActions(run: { phase: string; suspended?: boolean }): Set
 
 export interface IGraphElement {
   group: 'nodes' | 'edges';
-  data: Record<string, any>;
+  data: { id: string; [k: string]: any };
   classes?: string;
 }
 

@@ -4,6 +4,7 @@ import { Widget } from '@lumino/widgets';
 import cytoscape from 'cytoscape';
 
 import * as api from './api';
+import { syncElements } from './cysync';
 import { layeredPositions } from './layout';
 import {
   allowedActions,
@@ -216,19 +217,12 @@ export class RunView extends Widget {
     }
     const cy = this.cy;
     if (shape !== this.shape) {
-      cy.batch(() => {
-        for (const e of elements) {
-          const existing = cy.getElementById(e.data.id);
-          if (existing.nonempty()) {
-            existing.data(e.data);
-            if (e.classes) {
-              existing.classes(e.classes);
-            }
-          } else {
-            cy.add(e as any);
-          }
-        }
-      });
+      // nodes come and go (a retry drops the failed attempt's): the shared sync removes them too
+      syncElements(
+        cy,
+        elements.filter(e => e.group === 'nodes'),
+        elements.filter(e => e.group === 'edges')
+      );
       this.shape = shape;
       this.relayout();
     } else {
@@ -243,6 +237,9 @@ export class RunView extends Widget {
           }
         }
       });
+    }
+    if (this.selected && cy.getElementById(this.selected).empty()) {
+      this.selected = null; // its node went with the attempt it belonged to
     }
     if (this.selected) {
       cy.getElementById(this.selected).select();

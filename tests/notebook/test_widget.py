@@ -481,6 +481,13 @@ def test_phase_changes_of_many_nodes_are_one_patch_and_clicks_come_back(store, c
     # a click in the page arrives as a custom message: the panel shows that node, the node is picked
     w.graph._message(w.graph.widget, {"event": "click", "id": "synthetic-3"}, [])
     assert w.selected == "synthetic-3" and "picked" in w.graph.state()["synthetic-3"]["classes"]
+    # another click moves the highlight: the old and the new node change in one patch message
+    before = len(comm_log)
+    w.graph._message(w.graph.widget, {"event": "click", "id": "synthetic-4"}, [])
+    moved = [m[2]["nodes"] for m in comm_log[before:] if m[1] == "custom" and m[2].get("type") == "patch"]
+    assert len(moved) == 1 and set(moved[0]) == {"synthetic-3", "synthetic-4"}, moved
+    assert "picked" not in w.graph.state()["synthetic-3"]["classes"]
+    w.graph._message(w.graph.widget, {"event": "click", "id": "synthetic-3"}, [])
     w.graph._message(w.graph.widget, {"event": "click", "id": "no-such-node"}, [])
     w.graph._message(w.graph.widget, "garbage", [])
     assert w.selected == "synthetic-3"
