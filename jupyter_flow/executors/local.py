@@ -3,8 +3,7 @@
 A step is a process in its own process group (so stop/deadline kill its whole tree), with
 stdout captured for ``outputs.result`` (last 256 KB, as Argo) and stdout+stderr appended to
 the node's log file as they are written. Waiting costs nothing: the event loop is woken by
-the process's pidfd and, once the step has run for ``FOLLOW_AFTER``, by its output pipes
-becoming readable, never by a polling sleep.
+the process's pidfd and by its output pipes becoming readable, never by a polling sleep.
 """
 from __future__ import annotations
 
@@ -22,8 +21,8 @@ from typing import Callable
 from ..errors import StepError
 
 RESULT_LIMIT = 256 * 1024
-FOLLOW_AFTER = 0.02   # a step's output reaches its log as written once it has run this long (s)
-SPOOL_LIMIT = 256 * 1024   # output of a step not followed yet that is kept in memory, at most
+SPOOL_FOR = 0.02   # seconds a step's output is kept in memory before its log file is made
+SPOOL_LIMIT = 256 * 1024   # and at most this much of it
 SCRIPT_PATH = "/argo/staging/script"   # where Argo stages a script template's source
 SHIMS = Path(__file__).parent / "shims"
 EXTRA_PATH = ("/usr/games", "/usr/local/games")
@@ -55,9 +54,9 @@ class StepSpec:
     deadline: float | None = None
     deadline_message: str = "Pod was active on the node longer than the specified deadline"
     isolate: bool = True   # give the step a private /tmp and private declared paths (bubblewrap)
-    # where a step that is over before its output was followed (FOLLOW_AFTER) leaves its log:
-    # ``write_later(log_path, data)`` (the store's writer thread), so no file is created on the
-    # way to the next step; None writes it here
+    # where a step that is over within SPOOL_FOR leaves its log: ``write_later(log_path, data)``
+    # (the store's writer thread), so no file is created on the way to the next step; None
+    # writes it here
     write_later: Callable[[Path, bytes], None] | None = None
     # the substituted template and the workflow, for executors that need more (image, resources,
     # volumes, podSpecPatch...): see jupyter_flow.backends
@@ -436,14 +435,17 @@ class LocalExecutor:
         log_error: list[str] = []
         owns_log = log_fd is None   # then it is opened on the first write, and closed here
 
-        spooled = bytearray()   # the output of a step not followed yet, for write_later
+        # A step's output is kept in memory for its first SPOOL_FOR seconds: a step over by then
+        # hands it to write_later with its exit (no file made between two steps); one that runs on
+        # gets its log file then, and everything from there on is appended as it comes.
+        spooled = bytearray()
+        spooling = spec.write_later is not None
 
         def to_log(chunk: bytes) -> None:
             nonlocal log_fd
             if log_error:
                 return
-            if log_fd is None and spec.write_later is not None and not followed \
-                    and len(spooled) + len(chunk) <= SPOOL_LIMIT:
+            if spooling and log_fd is None and len(spooled) + len(chunk) <= SPOOL_LIMIT:
                 spooled.extend(chunk)
                 return
             try:
@@ -452,10 +454,17 @@ class LocalExecutor:
                     if spooled:
                         os.write(log_fd, spooled)
                         spooled.clear()
-                os.write(log_fd, chunk)
+                if chunk:
+                    os.write(log_fd, chunk)
             except OSError as exc:   # disk full, quota: fail the step, keep draining its output
                 log_error.append(f"cannot write the step's log {spec.log_path}: {exc.strerror or exc}")
                 self.kill(spec.node_id, "log")
+
+        def stop_spooling() -> None:
+            nonlocal spooling
+            spooling = False
+            if spooled:
+                to_log(b"")
 
         def drain(src: int, keep: bool) -> bool:
             """Copy what ``src`` holds now to the log (and the stdout tail if ``keep``); False
@@ -476,25 +485,18 @@ class LocalExecutor:
                     if len(tail) > 2 * RESULT_LIMIT:
                         del tail[:-RESULT_LIMIT]
 
-        # The pipes are drained as they fill only once the step has run for FOLLOW_AFTER: most
-        # steps are over by then and are drained once, at exit (one descriptor watched, not three).
-        # A step that writes more than a pipe holds (64 KB) sooner waits at most that long.
-        sources = [(fd, True)] if err_fd is None else [(fd, True), (err_fd, False)]
-        followed: list[int] = []
-        for src, _ in sources:
+        def follow(src: int, keep: bool) -> None:
             os.set_blocking(src, False)
 
-        def follow() -> None:
-            for src, keep in sources:
-                def on_readable(src=src, keep=keep):
-                    if not drain(src, keep):
-                        loop.remove_reader(src)
-                loop.add_reader(src, on_readable)
-                followed.append(src)
-            if spooled:   # the step runs on: what it wrote so far goes to its log file now
-                to_log(b"")
+            def on_readable():
+                if not drain(src, keep):
+                    loop.remove_reader(src)
+            loop.add_reader(src, on_readable)
 
-        follow_timer = loop.call_later(FOLLOW_AFTER, follow)
+        follow(fd, True)
+        if err_fd is not None:
+            follow(err_fd, False)
+        spool_timer = loop.call_later(SPOOL_FOR, stop_spooling) if spooling else None
         pidfd = None
         try:
             pidfd = os.pidfd_open(proc.pid)
@@ -516,18 +518,20 @@ class LocalExecutor:
                     os.close(pidfd)
                 if timer is not None:
                     timer.cancel()
-                follow_timer.cancel()
+                if spool_timer is not None:
+                    spool_timer.cancel()
             code = proc.wait()
             # the main process is gone: kill what it left behind in its group, like a pod ending
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            for src in followed:
-                loop.remove_reader(src)
-            for src, keep in sources:
-                drain(src, keep)
+            loop.remove_reader(fd)
+            drain(fd, True)
             proc.stdout.close()
+            if err_fd is not None:
+                loop.remove_reader(err_fd)
+                drain(err_fd, False)
             if spooled and not log_error:
                 spec.write_later(spec.log_path, bytes(spooled))
         finally:

@@ -76,33 +76,35 @@ def _spec(tmp_path, script: str, handed: list | None = None, root: bool = False)
                     write_later=(lambda path, data: handed.append((path, data))) if handed is not None else None)
 
 
-def test_a_step_over_before_its_output_is_followed_hands_its_log_over(tmp_path):
+def test_a_step_over_within_spool_for_hands_its_log_over(tmp_path, monkeypatch):
     # the log of a short step (and its pid record) go to write_later, the store's writer thread:
     # no file is created between one step's exit and the next step's start
     import asyncio
 
+    from jupyter_flow.executors import local
     from jupyter_flow.executors.local import LocalExecutor
+    monkeypatch.setattr(local, "SPOOL_FOR", 30.0)   # "short", however loaded the machine
     handed: list = []
-    spec = _spec(tmp_path, "echo out; echo err >&2", handed, root=True)
+    spec = _spec(tmp_path, "echo out; sleep 0.1; echo err >&2; sleep 0.1; echo out2", handed, root=True)
     result = asyncio.run(LocalExecutor().run(spec))
-    assert result.exit_code == 0 and result.stdout == "out\n"
+    assert result.exit_code == 0 and result.stdout == "out\nout2\n"
     pids, log = handed
     assert pids[0] == tmp_path / "run" / "pids" and int(pids[1]) > 0
-    assert log == (spec.log_path, b"out\nerr\n")
+    assert log == (spec.log_path, b"out\nerr\nout2\n")   # both streams, in the order written
     assert not (tmp_path / "run").exists()
 
 
 def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
     import asyncio
 
-    from jupyter_flow.executors.local import FOLLOW_AFTER, LocalExecutor
+    from jupyter_flow.executors.local import SPOOL_FOR, LocalExecutor
     handed: list = []
-    spec = _spec(tmp_path, f"echo start; sleep {FOLLOW_AFTER * 15}; echo end", handed)
+    spec = _spec(tmp_path, f"echo start; sleep {SPOOL_FOR + 2}; echo end", handed)
 
     async def main():
         task = asyncio.ensure_future(LocalExecutor().run(spec))
         seen = ""
-        for _ in range(int(FOLLOW_AFTER * 10 / 0.01)):   # the first line shows up while the step sleeps
+        for _ in range(150):   # the first line shows up while the step sleeps
             await asyncio.sleep(0.01)
             if spec.log_path.exists():
                 seen = spec.log_path.read_text()
