@@ -195,8 +195,8 @@ class Store:
 
     def save_later(self, run: str, *, run_fields: dict | None = None, nodes: Iterable[dict] = (),
                    events: Iterable[tuple] = ()) -> None:
-        """``save()`` on the store's writer thread (``sync()`` waits for it). ``nodes`` and the run
-        fields must be dicts made for this call: they are encoded there."""
+        """``save()`` on the store's writer thread: the rows are encoded now (the caller may change
+        what it passed right after), the transaction runs there. ``sync()`` waits for it."""
         self._writer.submit(self._write, self._save_op(run, run_fields, nodes, events))
 
     def write_file_later(self, path: Path, data: bytes) -> None:
@@ -210,29 +210,26 @@ class Store:
 
     @staticmethod
     def _save_op(run: str, run_fields: dict | None, nodes: Iterable[dict], events: Iterable[tuple]):
-        """One round's transaction. The caller's dicts are new ones made for this round (a node's
-        ``to_dict()``), so they are encoded when the transaction runs: on the writer thread for
-        ``save_later()``, off the engine loop (each ``json`` call is atomic under the GIL; a nested
-        value changed in between is written as it is then, newer, and again by the next round)."""
-        nodes = list(nodes)
-        events = list(events)
+        """One round's transaction, with every value encoded before it runs."""
+        fields = None
+        if run_fields:
+            fields = dict(run_fields)
+            if "status" in fields:
+                fields["status"] = json.dumps(fields["status"])
+            if "workflow" in fields:
+                fields["workflow"] = json.dumps(fields["workflow"])
+        node_rows = [(run, n["id"], n.get("phase", ""), _encode(n)) for n in nodes]
+        event_rows = [(run, ts, kind, node, _event_data(data)) for (ts, kind, node, data) in events]
 
         def op(conn):
-            if run_fields:
-                fields = dict(run_fields)
-                if "status" in fields:
-                    fields["status"] = json.dumps(fields["status"])
-                if "workflow" in fields:
-                    fields["workflow"] = json.dumps(fields["workflow"])
+            if fields:
                 fields["updated_at"] = time.time()
                 cols = ", ".join(f"{k}=?" for k in fields)
                 conn.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), run))
-            if nodes:
-                conn.executemany("INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)",
-                                 [(run, n["id"], n.get("phase", ""), _encode(n)) for n in nodes])
-            if events:
-                conn.executemany("INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)",
-                                 [(run, ts, kind, node, _event_data(data)) for (ts, kind, node, data) in events])
+            if node_rows:
+                conn.executemany("INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)", node_rows)
+            if event_rows:
+                conn.executemany("INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)", event_rows)
         return op
 
     def _record(self, row: tuple) -> RunRecord:
