@@ -397,12 +397,13 @@ class LocalExecutor:
             if err_w is not None:
                 os.close(err_w)
         self.running[spec.node_id] = proc
-        if spec.root is not None:
-            run_dir = spec.root.parent.parent
-            if spec.write_later is not None:   # the store's writer appends it, off the way to the next step
-                spec.write_later(run_dir / "pids", b"%d\n" % proc.pid)
-            else:
-                self._record_pid(run_dir, proc.pid)
+        if spec.root is not None:   # while the step runs: making the file the first time overlaps its life
+            try:
+                self._record_pid(spec.root.parent.parent, proc.pid)
+            except OSError as exc:   # no safety net for this step if the engine dies: do not run it
+                self.log_errors[spec.node_id] = f"cannot record the step's process in {exc.filename}: " \
+                                                f"{exc.strerror or exc}"
+                self.kill(spec.node_id, "log")
         try:
             code, out = await self._wait(proc, None, spec, err_fd=err_r)
         finally:

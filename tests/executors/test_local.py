@@ -77,8 +77,8 @@ def _spec(tmp_path, script: str, handed: list | None = None, root: bool = False)
 
 
 def test_a_step_over_within_spool_for_hands_its_log_over(tmp_path, monkeypatch):
-    # the log of a short step (and its pid record) go to write_later, the store's writer thread:
-    # no file is created between one step's exit and the next step's start
+    # the log of a short step goes to write_later, the store's writer thread: no file is created
+    # between one step's exit and the next step's start
     import asyncio
 
     from jupyter_flow.executors import local
@@ -88,10 +88,9 @@ def test_a_step_over_within_spool_for_hands_its_log_over(tmp_path, monkeypatch):
     spec = _spec(tmp_path, "echo out; sleep 0.1; echo err >&2; sleep 0.1; echo out2", handed, root=True)
     result = asyncio.run(LocalExecutor().run(spec))
     assert result.exit_code == 0 and result.stdout == "out\nout2\n"
-    pids, log = handed
-    assert pids[0] == tmp_path / "run" / "pids" and int(pids[1]) > 0
-    assert log == (spec.log_path, b"out\nerr\nout2\n")   # both streams, in the order written
-    assert not (tmp_path / "run").exists()
+    assert handed == [(spec.log_path, b"out\nerr\nout2\n")]   # both streams, in the order written
+    assert not spec.log_path.parent.exists()
+    assert (tmp_path / "run" / "pids").read_text().strip().isdigit()   # recorded while it ran
 
 
 def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
@@ -154,12 +153,24 @@ def test_when_wait_returns_the_logs_and_pids_are_on_disk(flow_home):
 
 
 def test_a_log_that_cannot_be_kept_makes_the_run_error_instead_of_succeeding(flow_home):
-    # the run's directory cannot be made (a file is in the way): the logs and pid records the
-    # writer thread could not write must not be lost silently
-    (flow_home / "runs").mkdir(exist_ok=True)
-    (flow_home / "runs" / "blocked").write_text("not a directory")
+    # the run's logs directory cannot be made (a file is in the way): a log the writer thread
+    # could not write must not be lost silently
+    (flow_home / "runs" / "blocked").mkdir(parents=True)
+    (flow_home / "runs" / "blocked" / "logs").write_text("not a directory")
     run = jupyter_flow.submit(ECHO_AND_TRUE, name="blocked", wait=True, timeout=60)
     assert run.phase == "Error"
-    assert "could not write the run's store or logs" in run.to_dict()["status"]["message"]
-    stored = jupyter_flow.get("blocked")
-    assert stored.phase == "Error"
+    message = run.to_dict()["status"]["message"]
+    assert "could not write the run's store or logs" in message and "logs" in message
+    assert jupyter_flow.get("blocked").phase == "Error"
+
+
+def test_a_step_whose_process_cannot_be_recorded_fails_and_says_where(flow_home):
+    # the pids file lets a later reader kill the step if this engine dies; without it the step
+    # must not run on unnoticed
+    (flow_home / "runs").mkdir(exist_ok=True)
+    (flow_home / "runs" / "nopids").write_text("not a directory")
+    run = jupyter_flow.submit(ECHO_AND_TRUE, name="nopids", wait=True, timeout=60)
+    assert run.phase in ("Failed", "Error")
+    quiet = run.node("quiet")
+    assert quiet["phase"] == "Error"
+    assert "cannot record the step's process in" in quiet["message"] and "pids" in quiet["message"]
