@@ -110,6 +110,22 @@ def _event_data(data: dict | None) -> str | None:
     return _encode(data)
 
 
+_CHUNK = 500   # rows per INSERT: 500 x 5 values stays far below SQLite's 32,766 variables
+
+
+def _insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple]) -> None:
+    """Insert ``rows`` with a few multi-row INSERTs rather than ``executemany``: one statement step
+    per chunk instead of one per row. The transaction runs on the store's writer thread and SQLite
+    releases the GIL at every step; per row, that was a GIL hand-off with the engine loop each."""
+    if not rows:
+        return
+    width = len(rows[0])
+    one = "(" + ",".join("?" * width) + ")"
+    for start in range(0, len(rows), _CHUNK):
+        chunk = rows[start:start + _CHUNK]
+        conn.execute(head + ",".join([one] * len(chunk)), [v for row in chunk for v in row])
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
     conn.execute("PRAGMA journal_mode=WAL")
@@ -226,10 +242,8 @@ class Store:
                 fields["updated_at"] = time.time()
                 cols = ", ".join(f"{k}=?" for k in fields)
                 conn.execute(f"UPDATE runs SET {cols} WHERE name=?", (*fields.values(), run))
-            if node_rows:
-                conn.executemany("INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES (?,?,?,?)", node_rows)
-            if event_rows:
-                conn.executemany("INSERT INTO events(run, ts, kind, node, data) VALUES (?,?,?,?,?)", event_rows)
+            _insert_rows(conn, "INSERT OR REPLACE INTO nodes(run, id, phase, data) VALUES ", node_rows)
+            _insert_rows(conn, "INSERT INTO events(run, ts, kind, node, data) VALUES ", event_rows)
         return op
 
     def _record(self, row: tuple) -> RunRecord:
