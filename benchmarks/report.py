@@ -112,7 +112,9 @@ def render(r: dict) -> str:
         f"Python {m['python']}; load average at start {m['loadavg_at_start']}.",
         "Produced by `python -m benchmarks` (workloads: `shared/design/benchmarks.md`). Engine = "
         "`jupyter_flow.submit(<YAML>, wait=True)` with default settings; baseline = "
-        "`ThreadPoolExecutor(max_workers=2)` running the same processes, interleaved in the same run; medians.",
+        "`ThreadPoolExecutor(max_workers=2)` running the same processes, interleaved in the same run; medians. "
+        "W1-W3: the ratio of the medians, judged against the target, and in brackets the median of the "
+        "paired ratios (each engine repetition over the baseline repetition beside it).",
         "",
         "| workload | jupyter-flow | baseline | ratio | engine overhead | engine CPU / step | target |",
         "|---|---|---|---|---|---|---|",
@@ -124,7 +126,8 @@ def render(r: dict) -> str:
         if not w:
             continue
         verdict = _verdict(w['ratio'], t['ratio'], '×') if key != "W3 uncached" else "— (for comparison)"
-        lines.append(f"| {label} | {w['engine_s']:.3f} s | {w['baseline_s']:.3f} s | {w['ratio']:.2f}× | "
+        pairs = f" ({w['ratio_median_of_pairs']:.2f}×, {w['reps']} pairs)" if "ratio_median_of_pairs" in w else ""
+        lines.append(f"| {label} | {w['engine_s']:.3f} s | {w['baseline_s']:.3f} s | {w['ratio']:.2f}×{pairs} | "
                      f"{w['overhead_ms_per_step']:.2f} ms/step | {w['engine_cpu_ms_per_step']:.2f} ms "
                      f"(baseline {w['baseline_cpu_ms_per_step']:.2f}) | {verdict} |")
     w4 = wl.get("W4")

@@ -364,6 +364,9 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--only", default=ALL, help=f"comma-separated workloads (default {ALL}); a subset run "
                     "writes files only with --out (the committed results file always comes from a full run)")
     ap.add_argument("--reps", type=int, default=None, help="repetitions per workload (default 9, smoke 1)")
+    ap.add_argument("--pair-reps", type=int, default=None,
+                    help="interleaved engine/baseline pairs for W1-W3 (default 31, smoke 1): their ratios move "
+                         "by ±0.1 between runs of 9 pairs on a shared 2-CPU machine")
     ap.add_argument("--w4-sizes", default=None, help="comma-separated W4 sizes (default 1000,10000)")
     ap.add_argument("--w4-reps", type=int, default=None)
     ap.add_argument("--w7-nodes", type=int, default=None, help="W7 graph size (default 1000, smoke 50)")
@@ -380,6 +383,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     smoke = args.smoke
     reps = args.reps or (1 if smoke else 9)
+    pair_reps = args.pair_reps or args.reps or (1 if smoke else 31)
     only = {w.strip().lower() for w in args.only.split(",") if w.strip()}
     sizes = [int(s) for s in (args.w4_sizes or ("20,40" if smoke else "1000,10000")).split(",")]
     w4_reps = args.w4_reps or (1 if smoke else 3)
@@ -393,17 +397,17 @@ def main(argv: list[str] | None = None) -> dict:
     wl = results["workloads"]
     if "w1" in only:
         y = W.w1_yaml(n1)
-        wl["W1"] = compare("W1 chain", lambda: _engine(y), lambda: W.w1_baseline(n1), reps, n1)
+        wl["W1"] = compare("W1 chain", lambda: _engine(y), lambda: W.w1_baseline(n1), pair_reps, n1)
     if "w2" in only:
         y = W.w2_yaml(n2)
-        wl["W2"] = compare("W2 fan-out", lambda: _engine(y), lambda: W.w2_baseline(n2), reps, n2 + 1)
+        wl["W2"] = compare("W2 fan-out", lambda: _engine(y), lambda: W.w2_baseline(n2), pair_reps, n2 + 1)
     if "w3" in only:
         y = W.w3_yaml()
 
         def e3():
             for _ in range(n3):
                 _engine(y)
-        wl["W3"] = compare("W3 diamond", e3, lambda: W.w3_baseline(n3), reps, 4 * n3)
+        wl["W3"] = compare("W3 diamond", e3, lambda: W.w3_baseline(n3), pair_reps, 4 * n3)
         if not smoke:
             # the same, with every submit parsing and validating its document (a first run of a new cell):
             # the validated-document cache (jupyter_flow/spec/cache.py) is emptied before each submit
@@ -413,7 +417,7 @@ def main(argv: list[str] | None = None) -> dict:
                 for _ in range(n3):
                     cache.clear()
                     _engine(y)
-            wl["W3 uncached"] = compare("W3 diamond, uncached", e3_cold, lambda: W.w3_baseline(n3), reps, 4 * n3)
+            wl["W3 uncached"] = compare("W3 diamond, uncached", e3_cold, lambda: W.w3_baseline(n3), pair_reps, 4 * n3)
     if "w5" in only:
         wl["W5"] = w5(max(reps, 3) if not smoke else 1)
     if "w4" in only:

@@ -158,7 +158,7 @@ def resolve_argv(spec: StepSpec) -> list[str]:
 
 def _open_log(path: Path) -> int:
     """Open ``path`` to append, creating its directory if needed (a run's directories are made by
-    the first file it writes: most runs of `true`-like steps write none)."""
+    the first file it writes: a run of silent steps makes only its ``pids`` file)."""
     try:
         return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     except FileNotFoundError:
