@@ -110,20 +110,27 @@ def _event_data(data: dict | None) -> str | None:
     return _encode(data)
 
 
-_CHUNK = 500   # rows per INSERT: 500 x 5 values stays far below SQLite's 32,766 variables
+_CHUNK = 256   # rows per INSERT at most: 256 x 5 values stays far below SQLite's 32,766 variables
 
 
 def _insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple]) -> None:
     """Insert ``rows`` with a few multi-row INSERTs rather than ``executemany``: one statement step
     per chunk instead of one per row. The transaction runs on the store's writer thread and SQLite
-    releases the GIL at every step; per row, that was a GIL hand-off with the engine loop each."""
+    releases the GIL at every step; per row, that was a GIL hand-off with the engine loop each.
+
+    Chunks are powers of two (256, then the binary digits of the rest), so at most nine statement
+    shapes per table are prepared and cached: a shape per row count cost ~12 MB at 10,000 nodes.
+    """
     if not rows:
         return
-    width = len(rows[0])
-    one = "(" + ",".join("?" * width) + ")"
-    for start in range(0, len(rows), _CHUNK):
-        chunk = rows[start:start + _CHUNK]
-        conn.execute(head + ",".join([one] * len(chunk)), [v for row in chunk for v in row])
+    one = "(" + ",".join("?" * len(rows[0])) + ")"
+    start, left = 0, len(rows)
+    while left:
+        size = _CHUNK if left >= _CHUNK else 1 << (left.bit_length() - 1)
+        chunk = rows[start:start + size]
+        conn.execute(head + ",".join([one] * size), [v for row in chunk for v in row])
+        start += size
+        left -= size
 
 
 def _connect(path: Path) -> sqlite3.Connection:
