@@ -462,6 +462,9 @@ class Controller:
             self.phase = ERROR
             self.message = f"engine error: {exc}"
             traceback.print_exc()
+            for node in list(self.nodes.values()):   # none is left Running in the record of an ended run
+                if not node.fulfilled:
+                    self.set_phase(node, ERROR, self.message)
         finally:
             if deadline_handle is not None:
                 deadline_handle.cancel()

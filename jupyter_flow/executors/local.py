@@ -316,6 +316,14 @@ def stage_inputs(spec: StepSpec, staging: Path, prepare) -> tuple[Callable[[str]
     return host_path, input_paths, None
 
 
+def _unprepared(spec: StepSpec, exc: OSError, started: float) -> StepResult:
+    """A step whose files could not be made (disk full, a file where the run's directory should
+    be): the node errors, naming the path, instead of the run ending in an engine error."""
+    return StepResult(exit_code=None, error=f"step {spec.step_name!r}: cannot prepare its files in "
+                      f"{exc.filename or spec.root}: {exc.strerror or exc}", started_at=started,
+                      finished_at=time.time())
+
+
 class LocalExecutor:
     """Starts step processes and tracks them so stop/terminate can kill every group."""
 
@@ -354,21 +362,29 @@ class LocalExecutor:
         except StepError as exc:
             return StepResult(exit_code=None, error=str(exc), cannot_start=True, started_at=started,
                               finished_at=time.time())
-        if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
-            spec.root.mkdir(parents=True, exist_ok=True)
         binds: list[tuple[str, str]] = []
-        if spec.script is not None:
-            # Argo stages the source at /argo/staging/script, mode 0755 (so `command: [sh, -c]`
-            # can execute it), and appends that path to the command.
-            script_path = (spec.root or Path("/tmp")) / "script"
-            script_path.write_text(spec.script)
-            os.chmod(script_path, 0o755)
+        try:
+            if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
+                spec.root.mkdir(parents=True, exist_ok=True)
+            script_path = None
+            if spec.script is not None:
+                # Argo stages the source at /argo/staging/script, mode 0755 (so `command: [sh, -c]`
+                # can execute it), and appends that path to the command.
+                script_path = (spec.root or Path("/tmp")) / "script"
+                script_path.write_text(spec.script)
+                os.chmod(script_path, 0o755)
+        except OSError as exc:   # disk full, a file where the run's directory should be: this step errors
+            return _unprepared(spec, exc, started)
+        if script_path is not None:
             if self._use_sandbox(spec):
                 binds.append((str(script_path), SCRIPT_PATH))
                 argv.append(SCRIPT_PATH)
             else:
                 argv.append(str(script_path))
-        plan = self._plan(argv, spec, binds)
+        try:
+            plan = self._plan(argv, spec, binds)
+        except OSError as exc:
+            return _unprepared(spec, exc, started)
         if prepare is not None:
             try:
                 prepare(plan.host_path)

@@ -125,26 +125,16 @@ def test_without_write_later_a_short_steps_log_is_written_at_once(tmp_path):
     assert spec.log_path.read_text() == "out\n"
 
 
-ECHO_AND_TRUE = """
-apiVersion: argoproj.io/v1alpha1
-kind: Workflow
-metadata: {generateName: files-}
-spec:
-  entrypoint: main
-  templates:
-  - name: main
-    steps:
-    - - {name: quiet, template: quiet}
-    - - {name: say, template: say}
-  - name: quiet
-    container: {image: busybox, command: ["true"]}
-  - name: say
-    container: {image: busybox, command: [echo, hello]}
-"""
+QUIET_THEN_SAY = {   # two short steps, one silent: a dict, as a Python caller submits one
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "files-"},
+    "spec": {"entrypoint": "main", "templates": [
+        {"name": "main", "steps": [[{"name": "quiet", "template": "quiet"}], [{"name": "say", "template": "say"}]]},
+        {"name": "quiet", "container": {"image": "busybox", "command": ["true"]}},
+        {"name": "say", "container": {"image": "busybox", "command": ["echo", "hello"]}}]}}
 
 
 def test_when_wait_returns_the_logs_and_pids_are_on_disk(flow_home):
-    run = jupyter_flow.submit(ECHO_AND_TRUE, wait=True, timeout=60)
+    run = jupyter_flow.submit(QUIET_THEN_SAY, wait=True, timeout=60)
     assert run.phase == "Succeeded"
     assert run.logs("say") == "hello\n"
     run_dir = flow_home / "runs" / run.name
@@ -157,7 +147,7 @@ def test_a_log_that_cannot_be_kept_makes_the_run_error_instead_of_succeeding(flo
     # could not write must not be lost silently
     (flow_home / "runs" / "blocked").mkdir(parents=True)
     (flow_home / "runs" / "blocked" / "logs").write_text("not a directory")
-    run = jupyter_flow.submit(ECHO_AND_TRUE, name="blocked", wait=True, timeout=60)
+    run = jupyter_flow.submit(QUIET_THEN_SAY, name="blocked", wait=True, timeout=60)
     assert run.phase == "Error"
     message = run.to_dict()["status"]["message"]
     assert "could not write the run's store or logs" in message and "logs" in message
@@ -169,8 +159,19 @@ def test_a_step_whose_process_cannot_be_recorded_fails_and_says_where(flow_home)
     # must not run on unnoticed
     (flow_home / "runs").mkdir(exist_ok=True)
     (flow_home / "runs" / "nopids").write_text("not a directory")
-    run = jupyter_flow.submit(ECHO_AND_TRUE, name="nopids", wait=True, timeout=60)
+    run = jupyter_flow.submit(QUIET_THEN_SAY, name="nopids", wait=True, timeout=60)
     assert run.phase in ("Failed", "Error")
     quiet = run.node("quiet")
     assert quiet["phase"] == "Error"
     assert "cannot record the step's process in" in quiet["message"] and "pids" in quiet["message"]
+
+
+def test_a_step_whose_files_cannot_be_made_errors_and_the_run_ends_with_no_node_running(flow_home):
+    # a script step stages its source under the run's directory, which a file is in the way of
+    (flow_home / "runs").mkdir(exist_ok=True)
+    (flow_home / "runs" / "noroom").write_text("not a directory")
+    run = jupyter_flow.submit(QUIET_AND_LOUD, name="noroom", wait=True, timeout=60)
+    assert run.phase in ("Failed", "Error")
+    loud = run.node("loud")
+    assert loud["phase"] == "Error" and "cannot prepare its files in" in loud["message"]
+    assert not [n for n in jupyter_flow.get("noroom").nodes.values() if n["phase"] in ("Running", "Pending")]
