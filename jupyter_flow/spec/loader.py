@@ -72,12 +72,13 @@ def _load_path(path: Path, filename: str | None) -> list[Document]:
         if size > MAX_FILE_BYTES:
             raise SpecError([LintError(message=f"file is too large ({size} bytes)", file=name)])
         data = path.read_bytes()
+    # a file that cannot be read is named as it was looked for (``filename`` names the content)
     except FileNotFoundError:
-        raise SpecError([LintError(message="file not found", file=name)]) from None
+        raise SpecError([LintError(message="file not found", file=str(path))]) from None
     except IsADirectoryError:
-        raise SpecError([LintError(message="is a directory, not a workflow file", file=name)]) from None
+        raise SpecError([LintError(message="is a directory, not a workflow file", file=str(path))]) from None
     except OSError as exc:
-        raise SpecError([LintError(message=f"cannot read file: {exc.strerror or exc}", file=name)]) from None
+        raise SpecError([LintError(message=f"cannot read file: {exc.strerror or exc}", file=str(path))]) from None
     return _load_text(data, name)
 
 

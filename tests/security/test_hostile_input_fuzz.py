@@ -35,7 +35,9 @@ HOSTILE = [
 ]
 
 
-WHOLE_FILE = ("no document found", "not UTF-8", "file is too large")
+# errors about the whole file: the file is the location (text such as ".json" is taken for a path)
+WHOLE_FILE = ("no document found", "not UTF-8", "file is too large", "file not found", "is a directory",
+              "cannot read file")
 
 
 def check_lint(err: LintError) -> None:

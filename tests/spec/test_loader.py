@@ -52,6 +52,10 @@ def test_missing_file_is_a_spec_error(tmp_path):
     with pytest.raises(SpecError) as info:
         load(str(tmp_path / "nope.yaml"))
     assert "file not found" in str(info.value)
+    # a name given for the text does not hide which file was looked for
+    with pytest.raises(SpecError) as info:
+        load(str(tmp_path / "nope.json"), filename="cell.yaml")
+    assert str(tmp_path / "nope.json") in str(info.value) and "cell.yaml" not in str(info.value)
 
 
 def test_json_text_with_json_only_escapes():
