@@ -154,12 +154,16 @@ def test_a_log_that_cannot_be_kept_makes_the_run_error_instead_of_succeeding(flo
     assert jupyter_flow.get("blocked").phase == "Error"
 
 
+def _submit_with_a_file_for_its_directory(flow_home, name: str, workflow):
+    (flow_home / "runs").mkdir(exist_ok=True)
+    (flow_home / "runs" / name).write_text("not a directory")
+    return jupyter_flow.submit(workflow, name=name, wait=True, timeout=60)
+
+
 def test_a_step_whose_process_cannot_be_recorded_fails_and_says_where(flow_home):
     # the pids file lets a later reader kill the step if this engine dies; without it the step
     # must not run on unnoticed
-    (flow_home / "runs").mkdir(exist_ok=True)
-    (flow_home / "runs" / "nopids").write_text("not a directory")
-    run = jupyter_flow.submit(QUIET_THEN_SAY, name="nopids", wait=True, timeout=60)
+    run = _submit_with_a_file_for_its_directory(flow_home, "nopids", QUIET_THEN_SAY)
     assert run.phase in ("Failed", "Error")
     quiet = run.node("quiet")
     assert quiet["phase"] == "Error"
@@ -168,9 +172,7 @@ def test_a_step_whose_process_cannot_be_recorded_fails_and_says_where(flow_home)
 
 def test_a_step_whose_files_cannot_be_made_errors_and_the_run_ends_with_no_node_running(flow_home):
     # a script step stages its source under the run's directory, which a file is in the way of
-    (flow_home / "runs").mkdir(exist_ok=True)
-    (flow_home / "runs" / "noroom").write_text("not a directory")
-    run = jupyter_flow.submit(QUIET_AND_LOUD, name="noroom", wait=True, timeout=60)
+    run = _submit_with_a_file_for_its_directory(flow_home, "noroom", QUIET_AND_LOUD)
     assert run.phase in ("Failed", "Error")
     loud = run.node("loud")
     assert loud["phase"] == "Error" and "cannot prepare its files in" in loud["message"]
