@@ -205,7 +205,7 @@ class Controller:
 
         The transaction runs on the store's writer thread, so a step that exits meanwhile is not
         kept waiting. ``wait`` (the run's last flush) first waits for every earlier write (rounds,
-        step logs, pid records) and writes this round itself: when it returns, all of the run is
+        short steps' logs) and writes this round itself: when it returns, all of the run is
         on disk. An earlier write that failed makes the run end in Error, saying so.
         """
         self._flush_handle = None
