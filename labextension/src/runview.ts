@@ -75,7 +75,7 @@ export class RunView extends Widget {
     const body = el('div', 'jf-RunView-body');
     this.graph = el('div', 'jf-RunView-graph');
     this.side = el('div', 'jf-NodePanel');
-    this.side.appendChild(el('div', 'jf-NodePanel-hint', 'Click a node to see its log, inputs and outputs.'));
+    this.showHint();
     body.appendChild(this.graph);
     body.appendChild(this.side);
     this.node.appendChild(body);
@@ -239,7 +239,8 @@ export class RunView extends Widget {
       });
     }
     if (this.selected && cy.getElementById(this.selected).empty()) {
-      this.selected = null; // its node went with the attempt it belonged to
+      this.selected = null; // its node went with the attempt it belonged to: so does its panel
+      this.showHint();
     }
     if (this.selected) {
       cy.getElementById(this.selected).select();
@@ -269,6 +270,11 @@ export class RunView extends Widget {
   }
 
   /** Render the node panel; ``fresh`` when another node was clicked (restarts the log). */
+  private showHint(): void {
+    this.side.replaceChildren(el('div', 'jf-NodePanel-hint', 'Click a node to see its log, inputs and outputs.'));
+    delete this.side.dataset.node;
+  }
+
   private showNode(id: string, fresh: boolean): void {
     const node: INodeStatus | undefined = this.wf?.status?.nodes?.[id];
     if (!node) {

@@ -366,6 +366,42 @@ def test_the_dag_updates_live(lab, page):
     shot(page, "06-run-live-resumed")
 
 
+FLAKY = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {{generateName: flaky-}}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {{name: flaky, template: flaky}}
+  - name: flaky
+    retryStrategy: {{limit: 1}}
+    container: {{image: busybox, command: [test, -e, "{marker}"]}}
+"""
+
+
+def test_a_retry_redraws_the_dag_without_the_failed_attempts(lab, page):
+    # attempt 1 fails twice (flaky(0), flaky(1)); after `retry` flaky(0) succeeds, and flaky(1),
+    # which the new attempt never makes, must leave the panel's graph too
+    marker = lab["root"] / f"flaky-{secrets.token_hex(3)}.ok"
+    name = cli_submit(lab, FLAKY.format(marker=marker), "flaky.yaml")
+    open_run(page, name)
+    assert "flaky(1)" in {n["label"] for n in graph_nodes(page, name)}
+    click_node(page, name, "flaky(1)")
+    marker.write_text("ok")
+    page.locator(f"#jupyter-flow-run-{name} .jf-action-retry").click()
+    page.wait_for_function(
+        f"""() => {{ const el = document.querySelector('#jupyter-flow-run-{name} .jf-RunView-graph');
+            const labels = el._cyreg.cy.nodes().map(n => n.data('label'));
+            return labels.includes('flaky(0)') && !labels.includes('flaky(1)')
+                && el._cyreg.cy.nodes().every(n => n.data('phase') === 'Succeeded'); }}""", timeout=30_000)
+    # the node panel showed flaky(1): it goes back to its hint rather than show a node that is gone
+    page.locator(f"#jupyter-flow-run-{name} .jf-NodePanel-hint").wait_for(timeout=10_000)
+    assert not page.errors, page.errors
+
+
 def test_submit_a_yaml_file_from_the_file_browser(lab, page):
     before = set(cli(lab, "list", "-o", "name").split())
     file_item(page, "hello.yaml").click(button="right")
