@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import StepError
+from ..store.writer import open_append
 
 RESULT_LIMIT = 256 * 1024
 SPOOL_FOR = 0.02   # seconds a step's output is kept in memory before its log file is made
@@ -154,16 +155,6 @@ def resolve_argv(spec: StepSpec) -> list[str]:
             f"step {spec.step_name!r}: command {exe!r} not found on this machine (image {spec.image!r}); "
             f"{hint}, or run with --backend container")
     return [found, *argv[1:]]
-
-
-def _open_log(path: Path) -> int:
-    """Open ``path`` to append, creating its directory if needed (a run's directories are made by
-    the first file it writes: a run of silent steps makes only its ``pids`` file)."""
-    try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
-    except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
 
 
 _DEVNULL: int | None = None
@@ -328,7 +319,7 @@ class LocalExecutor:
     """Starts step processes and tracks them so stop/terminate can kill every group."""
 
     name = "local"
-    # a run's logs/ and pids file are created when first written (_open_log), and a short step's
+    # a run's logs/ and pids file are created when first written (open_append), and a short step's
     # log may be handed to StepSpec.write_later: steps run in this process, by this executor
     creates_dirs = True
 
@@ -467,7 +458,7 @@ class LocalExecutor:
                 return
             try:
                 if log_fd is None:
-                    log_fd = _open_log(spec.log_path)
+                    log_fd = open_append(spec.log_path)
                     if spooled:
                         os.write(log_fd, spooled)
                         spooled.clear()
@@ -565,7 +556,7 @@ class LocalExecutor:
         one per step); each line is one ``write`` with O_APPEND, so it lands whole."""
         fd = self._pids_files.get(run_dir)
         if fd is None:
-            fd = self._pids_files[run_dir] = _open_log(run_dir / "pids")
+            fd = self._pids_files[run_dir] = open_append(run_dir / "pids")
         os.write(fd, b"%d\n" % pid)
 
     def close(self) -> None:

@@ -89,13 +89,19 @@ class Writer:
                 self._cond.notify_all()
 
 
-def append_file(path: Path, data: bytes) -> None:
-    """Append ``data`` to ``path``, creating the file and its directories as needed."""
+def open_append(path: Path) -> int:
+    """Open a run's file (a log, ``pids``) to append, creating its directory if needed: a run's
+    directories are made by the first file written into them."""
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
     except FileNotFoundError:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+
+
+def append_file(path: Path, data: bytes) -> None:
+    """Append ``data`` to ``path``, creating the file and its directories as needed."""
+    fd = open_append(path)
     try:
         os.write(fd, data)
     finally:
