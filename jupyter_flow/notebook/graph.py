@@ -494,6 +494,10 @@ class CytoscapeRenderer:
         w.send(state)
         return True
 
+    def update_many(self, nodes: Iterable[GNode]) -> int:
+        """``update`` each node (one message each); returns how many changed."""
+        return sum(self.update(n) for n in nodes)
+
     def on_click(self, fn: Callable[[str], None]) -> None:
         self._click.append(fn)
 

@@ -463,11 +463,7 @@ class RunWidget:
             drawn = [G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected,
                                 collapse_after=None).nodes[nid]
                      for nid in dict.fromkeys((old, node_id)) if nid and nid in self.nodes]
-            if getattr(self.graph, "batched", False):      # the old and the new highlight: one message
-                self.graph.update_many(drawn)
-            else:
-                for gnode in drawn:
-                    self.graph.update(gnode)
+            self.graph.update_many(drawn)   # the old and the new highlight (one message when batched)
             self._log_size = -1
             self.panel.show(self.nodes.get(node_id) if node_id else None)
         if self._ticking():
