@@ -8,14 +8,10 @@
  */
 import type { Core } from 'cytoscape';
 
-export interface ISyncElement {
-  data: { id: string; [k: string]: unknown };
-  classes?: string;
-  position?: { x: number; y: number };
-}
+import type { IElement } from './dagpatch';
 
 /** Returns whether nodes or edges were added or removed (the caller may want to lay out again). */
-export function syncElements(cy: Core, nodes: ISyncElement[], edges: ISyncElement[]): boolean {
+export function syncElements(cy: Core, nodes: IElement[], edges: IElement[]): boolean {
   const want = new Set<string>();
   let changed = false;
   cy.batch(() => {
