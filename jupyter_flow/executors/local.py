@@ -20,6 +20,7 @@ from typing import Callable
 
 from ..errors import StepError
 from ..store.writer import open_append
+from .poller import poller
 
 RESULT_LIMIT = 256 * 1024
 SPOOL_FOR = 0.02   # seconds a step's output is kept in memory before its log file is made
@@ -63,6 +64,9 @@ class StepSpec:
     # volumes, podSpecPatch...): see jupyter_flow.backends
     template: dict = field(default_factory=dict)
     workflow: dict = field(default_factory=dict)
+    # the run's directory (``root`` is ``<run_dir>/nodes/<id>``), where the executor keeps the
+    # run's ``pids`` file; None: ``root``'s
+    run_dir: Path | None = None
 
 
 @dataclass
@@ -79,22 +83,31 @@ class StepResult:
     finished_at: float = 0.0
 
 
-_WHICH: dict[tuple[str, str], str] = {}
+_WHICH: dict[tuple[str, str], tuple[str, float]] = {}
+_WHICH_TTL = 1.0   # seconds a found command is trusted without looking at it again
 
 
 def _which(cmd: str, env_path: str | None = None) -> str | None:
-    """``shutil.which`` over PATH plus EXTRA_PATH; a hit is remembered and re-checked with one
-    ``access()`` instead of a stat per PATH entry (a step start pays ~10 stats otherwise)."""
+    """``shutil.which`` over PATH plus EXTRA_PATH; a hit is remembered, trusted for ``_WHICH_TTL``
+    (a chain of short steps starts the same command every millisecond) and then re-checked with
+    one ``access()`` instead of a stat per PATH entry (a step start pays ~10 stats otherwise). A
+    command removed within that second fails its step at start, as a missing one does."""
     path = env_path or os.environ.get("PATH", os.defpath)
     key = (cmd, path)
-    found = _WHICH.get(key)
-    if found is not None and os.access(found, os.X_OK) and not os.path.isdir(found):
-        return found
+    hit = _WHICH.get(key)
+    now = time.monotonic()
+    if hit is not None:
+        found, checked = hit
+        if now - checked < _WHICH_TTL:
+            return found
+        if os.access(found, os.X_OK) and not os.path.isdir(found):
+            _WHICH[key] = (found, now)
+            return found
     found = shutil.which(cmd, path=os.pathsep.join([path, *EXTRA_PATH]))
     if found is not None:
         if len(_WHICH) > 1024:
             _WHICH.clear()
-        _WHICH[key] = found
+        _WHICH[key] = (found, now)
     return found
 
 
@@ -331,11 +344,18 @@ class LocalExecutor:
         self._pids_files: dict[Path, int] = {}   # run dir -> its open ``pids`` file (see _record_pid)
 
     def _use_sandbox(self, spec: StepSpec) -> bool:
-        from . import sandbox as sb   # only needed once a step runs
-        use = self._sandbox if self._sandbox is not None else spec.isolate and sb.available() is not None
+        if self._sandbox is not None:
+            use = self._sandbox
+        elif spec.isolate:
+            from . import sandbox as sb   # only needed once a step asks for isolation
+            use = sb.available() is not None
+        else:
+            return False
         return bool(use) and spec.root is not None
 
     def _plan(self, argv: list[str], spec: StepSpec, extra_binds=()):
+        if not spec.isolate and not self._sandbox:   # most steps: the host as it is
+            return _HostPlan(argv, spec.working_dir)
         from . import sandbox as sb
         if self._use_sandbox(spec):
             volumes = [p[:-2] for p in spec.private_paths if p.endswith("/.")]   # volumeMounts (leaf.py)
@@ -406,7 +426,7 @@ class LocalExecutor:
         self.running[spec.node_id] = proc
         if spec.root is not None:   # while the step runs: making the file the first time overlaps its life
             try:
-                self._record_pid(spec.root.parent.parent, proc.pid)
+                self._record_pid(spec.run_dir or spec.root.parent.parent, proc.pid)
             except OSError as exc:   # no safety net for this step if the engine dies: do not run it
                 self.log_errors[spec.node_id] = f"cannot record the step's process in {exc.filename}: " \
                                                 f"{exc.strerror or exc}"
@@ -445,14 +465,22 @@ class LocalExecutor:
 
         # A step's output is kept in memory for its first SPOOL_FOR seconds: a step over by then
         # hands it to write_later with its exit (no file made between two steps); one that runs on
-        # gets its log file then, and everything from there on is appended as it comes.
+        # gets its log file then, and everything from there on is appended as it comes. The timer
+        # that ends the spooling is set by the first output: a step that prints nothing costs none.
         spooled = bytearray()
         spooling = spec.write_later is not None
+        spool_until = loop.time() + SPOOL_FOR
+        spool_timer: asyncio.TimerHandle | None = None
 
         def to_log(chunk: bytes) -> None:
-            nonlocal log_fd
+            nonlocal log_fd, spooling, spool_timer
             if log_error:
                 return
+            if spooling and spool_timer is None:
+                if loop.time() < spool_until:
+                    spool_timer = loop.call_at(spool_until, stop_spooling)
+                else:   # the first output comes after SPOOL_FOR: straight to the file
+                    spooling = False
             if spooling and log_fd is None and len(spooled) + len(chunk) <= SPOOL_LIMIT:
                 spooled.extend(chunk)
                 return
@@ -498,17 +526,22 @@ class LocalExecutor:
 
             def on_readable():
                 if not drain(src, keep):
-                    loop.remove_reader(src)
-            loop.add_reader(src, on_readable)
+                    watch.remove(src)
+            watch.add(src, on_readable)
 
+        watch = poller(loop)
         follow(fd, True)
         if err_fd is not None:
             follow(err_fd, False)
-        spool_timer = loop.call_later(SPOOL_FOR, stop_spooling) if spooling else None
         pidfd = None
         try:
             pidfd = os.pidfd_open(proc.pid)
-            loop.add_reader(pidfd, lambda: exited.done() or exited.set_result(None))
+
+            def on_exit():
+                watch.remove(pidfd)   # readable from now on: once is enough
+                if not exited.done():
+                    exited.set_result(None)
+            watch.add(pidfd, on_exit)
         except (AttributeError, OSError):
             def waiter():
                 proc.wait()
@@ -522,27 +555,27 @@ class LocalExecutor:
                 await exited
             finally:
                 if pidfd is not None:
-                    loop.remove_reader(pidfd)
+                    watch.remove(pidfd)
                     os.close(pidfd)
                 if timer is not None:
                     timer.cancel()
-                if spool_timer is not None:
-                    spool_timer.cancel()
             code = proc.wait()
             # the main process is gone: kill what it left behind in its group, like a pod ending
             try:
                 os.killpg(proc.pid, signal.SIGKILL)
             except (ProcessLookupError, PermissionError):
                 pass
-            loop.remove_reader(fd)
+            watch.remove(fd)
             drain(fd, True)
             proc.stdout.close()
             if err_fd is not None:
-                loop.remove_reader(err_fd)
+                watch.remove(err_fd)
                 drain(err_fd, False)
             if spooled and not log_error:
                 spec.write_later(spec.log_path, bytes(spooled))
         finally:
+            if spool_timer is not None:   # after the last drain: it may be what set the timer
+                spool_timer.cancel()
             if owns_log and log_fd is not None:
                 os.close(log_fd)
         data = bytes(tail[-RESULT_LIMIT:])

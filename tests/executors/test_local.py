@@ -116,6 +116,53 @@ def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
     assert handed == []
 
 
+def test_a_step_silent_past_spool_for_streams_its_late_output_to_the_file(tmp_path):
+    # the spooling timer is set by the first output; output that comes later than SPOOL_FOR
+    # goes to the file at once, not to memory
+    import asyncio
+
+    from jupyter_flow.executors.local import SPOOL_FOR, LocalExecutor
+    handed: list = []
+    spec = _spec(tmp_path, f"sleep {SPOOL_FOR + 0.2}; echo late; sleep 2; echo end", handed)
+
+    async def main():
+        task = asyncio.ensure_future(LocalExecutor().run(spec))
+        seen = ""
+        for _ in range(150):
+            await asyncio.sleep(0.01)
+            if spec.log_path.exists():
+                seen = spec.log_path.read_text()
+                break
+        return seen, await task
+    seen, result = asyncio.run(main())
+    assert seen == "late\n"
+    assert result.stdout == "late\nend\n" and spec.log_path.read_text() == "late\nend\n"
+    assert handed == []
+
+
+def test_a_short_steps_log_is_handed_over_once_and_no_timer_writes_it_again(tmp_path, monkeypatch):
+    # output first read by the drain after the exit may set the spooling timer: it is cancelled
+    # with the step, so nothing writes the log a second time once SPOOL_FOR has passed
+    import asyncio
+
+    from jupyter_flow.executors import local
+    from jupyter_flow.executors.local import LocalExecutor
+    monkeypatch.setattr(local, "SPOOL_FOR", 0.3)
+    handed: list = []
+
+    async def main():
+        results = []
+        for i in range(5):
+            spec = _spec(tmp_path / str(i), "echo out", handed)
+            results.append((spec, await LocalExecutor().run(spec)))
+        await asyncio.sleep(0.5)   # past every step's SPOOL_FOR
+        return results
+    results = asyncio.run(main())
+    assert [r.stdout for _, r in results] == ["out\n"] * 5
+    assert handed == [(spec.log_path, b"out\n") for spec, _ in results]
+    assert not any(spec.log_path.exists() for spec, _ in results)
+
+
 def test_without_write_later_a_short_steps_log_is_written_at_once(tmp_path):
     import asyncio
 
