@@ -14,7 +14,7 @@ import time
 from collections import ChainMap
 from typing import Any, Callable
 
-from .. import config
+from .. import config, expr
 from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SUCCEEDED, SUSPEND, TASK_GROUP,
                     Node, iso, node_id)
 from .templates import TemplateContext
@@ -81,6 +81,13 @@ class Controller:
         # status.progress kept as counters: a flush must not count every node of the run
         self._pods_total = 0
         self._pods_done = 0
+        # node name -> id: a step's id is asked for three times (reused? new? its parent's child)
+        # and each asks Argo's FNV hash of the whole name
+        self._ids: dict[str, str] = {}
+        # id(template or step) -> (it, whether a string in it has a {{tag}}): most never change
+        # under substitution, so a step of theirs skips the walk (the object is kept, so its id
+        # is not reused)
+        self._tagged: dict[int, tuple[object, bool]] = {}
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
@@ -104,20 +111,34 @@ class Controller:
             self.nodes[node.id] = node
             self._dirty[node.id] = node
 
+    def node_id(self, name: str) -> str:
+        nid = self._ids.get(name)
+        if nid is None:
+            nid = self._ids[name] = node_id(self.name, name)
+        return nid
+
+    def substitute(self, obj: dict, scope) -> dict:
+        """``expr.substitute_obj(obj, scope)``, or ``obj`` itself when no string in it has a tag
+        (then nothing would change; callers treat the result as read-only either way)."""
+        seen = self._tagged.get(id(obj))
+        if seen is None:
+            seen = self._tagged[id(obj)] = (obj, expr.has_tags(obj))
+        return expr.substitute_obj(obj, scope) if seen[1] else obj
+
     def reusable(self, name: str) -> Node | None:
         """A node kept from an earlier attempt that must not run again."""
-        node = self.nodes.get(node_id(self.name, name))
+        node = self.nodes.get(self.node_id(name))
         if node is not None and node.phase == SUCCEEDED and node.finished_at is not None:
             return node
         return None
 
     def node_by_name(self, name: str) -> Node | None:
-        return self.nodes.get(node_id(self.name, name))
+        return self.nodes.get(self.node_id(name))
 
     def new_node(self, name: str, display: str, type_: str, *, template_name: str = "", boundary_id: str = "",
                  parent: Node | None = None, phase: str = "Pending", message: str = "",
                  inputs: dict | None = None, template_ref: dict | None = None) -> Node:
-        nid = node_id(self.name, name)
+        nid = self.node_id(name)
         node = self.nodes.get(nid)
         if node is None:
             node = Node(id=nid, name=name, display_name=display, type=type_, template_name=template_name,

@@ -142,7 +142,7 @@ class DagRun:
             if is_loop(task):
                 await self._run_loop(name, marked, full, caller)
                 return
-            resolved = expr.substitute_obj(marked, caller)
+            resolved = ctl.substitute(task, caller) if marked is task else expr.substitute_obj(marked, caller)
         except JupyterFlowError as exc:
             self._finish(name, self._skipped(name, full, ERROR, str(exc)))
             return

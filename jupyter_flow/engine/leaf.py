@@ -136,7 +136,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     scope = ctl.scope(pod_scope(call, node, local))
     try:
-        tmpl = expr.substitute_obj(call.tmpl, scope)
+        tmpl = ctl.substitute(call.tmpl, scope)
     except ExprError as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
@@ -156,7 +156,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                     # operator.go: an empty script.source adds no staged script path to the args
                     script=(tmpl["script"].get("source") or None) if "script" in tmpl else None,
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
-                    template=tmpl, workflow=ctl.workflow)
+                    template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir)
     spec.isolate = needs_isolation(spec)
     if ctl.store is not None and getattr(ctl.executor, "creates_dirs", False):
         spec.write_later = ctl.store.write_file_later
@@ -193,6 +193,8 @@ def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, ho
 
     Returns the error message (an Error node in Argo) when an output cannot be collected, else "".
     """
+    if not tmpl.get("outputs"):   # most steps declare none: no scope to build
+        return ""
     try:
         params = collect_parameters(ctl, tmpl, host_path, ctl.scope(dict(local, **{
             "outputs.result": outputs.get("result", ""), "exitCode": outputs.get("exitCode", "")})))

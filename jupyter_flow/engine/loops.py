@@ -110,10 +110,11 @@ def expand(step: dict, scope: Mapping) -> list[tuple[str, dict]]:
     """[(child name, step with item variables substituted)] in item order."""
     items = items_of(step, scope)
     body = {k: v for k, v in step.items() if k not in LOOP_KEYS}
+    tagged = expr.has_tags(body)   # if not, every child is the body as it is (read-only)
     out = []
     for i, item in enumerate(items):
         variables, label = item_vars(item)
-        child = expr.substitute_obj(body, _Overlay(variables, scope))
+        child = expr.substitute_obj(body, _Overlay(variables, scope)) if tagged else body
         out.append((f"{step['name']}({i}:{label})", child))
     return out
 

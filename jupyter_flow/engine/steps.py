@@ -108,7 +108,9 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
                 loops[step["name"]] = [f"{gnode.name}.{n}" for n, _ in children]
                 planned.extend((step, n, s) for n, s in children)
             else:
-                planned.append((step, step["name"], expr.substitute_obj(mark_absent_args(step, caller), caller)))
+                marked = mark_absent_args(step, caller)
+                resolved = ctl.substitute(step, caller) if marked is step else expr.substitute_obj(marked, caller)
+                planned.append((step, step["name"], resolved))
         except JupyterFlowError as exc:
             err = ctl.new_node(f"{gnode.name}.{step['name']}", step["name"], SKIPPED_TYPE, boundary_id=node.id,
                                parent=gnode, phase=ERROR, message=str(exc), template_name=step.get("template", ""))

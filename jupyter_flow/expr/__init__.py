@@ -15,9 +15,9 @@ from .depends import depends, depends_tasks
 from .exprlang import Program, check, compile, evaluate
 from .govaluate import check_when, when
 from .scope import nested_env
-from .template import Tag, substitute, substitute_obj, tags
+from .template import Tag, has_tags, substitute, substitute_obj, tags
 
 __all__ = [
     "Program", "Tag", "check", "check_when", "compile", "depends", "depends_tasks", "evaluate",
-    "nested_env", "substitute", "substitute_obj", "tags", "when",
+    "has_tags", "nested_env", "substitute", "substitute_obj", "tags", "when",
 ]

@@ -198,3 +198,18 @@ def substitute_obj(obj: Any, scope: Mapping[str, Any], *, missing: str = "keep")
         return walk(obj, 0)
     except RecursionError:
         raise ExprError(f"object nested too deeply (more than {MAX_OBJ_DEPTH} levels)") from None
+
+
+def has_tags(obj: Any, depth: int = 0) -> bool:
+    """Whether a string (value or key) anywhere in ``obj`` has ``{{``: if not, ``substitute_obj``
+    returns an equal copy, and a caller that only reads the result may keep ``obj``. An object
+    nested too deeply counts as tagged, so ``substitute_obj`` still reports it."""
+    if depth > MAX_OBJ_DEPTH:
+        return True
+    if isinstance(obj, str):
+        return "{{" in obj
+    if isinstance(obj, dict):
+        return any((isinstance(k, str) and "{{" in k) or has_tags(v, depth + 1) for k, v in obj.items())
+    if isinstance(obj, (list, tuple)):
+        return any(has_tags(x, depth + 1) for x in obj)
+    return False

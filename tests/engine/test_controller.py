@@ -23,3 +23,37 @@ def test_an_engine_bug_ends_the_run_in_error_with_every_unfinished_node_errored(
     phases = {n["displayName"]: n["phase"] for n in stored.nodes.values()}
     assert "Running" not in phases.values() and "Pending" not in phases.values(), phases
     assert phases["a"] == "Error"
+
+
+PLAIN_AND_TAGGED = {
+    "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "tags-"},
+    "spec": {"entrypoint": "main", "templates": [
+        {"name": "main", "steps": [
+            [{"name": "plain", "template": "plain", "withItems": [1, 2, 3]}],
+            [{"name": "say", "template": "say", "arguments": {"parameters": [{"name": "w", "value": "{{item}}"}]},
+              "withItems": ["x", "y"]}]]},
+        {"name": "plain", "container": {"image": "busybox", "command": ["echo", "same"]}},
+        {"name": "say", "inputs": {"parameters": [{"name": "w"}]},
+         "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.w}}"]}}]}}
+
+
+def test_templates_without_tags_are_used_as_they_are_and_the_workflow_is_not_changed(flow_home):
+    # a step, task or template with no {{tag}} skips substitution (it would not change): the
+    # run's results are the same, and nothing the engine does writes into the submitted document
+    import copy
+
+    from jupyter_flow.engine.controller import Controller
+    submitted = copy.deepcopy(PLAIN_AND_TAGGED)
+    run = jupyter_flow.submit(submitted, wait=True, timeout=60)
+    assert run.phase == "Succeeded"
+    results = sorted(n["outputs"]["result"] for n in run.nodes.values() if n["type"] == "Pod")
+    assert results == ["same", "same", "same", "x", "y"]
+    assert submitted == PLAIN_AND_TAGGED
+
+    ctl = Controller(copy.deepcopy(PLAIN_AND_TAGGED), name="tags-x")
+    plain, say = ctl.spec["templates"][1], ctl.spec["templates"][2]
+    assert ctl.substitute(plain, ctl.scope({})) is plain
+    out = ctl.substitute(say, ctl.scope({"inputs.parameters.w": "hi"}))
+    assert out["container"]["command"] == ["echo", "hi"]
+    assert say["container"]["command"] == ["echo", "{{inputs.parameters.w}}"]
+    assert ctl.substitute(say, ctl.scope({"inputs.parameters.w": "again"}))["container"]["command"][1] == "again"

@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from jupyter_flow.errors import ExprError
-from jupyter_flow.expr import Tag, evaluate, nested_env, substitute, substitute_obj, tags, when
+from jupyter_flow.expr import Tag, evaluate, has_tags, nested_env, substitute, substitute_obj, tags, when
 
 SCOPE = {
     "inputs.parameters.foo": "3",
@@ -121,6 +121,19 @@ def test_substitute_obj() -> None:
         cur = cur[0]
     with pytest.raises(ExprError):
         substitute_obj(deep, {})
+
+
+def test_has_tags_says_whether_substitute_obj_could_change_anything() -> None:
+    assert not has_tags({"name": "s1", "template": "t", "arguments": {"parameters": [{"name": "n", "value": 3}]}})
+    assert not has_tags(["a", ("b", None, 2.5), {"k": "{ not a tag }"}])
+    for tagged in ({"a": ["x", {"b": "{{inputs.parameters.p}}"}]}, {"{{workflow.name}}": 1}, ("{{=1}}",), "{{x}}"):
+        assert has_tags(tagged)
+    deep: list = []
+    cur = deep
+    for _ in range(600):
+        cur.append([])
+        cur = cur[0]
+    assert has_tags(deep)   # too deep counts as tagged: substitute_obj is still the one to say so
 
 
 def test_nested_env() -> None:
