@@ -9,17 +9,18 @@ import os
 from pathlib import Path
 
 
-_made: set[str] = set()
+_homes: dict[tuple[str | None, str | None], Path] = {}
 
 
 def home() -> Path:
     """The state directory (created on first use; asked for several times per submit, so the
-    directory is made once per process, not once per call)."""
-    path = Path(os.environ.get("JUPYTER_FLOW_HOME") or Path.home() / ".jupyter-flow")
-    key = str(path)
-    if key not in _made:
+    directory is made, and its path built, once per process and setting, not once per call)."""
+    key = (os.environ.get("JUPYTER_FLOW_HOME"), os.environ.get("HOME"))
+    path = _homes.get(key)
+    if path is None:
+        path = Path(key[0] or Path.home() / ".jupyter-flow")
         path.mkdir(parents=True, exist_ok=True)
-        _made.add(key)
+        _homes[key] = path
     return path
 
 
