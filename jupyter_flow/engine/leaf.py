@@ -115,9 +115,10 @@ async def _gated(call: "Call", node: Node, local: dict, body) -> None:
         if ctl.pod_limit is None:
             async with ctl.proc_limit:
                 await body(call, node, local)
-        else:
-            async with _slots(ctl):
-                await body(call, node, local)
+        else:   # _slots, without a generator-based context manager per step
+            async with ctl.pod_limit:
+                async with ctl.proc_limit:
+                    await body(call, node, local)
         return
     from .sync import synchronized
     async with synchronized(call, node):
