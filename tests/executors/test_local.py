@@ -93,37 +93,11 @@ def test_a_step_over_within_spool_for_hands_its_log_over(tmp_path, monkeypatch):
     assert (tmp_path / "run" / "pids").read_text().strip().isdigit()   # recorded while it ran
 
 
-def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
+def _log_while_running(spec):
+    """Run the step; return (the log file's text when it first appears within 1.5 s, the result)."""
     import asyncio
 
-    from jupyter_flow.executors.local import SPOOL_FOR, LocalExecutor
-    handed: list = []
-    spec = _spec(tmp_path, f"echo start; sleep {SPOOL_FOR + 2}; echo end", handed)
-
-    async def main():
-        task = asyncio.ensure_future(LocalExecutor().run(spec))
-        seen = ""
-        for _ in range(150):   # the first line shows up while the step sleeps
-            await asyncio.sleep(0.01)
-            if spec.log_path.exists():
-                seen = spec.log_path.read_text()
-                break
-        return seen, await task
-    seen, result = asyncio.run(main())
-    assert seen == "start\n"
-    assert result.stdout == "start\nend\n"
-    assert spec.log_path.read_text() == "start\nend\n"   # the directory was made on the first write
-    assert handed == []
-
-
-def test_a_step_silent_past_spool_for_streams_its_late_output_to_the_file(tmp_path):
-    # the spooling timer is set by the first output; output that comes later than SPOOL_FOR
-    # goes to the file at once, not to memory
-    import asyncio
-
-    from jupyter_flow.executors.local import SPOOL_FOR, LocalExecutor
-    handed: list = []
-    spec = _spec(tmp_path, f"sleep {SPOOL_FOR + 0.2}; echo late; sleep 2; echo end", handed)
+    from jupyter_flow.executors.local import LocalExecutor
 
     async def main():
         task = asyncio.ensure_future(LocalExecutor().run(spec))
@@ -134,7 +108,27 @@ def test_a_step_silent_past_spool_for_streams_its_late_output_to_the_file(tmp_pa
                 seen = spec.log_path.read_text()
                 break
         return seen, await task
-    seen, result = asyncio.run(main())
+    return asyncio.run(main())
+
+
+def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
+    from jupyter_flow.executors.local import SPOOL_FOR
+    handed: list = []
+    spec = _spec(tmp_path, f"echo start; sleep {SPOOL_FOR + 2}; echo end", handed)
+    seen, result = _log_while_running(spec)   # the first line shows up while the step sleeps
+    assert seen == "start\n"
+    assert result.stdout == "start\nend\n"
+    assert spec.log_path.read_text() == "start\nend\n"   # the directory was made on the first write
+    assert handed == []
+
+
+def test_a_step_silent_past_spool_for_streams_its_late_output_to_the_file(tmp_path):
+    # the spooling timer is set by the first output; output that comes later than SPOOL_FOR
+    # goes to the file at once, not to memory
+    from jupyter_flow.executors.local import SPOOL_FOR
+    handed: list = []
+    spec = _spec(tmp_path, f"sleep {SPOOL_FOR + 0.2}; echo late; sleep 2; echo end", handed)
+    seen, result = _log_while_running(spec)
     assert seen == "late\n"
     assert result.stdout == "late\nend\n" and spec.log_path.read_text() == "late\nend\n"
     assert handed == []
