@@ -20,6 +20,7 @@ from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNI
 from .templates import TemplateContext
 
 FLUSH_DELAY = 0.05
+TAGGED_MAX = 4096   # templates/steps whose "has a {{tag}}" answer a run keeps (see Controller.substitute)
 REQUEST_POLL = 0.2
 
 Subscriber = Callable[[dict], None]
@@ -86,7 +87,7 @@ class Controller:
         self._ids: dict[str, str] = {}
         # id(template or step) -> (it, whether a string in it has a {{tag}}): most never change
         # under substitution, so a step of theirs skips the walk (the object is kept, so its id
-        # is not reused)
+        # is not reused). Bounded: a templateRef's template is a new dict at every step.
         self._tagged: dict[int, tuple[object, bool]] = {}
 
     # ---- node bookkeeping -------------------------------------------------------------------
@@ -122,6 +123,8 @@ class Controller:
         (then nothing would change; callers treat the result as read-only either way)."""
         seen = self._tagged.get(id(obj))
         if seen is None:
+            if len(self._tagged) >= TAGGED_MAX:
+                self._tagged.clear()
             seen = self._tagged[id(obj)] = (obj, expr.has_tags(obj))
         return expr.substitute_obj(obj, scope) if seen[1] else obj
 

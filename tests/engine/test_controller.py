@@ -57,3 +57,17 @@ def test_templates_without_tags_are_used_as_they_are_and_the_workflow_is_not_cha
     assert out["container"]["command"] == ["echo", "hi"]
     assert say["container"]["command"] == ["echo", "{{inputs.parameters.w}}"]
     assert ctl.substitute(say, ctl.scope({"inputs.parameters.w": "again"}))["container"]["command"][1] == "again"
+
+
+def test_the_tag_answers_a_run_keeps_are_bounded(monkeypatch):
+    # a templateRef's template is a new dict at every step: the controller must not keep them all
+    import copy
+
+    from jupyter_flow.engine import controller
+    monkeypatch.setattr(controller, "TAGGED_MAX", 3)
+    ctl = controller.Controller(copy.deepcopy(PLAIN_AND_TAGGED), name="tags-y")
+    for i in range(10):
+        fresh = {"container": {"command": ["echo", "{{inputs.parameters.w}}" if i % 2 else "plain"]}}
+        out = ctl.substitute(fresh, ctl.scope({"inputs.parameters.w": str(i)}))
+        assert out["container"]["command"][1] == (str(i) if i % 2 else "plain")
+        assert len(ctl._tagged) <= 3
