@@ -44,9 +44,9 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
     """
     from . import spec as specmod
     from .spec import cache
-    from .spec.loader import _looks_like_path
+    from .spec.loader import looks_like_path
     key = None
-    if isinstance(spec, bytes) or isinstance(spec, str) and not _looks_like_path(spec):
+    if isinstance(spec, bytes) or isinstance(spec, str) and not looks_like_path(spec):
         key = cache.key_for(spec, filename, options)
         data = cache.get(key) if key is not None else None
         if data is not None:

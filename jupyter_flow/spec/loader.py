@@ -31,7 +31,7 @@ def load(source: Any, *, filename: str | None = None) -> list[Document]:
     """
     if isinstance(source, Document):
         return [source]
-    if isinstance(source, os.PathLike) or (isinstance(source, str) and _looks_like_path(source)):
+    if isinstance(source, os.PathLike) or (isinstance(source, str) and looks_like_path(source)):
         return _load_path(Path(source), filename)
     if isinstance(source, (str, bytes, bytearray)):
         return _load_text(source, filename or "<string>")
@@ -52,8 +52,11 @@ def load(source: Any, *, filename: str | None = None) -> list[Document]:
     )])
 
 
-def _looks_like_path(text: str) -> bool:
-    """A one-line string naming an existing file, or ending in .yaml/.yml/.json, is a path."""
+def looks_like_path(text: str) -> bool:
+    """A one-line string naming an existing file, or ending in .yaml/.yml/.json, is a path.
+
+    Public because ``api.load_document`` decides by the same rule which strings are document text
+    it may cache (a path's file can change under the same string)."""
     if "\n" in text or not text.strip() or len(text) > 4096:
         return False
     stripped = text.strip()
