@@ -111,6 +111,12 @@ def _which(cmd: str, env_path: str | None = None) -> str | None:
     return found
 
 
+def _forget(found: str) -> None:
+    """Drop every remembered lookup that gave ``found`` (it could not be started)."""
+    for key in [k for k, (path, _) in _WHICH.items() if path == found]:
+        del _WHICH[key]
+
+
 def _base_env() -> dict:
     """A copy of this process's environment, as bytes when CPython lets us skip the decoding.
 
@@ -417,6 +423,7 @@ class LocalExecutor:
         except OSError as exc:
             if err_r is not None:
                 os.close(err_r)
+            _forget(argv[0])   # a remembered command that is gone: the next step looks it up again
             return StepResult(exit_code=None, error=f"step {spec.step_name!r}: cannot start {argv[0]!r}: {exc}",
                               cannot_start=True, host_path=plan.host_path, started_at=started,
                               finished_at=time.time())

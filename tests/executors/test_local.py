@@ -30,6 +30,34 @@ def test_missing_command_fails_the_node_like_argo_and_names_the_fix(flow_home):
     assert "--backend container" in msg
 
 
+def test_a_command_removed_after_it_was_found_fails_its_step_and_is_looked_up_again(tmp_path, monkeypatch):
+    # a found command is trusted for a second (no stat per step); if it is gone by then, the step
+    # fails at start naming it, and the next step gets the "not found on this machine" hint
+    import asyncio
+    import os
+
+    import pytest
+
+    from jupyter_flow.errors import StepError
+    from jupyter_flow.executors.local import LocalExecutor, StepSpec, resolve_argv
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    tool = bin_dir / "jf-vanishing-tool"
+    tool.write_text("#!/bin/sh\necho here\n")
+    tool.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
+
+    def spec():
+        return StepSpec(node_id="wf-1", step_name="s", image="busybox", command=["jf-vanishing-tool"],
+                        isolate=False)
+    assert asyncio.run(LocalExecutor().run(spec())).stdout == "here\n"
+    tool.unlink()
+    result = asyncio.run(LocalExecutor().run(spec()))
+    assert result.cannot_start and "'s'" in result.error and str(tool) in result.error
+    with pytest.raises(StepError, match="not found on this machine"):
+        resolve_argv(spec())
+
+
 QUIET_AND_LOUD = """
 apiVersion: argoproj.io/v1alpha1
 kind: Workflow
