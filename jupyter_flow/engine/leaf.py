@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -85,16 +84,29 @@ def _env(container: dict, step: str, executor=None) -> dict[str, str]:
     return env
 
 
-@contextlib.asynccontextmanager
-async def _slots(ctl):
-    """Workflow parallelism and the local process cap."""
-    if ctl.pod_limit is not None:
-        async with ctl.pod_limit:
-            async with ctl.proc_limit:
-                yield
-    else:
-        async with ctl.proc_limit:
-            yield
+class _Slots:
+    """Workflow parallelism and the local process cap, held while a step runs. A plain class: a
+    generator-based context manager costs a generator and its frames at every step."""
+
+    __slots__ = ("pod_limit", "proc_limit")
+
+    def __init__(self, ctl):
+        self.pod_limit, self.proc_limit = ctl.pod_limit, ctl.proc_limit
+
+    async def __aenter__(self) -> None:
+        if self.pod_limit is not None:
+            await self.pod_limit.acquire()
+        try:
+            await self.proc_limit.acquire()
+        except BaseException:   # cancelled while waiting for a process slot
+            if self.pod_limit is not None:
+                self.pod_limit.release()
+            raise
+
+    async def __aexit__(self, *exc) -> None:
+        self.proc_limit.release()
+        if self.pod_limit is not None:
+            self.pod_limit.release()
 
 
 async def run_pod(call: "Call", node: Node, local: dict) -> None:
@@ -112,13 +124,8 @@ async def _gated(call: "Call", node: Node, local: dict, body) -> None:
         if ctl.shutdown and not call.on_exit:
             ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
             return
-        if ctl.pod_limit is None:
-            async with ctl.proc_limit:
-                await body(call, node, local)
-        else:   # _slots, without a generator-based context manager per step
-            async with ctl.pod_limit:
-                async with ctl.proc_limit:
-                    await body(call, node, local)
+        async with _Slots(ctl):
+            await body(call, node, local)
         return
     from .sync import synchronized
     async with synchronized(call, node):
@@ -129,7 +136,7 @@ async def _gated(call: "Call", node: Node, local: dict, body) -> None:
         async with memoized(call, node, local) as hit:
             if hit:
                 return
-            async with _slots(ctl):
+            async with _Slots(ctl):
                 await body(call, node, local)
 
 
