@@ -65,7 +65,7 @@ def poller(loop: asyncio.AbstractEventLoop | None = None) -> Poller:
     """The running loop's poller, made on first use."""
     loop = loop or asyncio.get_running_loop()
     found = getattr(loop, Poller.ATTR, None)
-    if found is None or found.loop is not loop:
+    if found is None:
         found = Poller(loop)
         setattr(loop, Poller.ATTR, found)
     return found
