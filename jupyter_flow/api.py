@@ -46,7 +46,10 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
     from .spec import cache
     from .spec.loader import looks_like_path
     key = None
-    if isinstance(spec, bytes) or isinstance(spec, str) and not looks_like_path(spec):
+    if isinstance(spec, str) and looks_like_path(spec):
+        from pathlib import Path
+        spec = Path(spec)   # decided here once: load() would ask (and stat the file) again
+    elif isinstance(spec, (str, bytes)):
         key = cache.key_for(spec, filename, options)
         data = cache.get(key) if key is not None else None
         if data is not None:

@@ -94,8 +94,9 @@ def test_paths_and_dicts_are_not_cached(store, tmp_path):
     path.write_text(WF)
     api.load_document(str(path), store=store)
     path.write_text(WF.replace("entrypoint: main", "entrypoint: nowhere"))
-    with pytest.raises(SpecError):
+    with pytest.raises(SpecError) as err:
         api.load_document(str(path), store=store)
+    assert err.value.errors[0].file == str(path)   # read as the file it names, not as YAML text
     assert not cache._entries
 
 
