@@ -24,13 +24,8 @@ if [ ${#need_apt[@]} -gt 0 ]; then
   fi
 fi
 
-# A link left by labextension/README.md's development recipe that points anywhere but this checkout
-# (another clone, a removed worktree) would have pip write the extension through it, or fail on it.
-ext="$(python3 -c 'import sys; print(sys.prefix)')/share/jupyter/labextensions/jupyter-flow"
-if [ -L "$ext" ] && [ "$(readlink -f "$ext" || true)" != "$(pwd -P)/jupyter_flow/labextension" ]; then
-  echo "note: removing the stale link $ext -> $(readlink "$ext"); pip installs a copy" >&2
-  rm -f "$ext"
-fi
+# a lab extension development link into another checkout would break the install (see the script)
+bash scripts/stale_labext_link.sh "$(python3 -c 'import sys; print(sys.prefix)')" .
 python3 -m pip install -q --disable-pip-version-check -e ".[test]"
 
 # A private state directory so the suite never touches the user's runs.
