@@ -17,7 +17,7 @@ from .loops import expand, is_loop
 from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, SKIPPED_TYPE, SUCCEEDED,
                     TASK_GROUP, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args
+from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step
 from .steps import FAIL_FAST_MESSAGE, _loop_template_type, _step_template, continues_on, fails_fast
 
 if TYPE_CHECKING:
@@ -138,11 +138,10 @@ class DagRun:
                 return
         caller = ctl.scope(self.scope)
         try:
-            marked = mark_absent_args(task, caller)
             if is_loop(task):
-                await self._run_loop(name, marked, full, caller)
+                await self._run_loop(name, mark_absent_args(task, caller), full, caller)
                 return
-            resolved = ctl.substitute(task, caller) if marked is task else expr.substitute_obj(marked, caller)
+            resolved = resolve_step(ctl, task, caller)
         except JupyterFlowError as exc:
             self._finish(name, self._skipped(name, full, ERROR, str(exc)))
             return

@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any, Iterable
 
+from .. import expr
 from .nodes import RETRY, Node, iso
 
 
@@ -100,6 +101,16 @@ def mark_absent_args(holder: dict, scope) -> dict:
     out = dict(holder)
     out["arguments"] = dict(holder.get("arguments") or {}, parameters=marked)
     return out
+
+
+def resolve_step(ctl, holder: dict, scope) -> dict:
+    """A step or DAG task as it runs: absent optional arguments marked, then tags substituted.
+
+    Unmarked, ``holder`` is the template's own object, whose "has a tag?" answer the controller
+    keeps (``Controller.substitute``); a marked copy is new each time, so it is substituted as is.
+    """
+    marked = mark_absent_args(holder, scope)
+    return ctl.substitute(holder, scope) if marked is holder else expr.substitute_obj(marked, scope)
 
 
 def _json_or_str(text: str) -> Any:

@@ -11,7 +11,7 @@ from .loops import expand, is_loop
 from .nodes import (DAG, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP,
                     STEPS, SUCCEEDED, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args
+from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step
 from .templates import template_type
 
 if TYPE_CHECKING:
@@ -108,9 +108,7 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
                 loops[step["name"]] = [f"{gnode.name}.{n}" for n, _ in children]
                 planned.extend((step, n, s) for n, s in children)
             else:
-                marked = mark_absent_args(step, caller)
-                resolved = ctl.substitute(step, caller) if marked is step else expr.substitute_obj(marked, caller)
-                planned.append((step, step["name"], resolved))
+                planned.append((step, step["name"], resolve_step(ctl, step, caller)))
         except JupyterFlowError as exc:
             err = ctl.new_node(f"{gnode.name}.{step['name']}", step["name"], SKIPPED_TYPE, boundary_id=node.id,
                                parent=gnode, phase=ERROR, message=str(exc), template_name=step.get("template", ""))

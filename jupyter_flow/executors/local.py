@@ -360,16 +360,15 @@ class LocalExecutor:
         return bool(use) and spec.root is not None
 
     def _plan(self, argv: list[str], spec: StepSpec, extra_binds=()):
-        if not spec.isolate and not self._sandbox:   # most steps: the host as it is
-            return _HostPlan(argv, spec.working_dir)
-        from . import sandbox as sb
         if self._use_sandbox(spec):
+            from . import sandbox as sb
             volumes = [p[:-2] for p in spec.private_paths if p.endswith("/.")]   # volumeMounts (leaf.py)
             return sb.plan(argv, root=spec.root, private_paths=spec.private_paths, working_dir=spec.working_dir,
                            extra_binds=extra_binds, mounts=volumes)
         if spec.private_paths and spec.isolate:
+            from . import sandbox as sb
             sb.warn_once()
-        return _HostPlan(argv, spec.working_dir)
+        return _HostPlan(argv, spec.working_dir)   # most steps: the host as it is
 
     async def run(self, spec: StepSpec, prepare: Callable[[Callable[[str], Path]], None] | None = None) -> StepResult:
         """Run the step to completion; ``prepare(host_path)`` places input files before start."""
