@@ -6,6 +6,8 @@ import statistics
 import sys
 from pathlib import Path
 
+from benchmarks.stats import ratio_interval, ratio_verdict
+
 
 def _verdict(value: float | None, target: float, unit: str = "") -> str:
     if value is None:
@@ -13,6 +15,25 @@ def _verdict(value: float | None, target: float, unit: str = "") -> str:
     if value <= target:
         return f"met (≤ {target:g}{unit})"
     return f"**missed** by {value - target:.2f}{unit} ({value / target:.1f}× the target)"
+
+
+def _interval(w: dict) -> list[float] | None:
+    """The run's interval; for a results file written before intervals, computed from its timings."""
+    if w.get("ratio_ci95"):
+        return w["ratio_ci95"]
+    e, b = w.get("engine_s_all"), w.get("baseline_s_all")
+    return list(ratio_interval(e, b)) if e and b and len(e) == len(b) else None
+
+
+def _ratio_verdict(w: dict, target: float) -> str:
+    """W1-W3: judged on the 95% interval of the ratio (``benchmarks.stats``) when the run has one."""
+    ci = _interval(w)
+    verdict = ratio_verdict(w["ratio"], ci, target)
+    if verdict == "met":
+        return f"met (≤ {target:g}×{', whole interval' if ci else ''})"
+    if verdict == "undecided":
+        return f"**undecided**: the 95% interval {ci[0]:.2f}–{ci[1]:.2f}× holds the {target:g}× target"
+    return _verdict(w["ratio"], target, "×") + ("; the whole 95% interval is over it" if ci else "")
 
 
 def _w7_rows(w7: dict | None, t: dict) -> list[str]:
@@ -113,8 +134,10 @@ def render(r: dict) -> str:
         "Produced by `python -m benchmarks` (workloads: `shared/design/benchmarks.md`). Engine = "
         "`jupyter_flow.submit(<YAML>, wait=True)` with default settings; baseline = "
         "`ThreadPoolExecutor(max_workers=2)` running the same processes, interleaved in the same run; medians. "
-        "W1-W3: the ratio of the medians, judged against the target, and in brackets the median of the "
-        "paired ratios (each engine repetition over the baseline repetition beside it).",
+        "W1-W3: the ratio of the medians with its 95% bootstrap interval in square brackets (pairs of "
+        "repetitions resampled: `benchmarks/stats.py`), judged by the interval (met only when all of it is at "
+        "or under the target), and in round brackets the median of the paired ratios (each engine repetition "
+        "over the baseline repetition beside it).",
         "",
         "| workload | jupyter-flow | baseline | ratio | engine overhead | engine CPU / step | target |",
         "|---|---|---|---|---|---|---|",
@@ -125,9 +148,11 @@ def render(r: dict) -> str:
         w = wl.get(key)
         if not w:
             continue
-        verdict = _verdict(w['ratio'], t['ratio'], '×') if key != "W3 uncached" else "— (for comparison)"
+        verdict = _ratio_verdict(w, t['ratio']) if key != "W3 uncached" else "— (for comparison)"
         pairs = f" ({w['ratio_median_of_pairs']:.2f}×, {w['reps']} pairs)" if "ratio_median_of_pairs" in w else ""
-        lines.append(f"| {label} | {w['engine_s']:.3f} s | {w['baseline_s']:.3f} s | {w['ratio']:.2f}×{pairs} | "
+        ci = _interval(w)
+        interval = f" [{ci[0]:.2f}–{ci[1]:.2f}]" if ci else ""
+        lines.append(f"| {label} | {w['engine_s']:.3f} s | {w['baseline_s']:.3f} s | {w['ratio']:.2f}×{interval}{pairs} | "
                      f"{w['overhead_ms_per_step']:.2f} ms/step | {w['engine_cpu_ms_per_step']:.2f} ms "
                      f"(baseline {w['baseline_cpu_ms_per_step']:.2f}) | {verdict} |")
     w4 = wl.get("W4")

@@ -34,6 +34,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from benchmarks import workloads as W  # noqa: E402
+from benchmarks.stats import ratio_interval  # noqa: E402
 
 ALL = "w1,w2,w3,w4,w5,w6,w7"
 TARGETS = {"ratio": 1.25, "w4_per_node_ms": 2.0, "w4_scaling": 11.0, "w4_kb_per_node": 20.0,
@@ -74,6 +75,7 @@ def compare(name: str, engine_fn, base_fn, reps: int, steps: int) -> dict:
     out = {
         "workload": name, "steps": steps, "reps": reps,
         "engine_s": em, "baseline_s": bm, "ratio": em / bm, "ratio_median_of_pairs": statistics.median(ratios),
+        "ratio_ci95": list(ratio_interval(e_wall, b_wall)),
         "engine_s_all": e_wall, "baseline_s_all": b_wall,
         "overhead_ms_per_step": (em - bm) / steps * 1000,
         "engine_cpu_ms_per_step": statistics.median(e_cpu) / steps * 1000,
@@ -81,6 +83,7 @@ def compare(name: str, engine_fn, base_fn, reps: int, steps: int) -> dict:
     }
     out["cpu_overhead_ms_per_step"] = out["engine_cpu_ms_per_step"] - out["baseline_cpu_ms_per_step"]
     print(f"{name}: engine {em:.3f}s baseline {bm:.3f}s ratio {em / bm:.2f} "
+          f"[{out['ratio_ci95'][0]:.2f}, {out['ratio_ci95'][1]:.2f}] "
           f"(cpu/step engine {out['engine_cpu_ms_per_step']:.2f} ms, baseline {out['baseline_cpu_ms_per_step']:.2f} ms)",
           flush=True)
     return out
