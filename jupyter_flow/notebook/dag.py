@@ -13,9 +13,15 @@ under the server's iopub rate limit. Here the whole graph is one model:
   phases), and the kernel keeps the same picture here, so the next ``graph`` it sends is whole;
 - a click in the page comes back as ``{"event": "click", "id": ...}``.
 
+- the page's model says ``{"event": "ready"}`` when it is created: the kernel's proof that this
+  frontend has the lab extension.
+
 It needs the lab extension in the page (``pip install jupyter-flow`` installs it for JupyterLab
-and Notebook 7). Frontends without it (VS Code, Colab) show "model not found": set
-``JUPYTER_FLOW_GRAPH=ipycytoscape`` there.
+and Notebook 7). Frontends without it (VS Code, Colab, a JupyterLab running from another
+environment) cannot create the model; when no ``ready`` comes, ``RunWidget`` draws the graph as a
+picture instead (``svg.SvgRenderer``) and goes back to this model if the page answers late.
+``JUPYTER_FLOW_GRAPH`` chooses a renderer outright: ``dag`` (this one, never the picture), ``svg``,
+``ipycytoscape``.
 """
 from __future__ import annotations
 
@@ -58,7 +64,10 @@ class DagRenderer:
 
     batched = True
 
-    def __init__(self) -> None:
+    def __init__(self, *, fallback: bool = True) -> None:
+        self.fallback = fallback               # may RunWidget draw a picture if the page never answers?
+        self.ready = False                     # the page created the model: the lab extension is there
+        self._ready: list[Callable[[], None]] = []
         self.widget = DagWidget(cy_style=G.stylesheet())
         self.widget.layout.width = "auto"
         self.widget.layout.min_width = "0"
@@ -129,7 +138,21 @@ class DagRenderer:
     def on_click(self, fn: Callable[[str], None]) -> None:
         self._click.append(fn)
 
+    def on_ready(self, fn: Callable[[], None]) -> None:
+        """Call ``fn`` when a page reports that it created the model (every time one does)."""
+        self._ready.append(fn)
+
+    @property
+    def awaits_frontend(self) -> bool:
+        """Whether a picture should replace this graph if no page reports the model soon."""
+        return self.fallback and not self.ready
+
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if isinstance(content, dict) and content.get("event") == "ready":
+            self.ready = True
+            for fn in list(self._ready):
+                fn()
+            return
         if not isinstance(content, dict) or content.get("event") != "click":
             return
         nid = content.get("id")
@@ -151,7 +174,16 @@ class DagRenderer:
 
 
 def default_renderer() -> Callable[[], Any]:
-    """The renderer a ``RunWidget`` draws with: ``DagRenderer`` unless ``JUPYTER_FLOW_GRAPH`` says
-    ``ipycytoscape`` (frontends without the jupyter-flow lab extension)."""
-    from .display import use_ipycytoscape
-    return G.CytoscapeRenderer if use_ipycytoscape() else DagRenderer
+    """The renderer a ``RunWidget`` draws with: ``DagRenderer`` (a picture if the page turns out not
+    to have the lab extension) unless ``JUPYTER_FLOW_GRAPH`` chooses: ``dag`` (never the picture),
+    ``svg`` or ``ipycytoscape``."""
+    from .display import graph_choice
+    choice = graph_choice()
+    if choice == "ipycytoscape":
+        return G.CytoscapeRenderer
+    if choice == "svg":
+        from .svg import SvgRenderer
+        return SvgRenderer
+    if choice == "dag":
+        return lambda: DagRenderer(fallback=False)
+    return DagRenderer

@@ -17,10 +17,20 @@ MAX_CACHED = 64
 FINISHED = ("Succeeded", "Failed", "Error")
 
 
+GRAPH_CHOICES = {"": "auto", "auto": "auto", "dag": "dag", "lab": "dag", "svg": "svg",
+                 "ipycytoscape": "ipycytoscape", "cytoscape": "ipycytoscape"}
+
+
+def graph_choice() -> str:
+    """``JUPYTER_FLOW_GRAPH``: ``auto`` (default: the lab extension's DAG model, a picture where the
+    page lacks the extension), ``dag`` (the model, never the picture), ``svg`` (always the picture)
+    or ``ipycytoscape``. An unknown value is ``auto``."""
+    return GRAPH_CHOICES.get(os.environ.get("JUPYTER_FLOW_GRAPH", "").strip().lower(), "auto")
+
+
 def use_ipycytoscape() -> bool:
-    """``JUPYTER_FLOW_GRAPH=ipycytoscape``: draw with ipycytoscape instead of the lab extension's
-    DAG model, for frontends without the jupyter-flow lab extension (VS Code, Colab)."""
-    return os.environ.get("JUPYTER_FLOW_GRAPH", "").strip().lower() in ("ipycytoscape", "cytoscape")
+    """``JUPYTER_FLOW_GRAPH=ipycytoscape``: draw with ipycytoscape (a widget model per node and edge)."""
+    return graph_choice() == "ipycytoscape"
 
 
 def widgets_available() -> bool:
@@ -76,6 +86,7 @@ def mimebundle(run, include=None, exclude=None) -> dict:
         w = widget_for(run)
     except Exception as exc:   # a broken widget stack must not hide the run
         return {"text/plain": plain + f"\n(widget unavailable: {exc})"}
+    w.check_frontend()
     bundle = {"text/plain": plain,
               "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
                                                            "model_id": w.box.model_id}}

@@ -36,6 +36,13 @@ esc = html.escape
 MSG_WINDOW_S = 3.0
 MSG_BUDGET = 2400
 
+# How long a page has, from the widget's display, to report that it created the lab extension's DAG
+# model before the graph is drawn as a picture (``svg.SvgRenderer``). Counted on the kernel's event
+# loop: a check that runs more than FRONTEND_LATE_S late means the kernel was busy (a cell ran) and
+# the page's answer may still be queued, so it waits another round instead of deciding.
+FRONTEND_WAIT_S = 5.0
+FRONTEND_LATE_S = 0.5
+
 
 class RunWidget:
     """A live view of one ``Run``; ``.box`` is the ipywidgets container to display."""
@@ -53,6 +60,10 @@ class RunWidget:
             renderer_factory = default_renderer()
         self.graph = renderer_factory()
         self.graph.on_click(self.select)
+        self._lab_graph = None                # the DagRenderer a picture stands in for (see check_frontend)
+        self._frontend_check = None
+        if hasattr(self.graph, "on_ready"):
+            self.graph.on_ready(self._frontend_ready)
 
         # state shared with the engine thread (guarded by _cond)
         self._cond = threading.Condition(threading.Lock())
@@ -486,8 +497,63 @@ class RunWidget:
         if self._polling or self._ctl is not None:
             self._wake()
 
+    # -- the page's frontend: the lab extension's graph, or a picture -------------------------------------------
+    def check_frontend(self) -> None:
+        """After a display: unless a page reports the lab extension's DAG model within
+        ``FRONTEND_WAIT_S`` (``DagRenderer.ready``), draw the graph as a picture.
+
+        Why: VS Code, Colab and a JupyterLab running from another environment than the kernel
+        have no jupyter-flow extension and would show "model not found" where the graph belongs.
+        The kernel cannot ask the page what it has; a page with the extension says so when it
+        creates the model. Runs on the kernel's event loop (so it never races the page's message
+        while a cell runs); without a running loop (no kernel) nothing is checked.
+        """
+        import asyncio
+        if self._frontend_check is not None or not getattr(self.graph, "awaits_frontend", False):
+            return
+        try:
+            loop = asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        self._arm_frontend_check(loop)
+
+    def _arm_frontend_check(self, loop) -> None:
+        due = loop.time() + FRONTEND_WAIT_S
+        self._frontend_check = loop.call_later(FRONTEND_WAIT_S, self._frontend_due, loop, due)
+
+    def _frontend_due(self, loop, due: float) -> None:
+        self._frontend_check = None
+        if self._closed or not getattr(self.graph, "awaits_frontend", False):
+            return
+        if loop.time() - due > FRONTEND_LATE_S:   # the kernel was busy: the answer may be queued
+            self._arm_frontend_check(loop)
+            return
+        from .svg import SvgRenderer
+        self._lab_graph = self.graph
+        self.use_renderer(SvgRenderer())
+
+    def _frontend_ready(self) -> None:
+        """A page created the DAG model: if a picture stands in for it, draw with the model again."""
+        if self._lab_graph is not None:
+            lab, self._lab_graph = self._lab_graph, None
+            self._show(lab)          # its clicks are wired already
+
+    def use_renderer(self, renderer) -> None:
+        """Draw the graph with a new ``renderer`` from now on, in place of the current one."""
+        renderer.on_click(self.select)
+        self._show(renderer)
+
+    def _show(self, renderer) -> None:
+        with self._wlock:
+            self.graph = renderer
+            renderer.widget.layout.flex = "1 1 auto"
+            renderer.widget.add_class("jf-run-graph")
+            self._sync_graph(set(self.nodes), rebuild=True)
+            self.body.children = (renderer.widget, self.panel.box)
+
     # -- display ----------------------------------------------------------------------------------------------
     def _repr_mimebundle_(self, include=None, exclude=None):
+        self.check_frontend()
         return self.box._repr_mimebundle_(include=include, exclude=exclude)
 
 

@@ -11,6 +11,8 @@
  * Kernel -> page: `graph` = {rev, nodes: [{data, classes, position}], edges: [{data, classes}]}
  * (structure: the view diffs by id and keeps the user's zoom once they have moved the graph),
  * custom message {type: 'patch', nodes: {id: {classes?, data?}}}. Page -> kernel:
+ * {event: 'ready'} once the model exists (the kernel's only proof that this page has the
+ * extension: without it the kernel draws the graph as a picture instead) and
  * {event: 'click', id}. Tooltips are set as the `title` attribute (text, never HTML).
  */
 import { DOMWidgetModel, DOMWidgetView, ISerializers } from '@jupyter-widgets/base';
@@ -45,6 +47,8 @@ export class DagModel extends DOMWidgetModel {
 
   initialize(attributes: any, options: any): void {
     super.initialize(attributes, options);
+    // no-op without a kernel (a notebook's saved widget state): send() needs the model's comm
+    this.send({ event: 'ready' }, {});
     this.on('change:graph', () => (this.index = null));
     this.on('msg:custom', (msg: IPatch) => {
       if (msg && msg.type === 'patch') {

@@ -51,6 +51,10 @@ spec:
       source: |
         print('<img src=x onerror="window.__xss = 1"> & <b>not bold</b>')"""
 
+# the page must answer the kernel's wait for the lab extension's DAG model (1 s here, 5 s by default),
+# or the graph would become a picture (notebook/svg.py) while the test drives it
+FIRST_CELL = "%load_ext jupyter_flow\nfrom jupyter_flow.notebook import widget\nwidget.FRONTEND_WAIT_S = 1.0"
+
 CY = """() => {
     const area = document.querySelector('.jf-run-graph');
     if (!area) return null;
@@ -95,7 +99,7 @@ def lab(tmp_path, kernel_env):
     (cfg / "labconfig" / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
     nb = {"cells": [{"cell_type": "code", "metadata": {}, "outputs": [], "execution_count": None, "source": src}
-                    for src in ("%load_ext jupyter_flow", WORKFLOW)],
+                    for src in (FIRST_CELL, WORKFLOW)],
           "metadata": {"kernelspec": {"name": "python3", "display_name": "Python 3", "language": "python"}},
           "nbformat": 4, "nbformat_minor": 5}
     (root / "widget.ipynb").write_text(json.dumps(nb))
@@ -193,4 +197,6 @@ def _drive(page, errors, lab):
     page.wait_for_function("() => document.querySelector('.jf-run-header').innerText.includes('Succeeded')",
                            timeout=30_000)
     page.screenshot(path=str(SHOTS / "notebook-widget-succeeded.png"))
+    # the page told the kernel it has the extension: no picture replaced the interactive graph
+    assert page.locator(".jf-dag-svg").count() == 0 and page.evaluate(CY)
     assert not [e for e in errors if "cytoscape" in e.lower() or "widget" in e.lower()], errors
