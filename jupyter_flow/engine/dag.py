@@ -17,7 +17,7 @@ from .loops import expand, is_loop
 from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, SKIPPED_TYPE, SUCCEEDED,
                     TASK_GROUP, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step
+from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
 from .steps import FAIL_FAST_MESSAGE, _loop_template_type, _step_template, continues_on, fails_fast
 
 if TYPE_CHECKING:
@@ -62,6 +62,8 @@ class DagRun:
         # dag.failFast: once a child failed no task starts, and the DAG fails with its message
         self.tmpl_fail_fast = call.tmpl.get("failFast") is True
         self.fail_fast_tripped = False
+        # looped tasks whose referenced outputs.result could not be combined (a result not JSON)
+        self.not_json: dict[str, str] = {}
         self.limit = asyncio.Semaphore(int(call.tmpl["parallelism"])) if call.tmpl.get("parallelism") else None
         target = dag.get("target")
         if target:
@@ -136,6 +138,10 @@ class DagRun:
             if not ok:
                 self._finish(name, self._skipped(name, full, OMITTED, "omitted: depends condition not met"))
                 return
+        error = self._ancestor_not_json(name)
+        if error:   # dag.go buildLocalScopeFromTask: the ancestors' aggregate outputs failed
+            self._finish(name, self._skipped(name, full, ERROR, error))
+            return
         caller = ctl.scope(self.scope)
         try:
             if is_loop(task):
@@ -191,6 +197,20 @@ class DagRun:
                              prefix="tasks", task_name=name, fired=fired)
         return node
 
+    def _ancestor_not_json(self, name: str) -> str:
+        """Go's JSON error of the first ancestor (transitively) whose loop results did not combine."""
+        if not self.not_json:
+            return ""
+        seen: set[str] = set()
+        stack = list(self.deps[name])
+        while stack:
+            dep = stack.pop()
+            if dep in seen:
+                continue
+            seen.add(dep)
+            stack.extend(self.deps.get(dep, ()))
+        return next((self.not_json[t] for t in self.tasks if t in seen and t in self.not_json), "")
+
     def _leaf_skip(self, name, full, display, group, phase, message) -> Node:
         node = self.ctl.new_node(full, display, SKIPPED_TYPE, boundary_id=self.node.id, phase=phase,
                                  message=message, template_name=self.tasks[name].get("template", ""),
@@ -216,7 +236,9 @@ class DagRun:
         for k in kids:
             if k.phase in FAILED_OR_ERROR:
                 phase = k.phase
-        add_aggregate(self.scope, f"tasks.{name}", kids, _loop_template_type(self.call, task))
+        error = add_aggregate(self.scope, f"tasks.{name}", kids, _loop_template_type(self.call, task))
+        if error and result_referenced(self.call.tmpl, name):
+            self.not_json[name] = error
         ctl.set_phase(group, phase)
         self._after(name, group)
 
@@ -296,6 +318,10 @@ async def run_dag(call: "Call", node: Node, local: dict) -> None:
     if phase in FAILED_OR_ERROR:
         failed = next((n for n in run.task_nodes.values() if n.phase in FAILED_OR_ERROR), None)
         ctl.set_phase(node, phase, f"child '{failed.id}' failed" if failed else "")
+        return
+    not_json = next((run.not_json[t] for t in run.tasks if t in run.not_json), None)
+    if not_json is not None:   # executeDAG aggregates every looped task's outputs before its own
+        ctl.set_phase(node, ERROR, not_json)
         return
     try:
         node.outputs = collect_template_outputs(ctl, call.tmpl, ctl.scope(run.scope))

@@ -6,6 +6,7 @@ what ``{{...}}`` substitution reads; expression tags get the same values nested.
 from __future__ import annotations
 
 import json
+import re
 from typing import Any, Iterable
 
 from .. import expr
@@ -137,21 +138,24 @@ def _aggregated_values(values: list[str]) -> str:
     return json.dumps(values, separators=(",", ":"))
 
 
-def add_aggregate(scope: dict, prefix: str, children: Iterable[Node], tmpl_type: str = "") -> None:
+def add_aggregate(scope: dict, prefix: str, children: Iterable[Node], tmpl_type: str = "") -> str | None:
     """Argo's processAggregateNodeOutputs: looped outputs as JSON lists of successful children.
 
     Children come in loop-index order. ``outputs.result`` is a list of each result parsed as JSON
-    (Argo unmarshals every result into an Item); it is left unset when a result is not JSON, where
-    Argo errors the referencing node. ``outputs.parameters`` is a list of {name: value} maps of
-    strings; ``outputs.parameters.<name>`` see :func:`_aggregated_values`.
+    (Argo unmarshals every result into an Item). When a result is not JSON it is left unset and
+    Go's error is returned: Argo fails on it only where it captured the results, i.e. where the
+    parent template references them (:func:`result_referenced`); the caller decides.
+    ``outputs.parameters`` is a list of {name: value} maps of strings;
+    ``outputs.parameters.<name>`` see :func:`_aggregated_values`.
     """
     children = list(children)
     if not children:   # Argo adds nothing to the scope for a loop that expanded to no children
-        return
+        return None
     params: list[dict] = []
     per_name: dict[str, list[str]] = {}
     results: list = []
     results_ok = True
+    error = None
     for child in children:
         out = child.outputs
         if not out or child.phase != "Succeeded":
@@ -167,6 +171,8 @@ def add_aggregate(scope: dict, prefix: str, children: Iterable[Node], tmpl_type:
             try:
                 results.append(json.loads(out["result"]))
             except (ValueError, TypeError):
+                if results_ok:
+                    error = go_json_error(str(out["result"]))
                 results_ok = False
     if results_ok:
         scope[f"{prefix}.outputs.result"] = json.dumps(results, separators=(",", ":"))
@@ -175,3 +181,54 @@ def add_aggregate(scope: dict, prefix: str, children: Iterable[Node], tmpl_type:
     scope[f"{prefix}.outputs.parameters"] = json.dumps(params, separators=(",", ":"))
     for name, values in per_name.items():
         scope[f"{prefix}.outputs.parameters.{name}"] = _aggregated_values(values)
+    return error
+
+
+def result_referenced(parent: dict, name: str) -> bool:
+    """Argo's hasOutputResultRef: does the steps/DAG template ``parent`` mention
+    ``steps.<name>.outputs.result`` (``tasks.`` in a DAG), as a tag or in an expression
+    (``steps['<name>'].outputs.result``)? Argo captures a step's stdout only then."""
+    kind = "tasks" if "dag" in parent else "steps"
+    text = json.dumps(parent, separators=(",", ":"))
+    n = re.escape(name)
+    return bool(re.search(rf"{kind}\.{n}\.outputs\.result", text)
+                or re.search(rf"{kind}\[['\"]{n}['\"]\]\.outputs.result", text))
+
+
+def _innermost(prefix: str) -> str:
+    """The container (``[`` or ``{``) open at the end of ``prefix``, strings skipped."""
+    stack: list[str] = []
+    in_str = escaped = False
+    for ch in prefix:
+        if in_str:
+            escaped, in_str = (False, True) if escaped else (ch == "\\", ch != '"')
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            stack.append(ch)
+        elif ch in "]}" and stack:
+            stack.pop()
+    return stack[-1] if stack else ""
+
+
+_GO_EXPECTING = {"Expecting value": "looking for beginning of value",
+                 "Expecting property name enclosed in double quotes": "looking for beginning of object key string",
+                 "Expecting ':' delimiter": "after object key",
+                 "Expecting ',' delimiter": "after object key:value pair",
+                 "Extra data": "after top-level value"}
+
+
+def go_json_error(text: str) -> str:
+    """The message Go's ``json.Unmarshal`` gives for ``text`` (what Argo reports), from Python's."""
+    try:
+        json.loads(text)
+    except json.JSONDecodeError as exc:
+        if exc.pos >= len(text) or not text.strip() or exc.msg.startswith("Unterminated"):
+            return "unexpected end of JSON input"
+        where = _GO_EXPECTING.get(exc.msg, "in JSON")
+        if where == "after object key:value pair" and _innermost(text[:exc.pos]) == "[":
+            where = "after array element"
+        return f"invalid character {text[exc.pos]!r} {where}"
+    except (ValueError, TypeError) as exc:
+        return str(exc)
+    return ""

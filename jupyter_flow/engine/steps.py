@@ -11,7 +11,7 @@ from .loops import expand, is_loop
 from .nodes import (DAG, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP,
                     STEPS, SUCCEEDED, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step
+from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
 from .templates import template_type
 
 if TYPE_CHECKING:
@@ -62,7 +62,14 @@ async def run_steps(call: "Call", node: Node, local: dict) -> None:
             for cid in prev_group.children:
                 for oid in ctl.outbound(ctl.nodes[cid]):
                     ctl.add_child(ctl.nodes[oid], gnode)
-        failed = await _run_group(call, node, gnode, group or [], scope, limit, fail_fast)
+        try:
+            failed = await _run_group(call, node, gnode, group or [], scope, limit, fail_fast)
+        except AggregateError as exc:
+            # steps.go: the group is done; its loop's results could not be combined, so the
+            # steps node errors with Go's JSON error (what Argo's executeSteps returns)
+            ctl.set_phase(gnode, SUCCEEDED)
+            ctl.set_phase(node, ERROR, str(exc))
+            return
         prev_group = gnode
         if failed is FAIL_FAST:
             # checkParallelism: no further children start; once none runs, the step group and the
@@ -87,6 +94,11 @@ async def run_steps(call: "Call", node: Node, local: dict) -> None:
 
 
 FAIL_FAST = Node(id="", name="", display_name="", type="")   # _run_group's verdict: failFast tripped
+
+
+class AggregateError(JupyterFlowError):
+    """A loop's ``outputs.result`` that the template references could not be combined: a result
+    was not JSON (Argo: processAggregateNodeOutputs fails, the steps node errors)."""
 
 
 async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node | None:
@@ -162,16 +174,21 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
         by_step.setdefault(step["name"], []).append(child)
         if failed is None and child.phase in FAILED_OR_ERROR and not continues_on(step, child.phase):
             failed = child
+    not_json = None
     for step in group:
         name = step["name"]
         if name in loops:
             tmpl_type = _loop_template_type(call, step)
-            add_aggregate(scope, f"steps.{name}", by_step.get(name, []), tmpl_type)
+            error = add_aggregate(scope, f"steps.{name}", by_step.get(name, []), tmpl_type)
+            if error and not_json is None and result_referenced(call.tmpl, name):
+                not_json = error
         elif by_step.get(name):
             add_node(scope, f"steps.{name}", by_step[name][0], ctl.nodes)
             add_skipped_outputs(scope, f"steps.{name}", by_step[name][0], _step_template(call, step))
     if halted:
         return FAIL_FAST
+    if failed is None and not_json is not None:
+        raise AggregateError(not_json)
     return failed
 
 

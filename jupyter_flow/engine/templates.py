@@ -201,9 +201,10 @@ def input_scope(inputs: dict) -> dict:
     params = inputs.get("parameters") or []
     for p in params:
         local[f"inputs.parameters.{p['name']}"] = p["value"]
-    if params:
-        local["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
-                                                separators=(",", ":"))
+    # operator.go SubstituteParams sets it always: json.Marshal of a nil list is `null` (Hera's
+    # runner scripts read `{{inputs.parameters}}` even when the function takes no parameters)
+    local["inputs.parameters"] = json.dumps([{"name": p["name"], "value": p["value"]} for p in params],
+                                            separators=(",", ":")) if params else "null"
     for a in inputs.get("artifacts") or []:
         if a.get("path"):
             local[f"inputs.artifacts.{a['name']}.path"] = a["path"]

@@ -38,6 +38,85 @@ def test_loop_output_parameters_aggregate_as_strings_and_results_as_json():
     assert logs(r, "p2") == "[1,2]"         # each result is parsed as JSON
 
 
+def _words(steps_ref: bool):
+    show_arg = "{{steps.words.outputs.result}}" if steps_ref else "fixed"
+    return wf([
+        {"name": "main", "steps": [
+            [{"name": "words", "template": "say", "withItems": ["alpha", "beta"],
+              "arguments": {"parameters": [{"name": "w", "value": "{{item}}"}]}}],
+            [{"name": "agg", "template": "show", "arguments": {"parameters": [{"name": "m", "value": show_arg}]}}]]},
+        {"name": "say", "inputs": {"parameters": [{"name": "w"}]},
+         "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.w}}"]}},
+        {"name": "show", "inputs": {"parameters": [{"name": "m"}]},
+         "container": {"image": "busybox", "command": ["echo"], "args": ["got {{inputs.parameters.m}}"]}},
+    ])
+
+
+def test_referenced_loop_results_that_are_not_json_error_the_steps_node():
+    """steps.go: Argo captured the results (they are referenced), could not unmarshal "alpha" into
+    an Item, and errors the steps node; the referencing step never runs with a raw tag."""
+    r = run(_words(True))
+    assert r.phase == "Error"
+    nodes = r.to_dict()["status"]["nodes"]
+    root = next(n for n in nodes.values() if n["type"] == "Steps")
+    assert root["phase"] == "Error" and root["message"] == "invalid character 'a' looking for beginning of value"
+    assert not [n for n in nodes.values() if n["displayName"] == "agg"]
+    assert [n["phase"] for n in nodes.values() if n["type"] == "StepGroup"] == ["Succeeded"]
+
+
+def test_unreferenced_loop_results_that_are_not_json_are_no_error():
+    """Argo captures a step's stdout only when the template references it, so nothing fails here."""
+    r = run(_words(False))
+    assert r.phase == "Succeeded" and logs(r, "agg") == "got fixed"
+
+
+def test_dag_tasks_after_a_loop_with_uncombinable_referenced_results_error():
+    doc = wf([
+        {"name": "main", "dag": {"tasks": [
+            {"name": "words", "template": "say", "withItems": ["alpha", "beta"],
+             "arguments": {"parameters": [{"name": "w", "value": "{{item}}"}]}},
+            {"name": "mid", "template": "say", "depends": "words",
+             "arguments": {"parameters": [{"name": "w", "value": "x"}]}},
+            {"name": "last", "template": "say", "depends": "mid",
+             "arguments": {"parameters": [{"name": "w", "value": "{{tasks.words.outputs.result}}"}]}}]}},
+        {"name": "say", "inputs": {"parameters": [{"name": "w"}]},
+         "container": {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.w}}"]}},
+    ])
+    r = run(doc)
+    nodes = {n["displayName"]: n for n in r.to_dict()["status"]["nodes"].values()}
+    # dag.go buildLocalScopeFromTask: every task with the loop among its ancestors errors
+    assert nodes["mid"]["phase"] == "Error" and nodes["mid"]["type"] == "Skipped"
+    assert nodes["mid"]["message"] == "invalid character 'a' looking for beginning of value"
+    assert nodes["last"]["phase"] == "Omitted" and r.phase == "Error"
+
+
+def test_go_json_errors():
+    from jupyter_flow.engine.scope import go_json_error, result_referenced
+    assert go_json_error("") == "unexpected end of JSON input"
+    assert go_json_error("1 2") == "invalid character '2' after top-level value"
+    assert go_json_error("[1 2]") == "invalid character '2' after array element"
+    assert go_json_error('{"a":1 "b":2}') == "invalid character '\"' after object key:value pair"
+    assert go_json_error("{x") == "invalid character 'x' looking for beginning of object key string"
+    assert result_referenced({"dag": {"tasks": [{"when": "{{= tasks['w'].outputs.result == '1' }}"}]}}, "w")
+    assert not result_referenced({"steps": [[{"name": "x", "template": "w"}]]}, "w")
+
+
+def test_inputs_parameters_is_null_without_parameters():
+    """operator.go SubstituteParams: ``{{inputs.parameters}}`` is the JSON of the list, ``null``
+    when there is none (Hera's runner scripts read it to call a function without arguments)."""
+    doc = wf([
+        {"name": "main", "steps": [[{"name": "none", "template": "none"}],
+                                   [{"name": "one", "template": "one",
+                                     "arguments": {"parameters": [{"name": "a", "value": "1"}]}}]]},
+        {"name": "none", "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters}}"]}},
+        {"name": "one", "inputs": {"parameters": [{"name": "a"}]},
+         "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters}}"]}},
+    ])
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    assert logs(r, "none") == "null" and logs(r, "one") == '[{"name":"a","value":"1"}]'
+
+
 def test_loop_with_no_items_adds_no_aggregate():
     doc = wf([
         {"name": "main", "steps": [
