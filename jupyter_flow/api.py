@@ -27,11 +27,9 @@ def _store(store=None):
 
 
 def registry_for(store):
-    """templateRef / workflowTemplateRef lookups against the local template registry."""
-    def lookup(name: str, cluster_scope: bool):
-        kind = "ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate"
-        return store.get_template(kind, name)
-    return lookup
+    """templateRef / workflowTemplateRef lookups against ``store``'s template registry."""
+    from .store.db import registry_for as lookups
+    return lookups(store)
 
 
 def load_document(spec: Any, *, filename: str | None = None, store=None, options: dict | None = None):
@@ -424,7 +422,7 @@ class Run:
         chosen = backends.get(self._record().backend)
         if chosen.remote:
             return chosen.load().retry(self, wait=wait)
-        from .engine.retry_run import retry_run
+        from .retry import retry_run
         return retry_run(self, wait=wait, detach=detach)
 
     def resubmit(self, wait: bool = False) -> "Run":

@@ -227,6 +227,9 @@ def cmd_wait(a) -> int:
     return rc
 
 
+_DONE = {"resume": "resumed", "suspend": "suspended", "stop": "stopped", "terminate": "terminated"}
+
+
 def _control(action: str):
     def cmd(a) -> int:
         for name in a.names:
@@ -235,7 +238,7 @@ def _control(action: str):
                 run.resume(getattr(a, "node_field_selector", None) and a.node_field_selector.split("=", 1)[-1])
             else:
                 getattr(run, action)()
-            print(f"workflow {run.name} {action}{'d' if action.endswith('e') else 'ed'}")
+            print(f"workflow {run.name} {_DONE[action]}")
         return 0
     return cmd
 
@@ -277,6 +280,8 @@ def cmd_lint(a) -> int:
         for e in errors:
             print(e)
         count += len(errors)
+    if not count:
+        print("\u2714 no linting errors found!")   # what `argo lint` says
     return 1 if count else 0
 
 

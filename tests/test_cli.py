@@ -86,7 +86,7 @@ def test_detached_submit_then_resume_from_another_process():
     else:
         pytest.fail("the run never reached the approve suspend node")
     assert get_json(name)["status"]["phase"] == "Running"
-    cli("resume", name)
+    assert cli("resume", name).stdout == f"workflow {name} resumed\n"
     proc = cli("wait", name, timeout=60)
     assert f"{name} Succeeded" in proc.stdout
     nodes = nodes_by_display(get_json(name))
@@ -151,7 +151,7 @@ spec:
     assert cli("list", "-o", "name").stdout == before
     lint = cli("lint", str(bad), check=False)
     assert lint.returncode == 1 and lint.stdout.count(str(bad)) == 4
-    assert cli("lint", str(EXAMPLES / "steps.yaml")).stdout == ""
+    assert cli("lint", str(EXAMPLES / "steps.yaml")).stdout == "\u2714 no linting errors found!\n"
 
 
 def test_parameters_and_parameter_file(tmp_path):
@@ -199,7 +199,8 @@ spec:
                 n["type"] == "Pod" and n["phase"] == "Running" for n in get_json(name)["status"]["nodes"].values()):
             time.sleep(0.1)
         started = time.time()
-        cli(verb, name)
+        done = {"stop": "stopped", "terminate": "terminated"}[verb]
+        assert cli(verb, name).stdout == f"workflow {name} {done}\n"
         assert cli("wait", name, check=False).returncode == 1
         assert time.time() - started < 5
         wf_json = get_json(name)

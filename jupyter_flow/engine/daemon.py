@@ -12,8 +12,8 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
-    from ..api import registry_for
     from ..store import open_store
+    from ..store.db import registry_for
     from .controller import Controller
 
     store = open_store()

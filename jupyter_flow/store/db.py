@@ -388,3 +388,12 @@ def pid_alive(pid: int | None) -> bool:
         return state not in (b"Z", b"X")
     except (OSError, IndexError):
         return True
+
+
+def registry_for(store: "Store"):
+    """templateRef / workflowTemplateRef lookups against ``store``'s template registry (what a
+    ``Controller`` is given as ``registry``)."""
+    def lookup(name: str, cluster_scope: bool):
+        kind = "ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate"
+        return store.get_template(kind, name)
+    return lookup

@@ -1,14 +1,16 @@
 """``argo retry``: reset failed/errored nodes (and their ancestors) and run again.
 
-Succeeded nodes keep their outputs and are not re-run; the exit handler runs again.
+Succeeded nodes keep their outputs and are not re-run; the exit handler runs again. An API
+operation (``Run.retry``, ``jupyter-flow retry``) over the store and the engine, so it lives
+beside ``api`` rather than in ``engine`` (the engine imports no surface).
 """
 from __future__ import annotations
 
-from ..errors import JupyterFlowError
+from .errors import JupyterFlowError
 
 
 def retry_run(run, wait: bool = False, detach: bool = False):
-    from ..api import start, start_detached
+    from .api import start, start_detached
     store = run._store
     rec = run._record()
     if rec.phase not in ("Failed", "Error"):
@@ -24,7 +26,7 @@ def retry_run(run, wait: bool = False, detach: bool = False):
     status = {"phase": "Running"}
     store.save(run.name, run_fields={"phase": "Running", "message": "", "finished_at": None, "status": status},
                nodes=list(keep.values()))
-    from ..api import Run
+    from .api import Run
     if detach:
         start_detached(run.name, store, retry=True)
         return Run(run.name, store=store)
