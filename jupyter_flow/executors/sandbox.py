@@ -390,9 +390,12 @@ def _protected_paths(root: Path) -> list[str]:
 
 
 def _shared_under_tmp(root: Path) -> list[str]:
-    """Host directories under /tmp that steps must still see: the cwd, the package, the interpreter."""
+    """Host directories under /tmp that steps must still see: the cwd, the package, the interpreter,
+    and ``PYTHONPATH``'s entries (steps inherit it: a Hera runner step imports the user's module
+    from there, sandboxed or not)."""
     here = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-    candidates = {os.getcwd(), here, sys.prefix, os.path.dirname(os.path.realpath(sys.executable))}
+    candidates = {os.getcwd(), here, sys.prefix, os.path.dirname(os.path.realpath(sys.executable)),
+                  *os.environ.get("PYTHONPATH", "").split(os.pathsep)}
     out = []
     root_real = os.path.realpath(root)
     for path in sorted(os.path.realpath(c) for c in candidates if c):

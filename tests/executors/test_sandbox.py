@@ -181,6 +181,28 @@ def test_project_checkout_stays_reachable(tmp_path):
 
 
 @needs_bwrap
+def test_pythonpath_under_tmp_stays_importable(tmp_path, monkeypatch):
+    """A step's private /tmp still shows PYTHONPATH's directories (a Hera runner step imports the
+    user's module from there), and not the rest of the host's /tmp."""
+    import json
+    import tempfile
+    lib = Path(tempfile.mkdtemp(prefix="jf-pylib-", dir="/tmp"))
+    other = Path(tempfile.mkdtemp(prefix="jf-other-", dir="/tmp"))
+    try:
+        (lib / "jf_user_mod.py").write_text("VALUE = 41 + 1\n")
+        monkeypatch.setenv("PYTHONPATH", str(lib))
+        code = "import jf_user_mod, json, os; print(json.dumps([jf_user_mod.VALUE, os.listdir('/tmp')]))"
+        p = sb.plan([sys.executable, "-c", code], root=tmp_path, private_paths=["/tmp/out.txt"], working_dir=None)
+        res = _run(p)
+        assert res.returncode == 0, res.stderr
+        value, listing = json.loads(res.stdout)
+        assert value == 42 and lib.name in listing and other.name not in listing
+    finally:
+        shutil.rmtree(lib, ignore_errors=True)
+        shutil.rmtree(other, ignore_errors=True)
+
+
+@needs_bwrap
 def test_top_level_declared_directory_is_merged(tmp_path):
     """/work as a declared volume: new files are private, host content stays visible."""
     p = sb.plan(["sh", "-c", "echo v > /work/vol.txt && test -d /work/main"], root=tmp_path,
