@@ -25,7 +25,8 @@ import re
 from datetime import datetime, timedelta, timezone, tzinfo
 from typing import Any, Iterable, Mapping, Sequence
 
-from .engine.nodes import fnv32a, node_id   # Argo's node ids, one definition
+from .engine.nodes import node_id, pod_name_version   # Argo's node ids, one definition
+from .engine.nodes import pod_name as _pod_name
 
 __all__ = [
     "render_get",
@@ -75,8 +76,6 @@ _EXECUTION_TYPES = frozenset({"Pod", "Skipped", "Suspend", "HTTP", "Plugin"})
 # workflow/progress/updater.go: node types whose progress is counted directly.
 _EXECUTABLE_TYPES = frozenset({"Pod", "HTTP", "Plugin", "Container", "Suspend"})
 
-_POD_NAME_ANNOTATION = "workflows.argoproj.io/pod-name-format"
-_MAX_POD_PREFIX = 253 - 10 - 1
 
 #: Width of the extra RESULT column of ``render_get(wide=True)``.
 RESULT_WIDTH = 40
@@ -435,26 +434,14 @@ def _template_label(node: Mapping[str, Any]) -> str:
 
 
 def pod_name(wf: Mapping[str, Any], node: Mapping[str, Any]) -> str:
-    """The pod name argo shows (and accepts in ``argo logs WF POD``) for a node.
-
-    v2 (default): ``<workflow>-<template>-<fnv32a(node name)>``; v1 when the
-    workflow carries the ``workflows.argoproj.io/pod-name-format: v1``
-    annotation: the node id.  Mirrors ``util.GeneratePodName``.
-    """
+    """The pod name argo shows (and accepts in ``argo logs WF POD``) for a node: v2 by default,
+    the node id with the ``workflows.argoproj.io/pod-name-format: v1`` annotation
+    (``engine.nodes.pod_name``, Argo's ``util.GeneratePodName``)."""
     meta = _d(wf.get("metadata"))
-    wf_name = _to_str(meta.get("name"))
-    version = _to_str(_d(meta.get("annotations")).get(_POD_NAME_ANNOTATION)) or "v2"
-    if version == "v1":
-        return _to_str(node.get("id"))
-    name = _to_str(node.get("name"))
-    if name == wf_name:
-        return wf_name
     ref = _d(node.get("templateRef"))
     template = _to_str(ref.get("template")) if ref else _to_str(node.get("templateName"))
-    prefix = f"{wf_name}-{template}" if template else wf_name
-    if len(prefix) > _MAX_POD_PREFIX:
-        prefix = prefix[:_MAX_POD_PREFIX]
-    return f"{prefix}-{fnv32a(name)}"
+    return _pod_name(_to_str(meta.get("name")), _to_str(node.get("name")), template, _to_str(node.get("id")),
+                     pod_name_version(wf))
 
 
 def phase_symbol(phase: str | None, *, color: bool = False, utf8: bool = True) -> str:

@@ -16,7 +16,7 @@ from typing import Any, Callable
 
 from .. import config, expr
 from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SUCCEEDED, SUSPEND, TASK_GROUP,
-                    Node, iso, node_id)
+                    Node, iso, node_id, pod_name, pod_name_version)
 from .templates import TemplateContext
 
 FLUSH_DELAY = 0.05
@@ -89,6 +89,7 @@ class Controller:
         # under substitution, so a step of theirs skips the walk (the object is kept, so its id
         # is not reused). Bounded: a templateRef's template is a new dict at every step.
         self._tagged: dict[int, tuple[object, bool]] = {}
+        self._pod_names: str | None = None
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
@@ -117,6 +118,14 @@ class Controller:
         if nid is None:
             nid = self._ids[name] = node_id(self.name, name)
         return nid
+
+    def pod_name(self, node: Node) -> str:
+        """Argo's pod name for ``node`` (``{{pod.name}}``; v2 unless the workflow asks for v1)."""
+        version = self._pod_names
+        if version is None:
+            version = self._pod_names = pod_name_version(self.workflow)
+        template = (node.template_ref or {}).get("template") or node.template_name
+        return pod_name(self.name, node.name, template, node.id, version)
 
     def substitute(self, obj: dict, scope) -> dict:
         """``expr.substitute_obj(obj, scope)``, or ``obj`` itself when no string in it has a tag
@@ -511,7 +520,8 @@ class Controller:
         self.globals["workflow.status"] = phase
         self.globals["workflow.duration"] = str(time.time() - (self.started_at or time.time()))
         failures = [{"displayName": n.display_name, "message": n.message, "templateName": n.template_name,
-                     "phase": n.phase, "podName": n.id, "finishedAt": iso(n.finished_at)} for n in self.failures]
+                     "phase": n.phase, "podName": self.pod_name(n), "finishedAt": iso(n.finished_at)}
+                    for n in self.failures]
         self.globals["workflow.failures"] = json.dumps(failures, separators=(",", ":")) if failures else "null"
         saved_shutdown = self.shutdown
         if self.shutdown == "Stop":

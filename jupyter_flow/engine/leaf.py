@@ -55,7 +55,7 @@ def needs_isolation(spec: StepSpec) -> bool:
 
 def pod_scope(call: "Call", node: Node, local: dict) -> dict:
     scope = dict(local)
-    scope["pod.name"] = node.id
+    scope["pod.name"] = call.ctl.pod_name(node)
     scope["node.name"] = node.name
     outputs = call.tmpl.get("outputs") or {}
     for p in outputs.get("parameters") or []:

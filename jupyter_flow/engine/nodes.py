@@ -34,6 +34,32 @@ def node_id(workflow_name: str, node_name: str) -> str:
     return f"{workflow_name}-{fnv32a(node_name)}"
 
 
+POD_NAME_FORMAT = "workflows.argoproj.io/pod-name-format"   # the annotation choosing v1 pod names
+_MAX_POD_PREFIX = 253 - 10 - 1   # maxK8sResourceNameLength - k8sNamingHashLength - 1
+
+
+def pod_name_version(workflow: dict) -> str:
+    """``v1`` when the workflow's annotation asks for it, else Argo's default ``v2``."""
+    annotations = (workflow.get("metadata") or {}).get("annotations") or {}
+    return "v1" if str(annotations.get(POD_NAME_FORMAT) or "") == "v1" else "v2"
+
+
+def pod_name(workflow_name: str, node_name: str, template: str, node_id: str, version: str = "v2") -> str:
+    """Argo's util.GeneratePodName: what ``{{pod.name}}`` and ``workflow.failures``' podName say.
+
+    v2 (the default): ``<workflow>-<template>-<fnv32a(node name)>`` (without the template for
+    inline templates); v1: the node id. The hash is the node id's, so it is not computed twice.
+    """
+    if version == "v1":
+        return node_id
+    if node_name == workflow_name:
+        return workflow_name
+    prefix = workflow_name if ".inline" in node_name or not template else f"{workflow_name}-{template}"
+    head = workflow_name + "-"
+    digest = node_id[len(head):] if node_id.startswith(head) else str(fnv32a(node_name))
+    return f"{prefix[:_MAX_POD_PREFIX]}-{digest}"
+
+
 _ISO: dict[int, str] = {}
 
 

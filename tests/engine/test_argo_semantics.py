@@ -360,3 +360,37 @@ def test_template_defaults_do_not_change_a_templates_type():
     assert r.phase == "Succeeded"
     assert r.node(r.name)["type"] == "Steps"
     assert r.node("c")["outputs"]["result"] == "/src"
+
+
+# ---- pod names (util.GeneratePodName) ----------------------------------------------------------------
+
+@pytest.mark.parametrize("annotations, v1", [(None, False), ({"workflows.argoproj.io/pod-name-format": "v1"}, True)])
+def test_pod_name_and_failures_pod_name_follow_argos_pod_name_format(annotations, v1):
+    from jupyter_flow.engine.nodes import fnv32a
+    doc = wf([
+        {"name": "main", "steps": [[{"name": "who", "template": "who"}], [{"name": "bad", "template": "bad"}]]},
+        {"name": "who", "container": {"image": "busybox", "command": ["echo", "{{pod.name}}"]}},
+        sh("bad", "exit 3"),
+        {"name": "report", "container": {"image": "busybox", "command": ["echo", "{{workflow.failures}}"]}},
+    ], onExit="report")
+    if annotations:
+        doc["metadata"]["annotations"] = annotations
+    r = run(doc)
+    nodes = by_name(r)
+    who, bad = nodes["who"], nodes["bad"]
+    expected = who["id"] if v1 else f"{r.name}-who-{fnv32a(who['name'])}"
+    assert logs(r, "who") == expected
+    failures = json.loads(r.logs(nodes[f"{r.name}.onExit"]["id"]).strip())
+    assert [f["podName"] for f in failures] == [bad["id"] if v1 else f"{r.name}-bad-{fnv32a(bad['name'])}"]
+
+
+def test_pod_name_rules():
+    from jupyter_flow.engine.nodes import node_id, pod_name
+    wid = node_id("wf", "wf.a")
+    assert pod_name("wf", "wf.a", "tmpl", wid) == f"wf-tmpl-{wid[3:]}"
+    assert pod_name("wf", "wf", "tmpl", "wf") == "wf"
+    assert pod_name("wf", "wf.inline.x", "tmpl", node_id("wf", "wf.inline.x")).startswith("wf-") and "tmpl" not in \
+        pod_name("wf", "wf.inline.x", "tmpl", node_id("wf", "wf.inline.x"))
+    assert pod_name("wf", "wf.a", "tmpl", wid, "v1") == wid
+    long = pod_name("w" * 250, "w" * 250 + ".a", "t", node_id("w" * 250, "w" * 250 + ".a"))
+    assert len(long.rsplit("-", 1)[0]) == 253 - 10 - 1
