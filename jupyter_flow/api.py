@@ -335,11 +335,17 @@ class Run:
         return self.to_dict()["status"].get("nodes", {})
 
     def node(self, selector: str) -> dict:
-        """A node by display name, full name or id."""
+        """A node by display name, full name, id or pod name (what ``get`` shows, ``argo logs WF POD``)."""
         nodes = self.nodes
         for n in nodes.values():
             if selector in (n.get("displayName"), n.get("name"), n.get("id")):
                 return n
+        if selector.startswith(self.name + "-"):
+            from .render import pod_name
+            wf = {"metadata": self._record().workflow.get("metadata") or {"name": self.name}}
+            for n in nodes.values():
+                if n.get("type") == "Pod" and pod_name(wf, n) == selector:
+                    return n
         raise JupyterFlowError(f"no node {selector!r} in {self.name}; nodes: "
                                + ", ".join(sorted(n.get("displayName", "") for n in nodes.values())))
 
@@ -359,10 +365,9 @@ class Run:
             n = self.node(node)
             path = self._store.log_path(self.name, n["id"])
             return path.read_text(errors="replace") if path.exists() else ""
+        from .render import pods_in_order
         lines = []
-        pods = [n for n in nodes.values() if n.get("type") == "Pod"]
-        pods.sort(key=lambda n: n.get("startedAt") or "")
-        for n in pods:
+        for n in pods_in_order(nodes):
             path = self._store.log_path(self.name, n["id"])
             if path.exists():
                 for line in path.read_text(errors="replace").splitlines():
@@ -399,6 +404,13 @@ class Run:
             self._store.request(self.name, action, payload)
 
     def resume(self, node: str | None = None) -> None:
+        """Resume the run, or only the suspended node ``node`` (a name that matches no suspended
+        node is an error, not a silent no-op)."""
+        if node:
+            n = self.node(node)
+            if n.get("type") != "Suspend" or n.get("phase") != "Running":
+                raise JupyterFlowError(f"node {node!r} of {self.name} is not suspended "
+                                       f"({n.get('type')}, {n.get('phase')})")
         self._request("resume", {"node": node} if node else None)
 
     def suspend(self) -> None:
@@ -425,15 +437,23 @@ class Run:
         from .retry import retry_run
         return retry_run(self, wait=wait, detach=detach)
 
-    def resubmit(self, wait: bool = False) -> "Run":
-        """A new run from the same Workflow (``argo resubmit``)."""
-        wf = self._record().workflow
+    def resubmit(self, wait: bool = False, detach: bool = False) -> "Run":
+        """A new run from the same Workflow (``argo resubmit``). ``detach``: its engine runs in a
+        process of its own (what the CLI does: the run outlives the command)."""
+        rec = self._record()
+        wf = rec.workflow
         meta = dict(wf.get("metadata") or {})
         base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
         clean = {"apiVersion": wf.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
                  "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
                  "spec": wf.get("spec")}
-        return submit(clean, wait=wait, store=self._store, backend=self._record().backend)
+        if detach and not wait:
+            from .backends.registry import backends
+            if not backends.get(rec.backend).remote:
+                name, _ = create(clean, store=self._store, backend=rec.backend)
+                start_detached(name, self._store)
+                return Run(name, store=self._store)
+        return submit(clean, wait=wait, store=self._store, backend=rec.backend)
 
     def delete(self) -> None:
         from .backends.registry import backends

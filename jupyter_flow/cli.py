@@ -77,10 +77,9 @@ def _watch(run, *, log: bool = False) -> None:
 
 def _tail_logs(run, wf: dict, offsets: dict[str, int], node_filter: str | None = None) -> None:
     store = run._store
-    pods = [n for n in wf["status"].get("nodes", {}).values() if n.get("type") == "Pod"]
-    pods.sort(key=lambda n: n.get("startedAt") or "")
-    for n in pods:
-        if node_filter and node_filter not in (n.get("displayName"), n.get("name"), n.get("id")):
+    from .render import pods_in_order
+    for n in pods_in_order(wf["status"].get("nodes", {})):
+        if node_filter and n["id"] != node_filter:
             continue
         path = store.log_path(run.name, n["id"])
         if not path.exists():
@@ -120,7 +119,7 @@ def cmd_submit(a) -> int:
                   "metadata": {"generateName": f"{tname}-"},
                   "spec": {"workflowTemplateRef": {"name": tname,
                                                    **({"clusterScope": True} if kind.lower().startswith("c") else {})}}}
-        filename = None
+        filename = f"--from {a.from_}"
     else:
         if not a.file:
             print("submit: a FILE or --from is required", file=sys.stderr)
@@ -181,9 +180,18 @@ def cmd_get(a) -> int:
     return 0
 
 
+PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
+
+
 def cmd_list(a) -> int:
     from . import api, render
-    runs = api.runs(phase=a.status)
+    wanted = [p.strip() for p in (a.status or "").split(",") if p.strip()]
+    unknown = [p for p in wanted if p.capitalize() not in PHASES]
+    if unknown:
+        print(f"list --status: unknown phase {', '.join(unknown)}; phases: {', '.join(PHASES)}", file=sys.stderr)
+        return 1
+    wanted = {p.capitalize() for p in wanted}
+    runs = [r for r in api.runs() if not wanted or r.phase in wanted]
     if a.output == "name":
         for r in runs:
             print(r.name)
@@ -198,14 +206,14 @@ def cmd_list(a) -> int:
 
 def cmd_logs(a) -> int:
     run = _run(a.name)
-    if a.node:
-        run.node(a.node)  # clear error for an unknown node
+    # a node by step name, node name, id or pod name (a clear error for an unknown one)
+    node = run.node(a.node)["id"] if a.node else None
     offsets: dict[str, int] = {}
     while True:
         wf = run.to_dict()
-        _tail_logs(run, wf, offsets, a.node)
+        _tail_logs(run, wf, offsets, node)
         if not a.follow or wf["status"].get("phase") in FINISHED:
-            _tail_logs(run, run.to_dict(), offsets, a.node)
+            _tail_logs(run, run.to_dict(), offsets, node)
             return 0
         time.sleep(0.2)
 
@@ -221,8 +229,10 @@ def cmd_wait(a) -> int:
     for name in a.names:
         run = _run(name)
         phase = run.wait()
-        print(f"{run.name} {phase}" + (f" ({run.to_dict()['status'].get('message')})"
-                                       if phase != "Succeeded" and run.to_dict()["status"].get("message") else ""))
+        status = run.to_dict()["status"]
+        at = (status.get("finishedAt") or "").replace("T", " ").replace("Z", " +0000 UTC")
+        print(f"{run.name} {phase}" + (f" at {at}" if at else "")          # as `argo wait` prints it
+              + (f" ({status.get('message')})" if phase != "Succeeded" and status.get("message") else ""))
         rc = rc or (0 if phase == "Succeeded" else 1)
     return rc
 
@@ -252,23 +262,27 @@ def cmd_retry(a) -> int:
         _print_run(new, a.output)
         return 0 if new.phase == "Succeeded" else 1
     run.retry(detach=True)
-    print(f"workflow {run.name} retried")
+    print(run.name if a.output == "name" else f"workflow {run.name} retried")
     return 0
 
 
 def cmd_resubmit(a) -> int:
     run = _run(a.name)
-    new = run.resubmit(wait=a.wait)
+    new = run.resubmit(wait=a.wait, detach=True)
     _print_run(new, a.output or "name")
     return 0 if (not a.wait or new.phase == "Succeeded") else 1
 
 
 def cmd_delete(a) -> int:
     from . import api
+    if not a.all and not a.names:
+        print("delete: give workflow NAMEs (or @latest), or --all", file=sys.stderr)
+        return 1
     names = [r.name for r in api.runs()] if a.all else a.names
     for name in names:
-        _run(name).delete()
-        print(f"Workflow '{name}' deleted")
+        run = _run(name)
+        run.delete()
+        print(f"Workflow '{run.name}' deleted")
     return 0
 
 
@@ -303,10 +317,20 @@ def cmd_template(a) -> int:
     store = open_store()
     kinds = ("WorkflowTemplate", "ClusterWorkflowTemplate")
     if a.action == "create":
+        if not a.args:
+            print("template create: give one or more FILEs", file=sys.stderr)
+            return 1
         for path in a.args:
             for doc in specmod.load(path, filename=path):
                 if doc.kind not in kinds:
-                    continue
+                    print(f"{path}: a {doc.kind or 'document without a kind'} is not a template (kind "
+                          f"WorkflowTemplate or ClusterWorkflowTemplate); run a Workflow with "
+                          f"`jupyter-flow submit {path}`", file=sys.stderr)
+                    return 1
+                if store.get_template(doc.kind, doc.data["metadata"].get("name")) is not None:
+                    print(f"{doc.kind} {doc.data['metadata'].get('name')!r} already exists "
+                          f"(`jupyter-flow template delete` it first)", file=sys.stderr)
+                    return 1
                 errors = [e for e in specmod.validate(doc) if e.severity == "error"]
                 if errors:
                     for e in errors:
@@ -365,7 +389,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.set_defaults(fn=cmd_get)
 
     s = sub.add_parser("list", help="list workflows")
-    s.add_argument("--status")
+    s.add_argument("--status", help="only runs in these phases, comma-separated (e.g. Failed,Error)")
     s.add_argument("-o", "--output", **out)
     s.set_defaults(fn=cmd_list)
 

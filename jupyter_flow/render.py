@@ -39,6 +39,7 @@ __all__ = [
     "format_timestamp",
     "progress",
     "pod_name",
+    "pods_in_order",
     "workflow_status",
     "escape_text",
     "node_matches",
@@ -1133,3 +1134,21 @@ def render_list(
             row += [f"{p}/{r}/{c}", _parameter_string(_d(spec.get("arguments")).get("parameters") or [])]
         rows.append(row)
     return _tabwrite(rows, 3)
+
+
+def pods_in_order(nodes: Mapping[str, Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+    """Pod nodes in the order they ran, for ``logs``: by start time, and within a second (the
+    resolution of ``startedAt``) in tree order: a node before its children, children in the
+    order they were created, so ``step1`` comes before the ``step2a``/``step2b`` that follow it."""
+    children = {c for n in nodes.values() for c in (n.get("children") or [])}
+    order: dict[str, int] = {}
+    stack = [nid for nid in nodes if nid not in children][::-1]
+    while stack:
+        nid = stack.pop()
+        if nid in order or nid not in nodes:
+            continue
+        order[nid] = len(order)
+        stack.extend(reversed(nodes[nid].get("children") or []))
+    pods = [n for n in nodes.values() if n.get("type") == "Pod"]
+    pods.sort(key=lambda n: (n.get("startedAt") or "", order.get(n.get("id"), len(order))))
+    return pods

@@ -6,6 +6,8 @@ beside ``api`` rather than in ``engine`` (the engine imports no surface).
 """
 from __future__ import annotations
 
+import os
+
 from .errors import JupyterFlowError
 
 
@@ -24,7 +26,11 @@ def retry_run(run, wait: bool = False, detach: bool = False):
     with store._lock:
         store._write(lambda c: c.execute("DELETE FROM nodes WHERE run=?", (run.name,)))
     status = {"phase": "Running"}
-    store.save(run.name, run_fields={"phase": "Running", "message": "", "finished_at": None, "status": status},
+    # this process owns the run from now on (a detached engine takes it over in start_detached):
+    # left at the first submitter's pid, another process's reader would take the retry for an
+    # orphan and kill it
+    store.save(run.name, run_fields={"phase": "Running", "message": "", "finished_at": None, "status": status,
+                                     "owner_pid": os.getpid()},
                nodes=list(keep.values()))
     from .api import Run
     if detach:

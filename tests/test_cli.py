@@ -258,3 +258,85 @@ def test_detached_run_is_never_mistaken_for_an_orphan():
         name = cli("submit", str(EXAMPLES / "steps.yaml"), "-o", "name").stdout.strip()
         assert get_json(name)["status"].get("phase") != "Error"
         assert cli("wait", name).returncode == 0
+
+
+FLAKY_ONCE = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: once-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: first, template: ok}
+    - - {name: second, template: flaky}
+  - name: ok
+    container: {image: busybox, command: [echo, one]}
+  - name: flaky
+    container:
+      image: busybox
+      command: [sh, -c, "if [ -f MARK ]; then sleep 1.5; echo two; else touch MARK; exit 1; fi"]
+"""
+
+
+def test_a_retried_run_survives_readers_in_other_processes(tmp_path):
+    """The retry's process owns the run: a `get` elsewhere must not take it for an orphan (the
+    detached engine that ran it first has exited) and kill it."""
+    import tempfile
+    marks = Path(tempfile.mkdtemp(dir="/var/tmp"))   # outside /tmp: a step's /tmp is its own
+    wf = tmp_path / "once.yaml"
+    wf.write_text(FLAKY_ONCE.replace("MARK", str(marks / "mark")))
+    name = cli("submit", str(wf), "--wait", "-o", "name", check=False).stdout.strip()
+    assert get_json(name)["status"]["phase"] == "Failed"
+    retry = subprocess.Popen([sys.executable, "-m", "jupyter_flow.cli", "retry", name, "--wait", "-o", "name"],
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    phases = []
+    while retry.poll() is None:
+        phases.append(get_json(name)["status"]["phase"])
+        time.sleep(0.2)
+    assert retry.returncode == 0, retry.communicate()
+    assert "Error" not in phases and get_json(name)["status"]["phase"] == "Succeeded"
+    assert cli("logs", name).stdout.splitlines() == ["first: one", "second: two"]
+    (marks / "mark").unlink()
+    marks.rmdir()
+
+
+def test_resubmit_without_wait_runs_detached():
+    first = cli("submit", str(EXAMPLES / "hello-world.yaml"), "--wait", "-o", "name").stdout.strip()
+    again = cli("resubmit", first, "-o", "name").stdout.strip()
+    assert again != first
+    assert cli("wait", again).stdout.startswith(f"{again} Succeeded at ")
+
+
+def test_list_status_filters_logs_by_pod_name_and_argument_errors(tmp_path):
+    ok = cli("submit", str(EXAMPLES / "steps.yaml"), "--wait", "-o", "name").stdout.strip()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: bad-}\n"
+                   "spec:\n  entrypoint: main\n  templates:\n  - name: main\n"
+                   "    container: {image: busybox, command: [sh, -c, 'exit 2']}\n")
+    failed = cli("submit", str(bad), "--wait", "-o", "name", check=False).stdout.strip()
+    assert set(cli("list", "--status", "Failed,Error", "-o", "name").stdout.split()) == {failed}
+    assert set(cli("list", "--status", "succeeded", "-o", "name").stdout.split()) == {ok}
+    wrong = cli("list", "--status", "Bogus", check=False)
+    assert wrong.returncode == 1 and "unknown phase Bogus" in wrong.stderr
+    # `argo logs WF POD`: the pod names `get` prints work, as do step names
+    wf = get_json(ok)
+    from jupyter_flow.render import pod_name
+    hello1 = nodes_by_display(wf)["hello1"]
+    assert cli("logs", ok, pod_name(wf, hello1)).stdout == cli("logs", ok, "hello1").stdout != ""
+    # tree order within a second: hello1 ran before hello2a and hello2b
+    assert [line.split(":")[0] for line in cli("logs", ok).stdout.splitlines()][0] == "hello1"
+    assert cli("delete", check=False).returncode == 1
+    assert cli("delete", "@latest").stdout == f"Workflow '{failed}' deleted\n"
+
+
+def test_template_create_refuses_workflows_and_duplicates(tmp_path):
+    tmpl = tmp_path / "t.yaml"
+    tmpl.write_text("apiVersion: argoproj.io/v1alpha1\nkind: WorkflowTemplate\nmetadata: {name: tpl}\n"
+                    "spec:\n  templates:\n  - name: main\n    container: {image: busybox, command: ['true']}\n")
+    assert cli("template", "create", str(tmpl)).stdout == "WorkflowTemplate tpl created\n"
+    again = cli("template", "create", str(tmpl), check=False)
+    assert again.returncode == 1 and "already exists" in again.stderr
+    wf = cli("template", "create", str(EXAMPLES / "hello-world.yaml"), check=False)
+    assert wf.returncode == 1 and "is not a template" in wf.stderr and "jupyter-flow submit" in wf.stderr
+    assert cli("template", "create", check=False).returncode == 1
