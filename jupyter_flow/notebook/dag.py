@@ -32,6 +32,7 @@ import ipywidgets as W
 import traitlets as T
 
 from . import graph as G
+from .laidout import LaidOutRenderer
 
 MODULE = "jupyter-flow"
 MODULE_VERSION = "^0.1.0"
@@ -58,47 +59,23 @@ def _node_data(n: G.GNode) -> dict:
     return data
 
 
-class DagRenderer:
+class DagRenderer(LaidOutRenderer):
     """``RunWidget``'s renderer over ``DagWidget``: same methods as ``CytoscapeRenderer`` plus
     ``update_many`` (a flush's node changes in one message, so no per-node message budget)."""
 
-    batched = True
-
     def __init__(self, *, fallback: bool = True) -> None:
+        super().__init__()
         self.fallback = fallback               # may RunWidget draw a picture if the page never answers?
         self.ready = False                     # the page created the model: the lab extension is there
         self._ready: list[Callable[[], None]] = []
         self.widget = DagWidget(cy_style=G.stylesheet())
         self.widget.layout.width = "auto"
         self.widget.layout.min_width = "0"
-        # what the page was told: nodes as last sent, edges, and the positions of the last layout
-        self._gnodes: dict[str, G.GNode] = {}
-        self._gedges: dict[str, G.GEdge] = {}
-        self._positions: dict[str, dict] = {}
         self._rev = 0
-        self._click: list[Callable[[str], None]] = []
         self.widget.on_msg(self._message)
-        self.structural_updates = 0
-        self.messages = 0                      # graph + patch messages sent (tests, benchmarks)
 
     # -- structure: the whole graph in one message ------------------------------------------------
-    def add(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
-        nodes = [n for n in nodes if n.id not in self._gnodes]
-        edges = [e for e in edges if e.id not in self._gedges]
-        if not nodes and not edges:
-            return
-        self._gnodes.update((n.id, n) for n in nodes)
-        self._gedges.update((e.id, e) for e in edges)
-        self._layout_and_send()
-
-    def replace(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
-        """Start over (a retried run drops nodes)."""
-        self._gnodes = {n.id: n for n in nodes}
-        self._gedges = {e.id: e for e in edges}
-        self._layout_and_send()
-
-    def _layout_and_send(self) -> None:
-        self._positions = G.layered_positions(self._gnodes, self._gedges.values())
+    def _relayout(self) -> None:
         self._rev += 1
         self.widget.graph = {
             "rev": self._rev,
@@ -107,21 +84,12 @@ class DagRenderer:
             "edges": [{"data": {"id": e.id, "source": e.source, "target": e.target},
                        "classes": (e.classes + " directed").strip()} for e in self._gedges.values()]}
         self.messages += 1
-        self.structural_updates += 1
 
     # -- status: one patch message for any number of nodes ------------------------------------------
-    def update(self, node: G.GNode) -> bool:
-        """Bring one drawn node up to date; returns whether anything was sent."""
-        return self.update_many([node]) > 0
-
     def update_many(self, nodes: Iterable[G.GNode]) -> int:
         """Bring drawn nodes up to date in one message; returns how many changed."""
         patch: dict[str, dict[str, Any]] = {}
-        for node in nodes:
-            old = self._gnodes.get(node.id)
-            if old is None:
-                continue
-            self._gnodes[node.id] = node
+        for old, node in self._changed(nodes):
             change: dict[str, Any] = {}
             if old.classes != node.classes:
                 change["classes"] = node.classes
@@ -134,10 +102,10 @@ class DagRenderer:
             self.messages += 1
         return len(patch)
 
-    # -- clicks -------------------------------------------------------------------------------------
-    def on_click(self, fn: Callable[[str], None]) -> None:
-        self._click.append(fn)
+    def _node_data(self, n: G.GNode) -> dict:
+        return _node_data(n)
 
+    # -- the page: ready and clicks ---------------------------------------------------------------------
     def on_ready(self, fn: Callable[[], None]) -> None:
         """Call ``fn`` when a page reports that it created the model (every time one does)."""
         self._ready.append(fn)
@@ -148,29 +116,14 @@ class DagRenderer:
         return self.fallback and not self.ready
 
     def _message(self, _widget: Any, content: Any, _buffers: Any) -> None:
-        if isinstance(content, dict) and content.get("event") == "ready":
+        if not isinstance(content, dict):
+            return
+        if content.get("event") == "ready":
             self.ready = True
             for fn in list(self._ready):
                 fn()
-            return
-        if not isinstance(content, dict) or content.get("event") != "click":
-            return
-        nid = content.get("id")
-        if isinstance(nid, str) and nid in self._gnodes:
-            for fn in list(self._click):
-                fn(nid)
-
-    # -- introspection (tests, debugging) -------------------------------------------------------------
-    def state(self) -> dict[str, dict]:
-        """What the page was told, by node id: classes, data, position."""
-        return {nid: {"classes": n.classes, "data": _node_data(n), "position": self._positions[nid]}
-                for nid, n in self._gnodes.items()}
-
-    def node_ids(self) -> set[str]:
-        return set(self._gnodes)
-
-    def edge_ids(self) -> set[str]:
-        return set(self._gedges)
+        elif content.get("event") == "click":
+            self._picked(content.get("id"))
 
 
 def default_renderer() -> Callable[[], Any]:

@@ -12,11 +12,12 @@ extension's model (see ``RunWidget.check_frontend``); ``JUPYTER_FLOW_GRAPH=svg``
 from __future__ import annotations
 
 import html
-from typing import Any, Callable, Iterable
+from typing import Any, Iterable
 
 import ipywidgets as W
 
 from . import graph as G
+from .laidout import LaidOutRenderer
 
 PAD = 12.0
 MAX_HEIGHT_PX = 560        # taller pictures scroll inside the output
@@ -83,92 +84,41 @@ def _short(label: str, limit: int = 24) -> str:
     return label if len(label) <= limit else label[:limit - 1] + "\u2026"
 
 
-class SvgRenderer:
+class SvgRenderer(LaidOutRenderer):
     """``RunWidget``'s renderer as a picture (same methods as ``DagRenderer``; see the module docstring)."""
 
-    batched = True
-
     def __init__(self) -> None:
+        super().__init__()
         self.picture = W.HTML()
         self.picker = W.Dropdown(options=[("open a node\u2026", "")], value="", layout=W.Layout(width="auto"))
-        self.picker.observe(self._picked, "value")
+        self.picker.observe(self._on_pick, "value")
         self.note = W.HTML('<span style="color:#6d7f8b;font-size:11px">A picture of the graph: this '
                            'frontend has no jupyter-flow extension (pick a node above to open it).</span>')
         self.widget = W.VBox([self.picker, self.picture, self.note])
         self.widget.add_class("jf-dag-svg-box")
-        self._gnodes: dict[str, G.GNode] = {}
-        self._gedges: dict[str, G.GEdge] = {}
-        self._positions: dict[str, dict] = {}
-        self._click: list[Callable[[str], None]] = []
-        self.structural_updates = 0
-        self.messages = 0
-
-    # -- structure ----------------------------------------------------------------------------------
-    def add(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
-        nodes = [n for n in nodes if n.id not in self._gnodes]
-        edges = [e for e in edges if e.id not in self._gedges]
-        if not nodes and not edges:
-            return
-        self._gnodes.update((n.id, n) for n in nodes)
-        self._gedges.update((e.id, e) for e in edges)
-        self._relayout()
-
-    def replace(self, nodes: Iterable[G.GNode], edges: Iterable[G.GEdge]) -> None:
-        self._gnodes = {n.id: n for n in nodes}
-        self._gedges = {e.id: e for e in edges}
-        self._relayout()
 
     def _relayout(self) -> None:
-        self._positions = G.layered_positions(self._gnodes, self._gedges.values())
-        self.structural_updates += 1
         options = [("open a node\u2026", "")] + [(n.label, nid) for nid, n in self._gnodes.items()
                                                    if not nid.endswith("::more")]
-        self.picker.unobserve(self._picked, "value")
+        self.picker.unobserve(self._on_pick, "value")
         try:
             self.picker.options = options
             self.picker.value = ""
         finally:
-            self.picker.observe(self._picked, "value")
+            self.picker.observe(self._on_pick, "value")
         self._draw()
 
     def _draw(self) -> None:
         self.picture.value = draw(self._gnodes, self._gedges.values(), self._positions)
         self.messages += 1
 
-    # -- status -------------------------------------------------------------------------------------
-    def update(self, node: G.GNode) -> bool:
-        return self.update_many([node]) > 0
-
     def update_many(self, nodes: Iterable[G.GNode]) -> int:
         """Redraw once for every node that changed; returns how many did."""
-        changed = 0
-        for node in nodes:
-            old = self._gnodes.get(node.id)
-            if old is None or old == node:
-                continue
-            self._gnodes[node.id] = node
-            changed += 1
+        changed = len(self._changed(nodes))
         if changed:
             self._draw()
         return changed
 
-    # -- clicks: the dropdown stands in for them -----------------------------------------------------------
-    def on_click(self, fn: Callable[[str], None]) -> None:
-        self._click.append(fn)
-
-    def _picked(self, change: dict[str, Any]) -> None:
-        nid = change.get("new")
-        if isinstance(nid, str) and nid in self._gnodes:
-            for fn in list(self._click):
-                fn(nid)
-
-    # -- introspection (tests, debugging) ---------------------------------------------------------------
-    def state(self) -> dict[str, dict]:
-        return {nid: {"classes": n.classes, "data": G.node_data(n), "position": self._positions[nid]}
-                for nid, n in self._gnodes.items()}
-
-    def node_ids(self) -> set[str]:
-        return set(self._gnodes)
-
-    def edge_ids(self) -> set[str]:
-        return set(self._gedges)
+    def _on_pick(self, change: dict[str, Any]) -> None:
+        """The dropdown stands in for clicks."""
+        self._picked(change.get("new"))
