@@ -21,6 +21,15 @@ FINISHED = ("Succeeded", "Failed", "Error")
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 
 
+def _on_loop(ctl) -> bool:
+    """Is this code running on ``ctl``'s event loop (a hook, a callback of the engine)?"""
+    import asyncio
+    try:
+        return asyncio.get_running_loop() is ctl.loop
+    except RuntimeError:
+        return False
+
+
 def _store(store=None):
     from .store import open_store
     return store if store is not None else open_store()
@@ -397,7 +406,15 @@ class Run:
             return chosen.load().control(self, action, payload or {})
         ctl = self._live
         if ctl is not None and not ctl.done.is_set():
-            ctl.request(action, payload)
+            answer = ctl.request(action, payload)
+            if not _on_loop(ctl):   # on the engine's own thread the answer comes after we return
+                import concurrent.futures
+                try:
+                    refused = answer.result(timeout=5)
+                except concurrent.futures.TimeoutError:   # a busy engine: the request still stands
+                    refused = None
+                if refused:
+                    raise JupyterFlowError(f"{action} {self.name}: {refused}")
         else:
             if self.finished:
                 raise JupyterFlowError(f"workflow {self.name!r} has already finished ({self.phase})")

@@ -8,6 +8,7 @@ event, and other processes' control requests are picked up from the store.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import threading
 import time
@@ -75,6 +76,7 @@ class Controller:
         self._suspend_waiters: dict[str, asyncio.Event] = {}
         self._sleepers: set[asyncio.Future] = set()
         self.supplied: dict[str, dict] = {}
+        self._suspend_outputs: dict[str, list[str]] = {}   # suspend node -> outputs that need `node set`
         self.tmpl_ctx = TemplateContext.for_workflow(dict(workflow, spec=self.spec), registry)
         self.pod_limit: asyncio.Semaphore | None = None
         self.proc_limit: asyncio.Semaphore | None = None
@@ -273,13 +275,26 @@ class Controller:
         return wf
 
     # ---- control ------------------------------------------------------------------------------
-    def request(self, action: str, payload: dict | None = None) -> None:
-        """Thread-safe entry for control requests (resume, suspend, stop, terminate, set)."""
-        if self.loop is None or self.loop.is_closed() or self.done.is_set():
-            return
-        self.loop.call_soon_threadsafe(self._handle, action, payload or {})
+    def request(self, action: str, payload: dict | None = None) -> "concurrent.futures.Future[str | None]":
+        """Thread-safe entry for control requests (resume, suspend, stop, terminate, set).
 
-    def _handle(self, action: str, payload: dict) -> None:
+        Returns a future of the engine's answer: None, or why it refused (a resume that would
+        leave a supplied output without a value), in the order requests were made."""
+        answer: concurrent.futures.Future = concurrent.futures.Future()
+        if self.loop is None or self.loop.is_closed() or self.done.is_set():
+            answer.set_result(None)
+            return answer
+
+        def handle() -> None:
+            try:
+                answer.set_result(self._handle(action, payload or {}))
+            except BaseException as exc:   # the caller hears of it; the loop goes on
+                answer.set_exception(exc)
+        self.loop.call_soon_threadsafe(handle)
+        return answer
+
+    def _handle(self, action: str, payload: dict) -> str | None:
+        refused = None
         if action == "resume":
             selector = payload.get("node")
             if not selector:
@@ -290,6 +305,11 @@ class Controller:
             for nid, ev in list(self._suspend_waiters.items()):
                 node = self.nodes[nid]
                 if not selector or selector in (node.display_name, node.name, node.id):
+                    unset = self.unset_output(nid)
+                    if unset:   # util.ResumeWorkflow: OverrideOutputParametersWithDefault fails
+                        refused = refused or unset
+                        self.set_phase(node, node.phase, unset)
+                        continue
                     ev.set()
         elif action == "suspend":
             self.suspended = True
@@ -304,6 +324,19 @@ class Controller:
                 if selector in (node.display_name, node.name, node.id):
                     self.supplied[nid] = payload
         self._schedule_flush()
+        return refused
+
+    def unset_output(self, nid: str) -> str:
+        """Why suspend node ``nid`` cannot finish yet: a supplied output parameter with no value
+        set (``node set``), no default and no same-named input default (Argo's message), or ""."""
+        check = self._suspend_outputs.get(nid)
+        if check is None:
+            return ""
+        values = (self.supplied.get(nid) or {}).get("parameters") or {}
+        for name in check:
+            if name not in values:
+                return f"raw output parameter '{name}' has not been set and does not have a default value"
+        return ""
 
     def stop(self, strategy: str, message: str | None = None) -> None:
         if self.shutdown is not None:

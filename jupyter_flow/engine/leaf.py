@@ -249,16 +249,30 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     spec = expr.substitute_obj(call.tmpl.get("suspend") or {}, ctl.scope(local))
     duration = parse_duration(spec["duration"]) if spec.get("duration") not in (None, "") else None
+    input_defaults = {i.get("name"): i["default"] for i in (call.tmpl.get("inputs") or {}).get("parameters") or []
+                      if i.get("default") is not None}
+    # outputs only `node set` can give: a resume without them is refused, a timeout errors (Argo)
+    needed = [p["name"] for p in (call.tmpl.get("outputs") or {}).get("parameters") or []
+              if "supplied" in (p.get("valueFrom") or {}) and "default" not in (p.get("valueFrom") or {})
+              and "value" not in p and p["name"] not in input_defaults]
+    if needed:
+        ctl._suspend_outputs[node.id] = needed
     ctl.set_phase(node, RUNNING)
-    await ctl.wait_suspend(node, duration)
+    try:
+        await ctl.wait_suspend(node, duration)
+        unset = ctl.unset_output(node.id)
+    finally:
+        ctl._suspend_outputs.pop(node.id, None)
     if ctl.shutdown and not call.on_exit:
         ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
+        return
+    if unset:   # the duration ran out first (operator.go executeSuspend)
+        ctl.supplied.pop(node.id, None)
+        ctl.set_phase(node, ERROR, unset)
         return
     supplied = ctl.supplied.pop(node.id, {})
     params = []
     values = supplied.get("parameters") or {}
-    input_defaults = {i.get("name"): i["default"] for i in (call.tmpl.get("inputs") or {}).get("parameters") or []
-                      if i.get("default") is not None}
     for p in (call.tmpl.get("outputs") or {}).get("parameters") or []:
         vf = p.get("valueFrom") or {}
         if p["name"] in values:

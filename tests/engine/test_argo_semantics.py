@@ -394,3 +394,48 @@ def test_pod_name_rules():
     assert pod_name("wf", "wf.a", "tmpl", wid, "v1") == wid
     long = pod_name("w" * 250, "w" * 250 + ".a", "t", node_id("w" * 250, "w" * 250 + ".a"))
     assert len(long.rsplit("-", 1)[0]) == 253 - 10 - 1
+
+
+# ---- suspend outputs that only `node set` supplies (util.ResumeWorkflow, executeSuspend) -------------
+
+def _approval(duration=None):
+    suspend = {"duration": duration} if duration else {}
+    return wf([
+        {"name": "main", "steps": [[{"name": "approve", "template": "approve"}],
+                                   [{"name": "release", "template": "show", "arguments": {"parameters": [
+                                       {"name": "m", "value": "{{steps.approve.outputs.parameters.message}}"}]}}]]},
+        {"name": "approve", "suspend": suspend,
+         "outputs": {"parameters": [{"name": "message", "valueFrom": {"supplied": {}}}]}},
+        {"name": "show", "inputs": {"parameters": [{"name": "m"}]},
+         "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.m}}"]}},
+    ])
+
+
+def _wait_running(r, name):
+    deadline = time.time() + 30
+    while not any(n["displayName"] == name and n["phase"] == "Running" for n in r.nodes.values()):
+        assert time.time() < deadline and not r.finished
+        time.sleep(0.05)
+
+
+def test_resume_without_a_supplied_output_is_refused_until_it_is_set():
+    from jupyter_flow.errors import JupyterFlowError
+    r = jupyter_flow.submit(_approval())
+    _wait_running(r, "approve")
+    message = "raw output parameter 'message' has not been set and does not have a default value"
+    with pytest.raises(JupyterFlowError, match=message):
+        r.resume()
+    node = by_name(r)["approve"]
+    assert node["phase"] == "Running" and node["message"] == message     # still waiting, and says why
+    r.set_node("approve", parameters={"message": "ship it"})
+    r.resume()
+    assert r.wait(30) == "Succeeded" and logs(r, "release") == "ship it"
+    assert "message" not in by_name(r)["approve"]
+
+
+def test_a_suspend_that_times_out_without_its_supplied_output_errors():
+    r = run(_approval(duration="0.3"))
+    node = by_name(r)["approve"]
+    assert node["phase"] == "Error"
+    assert node["message"] == "raw output parameter 'message' has not been set and does not have a default value"
+    assert r.phase in ("Error", "Failed") and "release" not in by_name(r)
