@@ -92,6 +92,9 @@ class _Linter:
             if not isinstance(t, dict):
                 continue
             name = t.get("name")
+            if name in (None, ""):   # validate.go: "template name is required"
+                self.err(sp + ("templates", i), "template name is required: add `name: <name>` to this template")
+                continue
             if not isinstance(name, str):
                 continue
             if name in self.templates:

@@ -135,6 +135,24 @@ def _scalar(event: Any, filename: str) -> Any:
     raise _fail(event.start_mark, f"cannot read {value!r} as {tag.rsplit(':', 1)[-1]}", filename)
 
 
+def _hint(text: str | bytes, mark: Any, message: str) -> str:
+    """What to do about the parser's message, for the mistakes people make most: a tab in the
+    indentation, a line indented differently from its siblings."""
+    if mark is None:
+        return ""
+    text = text if isinstance(text, str) else text.decode("utf-8", "replace")
+    lines = text.splitlines()
+    line = lines[mark.line] if 0 <= mark.line < len(lines) else ""
+    if "\t" in line[:max(mark.column, 0) + 1] or ("cannot start any token" in message and "\t" in line):
+        return " (a tab character: YAML indents with spaces only; replace the tab with spaces)"
+    if "did not find expected key" in message or "mapping values are not allowed here" in message:
+        return (" (check this line's indentation: keys of one mapping start in the same column, and a value "
+                "that is itself a mapping is indented under its key; a value with ': ' in it needs quotes)")
+    if "did not find expected '-' indicator" in message:
+        return " (check this line's indentation: items of one list start with '- ' in the same column)"
+    return ""
+
+
 def _fail(mark: Any, message: str, filename: str) -> YamlLoadError:
     line = mark.line + 1 if mark is not None else 0
     col = mark.column + 1 if mark is not None else 0
@@ -320,7 +338,7 @@ def read_documents(text: str | bytes, filename: str = "<string>") -> list[RawDoc
         message = " ".join(p for p in (exc.context, exc.problem) if p) or "invalid YAML"
         if "maximum nesting depth" in message:   # PyYAML >= 6.0.4 has its own depth guard
             raise _fail(mark, f"document nests deeper than {MAX_DEPTH} levels", filename) from None
-        raise _fail(mark, f"YAML syntax error: {message}", filename) from None
+        raise _fail(mark, f"YAML syntax error: {message}{_hint(text, mark, message)}", filename) from None
     except yaml.reader.ReaderError as exc:   # a control character: no mark, only a position
         text_ = text if isinstance(text, str) else text.decode("utf-8", "replace")
         pos = max(0, min(int(exc.position), len(text_)))

@@ -259,3 +259,10 @@ def test_validate_combines_schema_lint_and_load_warnings():
     ]
     assert [e.severity for e in validate(doc)] == ["error", "error", "warning", "error"]
     assert len(errors_only(validate(doc))) == 3
+
+
+def test_a_template_without_a_name_is_named_as_the_problem():
+    errs = _lint(_wf("""
+        - container: {image: alpine}
+        """))
+    assert "wf.yaml:8:5: spec.templates[0]: template name is required: add `name: <name>` to this template" in errs

@@ -133,3 +133,15 @@ def test_recursive_alias_refused():
 def test_moderate_aliasing_is_fine():
     data = read_documents(_billion_laughs(4))[0].data
     assert len(data["a3"]) == 9 and data["a3"][0][0][0][0] == "lol"
+
+
+@pytest.mark.parametrize("text, hint", [
+    ("spec:\n  container:\n\timage: x\n", "a tab character: YAML indents with spaces only"),
+    ("spec:\n  container:\n    image: x\n   command: [a]\n", "check this line's indentation"),
+    ("spec:\n  - a\n - b\n", ""),
+])
+def test_syntax_errors_say_what_to_do_about_tabs_and_indentation(text, hint):
+    with pytest.raises(YamlLoadError) as info:
+        read_documents(text, "w.yaml")
+    message = info.value.error.message
+    assert message.startswith("YAML syntax error") and hint in message
