@@ -100,6 +100,10 @@ def check_when(text: str) -> str | None:
     except ExprError as exc:
         # the parser saw the placeholder-substituted text; do not echo that back
         reason = re.sub(r"^Invalid 'when' expression '.*?': ", "", _reason(exc), flags=re.S)
+        if re.search(r"(from|to) VARIABLE \[", reason) and "quote" not in reason:
+            # `{{x}} == hi there`: after substitution bare words are govaluate variables
+            reason += "; words in `when` are variable names unless quoted: compare strings as " \
+                      "'{{...}}' == 'hi there'"
         return f"invalid when expression {text!r}: {reason}"
     return None
 

@@ -124,3 +124,11 @@ def test_iter_tags_and_input_refs_fallback(monkeypatch):
 
 def test_input_refs_ignore_other_variables():
     assert list(input_parameter_refs("{{inputs.artifacts.a.path}} {{workflow.name}} {{inputs.parameters}}")) == []
+
+
+def test_unquoted_words_in_when_get_a_quoting_hint():
+    from jupyter_flow.spec.lint_expr import check_when
+    message = check_when("{{workflow.name}} == hi there")
+    assert "Cannot transition token types from VARIABLE [hi] to VARIABLE [there]" in message
+    assert "unless quoted" in message and "'hi there'" in message
+    assert check_when("'{{workflow.name}}' == 'hi there'") is None
