@@ -454,9 +454,11 @@ class Run:
         from .retry import retry_run
         return retry_run(self, wait=wait, detach=detach)
 
-    def resubmit(self, wait: bool = False, detach: bool = False) -> "Run":
-        """A new run from the same Workflow (``argo resubmit``). ``detach``: its engine runs in a
-        process of its own (what the CLI does: the run outlives the command)."""
+    def resubmit(self, wait: bool = False, detach: bool = False,
+                 parameters: Mapping[str, Any] | None = None) -> "Run":
+        """A new run from the same Workflow (``argo resubmit``), ``parameters`` overriding its
+        arguments (``-p``). ``detach``: its engine runs in a process of its own (what the CLI
+        does: the run outlives the command)."""
         rec = self._record()
         wf = rec.workflow
         meta = dict(wf.get("metadata") or {})
@@ -467,10 +469,10 @@ class Run:
         if detach and not wait:
             from .backends.registry import backends
             if not backends.get(rec.backend).remote:
-                name, _ = create(clean, store=self._store, backend=rec.backend)
+                name, _ = create(clean, parameters=parameters, store=self._store, backend=rec.backend)
                 start_detached(name, self._store)
                 return Run(name, store=self._store)
-        return submit(clean, wait=wait, store=self._store, backend=rec.backend)
+        return submit(clean, parameters=parameters, wait=wait, store=self._store, backend=rec.backend)
 
     def delete(self) -> None:
         from .backends.registry import backends

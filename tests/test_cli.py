@@ -340,3 +340,309 @@ def test_template_create_refuses_workflows_and_duplicates(tmp_path):
     wf = cli("template", "create", str(EXAMPLES / "hello-world.yaml"), check=False)
     assert wf.returncode == 1 and "is not a template" in wf.stderr and "jupyter-flow submit" in wf.stderr
     assert cli("template", "create", check=False).returncode == 1
+
+
+# -- argo flags: list/delete selection, logs --tail/--grep, submit FILE..., get, resubmit, node, wait, lint DIR --
+HELLO = EXAMPLES / "hello-world.yaml"
+SLEEPY = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: sleepy-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: busybox, command: [sleep, "60"]}
+"""
+FAILING = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: failing-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container: {image: busybox, command: [sh, -c, "exit 3"]}
+"""
+
+
+def names_of(*args: str) -> set[str]:
+    return set(cli(*args, "-o", "name").stdout.split())
+
+
+def backdate(store, name: str, hours: float = 2) -> None:
+    """Make ``name`` look created and finished ``hours`` ago (what --since/--older look at)."""
+    then = time.time() - hours * 3600
+    store.save(name, run_fields={"created_at": then, "finished_at": then})
+
+
+def wait_running(name: str, timeout: float = 20) -> None:
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if any(n["type"] == "Pod" and n["phase"] == "Running" for n in get_json(name)["status"].get("nodes", {}).values()):
+            return
+        time.sleep(0.1)
+    pytest.fail(f"{name} never got a running pod")
+
+
+def test_list_running_completed_prefix_since_selector_and_no_headers(tmp_path, store):
+    old = cli("submit", str(HELLO), "--name", "old-hello", "-l", "team=a,tier=x", "--wait", "-o", "name").stdout.strip()
+    backdate(store, old)
+    new = cli("submit", str(HELLO), "-l", "team=b", "--wait", "-o", "name").stdout.strip()
+    sleepy_file = tmp_path / "sleepy.yaml"
+    sleepy_file.write_text(SLEEPY)
+    sleepy = cli("submit", str(sleepy_file), "-o", "name").stdout.strip()
+    try:
+        wait_running(sleepy)
+        assert names_of("list", "--running") == {sleepy}
+        assert names_of("list", "--completed") == {old, new}
+        both = cli("list", "--running", "--completed", check=False)
+        assert both.returncode == 1 and "mutually exclusive" in both.stderr
+        assert names_of("list", "--prefix", "old-") == {old}
+        assert names_of("list", "--since", "1h") == {new, sleepy}
+        assert names_of("list", "--since", "3h") == {old, new, sleepy}
+        assert names_of("list", "--older", "1h") == {old}
+        assert names_of("list", "--completed", "--since", "1h") == {new}
+        bad = cli("list", "--since", "1x", check=False)
+        assert bad.returncode == 2 and "invalid duration '1x'" in bad.stderr and "Traceback" not in bad.stderr
+        assert names_of("list", "-l", "team=a") == {old}
+        assert names_of("list", "--selector", "team==b") == {new}
+        assert names_of("list", "-l", "team!=a") == {new, sleepy}
+        assert names_of("list", "-l", "tier") == {old}
+        assert names_of("list", "-l", "!tier,team") == {new}
+        assert names_of("list", "-l", "team=a,tier=y") == set()
+        assert cli("list", "-l", "a=b=c", check=False).returncode == 2
+        table = cli("list").stdout.splitlines()
+        plain = cli("list", "--no-headers").stdout.splitlines()
+        assert table[0].split()[:2] == ["NAME", "STATUS"]
+        assert "NAME" not in plain[0] and {line.split()[0] for line in plain if line.strip()} == {old, new, sleepy}
+    finally:
+        cli("terminate", sleepy, check=False)
+
+
+def test_delete_completed_status_prefix_older_and_empty_selection(tmp_path, store):
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(FAILING)
+    failed = cli("submit", str(failing), "--wait", "-o", "name", check=False).stdout.strip()
+    old = cli("submit", str(HELLO), "--name", "ok-old", "--wait", "-o", "name").stdout.strip()
+    backdate(store, old)
+    new = cli("submit", str(HELLO), "--name", "ok-new", "--wait", "-o", "name").stdout.strip()
+    other = cli("submit", str(HELLO), "--name", "x-other", "--wait", "-o", "name").stdout.strip()
+    assert get_json(failed)["status"]["phase"] == "Failed"
+    wrong = cli("delete", "--status", "Bogus", check=False)
+    assert wrong.returncode == 1 and "unknown phase Bogus" in wrong.stderr
+    assert cli("delete", "--older", "1x", check=False).returncode == 2
+    # an empty selection: nothing printed, exit 0 (as argo)
+    assert cli("delete", "--status", "Running").stdout == ""
+    assert cli("delete", "--status", "Failed", "--prefix", "nomatch-").stdout == ""
+    assert cli("delete", "--older", "1h").stdout == f"Workflow '{old}' deleted\n"
+    assert cli("delete", "--status", "failed,error").stdout == f"Workflow '{failed}' deleted\n"
+    assert cli("delete", "--all", "--prefix", "x-").stdout == f"Workflow '{other}' deleted\n"
+    assert cli("delete", "--completed", "--prefix", "ok-").stdout == f"Workflow '{new}' deleted\n"
+    assert names_of("list") == set()
+    assert cli("delete", check=False).returncode == 1
+
+
+LOGGY = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: loggy-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: first, template: five}
+    - - {name: second, template: three}
+  - name: five
+    container: {image: busybox, command: [sh, -c, "for i in 1 2 3 4 5; do echo line $i; done"]}
+  - name: three
+    container: {image: busybox, command: [sh, -c, "echo x 1; echo x 2; echo x 3"]}
+"""
+
+
+def test_logs_tail_and_grep(tmp_path):
+    wf = tmp_path / "loggy.yaml"
+    wf.write_text(LOGGY)
+    name = cli("submit", str(wf), "--wait", "-o", "name").stdout.strip()
+    assert cli("logs", name, "--tail", "2").stdout.splitlines() == ["first: line 4", "first: line 5",
+                                                                      "second: x 2", "second: x 3"]
+    assert cli("logs", name, "first", "--tail", "1").stdout == "line 5\n"
+    assert cli("logs", name, "--tail", "0").stdout == ""
+    assert len(cli("logs", name, "--tail", "-1").stdout.splitlines()) == 8
+    assert cli("logs", name, "--grep", "line [24]").stdout.splitlines() == ["first: line 2", "first: line 4"]
+    # the tail is taken first, then grep filters it (as argo)
+    assert cli("logs", name, "--tail", "3", "--grep", "4|x").stdout.splitlines() == [
+        "first: line 4", "second: x 1", "second: x 2", "second: x 3"]
+    bad = cli("logs", name, "--grep", "[", check=False)
+    assert bad.returncode == 2 and "invalid regular expression" in bad.stderr and "Traceback" not in bad.stderr
+
+
+def test_tail_offset_reads_big_logs_from_the_end(tmp_path):
+    from jupyter_flow.cli.output import tail_offset as _tail_offset
+    log = tmp_path / "big.log"
+    log.write_bytes(b"".join(b"line %d\n" % i for i in range(100_000)))   # several 64 KiB blocks
+    data = log.read_bytes()
+    assert data[_tail_offset(log, 3):] == b"line 99997\nline 99998\nline 99999\n"
+    assert data[_tail_offset(log, 20_000):].count(b"\n") == 20_000
+    assert _tail_offset(log, 200_000) == 0 and _tail_offset(log, 0) == len(data)
+    log.write_bytes(b"a\nb\npartial")   # an unfinished last line counts as a line
+    assert log.read_bytes()[_tail_offset(log, 2):] == b"b\npartial"
+    log.write_bytes(b"")
+    assert _tail_offset(log, 5) == 0
+
+
+def test_submit_several_files_labels_and_serviceaccount(tmp_path):
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(FAILING)
+    proc = cli("submit", str(HELLO), str(failing), "--wait", "-o", "name", check=False)
+    assert proc.returncode == 1, proc.stderr
+    ok, failed = proc.stdout.split()
+    assert get_json(ok)["status"]["phase"] == "Succeeded" and get_json(failed)["status"]["phase"] == "Failed"
+    assert cli("submit", str(HELLO), str(EXAMPLES / "steps.yaml"), "--wait", "-o", "name").stdout.count("\n") == 2
+    names = cli("submit", str(HELLO), str(EXAMPLES / "steps.yaml"), "-l", "team=ml,env=dev", "-l", "env=prod",
+                "--serviceaccount", "robot", "-o", "name").stdout.split()
+    assert len(names) == 2
+    for name in names:
+        wf = get_json(name)
+        assert wf["metadata"]["labels"] == {"team": "ml", "env": "prod"}
+        assert wf["spec"]["serviceAccountName"] == "robot"
+    assert cli("wait", *names).returncode == 0
+    assert names_of("list", "-l", "team=ml") == set(names)
+    dry = json.loads(cli("submit", str(HELLO), "--dry-run", "-o", "json", "-l", "a=1").stdout)
+    assert dry["metadata"]["labels"] == {"a": "1"}
+    bad_label = cli("submit", str(HELLO), "-l", "novalue", check=False)
+    assert bad_label.returncode == 2 and "invalid label" in bad_label.stderr
+    # every file is checked before any is submitted
+    broken = tmp_path / "broken.yaml"
+    broken.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: b-}\n"
+                      "spec: {entrypoint: nope, templates: []}\n")
+    before = names_of("list")
+    refused = cli("submit", str(HELLO), str(broken), check=False)
+    assert refused.returncode == 1 and str(broken) in refused.stderr and "Traceback" not in refused.stderr
+    assert names_of("list") == before
+    two_names = cli("submit", str(HELLO), str(HELLO), "--name", "same", check=False)
+    assert two_names.returncode == 1 and "--generate-name" in two_names.stderr
+    assert "no effect locally" in " ".join(cli("submit", "--help").stdout.split())
+
+
+def test_get_several_short_and_no_utf8():
+    steps = cli("submit", str(EXAMPLES / "steps.yaml"), "--wait", "-o", "name").stdout.strip()
+    hello = cli("submit", str(HELLO), "--wait", "-o", "name").stdout.strip()
+    assert cli("get", steps, hello, "-o", "name").stdout == f"{steps}\n{hello}\n"
+    both = cli("get", steps, hello).stdout
+    assert f"Name:                {steps}" in both and f"Name:                {hello}" in both
+    short = cli("get", steps, "-o", "short").stdout
+    assert short.split()[:4] == ["STEP", "TEMPLATE", "PODNAME", "DURATION"] and "NODENAME" in short
+    assert "Name:" not in short and "✔ hello1" in short
+    ascii_tree = cli("get", steps, "--no-utf8").stdout
+    assert "Succeeded hello1" in ascii_tree and "✔" not in ascii_tree and "├" not in ascii_tree
+    assert all(ord(c) < 128 for c in ascii_tree)
+    missing = cli("get", steps, "nope", "-o", "name", check=False)
+    assert missing.returncode == 1 and missing.stdout == f"{steps}\n" and "'nope' not found" in missing.stderr
+
+
+PARAMS_WF = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: params-}
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: message, value: default}]
+  templates:
+  - name: main
+    container: {image: busybox, command: [echo, "{{workflow.parameters.message}}"]}
+"""
+
+
+def test_resubmit_parameters_and_watch(tmp_path):
+    wf = tmp_path / "params.yaml"
+    wf.write_text(PARAMS_WF)
+    first = cli("submit", str(wf), "--wait", "-o", "name").stdout.strip()
+    again = cli("resubmit", first, "-p", "message=changed", "--wait", "-o", "name").stdout.strip()
+    assert again != first and cli("logs", again).stdout.strip().endswith("changed")
+    assert get_json(again)["spec"]["arguments"]["parameters"] == [{"name": "message", "value": "changed"}]
+    assert cli("logs", first).stdout.strip().endswith("default")
+    watched = cli("resubmit", first, "--watch")
+    new = watched.stdout.splitlines()[-1].split()[0]
+    assert watched.stdout.splitlines()[-1] == f"{new} Succeeded" and new not in (first, again)
+    assert cli("logs", new).stdout.strip().endswith("default")
+    detached = cli("resubmit", first, "-p", "message=later", "-o", "name").stdout.strip()
+    assert cli("wait", detached).stdout.startswith(f"{detached} Succeeded")
+    assert cli("logs", detached).stdout.strip().endswith("later")
+    failing = tmp_path / "failing.yaml"
+    failing.write_text(FAILING)
+    failed = cli("submit", str(failing), "--wait", "-o", "name", check=False).stdout.strip()
+    rerun = cli("resubmit", failed, "--watch", check=False)
+    assert rerun.returncode == 1 and rerun.stdout.splitlines()[-1].split()[1] == "Failed:"
+    bad = cli("resubmit", first, "-p", "noequals", check=False)
+    assert bad.returncode == 1 and "expected name=value" in bad.stderr
+
+
+APPROVAL = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: approval-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: approve, template: approve}
+    - - name: use
+        template: echo
+        arguments: {parameters: [{name: msg, value: "{{steps.approve.outputs.parameters.answer}}"}]}
+  - name: approve
+    suspend: {}
+    outputs:
+      parameters:
+      - name: answer
+        valueFrom: {supplied: {}}
+  - name: echo
+    inputs: {parameters: [{name: msg}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.msg}}"]}
+"""
+
+
+def test_node_set_short_flags(tmp_path):
+    wf = tmp_path / "approval.yaml"
+    wf.write_text(APPROVAL)
+    name = cli("submit", str(wf), "-o", "name").stdout.strip()
+    deadline = time.time() + 20
+    while nodes_by_display(get_json(name)).get("approve", {}).get("phase") != "Running":
+        assert time.time() < deadline, "approve never suspended"
+        time.sleep(0.1)
+    out = cli("node", "set", name, "-p", "answer=yes please", "-m", "approved by me",
+              "--node-field-selector", "displayName=approve")
+    assert out.stdout == "workflow values set\n"
+    cli("resume", name)
+    assert cli("wait", name).stdout.startswith(f"{name} Succeeded")
+    nodes = nodes_by_display(get_json(name))
+    assert nodes["approve"]["outputs"]["parameters"] == [{"name": "answer", "value": "yes please"}]
+    assert nodes["approve"]["message"] == "approved by me"
+    assert cli("logs", name, "use").stdout == "yes please\n"
+
+
+def test_wait_ignore_not_found():
+    name = cli("submit", str(HELLO), "-o", "name").stdout.strip()
+    proc = cli("wait", "--ignore-not-found", "no-such-run", name)
+    assert proc.stdout.startswith(f"{name} Succeeded at ") and proc.stdout.count("\n") == 1
+    missing = cli("wait", "no-such-run", name, check=False)
+    assert missing.returncode == 1 and "'no-such-run' not found" in missing.stderr and missing.stdout == ""
+
+
+def test_lint_directory(tmp_path):
+    lint_dir = tmp_path / "manifests"
+    (lint_dir / "sub").mkdir(parents=True)
+    (lint_dir / "steps.yaml").write_text((EXAMPLES / "steps.yaml").read_text())
+    import yaml
+    (lint_dir / "hello.json").write_text(json.dumps(yaml.safe_load(HELLO.read_text())))
+    (lint_dir / "notes.txt").write_text("not a manifest\n")   # not linted
+    assert cli("lint", str(lint_dir)).stdout == "\u2714 no linting errors found!\n"
+    bad = lint_dir / "sub" / "bad.yml"
+    bad.write_text("apiVersion: argoproj.io/v1alpha1\nkind: Workflow\nmetadata: {generateName: b-}\n"
+                   "spec: {entrypoint: nope, templates: []}\n")
+    proc = cli("lint", str(lint_dir), check=False)
+    assert proc.returncode == 1 and "Traceback" not in proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines and all(line.startswith(f"{bad}:") for line in lines)
+    assert "no linting errors" not in proc.stdout
+    # files and directories mix, as argo lint FILE|DIR...
+    mixed = cli("lint", str(EXAMPLES / "steps.yaml"), str(lint_dir / "sub"), check=False)
+    assert mixed.returncode == 1 and mixed.stdout.splitlines() == lines

@@ -1,0 +1,332 @@
+"""The commands, one function each (``cmd_<verb>(args) -> exit code``), thin over ``api``."""
+from __future__ import annotations
+
+import os
+import sys
+import time
+from typing import Sequence
+
+from .args import parse_params
+from .output import FINISHED, dump, print_run, tail_logs, watch_run
+from .select import select_runs, wanted_phases
+
+
+def cmd_submit(a) -> int:
+    from .. import api
+    from ..store import open_store
+    store = open_store()
+    if a.from_:
+        if a.file:
+            print("submit: give FILEs or --from, not both", file=sys.stderr)
+            return 1
+        kind, _, tname = a.from_.partition("/")
+        if kind.lower() not in ("workflowtemplate", "clusterworkflowtemplate", "wftmpl", "cwftmpl"):
+            print(f"--from {a.from_}: expected workflowtemplate/NAME or clusterworkflowtemplate/NAME",
+                  file=sys.stderr)
+            return 1
+        sources = [({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                     "metadata": {"generateName": f"{tname}-"},
+                     "spec": {"workflowTemplateRef": {"name": tname,
+                                                      **({"clusterScope": True} if kind.lower().startswith("c") else {})}}},
+                     f"--from {a.from_}")]
+    else:
+        if not a.file:
+            print("submit: a FILE or --from is required", file=sys.stderr)
+            return 1
+        if a.name and len(a.file) > 1:
+            print("submit: --name names one workflow; with several FILEs use --generate-name", file=sys.stderr)
+            return 1
+        sources = [(sys.stdin.read(), "<stdin>") if f == "-" else (f, f) for f in a.file]
+    params = parse_params(a.parameter, a.parameter_file)
+    labels = {k: v for d in a.labels or [] for k, v in d.items()}
+    from ..backends.registry import get_backend, settings_for
+    backend = get_backend(a.backend)
+    # every file is loaded and checked before any is submitted: a bad one submits nothing
+    workflows = []
+    for source, filename in sources:
+        wf = api.load_document(source, filename=filename, store=store, options=dict(
+            parameters=params, name=a.name, generate_name=a.generate_name, entrypoint=a.entrypoint,
+            labels=labels or None)).data
+        if a.serviceaccount:
+            wf.setdefault("spec", {})["serviceAccountName"] = a.serviceaccount
+        workflows.append((wf, filename))
+    if a.dry_run:
+        fmt = a.output if a.output in ("json", "yaml") else "yaml"
+        for i, (wf, _) in enumerate(workflows):
+            if backend.remote:   # exactly what would be sent
+                wf = backend.load().manifest(wf, settings_for(backend.name))
+            print(("---\n" if i and fmt == "yaml" else "") + dump(wf, fmt), end="" if fmt == "yaml" else "\n")
+        return 0
+    runs = []
+    for wf, filename in workflows:
+        name, wf = api.create(wf, filename=filename, store=store, backend=backend.name)
+        if backend.remote:
+            ctl = api.start(name, wf, store, backend=backend.name)
+            run = api.Run(name, store=store, controller=ctl)
+        else:
+            # A detached engine owns the run, as a cluster would: Ctrl-C stops waiting, not the run.
+            api.start_detached(name, store)
+            run = api.Run(name, store=store)
+        runs.append(run)
+        if not (a.wait or a.watch or a.log):
+            if a.output == "name":
+                print(name)
+            elif a.output in ("json", "yaml"):
+                print(dump(run.to_dict(), a.output))
+            else:
+                print(f"Name:                {name}\nNamespace:           default\nStatus:              Pending")
+    if not (a.wait or a.watch or a.log):
+        return 0
+    rc = 0
+    for run in runs:
+        try:
+            if a.watch or a.log:
+                watch_run(run, log=a.log)
+            else:
+                run.wait()
+        except KeyboardInterrupt:
+            names = " ".join(r.name for r in runs)
+            print(f"\nstopped waiting; {names} {'go' if len(runs) > 1 else 'goes'} on "
+                  f"(`jupyter-flow stop {names}` stops {'them' if len(runs) > 1 else 'it'})", file=sys.stderr)
+            return 130
+        if a.wait and not a.watch:
+            print_run(run, a.output)
+        elif a.output in ("json", "yaml", "name"):
+            print_run(run, a.output)
+        rc = rc or (0 if run.phase == "Succeeded" else 1)
+    return rc
+
+
+def run_named(name: str):
+    from .. import api
+    return api.get(name)
+
+
+def cmd_get(a) -> int:
+    for name in a.names:
+        print_run(run_named(name), a.output, utf8=not a.no_utf8, color=not a.no_color)
+    return 0
+
+
+def cmd_list(a) -> int:
+    from .. import render
+    if a.running and a.completed:
+        print("list: --running and --completed are mutually exclusive", file=sys.stderr)
+        return 1
+    wanted = wanted_phases(a.status, "list")
+    if wanted is None:
+        return 1
+    runs = select_runs(a, wanted)
+    if a.output == "name":
+        for r in runs:
+            print(r.name)
+        return 0
+    wfs = [r.to_dict() for r in runs]
+    if a.output in ("json", "yaml"):
+        print(dump(wfs, a.output))
+    else:
+        print(render.render_list(wfs, wide=a.output == "wide", no_headers=a.no_headers))
+    return 0
+
+
+def cmd_logs(a) -> int:
+    run = run_named(a.name)
+    # a node by step name, node name, id or pod name (a clear error for an unknown one)
+    node = run.node(a.node)["id"] if a.node else None
+    offsets: dict[str, int] = {}
+    opts = dict(grep=a.grep, tail=a.tail if a.tail is not None and a.tail >= 0 else None)
+    while True:
+        wf = run.to_dict()
+        tail_logs(run, wf, offsets, node, **opts)
+        if not a.follow or wf["status"].get("phase") in FINISHED:
+            tail_logs(run, run.to_dict(), offsets, node, **opts)
+            return 0
+        time.sleep(0.2)
+
+
+def cmd_watch(a) -> int:
+    run = run_named(a.name)
+    watch_run(run)
+    return 0 if run.phase == "Succeeded" else 1
+
+
+def cmd_wait(a) -> int:
+    from ..errors import RunNotFound
+    rc = 0
+    for name in a.names:
+        try:
+            run = run_named(name)
+            phase = run.wait()
+            status = run.to_dict()["status"]
+        except RunNotFound:
+            if a.ignore_not_found:   # argo skips it silently (also one deleted while waited for)
+                continue
+            raise
+        at = (status.get("finishedAt") or "").replace("T", " ").replace("Z", " +0000 UTC")
+        print(f"{run.name} {phase}" + (f" at {at}" if at else "")          # as `argo wait` prints it
+              + (f" ({status.get('message')})" if phase != "Succeeded" and status.get("message") else ""))
+        rc = rc or (0 if phase == "Succeeded" else 1)
+    return rc
+
+
+DONE = {"resume": "resumed", "suspend": "suspended", "stop": "stopped", "terminate": "terminated"}
+
+
+def control(action: str):
+    def cmd(a) -> int:
+        for name in a.names:
+            run = run_named(name)
+            if action == "resume":
+                run.resume(getattr(a, "node_field_selector", None) and a.node_field_selector.split("=", 1)[-1])
+            else:
+                getattr(run, action)()
+            print(f"workflow {run.name} {DONE[action]}")
+        return 0
+    return cmd
+
+
+def cmd_retry(a) -> int:
+    run = run_named(a.name)
+    if a.wait or a.watch:
+        new = run.retry(wait=not a.watch)
+        if a.watch:
+            watch_run(new)
+        print_run(new, a.output)
+        return 0 if new.phase == "Succeeded" else 1
+    run.retry(detach=True)
+    print(run.name if a.output == "name" else f"workflow {run.name} retried")
+    return 0
+
+
+def cmd_resubmit(a) -> int:
+    run = run_named(a.name)
+    new = run.resubmit(wait=a.wait and not a.watch, detach=True, parameters=parse_params(a.parameter, None) or None)
+    if a.watch:
+        try:
+            watch_run(new)
+        except KeyboardInterrupt:
+            print(f"\nstopped waiting; {new.name} goes on (`jupyter-flow stop {new.name}` stops it)", file=sys.stderr)
+            return 130
+        if a.output in ("json", "yaml", "name"):   # as submit --watch: the tree was the output
+            print_run(new, a.output)
+    else:
+        print_run(new, a.output or "name")
+    return 0 if (not (a.wait or a.watch) or new.phase == "Succeeded") else 1
+
+
+def cmd_delete(a) -> int:
+    from ..errors import RunNotFound
+    filtered = bool(a.all or a.completed or a.status or a.prefix or a.older is not None or a.selector)
+    if not filtered and not a.names:
+        print("delete: give workflow NAMEs (or @latest), or --all, --completed, --status, --prefix, --older, -l",
+              file=sys.stderr)
+        return 1
+    wanted = wanted_phases(a.status, "delete")
+    if wanted is None:
+        return 1
+    runs = [run_named(name) for name in a.names]
+    named = {r.name for r in runs}
+    if filtered:   # an empty selection deletes nothing, says nothing and succeeds, as argo does
+        runs += select_runs(a, wanted)
+    done: set[str] = set()
+    for run in runs:
+        if run.name in done:
+            continue
+        done.add(run.name)
+        try:
+            run.delete()
+        except RunNotFound:
+            if run.name in named:
+                raise
+            continue   # a listed run deleted meanwhile
+        print(f"Workflow '{run.name}' deleted")
+    return 0
+
+
+def lint_paths(paths: Sequence[str]) -> list[str]:
+    """The files to lint: a directory stands for every .yaml/.yml/.json file under it (as argo lint)."""
+    out: list[str] = []
+    for path in paths:
+        if os.path.isdir(path):
+            for root, dirs, files in os.walk(path):
+                dirs.sort()
+                out += [os.path.join(root, f) for f in sorted(files)
+                        if f.lower().endswith((".yaml", ".yml", ".json"))]
+        else:
+            out.append(path)
+    return out
+
+
+def cmd_lint(a) -> int:
+    from .. import api
+    count = 0
+    for path in lint_paths(a.files):
+        errors = [e for e in api.lint(path, filename=path) if e.severity == "error"]
+        for e in errors:
+            print(e)
+        count += len(errors)
+    if not count:
+        print("\u2714 no linting errors found!")   # what `argo lint` says
+    return 1 if count else 0
+
+
+def cmd_node(a) -> int:
+    run = run_named(a.name)
+    selector = (a.node_field_selector or "").split("=", 1)[-1]
+    if not selector:
+        print("node set: --node-field-selector displayName=NODE is required", file=sys.stderr)
+        return 1
+    params = parse_params(a.output_parameter, None)
+    run.set_node(selector, parameters=params, message=a.message)
+    print("workflow values set")
+    return 0
+
+
+def cmd_template(a) -> int:
+    from .. import spec as specmod
+    from ..store import open_store
+    store = open_store()
+    kinds = ("WorkflowTemplate", "ClusterWorkflowTemplate")
+    if a.action == "create":
+        if not a.args:
+            print("template create: give one or more FILEs", file=sys.stderr)
+            return 1
+        for path in a.args:
+            for doc in specmod.load(path, filename=path):
+                if doc.kind not in kinds:
+                    print(f"{path}: a {doc.kind or 'document without a kind'} is not a template (kind "
+                          f"WorkflowTemplate or ClusterWorkflowTemplate); run a Workflow with "
+                          f"`jupyter-flow submit {path}`", file=sys.stderr)
+                    return 1
+                if store.get_template(doc.kind, doc.data["metadata"].get("name")) is not None:
+                    print(f"{doc.kind} {doc.data['metadata'].get('name')!r} already exists "
+                          f"(`jupyter-flow template delete` it first)", file=sys.stderr)
+                    return 1
+                errors = [e for e in specmod.validate(doc) if e.severity == "error"]
+                if errors:
+                    for e in errors:
+                        print(e, file=sys.stderr)
+                    return 1
+                name = doc.data["metadata"].get("name")
+                store.put_template(doc.kind, name, doc.data)
+                print(f"{doc.kind} {name} created")
+        return 0
+    if a.action == "list":
+        for kind, name, _ in store.list_templates():
+            print(f"{kind:<26} {name}")
+        return 0
+    for name in a.args:
+        data = None
+        for kind in kinds:
+            data = store.get_template(kind, name)
+            if data is not None:
+                if a.action == "get":
+                    print(dump(data, a.output or "yaml"))
+                else:
+                    store.delete_template(kind, name)
+                    print(f"{kind} {name} deleted")
+                break
+        if data is None:
+            print(f"template {name!r} not found", file=sys.stderr)
+            return 1
+    return 0
