@@ -14,7 +14,34 @@ SHARED = Path(os.environ.get("JUPYTER_FLOW_SHARED", ROOT.parent / "shared"))
 def flow_home(tmp_path_factory, monkeypatch):
     home = tmp_path_factory.mktemp("jf-home")
     monkeypatch.setenv("JUPYTER_FLOW_HOME", str(home))
-    return home
+    yield home
+    _stop_detached_engines(home)
+
+
+def _stop_detached_engines(home: Path) -> None:
+    """A detached engine (``jupyter-flow submit`` without --wait) whose test failed before its
+    run ended would outlive the test, a suspended one for ever: terminate the ones of this home."""
+    import signal
+    import sqlite3
+    db = home / "runs.db"
+    if not db.exists():
+        return
+    try:
+        with sqlite3.connect(db, timeout=5) as conn:
+            pids = {p for (p,) in conn.execute("SELECT owner_pid FROM runs WHERE phase IN ('Pending', 'Running')")
+                    if p and p != os.getpid()}
+    except sqlite3.Error:
+        return
+    for pid in pids:
+        try:
+            environ = Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if f"JUPYTER_FLOW_HOME={home}".encode() in environ:   # an engine of this test, nothing else
+            try:
+                os.kill(pid, signal.SIGTERM)
+            except OSError:
+                pass
 
 
 @pytest.fixture
