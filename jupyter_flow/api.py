@@ -418,7 +418,16 @@ class Run:
         else:
             if self.finished:
                 raise JupyterFlowError(f"workflow {self.name!r} has already finished ({self.phase})")
-            self._store.request(self.name, action, payload)
+            seq = self._store.request(self.name, action, payload)
+            if action == "resume":   # the one request an engine may refuse: wait for its answer a while
+                deadline = time.monotonic() + 3.0
+                while time.monotonic() < deadline:
+                    refused = self._store.request_answer(seq)
+                    if refused is not None:
+                        if refused:
+                            raise JupyterFlowError(f"{action} {self.name}: {refused}")
+                        return
+                    time.sleep(0.05)
 
     def resume(self, node: str | None = None) -> None:
         """Resume the run, or only the suspended node ``node`` (a name that matches no suspended

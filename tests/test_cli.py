@@ -646,3 +646,23 @@ def test_lint_directory(tmp_path):
     # files and directories mix, as argo lint FILE|DIR...
     mixed = cli("lint", str(EXAMPLES / "steps.yaml"), str(lint_dir / "sub"), check=False)
     assert mixed.returncode == 1 and mixed.stdout.splitlines() == lines
+
+
+def test_resume_of_a_detached_run_without_its_supplied_output_fails_like_argo(tmp_path):
+    """The detached engine refuses the resume (argo's message) and the CLI says so, exit 1; with the
+    value set (`node set`) the same resume goes through."""
+    wf = tmp_path / "approval.yaml"
+    wf.write_text(APPROVAL)
+    name = cli("submit", str(wf), "-o", "name").stdout.strip()
+    deadline = time.time() + 20
+    while nodes_by_display(get_json(name)).get("approve", {}).get("phase") != "Running":
+        assert time.time() < deadline, "approve never suspended"
+        time.sleep(0.1)
+    refused = cli("resume", name, check=False)
+    assert refused.returncode == 1
+    assert "raw output parameter 'answer' has not been set and does not have a default value" in refused.stderr
+    assert nodes_by_display(get_json(name))["approve"]["phase"] == "Running"
+    cli("node", "set", name, "-p", "answer=ok", "--node-field-selector", "displayName=approve")
+    assert cli("resume", name).stdout == f"workflow {name} resumed\n"
+    assert cli("wait", name).stdout.startswith(f"{name} Succeeded")
+

@@ -388,8 +388,9 @@ class Controller:
         if self.finished_at is not None:
             return
         try:
-            for action, payload in self.store.take_requests(self.name):
-                self._handle(action, payload)
+            answers = {seq: self._handle(action, payload) or ""
+                       for seq, action, payload in self.store.take_requests(self.name, numbered=True)}
+            self.store.answer_requests(answers)   # a waiting `resume` elsewhere learns of a refusal
         finally:
             self.loop.call_later(REQUEST_POLL, self._poll_requests)
 

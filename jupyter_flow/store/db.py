@@ -52,7 +52,8 @@ CREATE TABLE IF NOT EXISTS requests (
     action TEXT NOT NULL,
     payload TEXT NOT NULL DEFAULT '{}',
     created_at REAL NOT NULL,
-    taken_at REAL
+    taken_at REAL,
+    answer TEXT
 );
 CREATE INDEX IF NOT EXISTS requests_run ON requests(run, taken_at);
 CREATE TABLE IF NOT EXISTS templates (
@@ -157,6 +158,9 @@ class Store:
         self._conn = _connect(self.path)
         with self._lock:
             self._conn.executescript(SCHEMA)
+            # a store made before requests had answers gains the column (NULL: not answered yet)
+            if "answer" not in {row[1] for row in self._conn.execute("PRAGMA table_info(requests)")}:
+                self._write(lambda c: c.execute("ALTER TABLE requests ADD COLUMN answer TEXT"))
         self._writer = Writer()
 
     # -- transactions -------------------------------------------------------------------
@@ -309,23 +313,37 @@ class Store:
                 for s, ts, k, n, d in rows]
 
     # -- control requests -----------------------------------------------------------------
-    def request(self, run: str, action: str, payload: dict | None = None) -> None:
-        """Ask the engine that owns ``run`` to act (resume, suspend, stop, terminate, set)."""
-        self._write(lambda c: c.execute(
+    def request(self, run: str, action: str, payload: dict | None = None) -> int:
+        """Ask the engine that owns ``run`` to act (resume, suspend, stop, terminate, set); returns
+        the request's number, for :meth:`request_answer`."""
+        return self._write(lambda c: c.execute(
             "INSERT INTO requests(run, action, payload, created_at) VALUES (?,?,?,?)",
-            (run, action, json.dumps(payload or {}), time.time())))
+            (run, action, json.dumps(payload or {}), time.time())).lastrowid)
 
-    def take_requests(self, run: str) -> list[tuple[str, dict]]:
+    def take_requests(self, run: str, *, numbered: bool = False) -> list[tuple]:
+        """The requests for ``run`` not taken yet, marked taken: ``(action, payload)``, or with
+        ``numbered`` ``(seq, action, payload)`` for an engine that answers them."""
         def op(conn):
             rows = conn.execute("SELECT seq, action, payload FROM requests WHERE run=? AND taken_at IS NULL"
                                 " ORDER BY seq", (run,)).fetchall()
             if rows:
                 conn.execute("UPDATE requests SET taken_at=? WHERE run=? AND taken_at IS NULL", (time.time(), run))
-            return [(a, json.loads(p)) for _, a, p in rows]
+            return [(q, a, json.loads(p)) if numbered else (a, json.loads(p)) for q, a, p in rows]
         # cheap read first: most polls find nothing and must not take the write lock
         if not self._read("SELECT 1 FROM requests WHERE run=? AND taken_at IS NULL LIMIT 1", (run,)):
             return []
         return self._write(op)
+
+    def answer_requests(self, answers: dict[int, str]) -> None:
+        """The engine's answers to requests it took: "" done, else why it refused."""
+        if answers:
+            self._write(lambda c: c.executemany("UPDATE requests SET answer=? WHERE seq=?",
+                                                [(a, q) for q, a in answers.items()]))
+
+    def request_answer(self, seq: int) -> str | None:
+        """The engine's answer to request ``seq``; None while it has not handled it."""
+        rows = self._read("SELECT answer FROM requests WHERE seq=?", (seq,))
+        return rows[0][0] if rows else None
 
     # -- templates (WorkflowTemplate / ClusterWorkflowTemplate registry) -----------------------
     def put_template(self, kind: str, name: str, data: dict) -> None:

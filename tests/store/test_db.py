@@ -53,6 +53,25 @@ def test_control_requests_are_taken_once(tmp_path):
     assert a.take_requests("wf") == []
 
 
+def test_requests_are_answered_and_an_older_store_gains_the_column(tmp_path):
+    import sqlite3
+    old = tmp_path / "old"
+    old.mkdir()
+    with sqlite3.connect(old / "runs.db") as conn:   # the requests table as stores before answers made it
+        conn.execute("CREATE TABLE requests (seq INTEGER PRIMARY KEY AUTOINCREMENT, run TEXT NOT NULL, "
+                     "action TEXT NOT NULL, payload TEXT NOT NULL DEFAULT '{}', created_at REAL NOT NULL, "
+                     "taken_at REAL)")
+        conn.execute("INSERT INTO requests(run, action, created_at) VALUES ('wf', 'stop', 1)")
+    engine, cli = Store(old), Store(old)
+    seq = cli.request("wf", "resume")
+    assert cli.request_answer(seq) is None                       # not handled yet
+    taken = engine.take_requests("wf", numbered=True)
+    assert [(a, p) for _, a, p in taken] == [("stop", {}), ("resume", {})] and taken[-1][0] == seq
+    engine.answer_requests({taken[0][0]: "", seq: "raw output parameter 'x' has not been set"})
+    assert cli.request_answer(seq) == "raw output parameter 'x' has not been set"
+    assert cli.request_answer(taken[0][0]) == ""
+
+
 def test_templates_and_memo(tmp_path):
     store = Store(tmp_path)
     store.put_template("WorkflowTemplate", "t1", {"spec": {"templates": []}})
