@@ -666,3 +666,12 @@ def test_resume_of_a_detached_run_without_its_supplied_output_fails_like_argo(tm
     assert cli("resume", name).stdout == f"workflow {name} resumed\n"
     assert cli("wait", name).stdout.startswith(f"{name} Succeeded")
 
+
+def test_piped_watch_prints_the_runs_final_line_after_its_nodes():
+    out = cli("submit", str(EXAMPLES / "steps.yaml"), "--watch").stdout.splitlines()
+    name = out[-1].split()[0]
+    nodes = [line for line in out[:-1] if line.startswith(name)]
+    root_final = next(i for i, line in enumerate(nodes) if line.startswith(f"{name}  Succeeded"))
+    assert root_final == len(nodes) - 1, out              # nothing of the run is reported after it finished
+    assert out[-1] == f"{name} Succeeded"
+

@@ -42,10 +42,13 @@ def watch_run(run, *, log: bool = False) -> None:
             sys.stdout.write(render.CLEAR_SCREEN + render.render_watch(wf, color=True) + "\n")
             sys.stdout.flush()
         elif not log:
-            for line in render.node_lines(wf):
-                if line not in printed:
-                    printed.add(line)
-                    print(line, flush=True)
+            lines = render.node_lines(wf)
+            new = [line for line in lines if line not in printed]
+            if finished and new and new[0] == lines[0]:
+                new.append(new.pop(0))   # the run's own final line after its nodes' (they ended first)
+            for line in new:
+                printed.add(line)
+                print(line, flush=True)
         if log:
             tail_logs(run, wf, offsets)
         if finished:
