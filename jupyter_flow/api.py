@@ -82,6 +82,11 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
         return stored(name, cluster_scope)
     errors = [e for e in specmod.validate(doc, registry=registry) if e.severity == "error"]
     if errors:
+        if options and options.get("entrypoint"):   # the file's line is not where that value came from
+            import dataclasses
+            given = f" (the entrypoint {options['entrypoint']!r} was given at submit: --entrypoint)"
+            errors = [dataclasses.replace(e, message=e.message + given) if e.path == "spec.entrypoint" else e
+                      for e in errors]
         raise SpecError(errors)
     if key is not None and not lookups:   # a result that depends on the registry is not kept
         cache.put(key, doc.data)

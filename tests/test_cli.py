@@ -675,3 +675,9 @@ def test_piped_watch_prints_the_runs_final_line_after_its_nodes():
     assert root_final == len(nodes) - 1, out              # nothing of the run is reported after it finished
     assert out[-1] == f"{name} Succeeded"
 
+
+
+def test_an_unknown_entrypoint_from_the_command_line_says_so():
+    bad = cli("submit", str(EXAMPLES / "steps.yaml"), "--entrypoint", "nosuch", check=False)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert 'spec.entrypoint: unknown template "nosuch" (the entrypoint \'nosuch\' was given at submit' in bad.stderr
