@@ -31,6 +31,14 @@ def nodes_by_display(wf: dict) -> dict[str, dict]:
     return {n["displayName"]: n for n in wf["status"]["nodes"].values()}
 
 
+def wait_suspended(name: str, node: str, timeout: float = 20) -> None:
+    """Poll (as a user would with `get`) until ``node`` of run ``name`` is suspended (Running)."""
+    deadline = time.time() + timeout
+    while nodes_by_display(get_json(name)).get(node, {}).get("phase") != "Running":
+        assert time.time() < deadline, f"{node} never suspended"
+        time.sleep(0.1)
+
+
 @pytest.mark.parametrize("example, pods", [
     ("hello-world.yaml", {"hello-world"}),
     ("steps.yaml", {"hello1", "hello2a", "hello2b"}),
@@ -77,14 +85,7 @@ def test_get_tree_and_logs_like_argo():
 
 def test_detached_submit_then_resume_from_another_process():
     name = cli("submit", str(EXAMPLES / "suspend.yaml"), "-o", "name").stdout.strip()
-    deadline = time.time() + 20
-    while time.time() < deadline:
-        nodes = nodes_by_display(get_json(name))
-        if nodes.get("approve", {}).get("phase") == "Running":
-            break
-        time.sleep(0.1)
-    else:
-        pytest.fail("the run never reached the approve suspend node")
+    wait_suspended(name, "approve")
     assert get_json(name)["status"]["phase"] == "Running"
     assert cli("resume", name).stdout == f"workflow {name} resumed\n"
     proc = cli("wait", name, timeout=60)
@@ -604,10 +605,7 @@ def test_node_set_short_flags(tmp_path):
     wf = tmp_path / "approval.yaml"
     wf.write_text(APPROVAL)
     name = cli("submit", str(wf), "-o", "name").stdout.strip()
-    deadline = time.time() + 20
-    while nodes_by_display(get_json(name)).get("approve", {}).get("phase") != "Running":
-        assert time.time() < deadline, "approve never suspended"
-        time.sleep(0.1)
+    wait_suspended(name, "approve")
     out = cli("node", "set", name, "-p", "answer=yes please", "-m", "approved by me",
               "--node-field-selector", "displayName=approve")
     assert out.stdout == "workflow values set\n"
@@ -654,10 +652,7 @@ def test_resume_of_a_detached_run_without_its_supplied_output_fails_like_argo(tm
     wf = tmp_path / "approval.yaml"
     wf.write_text(APPROVAL)
     name = cli("submit", str(wf), "-o", "name").stdout.strip()
-    deadline = time.time() + 20
-    while nodes_by_display(get_json(name)).get("approve", {}).get("phase") != "Running":
-        assert time.time() < deadline, "approve never suspended"
-        time.sleep(0.1)
+    wait_suspended(name, "approve")
     refused = cli("resume", name, check=False)
     assert refused.returncode == 1
     assert "raw output parameter 'answer' has not been set and does not have a default value" in refused.stderr
