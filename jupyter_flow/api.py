@@ -203,11 +203,30 @@ def submit(spec: Any, parameters: Mapping[str, Any] | None = None, wait: bool = 
     store = _store(store)
     run_name, wf = create(spec, parameters=parameters, name=name, generate_name=generate_name,
                           entrypoint=entrypoint, filename=filename, store=store, backend=backend)
-    ctl = start(run_name, wf, store, backend=backend)
-    run = Run(run_name, store=store, controller=ctl)
+    run = launch(run_name, wf, store, backend=backend)
     if wait:
         run.wait(timeout)
     return run
+
+
+def launch(run_name: str, wf: dict, store, *, backend: str | None = None, detach: bool = False) -> "Run":
+    """Start a created run: on this process's engine thread, or with ``detach`` in an engine
+    process of its own (the run outlives its caller, as on a cluster). A remote backend's run
+    lives in its cluster either way."""
+    from .backends.registry import backends
+    if detach and not backends.get(backend).remote:
+        start_detached(run_name, store)
+        return Run(run_name, store=store)
+    return Run(run_name, store=store, controller=start(run_name, wf, store, backend=backend))
+
+
+def resubmission(workflow: dict) -> dict:
+    """``argo resubmit``'s new Workflow: the spec and labels of ``workflow``, a fresh generated name."""
+    meta = dict(workflow.get("metadata") or {})
+    base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
+    return {"apiVersion": workflow.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
+            "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
+            "spec": workflow.get("spec")}
 
 
 def get(name: str, *, store=None) -> "Run":
@@ -474,18 +493,10 @@ class Run:
         arguments (``-p``). ``detach``: its engine runs in a process of its own (what the CLI
         does: the run outlives the command)."""
         rec = self._record()
-        wf = rec.workflow
-        meta = dict(wf.get("metadata") or {})
-        base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
-        clean = {"apiVersion": wf.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
-                 "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
-                 "spec": wf.get("spec")}
+        clean = resubmission(rec.workflow)
         if detach and not wait:
-            from .backends.registry import backends
-            if not backends.get(rec.backend).remote:
-                name, _ = create(clean, parameters=parameters, store=self._store, backend=rec.backend)
-                start_detached(name, self._store)
-                return Run(name, store=self._store)
+            name, wf = create(clean, parameters=parameters, store=self._store, backend=rec.backend)
+            return launch(name, wf, self._store, backend=rec.backend, detach=True)
         return submit(clean, parameters=parameters, wait=wait, store=self._store, backend=rec.backend)
 
     def delete(self) -> None:

@@ -7,7 +7,7 @@ import time
 from typing import Sequence
 
 from .args import parse_params
-from .output import FINISHED, dump, print_run, tail_logs, watch_run
+from .output import FINISHED, dump, print_run, stopped_waiting, tail_logs, watch_run
 from .select import select_runs, wanted_phases
 
 
@@ -60,13 +60,8 @@ def cmd_submit(a) -> int:
     runs = []
     for wf, filename in workflows:
         name, wf = api.create(wf, filename=filename, store=store, backend=backend.name)
-        if backend.remote:
-            ctl = api.start(name, wf, store, backend=backend.name)
-            run = api.Run(name, store=store, controller=ctl)
-        else:
-            # A detached engine owns the run, as a cluster would: Ctrl-C stops waiting, not the run.
-            api.start_detached(name, store)
-            run = api.Run(name, store=store)
+        # A detached engine owns the run, as a cluster would: Ctrl-C stops waiting, not the run.
+        run = api.launch(name, wf, store, backend=backend.name, detach=True)
         runs.append(run)
         if not (a.wait or a.watch or a.log):
             if a.output == "name":
@@ -85,10 +80,7 @@ def cmd_submit(a) -> int:
             else:
                 run.wait()
         except KeyboardInterrupt:
-            names = " ".join(r.name for r in runs)
-            print(f"\nstopped waiting; {names} {'go' if len(runs) > 1 else 'goes'} on "
-                  f"(`jupyter-flow stop {names}` stops {'them' if len(runs) > 1 else 'it'})", file=sys.stderr)
-            return 130
+            return stopped_waiting([r.name for r in runs])
         if a.wait and not a.watch:
             print_run(run, a.output)
         elif a.output in ("json", "yaml", "name"):
@@ -205,8 +197,7 @@ def cmd_resubmit(a) -> int:
         try:
             watch_run(new)
         except KeyboardInterrupt:
-            print(f"\nstopped waiting; {new.name} goes on (`jupyter-flow stop {new.name}` stops it)", file=sys.stderr)
-            return 130
+            return stopped_waiting([new.name])
         if a.output in ("json", "yaml", "name"):   # as submit --watch: the tree was the output
             print_run(new, a.output)
     else:
@@ -298,16 +289,16 @@ def cmd_template(a) -> int:
                           f"WorkflowTemplate or ClusterWorkflowTemplate); run a Workflow with "
                           f"`jupyter-flow submit {path}`", file=sys.stderr)
                     return 1
-                if store.get_template(doc.kind, doc.data["metadata"].get("name")) is not None:
-                    print(f"{doc.kind} {doc.data['metadata'].get('name')!r} already exists "
-                          f"(`jupyter-flow template delete` it first)", file=sys.stderr)
+                name = doc.data["metadata"].get("name")
+                if store.get_template(doc.kind, name) is not None:
+                    print(f"{doc.kind} {name!r} already exists (`jupyter-flow template delete` it first)",
+                          file=sys.stderr)
                     return 1
                 errors = [e for e in specmod.validate(doc) if e.severity == "error"]
                 if errors:
                     for e in errors:
                         print(e, file=sys.stderr)
                     return 1
-                name = doc.data["metadata"].get("name")
                 store.put_template(doc.kind, name, doc.data)
                 print(f"{doc.kind} {name} created")
         return 0

@@ -29,6 +29,14 @@ def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True)
                                 color=color and sys.stdout.isatty()))
 
 
+def stopped_waiting(names: list[str]) -> int:
+    """Ctrl-C while waiting: the runs go on in their detached engines; say how to stop them."""
+    joined = " ".join(names)
+    print(f"\nstopped waiting; {joined} {'go' if len(names) > 1 else 'goes'} on "
+          f"(`jupyter-flow stop {joined}` stops {'them' if len(names) > 1 else 'it'})", file=sys.stderr)
+    return 130
+
+
 def watch_run(run, *, log: bool = False) -> None:
     """Redraw the tree in place on a terminal; print one line per change when piped."""
     from .. import render

@@ -305,12 +305,7 @@ class FlowManager:
         """``argo resubmit``: a new run of the same Workflow, on its own engine process."""
         from .. import api
         store = self.store
-        wf = store.get_run(run.name, with_nodes=False).workflow
-        meta = dict(wf.get("metadata") or {})
-        base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
-        clean = {"apiVersion": wf.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
-                 "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
-                 "spec": wf.get("spec")}
+        clean = api.resubmission(store.get_run(run.name, with_nodes=False).workflow)
         try:
             new_name, _ = api.create(json.loads(json.dumps(clean)), store=store)
         except SpecError as exc:

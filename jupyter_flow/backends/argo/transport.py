@@ -33,14 +33,11 @@ class Transport:
 
 
 def pod_name(wf_name: str, node: dict) -> str:
-    """Argo's pod name for a node: v2 names (``<wf>-<template>-<hash>``) when the node id has the hash."""
-    nid = node["id"]
-    tmpl = node.get("templateName") or ""
-    if nid == wf_name or not tmpl:
-        return nid
-    suffix = nid[len(wf_name) + 1:] if nid.startswith(wf_name + "-") else nid
-    name = f"{wf_name}-{tmpl}-{suffix}"
-    return name if len(name) <= 253 else nid
+    """Argo's (v2) pod name for a node of a workflow mirrored from the cluster (``engine.nodes.pod_name``)."""
+    from ...engine.nodes import pod_name as argo_pod_name
+    ref = node.get("templateRef") or {}
+    return argo_pod_name(wf_name, node.get("name") or "", ref.get("template") or node.get("templateName") or "",
+                         node["id"])
 
 
 class KubeTransport(Transport):
