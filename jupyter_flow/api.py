@@ -443,7 +443,7 @@ class Run:
             if self.finished:
                 raise JupyterFlowError(f"workflow {self.name!r} has already finished ({self.phase})")
             seq = self._store.request(self.name, action, payload)
-            if action == "resume":   # the one request an engine may refuse: wait for its answer a while
+            if action in ("resume", "set"):   # the requests an engine may refuse: wait for its answer a while
                 deadline = time.monotonic() + 3.0
                 while time.monotonic() < deadline:
                     refused = self._store.request_answer(seq)
@@ -474,9 +474,16 @@ class Run:
         """Terminate: kill running steps, no exit handlers (``argo terminate``)."""
         self._request("terminate")
 
-    def set_node(self, node: str, *, parameters: Mapping[str, str] | None = None, message: str | None = None):
-        """``argo node set``: supply output parameters of a suspended node."""
-        self._request("set", {"node": node, "parameters": dict(parameters or {}), "message": message})
+    def set_node(self, node: str, *, parameters: Mapping[str, str] | None = None, message: str | None = None,
+                 phase: str | None = None) -> None:
+        """``argo node set`` on a waiting suspend node: give its supplied output ``parameters``
+        (each once), a ``message``, or end it with ``phase`` (Succeeded, Failed or Error: an
+        approval step rejected with ``phase="Failed"`` fails the workflow unless a
+        ``continueOn`` covers it). A node that is not a waiting suspend node is an error."""
+        if phase is not None and phase not in ("Succeeded", "Failed", "Error"):
+            raise JupyterFlowError(f"cannot set a node's phase to {phase!r}: Succeeded, Failed or Error")
+        self._request("set", {"node": node, "parameters": dict(parameters or {}), "message": message,
+                              **({"phase": phase} if phase else {})})
 
     def retry(self, wait: bool = False, *, detach: bool = False) -> "Run":
         """Re-run failed/errored nodes, keeping succeeded ones and their outputs (``argo retry``)."""

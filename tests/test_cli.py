@@ -662,6 +662,25 @@ def test_resume_of_a_detached_run_without_its_supplied_output_fails_like_argo(tm
     assert cli("wait", name).stdout.startswith(f"{name} Succeeded")
 
 
+def test_node_set_phase_rejects_a_detached_runs_approval(tmp_path):
+    """`node set --phase Failed` reaches the detached engine through the store; what it refuses
+    (an output the node does not declare) comes back as the command's error, exit 1."""
+    wf = tmp_path / "approval.yaml"
+    wf.write_text(APPROVAL)
+    name = cli("submit", str(wf), "-o", "name").stdout.strip()
+    wait_suspended(name, "approve")
+    bad = cli("node", "set", name, "-p", "nope=1", "--node-field-selector", "displayName=approve", check=False)
+    assert bad.returncode == 1 and "node is not expecting output parameter 'nope'" in bad.stderr
+    nothing = cli("node", "set", name, "--node-field-selector", "displayName=approve", check=False)
+    assert nothing.returncode == 1 and "nothing to set" in nothing.stderr
+    out = cli("node", "set", name, "--phase", "Failed", "-m", '"rejected"', "--node-field-selector", "displayName=approve")
+    assert out.stdout == "workflow values set\n"
+    assert cli("wait", name, check=False).stdout.startswith(f"{name} Failed")
+    approve = nodes_by_display(get_json(name))["approve"]
+    assert (approve["phase"], approve["message"]) == ("Failed", '"rejected"')   # -m is taken as given
+    assert "use" not in nodes_by_display(get_json(name))
+
+
 def test_piped_watch_prints_the_runs_final_line_after_its_nodes():
     out = cli("submit", str(EXAMPLES / "steps.yaml"), "--watch").stdout.splitlines()
     name = out[-1].split()[0]

@@ -115,8 +115,10 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("action", choices=["set"])
     s.add_argument("name")
     s.add_argument("-p", "--output-parameter", action="append", metavar="NAME=VALUE")
-    s.add_argument("-m", "--message")
-    s.add_argument("--node-field-selector")
+    s.add_argument("-m", "--message", help="set the node's message")
+    s.add_argument("--phase", choices=["Succeeded", "Failed", "Error"],
+                   help="end the suspend node with this phase (e.g. Failed: reject an approval)")
+    s.add_argument("--node-field-selector", metavar="displayName=NODE", help="the suspend node to set")
     s.set_defaults(fn=cmd_node)
     s = sub.add_parser("template", help="manage (Cluster)WorkflowTemplates")
     s.add_argument("action", choices=["create", "list", "get", "delete"])

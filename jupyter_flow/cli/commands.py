@@ -261,14 +261,28 @@ def cmd_lint(a) -> int:
     return 1 if count else 0
 
 
+def _unquote(value: str) -> str:
+    """A value given quoted (``-p msg='"Hello, world!"'``) loses its quotes, as argo's strconv.Unquote does."""
+    if len(value) >= 2 and value[0] == value[-1] == '"':
+        import json
+        try:
+            return json.loads(value)
+        except ValueError:
+            return value
+    return value
+
+
 def cmd_node(a) -> int:
     run = run_named(a.name)
     selector = (a.node_field_selector or "").split("=", 1)[-1]
     if not selector:
         print("node set: --node-field-selector displayName=NODE is required", file=sys.stderr)
         return 1
-    params = parse_params(a.output_parameter, None)
-    run.set_node(selector, parameters=params, message=a.message)
+    params = {k: _unquote(v) for k, v in parse_params(a.output_parameter, None).items()}
+    if not (params or a.message or a.phase):
+        print("node set: nothing to set: give --output-parameter, --message or --phase", file=sys.stderr)
+        return 1
+    run.set_node(selector, parameters=params, message=a.message, phase=a.phase)
     print("workflow values set")
     return 0
 

@@ -77,6 +77,8 @@ class Controller:
         self._sleepers: set[asyncio.Future] = set()
         self.supplied: dict[str, dict] = {}
         self._suspend_outputs: dict[str, list[str]] = {}   # suspend node -> outputs that need `node set`
+        # suspend node -> its declared output parameters: True for those `node set` may give (supplied)
+        self._suspend_declared: dict[str, dict[str, bool]] = {}
         self.tmpl_ctx = TemplateContext.for_workflow(dict(workflow, spec=self.spec), registry)
         self.pod_limit: asyncio.Semaphore | None = None
         self.proc_limit: asyncio.Semaphore | None = None
@@ -318,13 +320,49 @@ class Controller:
         elif action in ("stop", "terminate"):
             self.stop("Stop" if action == "stop" else "Terminate", payload.get("message"))
         elif action == "set":
-            selector = payload.get("node")
-            for nid in self._suspend_waiters:
-                node = self.nodes[nid]
-                if selector in (node.display_name, node.name, node.id):
-                    self.supplied[nid] = payload
+            refused = self._set_node(payload)
         self._schedule_flush()
         return refused
+
+    def _set_node(self, payload: dict) -> str | None:
+        """``argo node set`` on the waiting suspend nodes the selector names (util.updateSuspendedNode):
+        supplied output parameters (kept across calls), a message (shown at once), and a phase
+        (Succeeded, Failed or Error: the node ends with it, as if resumed). Returns why it was
+        refused, changing nothing, or None."""
+        selector = payload.get("node")
+        targets = [nid for nid in self._suspend_waiters
+                   if selector in (self.nodes[nid].display_name, self.nodes[nid].name, self.nodes[nid].id)]
+        if not targets:
+            return f"currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: " \
+                   f"displayName={selector}"
+        params = payload.get("parameters") or {}
+        phase = payload.get("phase") or ""
+        if phase and phase not in (SUCCEEDED, FAILED, ERROR):
+            return f"cannot set a node's phase to {phase!r}: Succeeded, Failed or Error"
+        for nid in targets:
+            declared = self._suspend_declared.get(nid) or {}
+            if params and not declared:
+                return "cannot set output parameters because node is not expecting any raw parameters"
+            for name in params:
+                if name not in declared:
+                    return f"node is not expecting output parameter '{name}'"
+                if not declared[name]:
+                    return f"cannot set output parameter '{name}' because it does not use valueFrom.raw " \
+                           "or it was already set"
+        for nid in targets:
+            node = self.nodes[nid]
+            given = self.supplied.setdefault(nid, {})
+            given.setdefault("parameters", {}).update({k: str(v) for k, v in params.items()})
+            declared = self._suspend_declared.get(nid) or {}
+            for name in params:   # Argo clears the parameter's valueFrom: it cannot be set twice
+                declared[name] = False
+            if payload.get("message"):
+                given["message"] = payload["message"]
+                self.set_phase(node, node.phase, payload["message"])
+            if phase:
+                given["phase"] = phase
+                self._suspend_waiters[nid].set()
+        return None
 
     def unset_output(self, nid: str) -> str:
         """Why suspend node ``nid`` cannot finish yet: a supplied output parameter with no value

@@ -257,16 +257,20 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
               and "value" not in p and p["name"] not in input_defaults]
     if needed:
         ctl._suspend_outputs[node.id] = needed
+    ctl._suspend_declared[node.id] = {p["name"]: "supplied" in (p.get("valueFrom") or {})
+                                      for p in (call.tmpl.get("outputs") or {}).get("parameters") or []}
     ctl.set_phase(node, RUNNING)
     try:
         await ctl.wait_suspend(node, duration)
         unset = ctl.unset_output(node.id)
     finally:
         ctl._suspend_outputs.pop(node.id, None)
+        ctl._suspend_declared.pop(node.id, None)
     if ctl.shutdown and not call.on_exit:
         ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
         return
-    if unset:   # the duration ran out first (operator.go executeSuspend)
+    ended = (ctl.supplied.get(node.id) or {}).get("phase")   # `node set --phase`: no output is awaited
+    if unset and not ended:   # the duration ran out first (operator.go executeSuspend)
         ctl.supplied.pop(node.id, None)
         ctl.set_phase(node, ERROR, unset)
         return
@@ -291,7 +295,7 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
             ctl.set_global_output("parameters", p["globalName"], value)
     if params:
         node.outputs = {"parameters": params}
-    ctl.set_phase(node, SUCCEEDED, supplied.get("message") or "")
+    ctl.set_phase(node, ended or SUCCEEDED, supplied.get("message") or "")
 
 
 async def run_container_set(call: "Call", node: Node, local: dict) -> None:

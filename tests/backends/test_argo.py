@@ -243,3 +243,27 @@ def test_argo_server_mode_uses_the_rest_api_with_a_bearer_token(flow_home, monke
     finally:
         srv.shutdown()
         srv.server_close()
+
+
+def test_node_set_object_is_argos_update_suspended_node():
+    """What `node set` writes into a Workflow on the kube transport (util.updateSuspendedNode)."""
+    wf = {"metadata": {"name": "w"}, "status": {"nodes": _nodes("w", approve="Running")}}
+    approve = next(n for n in wf["status"]["nodes"].values() if n["displayName"] == "approve")
+    approve["outputs"] = {"parameters": [{"name": "answer", "valueFrom": {"supplied": {}}},
+                                         {"name": "fixed", "value": "1"}]}
+    out = argo.set_node_object(wf, "approve", {"answer": "yes"}, "ok by me", "Failed")
+    node = next(n for n in out["status"]["nodes"].values() if n["displayName"] == "approve")
+    assert node["phase"] == "Failed" and node["finishedAt"] and node["message"] == "ok by me"
+    assert node["outputs"]["parameters"][0] == {"name": "answer", "value": "yes"}   # valueFrom gone: set once
+    assert approve["phase"] == "Running"                                           # the input is not changed
+    with pytest.raises(JupyterFlowError, match="no suspend nodes matching"):
+        argo.set_node_object(out, "approve", {}, "m")                               # no longer waiting
+    once = argo.set_node_object(wf, "approve", {"answer": "yes"}, None)
+    with pytest.raises(JupyterFlowError, match="already set"):
+        argo.set_node_object(once, "approve", {"answer": "again"}, None)
+    with pytest.raises(JupyterFlowError, match="because it does not use valueFrom.raw"):
+        argo.set_node_object(wf, "approve", {"fixed": "2"}, None)
+    with pytest.raises(JupyterFlowError, match="not expecting output parameter 'other'"):
+        argo.set_node_object(wf, "approve", {"other": "2"}, None)
+    with pytest.raises(JupyterFlowError, match="no suspend nodes matching nodeFieldSelector: displayName=hello"):
+        argo.set_node_object(wf, "hello", {}, "m")                                  # a Pod is not a suspend node

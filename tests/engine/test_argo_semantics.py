@@ -433,6 +433,47 @@ def test_resume_without_a_supplied_output_is_refused_until_it_is_set():
     assert "message" not in by_name(r)["approve"]
 
 
+def test_node_set_phase_failed_rejects_an_approval_and_fails_the_workflow():
+    """`argo node set --phase Failed` (util.updateSuspendedNode): the suspend node ends Failed with
+    the message given, no supplied output is awaited, and the step after it never runs."""
+    r = jupyter_flow.submit(_approval())
+    _wait_running(r, "approve")
+    r.set_node("approve", phase="Failed", message="not today")
+    assert r.wait(30) == "Failed"
+    node = by_name(r)["approve"]
+    assert (node["phase"], node["message"]) == ("Failed", "not today")
+    assert "release" not in by_name(r)
+
+
+def test_node_set_phase_succeeded_ends_the_suspend_with_the_outputs_set_so_far():
+    r = jupyter_flow.submit(_approval())
+    _wait_running(r, "approve")
+    r.set_node("approve", parameters={"message": "first"})
+    r.set_node("approve", message="approved by bob")        # a later set keeps the earlier parameters
+    assert by_name(r)["approve"]["message"] == "approved by bob"   # shown while it still waits
+    r.set_node("approve", phase="Succeeded")
+    assert r.wait(30) == "Succeeded" and logs(r, "release") == "first"
+    assert by_name(r)["approve"]["message"] == "approved by bob"
+
+
+def test_node_set_refuses_what_argo_refuses_and_changes_nothing():
+    from jupyter_flow.errors import JupyterFlowError
+    r = jupyter_flow.submit(_approval())
+    _wait_running(r, "approve")
+    with pytest.raises(JupyterFlowError, match="node is not expecting output parameter 'other'"):
+        r.set_node("approve", parameters={"other": "x"})
+    with pytest.raises(JupyterFlowError, match="no suspend nodes matching nodeFieldSelector: displayName=nope"):
+        r.set_node("nope", parameters={"message": "x"})
+    with pytest.raises(JupyterFlowError, match="Succeeded, Failed or Error"):
+        r.set_node("approve", phase="Running")
+    r.set_node("approve", parameters={"message": "once"})
+    with pytest.raises(JupyterFlowError, match="cannot set output parameter 'message' because it does not use "
+                                               "valueFrom.raw or it was already set"):
+        r.set_node("approve", parameters={"message": "twice"})
+    r.resume()
+    assert r.wait(30) == "Succeeded" and logs(r, "release") == "once"
+
+
 def test_a_suspend_that_times_out_without_its_supplied_output_errors():
     r = run(_approval(duration="0.3"))
     node = by_name(r)["approve"]

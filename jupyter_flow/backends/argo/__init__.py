@@ -263,7 +263,8 @@ def control_object(client: Transport, ns: str, name: str, action: str, payload: 
     elif action in ("stop", "terminate"):
         client.shutdown(ns, name, "Stop" if action == "stop" else "Terminate", payload.get("message"))
     elif action == "set":
-        client.set_node(ns, name, payload.get("node"), payload.get("parameters") or {}, payload.get("message"))
+        client.set_node(ns, name, payload.get("node"), payload.get("parameters") or {}, payload.get("message"),
+                        payload.get("phase"))
     else:
         raise JupyterFlowError(f"backend 'argo': unknown action {action!r}")
 
@@ -321,24 +322,42 @@ def _set_supplied_defaults(node: dict) -> None:
             p["value"] = vf["default"]
 
 
-def set_node_object(wf: dict, selector: str, parameters: dict, message: str | None) -> dict:
-    """``argo node set``: output parameters (supplied ones only) and message of a Suspend node."""
+def set_node_object(wf: dict, selector: str, parameters: dict, message: str | None,
+                    phase: str | None = None) -> dict:
+    """``argo node set`` (util.updateSuspendedNode): on the running Suspend nodes the selector names,
+    the phase, the message and supplied output parameters (each once), with Argo's errors."""
     wf = copy.deepcopy(wf)
-    found = False
+    updated = False
     for node in ((wf.get("status") or {}).get("nodes") or {}).values():
+        if node.get("type") != "Suspend" or node.get("phase") != "Running":
+            continue
         if selector not in (node.get("displayName"), node.get("name"), node.get("id")):
             continue
-        found = True
-        for p in ((node.get("outputs") or {}).get("parameters") or []):
-            if p["name"] in parameters:
-                if "supplied" not in (p.get("valueFrom") or {}):
-                    raise JupyterFlowError(f"cannot set output parameter {p['name']!r}: it is not of type "
-                                           "'supplied' (valueFrom.supplied)")
-                p["value"] = str(parameters[p["name"]])
-        if message is not None:
+        if phase:
+            node["phase"] = phase
+            if phase in ("Succeeded", "Failed", "Error"):
+                node["finishedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+            updated = True
+        if message:
             node["message"] = message
-    if not found:
-        raise JupyterFlowError(f"no node {selector!r} in workflow {wf['metadata']['name']!r}")
+            updated = True
+        if parameters:
+            declared = (node.get("outputs") or {}).get("parameters")
+            if declared is None:
+                raise JupyterFlowError("cannot set output parameters because node is not expecting any raw parameters")
+            for name, value in parameters.items():
+                param = next((p for p in declared if p.get("name") == name), None)
+                if param is None:
+                    raise JupyterFlowError(f"node is not expecting output parameter '{name}'")
+                if "supplied" not in (param.get("valueFrom") or {}):
+                    raise JupyterFlowError(f"cannot set output parameter '{name}' because it does not use "
+                                           "valueFrom.raw or it was already set")
+                param["value"] = str(value)
+                param.pop("valueFrom", None)
+                updated = True
+    if not updated:
+        raise JupyterFlowError("currently, set only targets suspend nodes: no suspend nodes matching "
+                               f"nodeFieldSelector: displayName={selector}")
     return wf
 
 

@@ -26,7 +26,8 @@ class Transport:
     def suspend(self, ns: str, name: str) -> None: ...
     def resume(self, ns: str, name: str, node: str | None) -> None: ...
     def shutdown(self, ns: str, name: str, strategy: str, message: str | None) -> None: ...
-    def set_node(self, ns: str, name: str, node: str, parameters: dict, message: str | None) -> None: ...
+    def set_node(self, ns: str, name: str, node: str, parameters: dict, message: str | None,
+                 phase: str | None = None) -> None: ...
     def retry(self, ns: str, name: str) -> None: ...
     def delete(self, ns: str, name: str) -> None: ...
     def pod_log(self, ns: str, wf_name: str, node: dict, follow: bool) -> Iterator[bytes]: ...
@@ -121,9 +122,9 @@ class KubeTransport(Transport):
     def shutdown(self, ns, name, strategy, message):
         self._merge_patch(ns, name, {"spec": {"shutdown": strategy}}, f"{strategy.lower()} the Workflow")
 
-    def set_node(self, ns, name, node, parameters, message):
+    def set_node(self, ns, name, node, parameters, message, phase=None):
         from . import set_node_object
-        self._update(ns, name, lambda wf: set_node_object(wf, node, parameters, message), "set node values")
+        self._update(ns, name, lambda wf: set_node_object(wf, node, parameters, message, phase), "set node values")
 
     def retry(self, ns, name):
         from . import retry_object
@@ -242,9 +243,10 @@ class ServerTransport(Transport):
         body = {"namespace": ns, "name": name, **({"message": message} if message and verb == "stop" else {})}
         self._req("PUT", self._wf(ns, name, f"/{verb}"), body, verb, ns)
 
-    def set_node(self, ns, name, node, parameters, message):
+    def set_node(self, ns, name, node, parameters, message, phase=None):
         body = {"namespace": ns, "name": name, "nodeFieldSelector": f"displayName={node}",
-                "outputParameters": json.dumps(parameters), **({"message": message} if message else {})}
+                "outputParameters": json.dumps(parameters), **({"message": message} if message else {}),
+                **({"phase": phase} if phase else {})}
         self._req("PUT", self._wf(ns, name, "/set"), body, "set node values", ns)
 
     def retry(self, ns, name):
