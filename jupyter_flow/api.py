@@ -13,9 +13,14 @@ import subprocess
 import sys
 import time
 import uuid
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 from .errors import JupyterFlowError, LintError, RunNotFound, SpecError
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from .artifacts import FoundArtifact
 
 FINISHED = ("Succeeded", "Failed", "Error")
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
@@ -390,6 +395,25 @@ class Run:
         if wf["status"].get("outputs"):
             out["workflow"] = wf["status"]["outputs"]
         return out
+
+    def artifacts(self, *, artifact_name: str | None = None, template_name: str | None = None,
+                  node_id: str | None = None) -> "list[FoundArtifact]":
+        """The nodes' output artifacts (Argo's SearchArtifacts), each with the file or directory
+        that holds it on this machine (``.stored``), narrowed by the filters given."""
+        from .artifacts import search
+        return search(self.nodes, self._store.artifact_dir(self.name), artifact_name=artifact_name,
+                      template_name=template_name, node_id=node_id)
+
+    def copy_artifacts(self, dest: "str | os.PathLike[str]", *, artifact_name: str | None = None,
+                       template_name: str | None = None, node_id: str | None = None,
+                       path: str | None = None) -> "list[Path]":
+        """``argo cp``: copy the output artifacts (narrowed as in ``artifacts``) under ``dest``, each
+        in ``path`` (default ``{namespace}/{workflowName}/{nodeId}/outputs/{artifactName}``).
+        Returns the files and directories written."""
+        from .artifacts import DEFAULT_PATH, copy
+        found = self.artifacts(artifact_name=artifact_name, template_name=template_name, node_id=node_id)
+        return copy(found, dest, workflow=self.name, namespace=self._record().namespace or "default",
+                    path=path or DEFAULT_PATH)
 
     def logs(self, node: str | None = None) -> str:
         """The log of one node, or of every pod (prefixed with its name, as ``argo logs``)."""

@@ -695,3 +695,29 @@ def test_an_unknown_entrypoint_from_the_command_line_says_so():
     bad = cli("submit", str(EXAMPLES / "steps.yaml"), "--entrypoint", "nosuch", check=False)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert 'spec.entrypoint: unknown template "nosuch" (the entrypoint \'nosuch\' was given at submit' in bad.stderr
+
+
+ARTIFACT = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: art-}
+spec:
+  entrypoint: make
+  templates:
+  - name: make
+    container: {image: alpine, command: [sh, -c], args: ["echo hi > /tmp/hi.txt"]}
+    outputs: {artifacts: [{name: hi, path: /tmp/hi.txt}]}
+"""
+
+
+def test_cp_copies_output_artifacts_like_argo_cp(tmp_path):
+    wf = tmp_path / "art.yaml"
+    wf.write_text(ARTIFACT)
+    name = cli("submit", str(wf), "--wait", "-o", "name").stdout.strip()
+    out = cli("cp", name, str(tmp_path / "out"), "--path", "{workflowName}/{artifactName}")
+    target = tmp_path / "out" / name / "hi" / "hi"
+    assert out.stdout == f'Created "{target}"\n' and target.read_text() == "hi\n"
+    none = cli("cp", name, str(tmp_path / "none"), "--artifact-name", "nope")
+    assert none.stdout == "" and "no output artifacts of" in none.stderr and not (tmp_path / "none").exists()
+    missing = cli("cp", "no-such-run", str(tmp_path), check=False)
+    assert missing.returncode == 1 and "not found" in missing.stderr and "Traceback" not in missing.stderr

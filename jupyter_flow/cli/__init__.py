@@ -10,7 +10,7 @@ import sys
 from typing import Sequence
 
 from .args import parse_duration, parse_labels, parse_regex, parse_selector
-from .commands import (cmd_delete, cmd_get, cmd_lint, cmd_list, cmd_logs, cmd_node, cmd_resubmit, cmd_retry,
+from .commands import (cmd_cp, cmd_delete, cmd_get, cmd_lint, cmd_list, cmd_logs, cmd_node, cmd_resubmit, cmd_retry,
                        cmd_submit, cmd_template, cmd_wait, cmd_watch, control)
 
 
@@ -120,6 +120,17 @@ def build_parser() -> argparse.ArgumentParser:
                    help="end the suspend node with this phase (e.g. Failed: reject an approval)")
     s.add_argument("--node-field-selector", metavar="displayName=NODE", help="the suspend node to set")
     s.set_defaults(fn=cmd_node)
+    s = sub.add_parser("cp", help="copy a workflow's output artifacts to a directory")
+    s.add_argument("name")
+    s.add_argument("dest", metavar="output-directory")
+    s.add_argument("--artifact-name", help="only the artifacts of this name")
+    s.add_argument("--template-name", help="only the artifacts of nodes that ran this template")
+    s.add_argument("--node-id", help="only the artifacts of this node")
+    s.add_argument("--path", default=None,
+                   help="where each goes under the directory; {namespace}, {workflowName}, {nodeId}, "
+                        "{templateName} and {artifactName} are replaced (default "
+                        "{namespace}/{workflowName}/{nodeId}/outputs/{artifactName})")
+    s.set_defaults(fn=cmd_cp)
     s = sub.add_parser("template", help="manage (Cluster)WorkflowTemplates")
     s.add_argument("action", choices=["create", "list", "get", "delete"])
     s.add_argument("args", nargs="*")

@@ -261,6 +261,17 @@ def cmd_lint(a) -> int:
     return 1 if count else 0
 
 
+def cmd_cp(a) -> int:
+    run = run_named(a.name)
+    written = run.copy_artifacts(a.dest, artifact_name=a.artifact_name, template_name=a.template_name,
+                                 node_id=a.node_id, path=a.path)
+    for path in written:
+        print(f'Created "{path}"')
+    if not written:   # argo cp says nothing and exits 0; a word on stderr saves a puzzled look
+        print(f"no output artifacts of {run.name} match", file=sys.stderr)
+    return 0
+
+
 def _unquote(value: str) -> str:
     """A value given quoted (``-p msg='"Hello, world!"'``) loses its quotes, as argo's strconv.Unquote does."""
     if len(value) >= 2 and value[0] == value[-1] == '"':
