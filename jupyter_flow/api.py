@@ -225,13 +225,27 @@ def launch(run_name: str, wf: dict, store, *, backend: str | None = None, detach
     return Run(run_name, store=store, controller=start(run_name, wf, store, backend=backend))
 
 
+PREVIOUS_WORKFLOW = "workflows.argoproj.io/resubmitted-from-workflow"
+# labels of a run's state that a resubmission does not carry over (FormulateResubmitWorkflow)
+_RUN_LABELS = ("workflows.argoproj.io/creator", "workflows.argoproj.io/creator-email",
+               "workflows.argoproj.io/creator-preferred-username", "workflows.argoproj.io/phase",
+               "workflows.argoproj.io/completed", "workflows.argoproj.io/workflow-archiving-status")
+
+
 def resubmission(workflow: dict) -> dict:
     """``argo resubmit``'s new Workflow: the spec and labels of ``workflow``, a fresh generated name."""
     meta = dict(workflow.get("metadata") or {})
     base = meta.get("generateName") or (meta.get("name", "workflow") + "-")
+    labels = {k: v for k, v in (meta.get("labels") or {}).items() if k not in _RUN_LABELS}
+    labels[PREVIOUS_WORKFLOW] = meta.get("name", "")   # what `list --resubmitted` looks for
+    spec = dict(workflow.get("spec") or {})
+    spec.pop("shutdown", None)
+    if spec.get("activeDeadlineSeconds") == 0:   # it was terminated that way: unset the deadline
+        spec.pop("activeDeadlineSeconds")
     return {"apiVersion": workflow.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
-            "metadata": {"generateName": base, **({"labels": meta["labels"]} if meta.get("labels") else {})},
-            "spec": workflow.get("spec")}
+            "metadata": {"generateName": base, "labels": labels,
+                         **({"annotations": meta["annotations"]} if meta.get("annotations") else {})},
+            "spec": spec}
 
 
 def get(name: str, *, store=None) -> "Run":
@@ -519,11 +533,19 @@ class Run:
         return retry_run(self, wait=wait, detach=detach)
 
     def resubmit(self, wait: bool = False, detach: bool = False,
-                 parameters: Mapping[str, Any] | None = None) -> "Run":
+                 parameters: Mapping[str, Any] | None = None, memoized: bool = False) -> "Run":
         """A new run from the same Workflow (``argo resubmit``), ``parameters`` overriding its
-        arguments (``-p``). ``detach``: its engine runs in a process of its own (what the CLI
-        does: the run outlives the command)."""
+        arguments (``-p``). ``memoized``: of a Failed or Error run, the new run reuses the pods
+        that succeeded (Skipped nodes with their outputs) and runs only the rest. ``detach``: its
+        engine runs in a process of its own (what the CLI does: the run outlives the command)."""
         rec = self._record()
+        if memoized:
+            from .backends.registry import backends
+            if backends.get(rec.backend).remote:
+                raise JupyterFlowError(f"resubmit --memoized of a run on the {rec.backend} backend: use "
+                                       f"`argo resubmit --memoized {self.name}`")
+            from .retry import resubmit_memoized
+            return resubmit_memoized(self, parameters=parameters, wait=wait, detach=detach)
         clean = resubmission(rec.workflow)
         if detach and not wait:
             name, wf = create(clean, parameters=parameters, store=self._store, backend=rec.backend)

@@ -1,12 +1,17 @@
-"""``argo retry``: reset failed/errored nodes (and their ancestors) and run again.
+"""``argo retry`` and ``argo resubmit --memoized``: run a failed workflow again without re-running
+what succeeded.
 
-Succeeded nodes keep their outputs and are not re-run; the exit handler runs again. An API
-operation (``Run.retry``, ``jupyter-flow retry``) over the store and the engine, so it lives
-beside ``api`` rather than in ``engine`` (the engine imports no surface).
+``retry`` resets failed/errored nodes (and their ancestors) of the same run: succeeded nodes keep
+their outputs and are not re-run; the exit handler runs again. ``resubmit --memoized`` does the
+same in a new run: each succeeded pod of the old one becomes a Skipped node of the new one
+("original pod: <id>", its outputs kept), as util.FormulateResubmitWorkflow does. API operations
+(``Run.retry``, ``Run.resubmit``, the CLI) over the store and the engine, so they live beside
+``api`` rather than in ``engine`` (the engine imports no surface).
 """
 from __future__ import annotations
 
 import os
+import time
 
 from .errors import JupyterFlowError
 
@@ -38,6 +43,56 @@ def retry_run(run, wait: bool = False, detach: bool = False):
         return Run(run.name, store=store)
     ctl = start(run.name, rec.workflow, store, previous_nodes=keep)
     result = Run(run.name, store=store, controller=ctl)
+    if wait:
+        result.wait()
+    return result
+
+
+def memoized_nodes(old: str, new: str, nodes: dict[str, dict]) -> dict[str, dict]:
+    """The nodes a memoized resubmission of run ``old`` as ``new`` starts from: its succeeded pods,
+    renamed into ``new`` and turned into Skipped nodes that keep their outputs. The rest runs again
+    (Argo marks it Pending), the exit handler's nodes too."""
+    from .engine.nodes import node_id
+
+    def renamed(name: str) -> str:
+        return new + name[len(old):] if name.startswith(old) else name
+
+    def new_id(nid: str) -> str:
+        node = nodes.get(nid)
+        return node_id(new, renamed(node["name"])) if node else nid
+
+    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    kept: dict[str, dict] = {}
+    for nid, n in nodes.items():
+        if n.get("name", "").startswith(old + ".onExit") or n.get("type") != "Pod" or n.get("phase") != "Succeeded":
+            continue
+        name = renamed(n["name"])
+        node = dict(n, id=node_id(new, name), name=name, type="Skipped", phase="Skipped",
+                    message=f"original pod: {nid}", startedAt=now, finishedAt=now, children=[])
+        if n.get("boundaryID"):
+            node["boundaryID"] = new_id(n["boundaryID"])
+        for key in ("outboundNodes", "hostNodeName", "estimatedDuration", "progress", "resourcesDuration"):
+            node.pop(key, None)
+        kept[node["id"]] = node
+    return kept
+
+
+def resubmit_memoized(run, *, parameters=None, wait: bool = False, detach: bool = False):
+    """``argo resubmit --memoized``: a new run of a Failed or Error run's Workflow that reuses its
+    succeeded pods' outputs instead of running them again."""
+    from .api import Run, create, resubmission, start, start_detached
+    rec = run._record()
+    if rec.phase not in ("Failed", "Error"):
+        raise JupyterFlowError(f"workflow {run.name!r} is {rec.phase}: workflow must be Failed/Error to "
+                               "resubmit in memoized mode")
+    store = run._store
+    name, wf = create(resubmission(rec.workflow), parameters=parameters, store=store, backend=rec.backend)
+    kept = memoized_nodes(run.name, name, store.get_nodes(run.name))
+    store.save(name, nodes=list(kept.values()))
+    if detach and not wait:
+        start_detached(name, store, retry=True)
+        return Run(name, store=store)
+    result = Run(name, store=store, controller=start(name, wf, store, previous_nodes=kept, backend=rec.backend))
     if wait:
         result.wait()
     return result

@@ -721,3 +721,25 @@ def test_cp_copies_output_artifacts_like_argo_cp(tmp_path):
     assert none.stdout == "" and "no output artifacts of" in none.stderr and not (tmp_path / "none").exists()
     missing = cli("cp", "no-such-run", str(tmp_path), check=False)
     assert missing.returncode == 1 and "not found" in missing.stderr and "Traceback" not in missing.stderr
+
+
+def test_resubmit_memoized_runs_only_what_failed_in_a_detached_engine(tmp_path):
+    import shutil
+    import tempfile
+    marks = Path(tempfile.mkdtemp(dir="/var/tmp"))   # outside /tmp: a step's /tmp is its own
+    try:
+        wf = tmp_path / "once.yaml"
+        wf.write_text(FLAKY_ONCE.replace("MARK", str(marks / "mark")).replace("sleep 1.5; ", ""))
+        name = cli("submit", str(wf), "--wait", "-o", "name", check=False).stdout.strip()
+        refused = cli("resubmit", "--memoized", cli("submit", str(EXAMPLES / "hello-world.yaml"), "--wait", "-o",
+                                                    "name").stdout.strip(), check=False)
+        assert refused.returncode == 1 and "must be Failed/Error to resubmit in memoized mode" in refused.stderr
+        again = cli("resubmit", name, "--memoized", "-o", "name").stdout.strip()
+        assert cli("wait", again).stdout.startswith(f"{again} Succeeded")
+        nodes = nodes_by_display(get_json(again))
+        assert nodes["first"]["phase"] == "Skipped" and nodes["first"]["message"].startswith("original pod: ")
+        assert nodes["second"]["phase"] == "Succeeded"
+        assert cli("logs", again).stdout == "second: two\n"     # first did not run again
+        assert cli("list", "--resubmitted", "-o", "name").stdout.split() == [again]
+    finally:
+        shutil.rmtree(marks, ignore_errors=True)

@@ -57,6 +57,7 @@ def build_parser() -> argparse.ArgumentParser:
                        help=f"{what} runs finished longer than DURATION ago (e.g. 10m, 3h, 1d)")
         s.add_argument("-l", "--selector", type=parse_selector,
                        help="label selector: key=value, key!=value, key, !key; comma-separated, all must hold")
+        s.add_argument("--resubmitted", action="store_true", help=f"{what} runs made by resubmit")
 
     s = sub.add_parser("list", help="list workflows")
     selection(s, "only")
@@ -101,6 +102,8 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--watch", action="store_true", help="watch the new workflow until it completes")
     s.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
                    help="override a workflow argument (spec.arguments.parameters)")
+    s.add_argument("--memoized", action="store_true",
+                   help="of a Failed or Error workflow: reuse the outputs of the pods that succeeded, run the rest")
     s.add_argument("-o", "--output", **out)
     s.set_defaults(fn=cmd_resubmit)
     s = sub.add_parser("delete", help="delete workflows")

@@ -192,7 +192,8 @@ def cmd_retry(a) -> int:
 
 def cmd_resubmit(a) -> int:
     run = run_named(a.name)
-    new = run.resubmit(wait=a.wait and not a.watch, detach=True, parameters=parse_params(a.parameter, None) or None)
+    new = run.resubmit(wait=a.wait and not a.watch, detach=True, parameters=parse_params(a.parameter, None) or None,
+                       memoized=a.memoized)
     if a.watch:
         try:
             watch_run(new)

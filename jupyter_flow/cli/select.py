@@ -1,5 +1,5 @@
 """Which runs ``list`` and ``delete`` pick: phases, --running/--completed, --prefix, --since,
---older and a label selector, as argo's flags mean them."""
+--older, --resubmitted and a label selector, as argo's flags mean them."""
 from __future__ import annotations
 
 import sys
@@ -23,8 +23,9 @@ def wanted_phases(text: str | None, verb: str) -> set[str] | None:
 
 def select_runs(a, wanted: set[str]) -> list:
     """The runs that ``list``/``delete``'s filters pick (phases, --running/--completed, --prefix,
-    --since, --older, -l), newest first."""
+    --since, --older, -l, --resubmitted), newest first."""
     from .. import api
+    from ..api import PREVIOUS_WORKFLOW
     from ..errors import RunNotFound
     now = time.time()
     since, older = getattr(a, "since", None), getattr(a, "older", None)
@@ -34,14 +35,15 @@ def select_runs(a, wanted: set[str]) -> list:
             rec = r._record()   # reconciles a run whose engine died, so its phase is the real one
         except RunNotFound:     # deleted meanwhile
             continue
+        labels = (rec.workflow.get("metadata") or {}).get("labels") or {}
         if ((wanted and rec.phase not in wanted)
                 or (getattr(a, "running", False) and rec.phase in FINISHED)
                 or (a.completed and rec.phase not in FINISHED)
                 or (a.prefix and not r.name.startswith(a.prefix))
                 or (since is not None and rec.created_at < now - since)
                 or (older is not None and (rec.finished_at is None or rec.finished_at > now - older))
-                or (a.selector and not labels_match((rec.workflow.get("metadata") or {}).get("labels") or {},
-                                                     a.selector))):
+                or (a.selector and not labels_match(labels, a.selector))
+                or (a.resubmitted and PREVIOUS_WORKFLOW not in labels)):
             continue
         out.append(r)
     return out

@@ -16,8 +16,8 @@ from collections import ChainMap
 from typing import Any, Callable
 
 from .. import config, expr
-from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SUCCEEDED, SUSPEND, TASK_GROUP,
-                    Node, iso, node_id, pod_name, pod_name_version)
+from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SUCCEEDED, SUSPEND,
+                    TASK_GROUP, Node, iso, node_id, pod_name, pod_name_version)
 from .templates import TemplateContext
 
 FLUSH_DELAY = 0.05
@@ -76,6 +76,7 @@ class Controller:
         self._suspend_waiters: dict[str, asyncio.Event] = {}
         self._sleepers: set[asyncio.Future] = set()
         self.supplied: dict[str, dict] = {}
+        self._kept: set[str] = set()   # preloaded nodes that stand as they are (see preload)
         self._suspend_outputs: dict[str, list[str]] = {}   # suspend node -> outputs that need `node set`
         # suspend node -> its declared output parameters: True for those `node set` may give (supplied)
         self._suspend_declared: dict[str, dict[str, bool]] = {}
@@ -97,7 +98,8 @@ class Controller:
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
-        """Start from an earlier attempt's nodes (``retry``): succeeded ones are reused as they are."""
+        """Start from an earlier attempt's nodes: succeeded ones (``retry``) and Skipped ones that
+        stand for an earlier run's pods (``resubmit --memoized``) are reused as they are."""
         from datetime import datetime
 
         def ts(value):
@@ -116,6 +118,8 @@ class Controller:
                 self._pods_done += node.phase in COMPLETED
             self.nodes[node.id] = node
             self._dirty[node.id] = node
+            if node.phase in (SUCCEEDED, SKIPPED) and node.finished_at is not None:
+                self._kept.add(node.id)
 
     def node_id(self, name: str) -> str:
         nid = self._ids.get(name)
@@ -142,9 +146,11 @@ class Controller:
         return expr.substitute_obj(obj, scope) if seen[1] else obj
 
     def reusable(self, name: str) -> Node | None:
-        """A node kept from an earlier attempt that must not run again."""
+        """A node kept from an earlier attempt (``preload``) or done earlier in this run, that must
+        not run again."""
         node = self.nodes.get(self.node_id(name))
-        if node is not None and node.phase == SUCCEEDED and node.finished_at is not None:
+        if node is not None and node.finished_at is not None and (
+                node.phase == SUCCEEDED or (node.phase == SKIPPED and node.id in self._kept)):
             return node
         return None
 
