@@ -743,3 +743,42 @@ def test_resubmit_memoized_runs_only_what_failed_in_a_detached_engine(tmp_path):
         assert cli("list", "--resubmitted", "-o", "name").stdout.split() == [again]
     finally:
         shutil.rmtree(marks, ignore_errors=True)
+
+
+CRON = """\
+apiVersion: argoproj.io/v1alpha1
+kind: CronWorkflow
+metadata: {name: tick}
+spec:
+  schedules: ["@every 1s"]
+  concurrencyPolicy: Forbid
+  workflowSpec:
+    entrypoint: main
+    templates:
+    - name: main
+      container: {image: busybox, command: [echo, "scheduled {{workflow.scheduledTime}}"]}
+"""
+
+
+def test_cron_verbs_and_the_foreground_scheduler(tmp_path):
+    f = tmp_path / "cron.yaml"
+    f.write_text(CRON)
+    assert cli("cron", "lint", str(f)).stdout == "\u2714 no linting errors found!\n"
+    created = cli("cron", "create", str(f), "--schedule", "0 0 1 1 *")
+    assert created.stdout.splitlines()[0].split() == ["Name:", "tick"] and "Schedules:" in created.stdout
+    assert "0 0 1 1 *" in cli("cron", "get", "tick").stdout
+    assert cli("cron", "create", str(f), check=False).returncode == 1            # it exists
+    assert cli("cron", "list", "-o", "name").stdout == "tick\n"
+    assert cli("cron", "suspend", "tick").stdout == "CronWorkflow 'tick' suspended\n"
+    assert cli("cron", "list", "--no-headers").stdout.split()[-1] == "true"
+    cli("cron", "resume", "tick")
+    once = cli("submit", "--from", "cronwf/tick", "--wait", "-o", "name").stdout.strip()
+    assert once.startswith("tick-") and cli("logs", once).stdout.startswith(f"{once}: scheduled 20")
+    assert cli("cron", "delete", "tick").stdout == "CronWorkflow 'tick' deleted\n"
+    cli("cron", "create", str(f))                                              # every second, for real
+    out = cli("cron", "run", "--for", "3s").stdout
+    started = [line.split()[-1] for line in out.splitlines() if " started " in line]
+    assert out.startswith("scheduling 1 CronWorkflow(s): tick") and started, out
+    assert cli("wait", started[0]).stdout.startswith(f"{started[0]} Succeeded")
+    bad = cli("submit", "--from", "cronwf/nope", check=False)
+    assert bad.returncode == 1 and "CronWorkflow 'nope' not found" in bad.stderr

@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from .args import parse_duration, parse_labels, parse_regex, parse_selector
+from .cron import cmd_cron
 from .commands import (cmd_cp, cmd_delete, cmd_get, cmd_lint, cmd_list, cmd_logs, cmd_node, cmd_resubmit, cmd_retry,
                        cmd_submit, cmd_template, cmd_wait, cmd_watch, control)
 
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("-e", "--entrypoint")
     s.add_argument("--name")
     s.add_argument("--generate-name")
-    s.add_argument("--from", dest="from_", help="workflowtemplate/NAME")
+    s.add_argument("--from", dest="from_", help="workflowtemplate/NAME, clusterworkflowtemplate/NAME or cronwf/NAME")
     s.add_argument("-w", "--wait", action="store_true")
     s.add_argument("--watch", action="store_true")
     s.add_argument("--log", action="store_true")
@@ -134,6 +135,19 @@ def build_parser() -> argparse.ArgumentParser:
                         "{templateName} and {artifactName} are replaced (default "
                         "{namespace}/{workflowName}/{nodeId}/outputs/{artifactName})")
     s.set_defaults(fn=cmd_cp)
+    s = sub.add_parser("cron", help="manage CronWorkflows; `cron run` schedules them (foreground)")
+    s.add_argument("action", choices=["create", "list", "get", "delete", "suspend", "resume", "lint", "run"])
+    s.add_argument("args", nargs="*", metavar="FILE|NAME")
+    s.add_argument("-o", "--output", choices=["name", "json", "yaml", "wide"], help="output format")
+    s.add_argument("--schedule", help="create: the schedule to use instead of the file's")
+    s.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
+                   help="create: set a workflow argument (spec.workflowSpec.arguments.parameters)")
+    s.add_argument("-e", "--entrypoint", help="create: the workflowSpec's entrypoint")
+    s.add_argument("--all", action="store_true", help="delete: every CronWorkflow")
+    s.add_argument("--no-headers", action="store_true", help="list: no header row")
+    s.add_argument("--for", dest="for_", type=parse_duration, metavar="DURATION",
+                   help="run: stop after DURATION (default: until Ctrl-C)")
+    s.set_defaults(fn=cmd_cron)
     s = sub.add_parser("template", help="manage (Cluster)WorkflowTemplates")
     s.add_argument("action", choices=["create", "list", "get", "delete"])
     s.add_argument("args", nargs="*")

@@ -20,15 +20,19 @@ def cmd_submit(a) -> int:
             print("submit: give FILEs or --from, not both", file=sys.stderr)
             return 1
         kind, _, tname = a.from_.partition("/")
-        if kind.lower() not in ("workflowtemplate", "clusterworkflowtemplate", "wftmpl", "cwftmpl"):
-            print(f"--from {a.from_}: expected workflowtemplate/NAME or clusterworkflowtemplate/NAME",
+        if kind.lower() in ("cronwf", "cronworkflow", "cwf"):   # its workflowSpec, scheduled now
+            from .. import cron
+            sources = [(cron.to_workflow(cron.get(tname, store), time.time()), f"--from {a.from_}")]
+        elif kind.lower() not in ("workflowtemplate", "clusterworkflowtemplate", "wftmpl", "cwftmpl"):
+            print(f"--from {a.from_}: expected workflowtemplate/NAME, clusterworkflowtemplate/NAME or cronwf/NAME",
                   file=sys.stderr)
             return 1
-        sources = [({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                     "metadata": {"generateName": f"{tname}-"},
-                     "spec": {"workflowTemplateRef": {"name": tname,
-                                                      **({"clusterScope": True} if kind.lower().startswith("c") else {})}}},
-                     f"--from {a.from_}")]
+        else:
+            sources = [({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
+                         "metadata": {"generateName": f"{tname}-"},
+                         "spec": {"workflowTemplateRef": {"name": tname, **({"clusterScope": True}
+                                                                           if kind.lower().startswith("c") else {})}}},
+                        f"--from {a.from_}")]
     else:
         if not a.file:
             print("submit: a FILE or --from is required", file=sys.stderr)
@@ -330,6 +334,8 @@ def cmd_template(a) -> int:
         return 0
     if a.action == "list":
         for kind, name, _ in store.list_templates():
+            if kind not in kinds:   # CronWorkflows are kept beside them: `cron list`
+                continue
             print(f"{kind:<26} {name}")
         return 0
     for name in a.args:

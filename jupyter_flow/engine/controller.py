@@ -465,6 +465,9 @@ class Controller:
             for k, v in values.items():
                 g[f"workflow.{kind}.{k}"] = str(v)
             g[f"workflow.{kind}.json"] = json.dumps(values, separators=(",", ":"))
+        scheduled = (meta.get("annotations") or {}).get("workflows.argoproj.io/scheduled-time")
+        if scheduled:   # a CronWorkflow's run; elsewhere the tag stays as written, as in Argo
+            g["workflow.scheduledTime"] = scheduled
 
     def _apply_workflow_metadata(self) -> None:
         """spec.workflowMetadata: labels/annotations added to the Workflow; ``labelsFrom`` values are

@@ -350,6 +350,11 @@ class Store:
         self._write(lambda c: c.execute("INSERT OR REPLACE INTO templates(kind, name, data, created_at)"
                                         " VALUES (?,?,?,?)", (kind, name, json.dumps(data), time.time())))
 
+    def update_template(self, kind: str, name: str, data: dict) -> bool:
+        """Replace a kept document (a CronWorkflow's status, its ``suspend``), keeping its creation time."""
+        return bool(self._write(lambda c: c.execute("UPDATE templates SET data=? WHERE kind=? AND name=?",
+                                                    (json.dumps(data), kind, name)).rowcount))
+
     def get_template(self, kind: str, name: str) -> dict | None:
         rows = self._read("SELECT data FROM templates WHERE kind=? AND name=?", (kind, name))
         return json.loads(rows[0][0]) if rows else None

@@ -75,12 +75,9 @@ def submissions(path: Path, store) -> list[dict]:
         kind = d.get("kind")
         if kind == "Workflow":
             workflows.append(d)
-        elif kind == "CronWorkflow":
-            meta = d.get("metadata") or {}
-            workflows.append({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow",
-                              "metadata": {"generateName": (meta.get("name") or "cron") + "-",
-                                           "labels": dict(meta.get("labels") or {})},
-                              "spec": d["spec"]["workflowSpec"]})
+        elif kind == "CronWorkflow":   # one run, as the scheduler would start it now (submit --from cronwf/...)
+            from jupyter_flow import cron
+            workflows.append(cron.to_workflow(d, time.time()))
     if not workflows:
         for t in templates:
             ref = {"name": t["metadata"]["name"]}

@@ -145,9 +145,13 @@ def check_continue_on_fail(run, row):
 
 
 def check_cron(text):
+    """`{{workflow.scheduledTime}}` is the run's scheduled time (RFC 3339), not the raw tag."""
     def check(run, row):
         _all_pods_succeeded(run)
-        assert text in run.logs()
+        scheduled = run.to_dict()["metadata"]["annotations"]["workflows.argoproj.io/scheduled-time"]
+        assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ", scheduled)
+        logs = run.logs()
+        assert text in logs and scheduled in logs, logs   # cowsay may wrap the line before the time
     return check
 
 

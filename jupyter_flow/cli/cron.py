@@ -1,0 +1,184 @@
+"""``jupyter-flow cron``: argo cron's verbs over the store's CronWorkflows, and ``cron run``, the
+scheduler in the foreground (what Argo's workflow-controller does for CronWorkflows)."""
+from __future__ import annotations
+
+import sys
+import time
+from datetime import datetime, timezone
+
+from .args import parse_params
+from .output import dump
+
+
+def _next(doc: dict, now: float) -> float | None:
+    from .. import cron
+    from ..errors import JupyterFlowError
+    spec = doc.get("spec") or {}
+    try:
+        return min(cron.next_time(s, spec.get("timezone"), now) for s in cron.schedules(doc))
+    except (ValueError, JupyterFlowError):   # no schedule, or one that does not parse: N/A
+        return None
+
+
+def _stamp(t: float) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def render_list(docs: list[dict], now: float, no_headers: bool = False) -> str:
+    """``argo cron list``: NAME AGE LAST RUN NEXT RUN SCHEDULES TIMEZONE SUSPENDED."""
+    from .. import cron
+    from ..render import _relative_duration_short, _tabwrite
+    at = datetime.fromtimestamp(now, timezone.utc)
+    lines = [] if no_headers else [["NAME", "AGE", "LAST RUN", "NEXT RUN", "SCHEDULES", "TIMEZONE", "SUSPENDED"]]
+    for doc in docs:
+        spec, status = doc.get("spec") or {}, doc.get("status") or {}
+        last = status.get("lastScheduledTime")
+        nxt = _next(doc, now)
+        lines.append([doc["metadata"]["name"],
+                      _relative_duration_short(doc["metadata"].get("creationTimestamp"), None, at),
+                      _relative_duration_short(last, None, at) if last else "N/A",
+                      _relative_duration_short(_stamp(now), _stamp(nxt), at) if nxt else "N/A",
+                      ",".join(cron.schedules(doc)), spec.get("timezone", ""),
+                      "true" if spec.get("suspend") else "false"])
+    return _tabwrite(lines, 3).rstrip("\n")
+
+
+def render_get(doc: dict, now: float) -> str:
+    """``argo cron get``: the CronWorkflow's settings and state, ``%-30s %v`` per line."""
+    from .. import cron
+    from ..render import format_timestamp
+    spec, status = doc.get("spec") or {}, doc.get("status") or {}
+    rows = [("Name:", doc["metadata"]["name"]), ("Namespace:", doc["metadata"].get("namespace", "default")),
+            ("Created:", format_timestamp(doc["metadata"].get("creationTimestamp"))),
+            ("Schedules:", ",".join(cron.schedules(doc))), ("Suspended:", "true" if spec.get("suspend") else "false")]
+    if spec.get("timezone"):
+        rows.append(("Timezone:", spec["timezone"]))
+    if spec.get("startingDeadlineSeconds") is not None:
+        rows.append(("StartingDeadlineSeconds:", spec["startingDeadlineSeconds"]))
+    if spec.get("concurrencyPolicy"):
+        rows.append(("ConcurrencyPolicy:", spec["concurrencyPolicy"]))
+    if status.get("lastScheduledTime"):
+        rows.append(("LastScheduledTime:", format_timestamp(status["lastScheduledTime"])))
+    nxt = _next(doc, now)
+    if nxt is not None:
+        rows.append(("NextScheduledTime:", format_timestamp(_stamp(nxt))))
+    if status.get("active"):
+        rows.append(("Active Workflows:", ", ".join(status["active"])))
+    for cond in status.get("conditions") or []:
+        rows.append(("Conditions:", ""))
+        rows.append((f"\u2716 {cond.get('type')}", cond.get("message", "")))
+    if status.get("phase"):
+        rows.append(("Phase:", status["phase"]))
+    params = [p for p in ((spec.get("workflowSpec") or {}).get("arguments") or {}).get("parameters") or []
+              if "value" in p]
+    if params:
+        rows.append(("Workflow Parameters:", ""))
+        rows.extend((f"  {p['name']}:", p["value"]) for p in params)
+    return "".join(f"{k:<30} {v}\n" for k, v in rows).rstrip("\n")
+
+
+def cmd_cron(a) -> int:
+    from .. import cron
+    from .. import spec as specmod
+    from ..errors import JupyterFlowError
+    from ..store import open_store
+    store = open_store()
+    if a.action in ("create", "lint"):
+        if not a.args:
+            print(f"cron {a.action}: give one or more FILEs", file=sys.stderr)
+            return 1
+        bad = 0
+        for path in a.args:
+            for doc in specmod.load(path, filename=path):
+                if doc.kind != cron.KIND:
+                    print(f"{path}: a {doc.kind or 'document without a kind'} is not a CronWorkflow; run a "
+                          f"Workflow with `jupyter-flow submit {path}`", file=sys.stderr)
+                    return 1
+                errors = [e for e in specmod.validate(doc) if e.severity == "error"]
+                problems = [str(e) for e in errors] + [f"{path}: {p}" for p in cron.validate(doc.data)]
+                for p in problems:
+                    print(p, file=sys.stderr if a.action == "create" else sys.stdout)
+                bad += bool(problems)
+                if problems or a.action == "lint":
+                    continue
+                data = doc.data
+                if a.schedule:
+                    data["spec"].pop("schedule", None)
+                    data["spec"]["schedules"] = [a.schedule]
+                params = parse_params(a.parameter, None)
+                if params:
+                    wf_args = data["spec"]["workflowSpec"].setdefault("arguments", {}).setdefault("parameters", [])
+                    for k, v in params.items():
+                        hit = next((p for p in wf_args if p.get("name") == k), None)
+                        if hit is None:
+                            wf_args.append({"name": k, "value": v})
+                        else:
+                            hit["value"] = v
+                if a.entrypoint:
+                    data["spec"]["workflowSpec"]["entrypoint"] = a.entrypoint
+                name = cron.create(data, store)
+                _print(cron.get(name, store), a.output)
+        if a.action == "lint" and not bad:
+            print("\u2714 no linting errors found!")
+        return 1 if bad else 0
+    if a.action == "list":
+        docs = [store.get_template(cron.KIND, n) for _, n, _ in store.list_templates(cron.KIND)]
+        docs = [d for d in docs if d is not None]
+        if a.output == "name":
+            print("\n".join(d["metadata"]["name"] for d in docs))
+        elif a.output in ("json", "yaml"):
+            print(dump(docs, a.output))
+        else:
+            print(render_list(docs, time.time(), no_headers=a.no_headers))
+        return 0
+    if a.action == "run":
+        return _run(store, a)
+    if a.action == "delete" and a.all:
+        names = [n for _, n, _ in store.list_templates(cron.KIND)]
+    else:
+        names = a.args
+    if not names:
+        print(f"cron {a.action}: give one or more NAMEs", file=sys.stderr)
+        return 1
+    for name in names:
+        try:
+            doc = cron.get(name, store)
+        except JupyterFlowError as exc:
+            print(exc, file=sys.stderr)
+            return 1
+        if a.action == "get":
+            _print(doc, a.output)
+        elif a.action == "delete":
+            store.delete_template(cron.KIND, name)
+            print(f"CronWorkflow '{name}' deleted")
+        elif a.action in ("suspend", "resume"):
+            cron.set_suspend(name, store, a.action == "suspend")
+            print(f"CronWorkflow '{name}' {'suspended' if a.action == 'suspend' else 'resumed'}")
+    return 0
+
+
+def _print(doc: dict, output: str | None) -> None:
+    if output == "name":
+        print(doc["metadata"]["name"])
+    elif output in ("json", "yaml"):
+        print(dump(doc, output))
+    else:
+        print(render_get(doc, time.time()))
+
+
+def _run(store, a) -> int:
+    """The scheduler in the foreground: prints each run it starts; Ctrl-C ends it."""
+    from .. import cron
+    scheduler = cron.Scheduler(store)
+    names = [n for _, n, _ in store.list_templates(cron.KIND)]
+    print(f"scheduling {len(names)} CronWorkflow(s){': ' + ', '.join(names) if names else ''}; Ctrl-C stops",
+          flush=True)
+    deadline = None if a.for_ is None else time.time() + a.for_
+    try:
+        while deadline is None or time.time() < deadline:
+            for run in scheduler.tick():
+                print(f"{_stamp(time.time())} started {run}", flush=True)
+            time.sleep(max(0.05, min(1.0 - time.time() % 1.0, (deadline or 1e18) - time.time())))
+    except KeyboardInterrupt:
+        pass
+    return 0
