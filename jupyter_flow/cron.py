@@ -18,9 +18,12 @@ from __future__ import annotations
 
 import time
 from datetime import datetime, timezone
-from typing import Callable
+from typing import TYPE_CHECKING, Callable
 
 from .errors import JupyterFlowError
+
+if TYPE_CHECKING:
+    import threading
 
 KIND = "CronWorkflow"
 LABEL = "workflows.argoproj.io/cron-workflow"
@@ -354,3 +357,23 @@ class Scheduler:
                           key=lambda r: r.finished_at or r.created_at, reverse=True)
             for old in done[int(limit):]:
                 api.get(old.name, store=self.store).delete()
+
+    def serve(self, stop: "threading.Event", on_start: Callable[[str], None] | None = None) -> None:
+        """Tick at every second boundary until ``stop`` is set (``cron run``, the server extension).
+        A round that fails is reported and the next one runs: a scheduler outlives a bad store read."""
+        import traceback
+        while not stop.is_set():
+            try:
+                for run in self.tick():
+                    if on_start is not None:
+                        on_start(run)
+            except Exception:   # e.g. the store's disk went away for a moment
+                traceback.print_exc()
+            stop.wait(max(0.05, 1.0 - self.clock() % 1.0))
+
+    def start_thread(self) -> "threading.Event":
+        """``serve`` on a daemon thread; set the returned event to stop it."""
+        import threading
+        stop = threading.Event()
+        threading.Thread(target=self.serve, args=(stop,), name="jupyter-flow-cron", daemon=True).start()
+        return stop

@@ -167,18 +167,17 @@ def _print(doc: dict, output: str | None) -> None:
 
 
 def _run(store, a) -> int:
-    """The scheduler in the foreground: prints each run it starts; Ctrl-C ends it."""
+    """The scheduler in the foreground: prints each run it starts; Ctrl-C (or ``--for``) ends it."""
+    import threading
     from .. import cron
-    scheduler = cron.Scheduler(store)
     names = [n for _, n, _ in store.list_templates(cron.KIND)]
     print(f"scheduling {len(names)} CronWorkflow(s){': ' + ', '.join(names) if names else ''}; Ctrl-C stops",
           flush=True)
-    deadline = None if a.for_ is None else time.time() + a.for_
+    stop = threading.Event()
+    if a.for_ is not None:
+        threading.Timer(a.for_, stop.set).start()
     try:
-        while deadline is None or time.time() < deadline:
-            for run in scheduler.tick():
-                print(f"{_stamp(time.time())} started {run}", flush=True)
-            time.sleep(max(0.05, min(1.0 - time.time() % 1.0, (deadline or 1e18) - time.time())))
+        cron.Scheduler(store).serve(stop, lambda run: print(f"{_stamp(time.time())} started {run}", flush=True))
     except KeyboardInterrupt:
-        pass
+        stop.set()
     return 0

@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
-from traitlets import Unicode
+from traitlets import Bool, Unicode
 
 
 class JupyterFlowApp(ExtensionApp):
@@ -23,9 +23,25 @@ class JupyterFlowApp(ExtensionApp):
         help="jupyter-flow state directory (default: $JUPYTER_FLOW_HOME or ~/.jupyter-flow)",
     )
 
+    schedule_crons = Bool(
+        True, config=True,
+        help="run the CronWorkflows of the home (`jupyter-flow cron create`) while the server is up, "
+             "as Argo's controller does; off: only `jupyter-flow cron run` schedules them",
+    )
+
+    _cron_stop = None
+
     def initialize_settings(self) -> None:
         from .manager import FlowManager
-        self.settings["jupyter_flow_manager"] = FlowManager(self.home or None)
+        manager = FlowManager(self.home or None)
+        self.settings["jupyter_flow_manager"] = manager
+        if self.schedule_crons:
+            from ..cron import Scheduler
+            self._cron_stop = Scheduler(manager.store).start_thread()
+
+    async def stop_extension(self) -> None:
+        if self._cron_stop is not None:
+            self._cron_stop.set()
 
     def initialize_handlers(self) -> None:
         from .handlers import routes

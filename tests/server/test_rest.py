@@ -294,3 +294,30 @@ async def test_stop_a_running_run_over_http(jp_fetch):
             break
         await asyncio.sleep(0.05)
     assert wf["status"]["phase"] in ("Failed", "Error")
+
+
+async def test_the_server_runs_the_homes_cron_workflows_while_it_is_up(jp_serverapp):
+    """The extension is the cron controller while Jupyter runs (ServerApp `schedule_crons`)."""
+    import asyncio
+    import threading
+    import time
+
+    from jupyter_flow import api, cron
+    store = jp_serverapp.web_app.settings["jupyter_flow_manager"].store
+    cron.create({"apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow", "metadata": {"name": "beat"},
+                 "spec": {"schedules": ["@every 1s"], "concurrencyPolicy": "Forbid", "workflowSpec": {
+                     "entrypoint": "main", "templates": [
+                         {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}}, store)
+    deadline = time.monotonic() + 20
+    while not [r for r in api.runs(store=store) if r.name.startswith("beat-")]:
+        assert time.monotonic() < deadline, "the server never started the CronWorkflow's run"
+        await asyncio.sleep(0.1)
+    apps = [ext.app for pkg in jp_serverapp.extension_manager.extensions.values()
+            for ext in pkg.extension_points.values() if ext.app is not None and ext.app.name == "jupyter_flow"]
+    await apps[0].stop_extension()
+    deadline = time.monotonic() + 5
+    while any(t.name == "jupyter-flow-cron" and t.is_alive() for t in threading.enumerate()):
+        assert time.monotonic() < deadline, "the scheduler outlived the extension"
+        await asyncio.sleep(0.05)
+    for r in api.runs(store=store):
+        r.wait(20)
