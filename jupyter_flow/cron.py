@@ -209,6 +209,23 @@ def create(doc: dict, store) -> str:
     return name
 
 
+def update(doc: dict, store) -> str:
+    """Replace an existing CronWorkflow's spec, labels and annotations (``argo cron update``); its
+    status (last scheduled time, active runs, counts) and creation time stay."""
+    name = (doc.get("metadata") or {}).get("name")
+    old = get(name or "", store)
+    problems = validate(doc)
+    if problems:
+        raise JupyterFlowError(f"CronWorkflow {name!r}: " + "; ".join(problems))
+    data = {k: v for k, v in doc.items() if k != "status"}
+    meta = data.setdefault("metadata", {})
+    meta.setdefault("namespace", "default")
+    meta["creationTimestamp"] = (old.get("metadata") or {}).get("creationTimestamp") or iso(time.time())
+    data["status"] = old.get("status") or {}
+    store.update_template(KIND, name, data)
+    return name
+
+
 def get(name: str, store) -> dict:
     doc = store.get_template(KIND, name)
     if doc is None:

@@ -768,6 +768,8 @@ def test_cron_verbs_and_the_foreground_scheduler(tmp_path):
     assert created.stdout.splitlines()[0].split() == ["Name:", "tick"] and "Schedules:" in created.stdout
     assert "0 0 1 1 *" in cli("cron", "get", "tick").stdout
     assert cli("cron", "create", str(f), check=False).returncode == 1            # it exists
+    updated = cli("cron", "update", str(f), "--schedule", "0 6 * * *", "-p", "who=me")
+    assert "0 6 * * *" in updated.stdout and "who:" in updated.stdout             # Workflow Parameters
     assert cli("cron", "list", "-o", "name").stdout == "tick\n"
     assert cli("cron", "suspend", "tick").stdout == "CronWorkflow 'tick' suspended\n"
     assert cli("cron", "list", "--no-headers").stdout.split()[-1] == "true"

@@ -162,3 +162,18 @@ def test_create_refuses_duplicates_and_bad_schedules():
         cron.create(_cron("two", schedule="nope"), store)
     with pytest.raises(JupyterFlowError, match="CronWorkflow 'three' not found"):
         cron.get("three", store)
+    with pytest.raises(JupyterFlowError, match="CronWorkflow 'three' not found"):
+        cron.update(_cron("three"), store)
+
+
+def test_update_keeps_the_status_and_creation_time():
+    store = open_store()
+    cron.create(_cron("keep"), store)
+    kept = cron.get("keep", store)
+    kept["status"] = {"lastScheduledTime": "2026-11-29T09:58:00Z", "succeeded": 4}
+    store.update_template(cron.KIND, "keep", kept)
+    cron.update(_cron("keep", schedule="@hourly", suspend=True), store)
+    doc = cron.get("keep", store)
+    assert doc["spec"]["schedules"] == ["@hourly"] and doc["spec"]["suspend"] is True
+    assert doc["status"] == kept["status"]
+    assert doc["metadata"]["creationTimestamp"] == kept["metadata"]["creationTimestamp"]

@@ -136,13 +136,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "{namespace}/{workflowName}/{nodeId}/outputs/{artifactName})")
     s.set_defaults(fn=cmd_cp)
     s = sub.add_parser("cron", help="manage CronWorkflows; `cron run` schedules them (foreground)")
-    s.add_argument("action", choices=["create", "list", "get", "delete", "suspend", "resume", "lint", "run"])
+    s.add_argument("action", choices=["create", "update", "list", "get", "delete", "suspend", "resume", "lint", "run"])
     s.add_argument("args", nargs="*", metavar="FILE|NAME")
     s.add_argument("-o", "--output", choices=["name", "json", "yaml", "wide"], help="output format")
-    s.add_argument("--schedule", help="create: the schedule to use instead of the file's")
+    s.add_argument("--schedule", help="create/update: the schedule to use instead of the file's")
     s.add_argument("-p", "--parameter", action="append", metavar="NAME=VALUE",
-                   help="create: set a workflow argument (spec.workflowSpec.arguments.parameters)")
-    s.add_argument("-e", "--entrypoint", help="create: the workflowSpec's entrypoint")
+                   help="create/update: set a workflow argument (spec.workflowSpec.arguments.parameters)")
+    s.add_argument("-e", "--entrypoint", help="create/update: the workflowSpec's entrypoint")
     s.add_argument("--all", action="store_true", help="delete: every CronWorkflow")
     s.add_argument("--no-headers", action="store_true", help="list: no header row")
     s.add_argument("--for", dest="for_", type=parse_duration, metavar="DURATION",

@@ -83,7 +83,7 @@ def cmd_cron(a) -> int:
     from ..errors import JupyterFlowError
     from ..store import open_store
     store = open_store()
-    if a.action in ("create", "lint"):
+    if a.action in ("create", "update", "lint"):
         if not a.args:
             print(f"cron {a.action}: give one or more FILEs", file=sys.stderr)
             return 1
@@ -97,26 +97,17 @@ def cmd_cron(a) -> int:
                 errors = [e for e in specmod.validate(doc) if e.severity == "error"]
                 problems = [str(e) for e in errors] + [f"{path}: {p}" for p in cron.validate(doc.data)]
                 for p in problems:
-                    print(p, file=sys.stderr if a.action == "create" else sys.stdout)
+                    print(p, file=sys.stdout if a.action == "lint" else sys.stderr)
                 bad += bool(problems)
                 if problems or a.action == "lint":
                     continue
-                data = doc.data
-                if a.schedule:
-                    data["spec"].pop("schedule", None)
-                    data["spec"]["schedules"] = [a.schedule]
-                params = parse_params(a.parameter, None)
-                if params:
-                    wf_args = data["spec"]["workflowSpec"].setdefault("arguments", {}).setdefault("parameters", [])
-                    for k, v in params.items():
-                        hit = next((p for p in wf_args if p.get("name") == k), None)
-                        if hit is None:
-                            wf_args.append({"name": k, "value": v})
-                        else:
-                            hit["value"] = v
-                if a.entrypoint:
-                    data["spec"]["workflowSpec"]["entrypoint"] = a.entrypoint
-                name = cron.create(data, store)
+                data = _with_options(doc.data, a)
+                try:
+                    name = (cron.update if a.action == "update" else cron.create)(data, store)
+                except JupyterFlowError as exc:   # it exists (create), or not (update)
+                    print(exc, file=sys.stderr)
+                    bad += 1
+                    continue
                 _print(cron.get(name, store), a.output)
         if a.action == "lint" and not bad:
             print("\u2714 no linting errors found!")
@@ -125,7 +116,8 @@ def cmd_cron(a) -> int:
         docs = [store.get_template(cron.KIND, n) for _, n, _ in store.list_templates(cron.KIND)]
         docs = [d for d in docs if d is not None]
         if a.output == "name":
-            print("\n".join(d["metadata"]["name"] for d in docs))
+            for d in docs:
+                print(d["metadata"]["name"])
         elif a.output in ("json", "yaml"):
             print(dump(docs, a.output))
         else:
@@ -155,6 +147,25 @@ def cmd_cron(a) -> int:
             cron.set_suspend(name, store, a.action == "suspend")
             print(f"CronWorkflow '{name}' {'suspended' if a.action == 'suspend' else 'resumed'}")
     return 0
+
+
+def _with_options(data: dict, a) -> dict:
+    """create/update's --schedule, -p and --entrypoint applied to the file's CronWorkflow."""
+    spec = data.setdefault("spec", {})
+    if a.schedule:
+        spec.pop("schedule", None)
+        spec["schedules"] = [a.schedule]
+    wf_spec = spec.setdefault("workflowSpec", {})
+    for k, v in parse_params(a.parameter, None).items():
+        params = wf_spec.setdefault("arguments", {}).setdefault("parameters", [])
+        hit = next((p for p in params if p.get("name") == k), None)
+        if hit is None:
+            params.append({"name": k, "value": v})
+        else:
+            hit["value"] = v
+    if a.entrypoint:
+        wf_spec["entrypoint"] = a.entrypoint
+    return data
 
 
 def _print(doc: dict, output: str | None) -> None:
