@@ -265,9 +265,9 @@ class Scheduler:
             try:
                 run = self._one(name, doc, now)
             except JupyterFlowError as exc:   # a bad `when`, a failed submit: recorded on the CronWorkflow
-                doc.setdefault("status", {})["conditions"] = [
-                    {"type": "SubmissionError", "status": "True", "message": str(exc)}]
-                self.store.update_template(KIND, name, doc)
+                status = doc.setdefault("status", {})
+                status["conditions"] = [{"type": "SubmissionError", "status": "True", "message": str(exc)}]
+                self._save(name, status)
                 continue
             if run:
                 started.append(run)
@@ -293,17 +293,19 @@ class Scheduler:
             when = due(doc, last, now) if last is not None and deadline is not None else None
             if when is None or now >= when + float(deadline):
                 if changed:
-                    self.store.update_template(KIND, name, doc)
+                    self._save(name, status)
                 return None
         else:
             when = due(doc, since, now)
         if when is None or not self._may_run(doc, status):
             if changed:
-                self.store.update_template(KIND, name, doc)
+                self._save(name, status)
             return None
         from . import api
         wf = to_workflow(doc, when, name=f"{name}-{int(when)}")
         if self.store.exists(wf["metadata"]["name"]):   # this time already ran (AlreadyExists)
+            if changed:
+                self._save(name, status)
             return None
         from .backends.registry import resolve
         backend = resolve(None)   # config.yaml's backend, as `submit` without --backend
@@ -311,6 +313,8 @@ class Scheduler:
             run_name, created = api.create(wf, store=self.store, name=wf["metadata"]["name"], backend=backend)
         except Exception:
             if self.store.exists(wf["metadata"]["name"]):   # another scheduler fired this time first
+                if changed:
+                    self._save(name, status)
                 return None
             raise
         api.launch(run_name, created, self.store, backend=backend, detach=True)
@@ -318,8 +322,16 @@ class Scheduler:
         status["phase"] = "Active"
         status["lastScheduledTime"] = iso(when)
         status.pop("conditions", None)
-        self.store.update_template(KIND, name, doc)
+        self._save(name, status)
         return run_name
+
+    def _save(self, name: str, status: dict) -> None:
+        """Write ``status`` alone into the CronWorkflow as it is now: a ``cron suspend`` or
+        ``cron update`` made during the round is kept, not overwritten with what the round read."""
+        doc = self.store.get_template(KIND, name)
+        if doc is not None:
+            doc["status"] = status
+            self.store.update_template(KIND, name, doc)
 
     def _may_run(self, doc: dict, status: dict) -> bool:
         """enforceRuntimePolicy: suspend, Stopped, ``when``, concurrencyPolicy (Replace terminates)."""
