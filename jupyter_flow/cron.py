@@ -20,6 +20,7 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
+from .engine.nodes import iso, parse_iso
 from .errors import JupyterFlowError
 
 if TYPE_CHECKING:
@@ -127,7 +128,7 @@ def to_workflow(doc: dict, scheduled: float, *, name: str | None = None) -> dict
     cron = meta.get("name", "cron")
     labels = {k: v for k, v in (meta.get("labels") or {}).items() if k.startswith("workflows.argoproj.io/creator")}
     labels[LABEL] = cron
-    annotations = {SCHEDULED: datetime.fromtimestamp(int(scheduled), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")}
+    annotations = {SCHEDULED: iso(scheduled)}
     extra = spec.get("workflowMetadata") or {}
     labels.update(extra.get("labels") or {})
     annotations.update(extra.get("annotations") or {})
@@ -149,8 +150,7 @@ def _env(doc: dict, status: dict) -> dict:
             "cronworkflow.labels": meta.get("labels") or {}, "cronworkflow.annotations": meta.get("annotations") or {},
             "cronworkflow.labels.json": json.dumps(meta.get("labels") or {}),
             "cronworkflow.annotations.json": json.dumps(meta.get("annotations") or {}),
-            "cronworkflow.lastScheduledTime": (datetime.strptime(last, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc)
-                                               if last else None),
+            "cronworkflow.lastScheduledTime": datetime.fromtimestamp(parse_iso(last), timezone.utc) if last else None,
             "cronworkflow.failed": int(status.get("failed") or 0),
             "cronworkflow.succeeded": int(status.get("succeeded") or 0)}
 
@@ -170,14 +170,6 @@ def holds(text: str, doc: dict, status: dict, what: str) -> bool:
     if not isinstance(result, bool):
         raise JupyterFlowError(f"spec.{what}: {text!r} gave {result!r}, not a boolean")
     return result
-
-
-def iso(t: float) -> str:
-    return datetime.fromtimestamp(int(t), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def parse_iso(text: str | None) -> float | None:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp() if text else None
 
 
 def due(doc: dict, since: float, now: float) -> float | None:
@@ -258,7 +250,8 @@ class Scheduler:
         """One round; returns the runs it started."""
         now = self.clock() if now is None else now
         started = []
-        for _kind, name, _created in self.store.list_templates(KIND):
+        names = [name for _kind, name, _created in self.store.list_templates(KIND)]
+        for name in names:
             doc = self.store.get_template(KIND, name)
             if doc is None:   # deleted meanwhile
                 continue
@@ -271,9 +264,8 @@ class Scheduler:
                 continue
             if run:
                 started.append(run)
-        for name in list(self.seen):
-            if self.store.get_template(KIND, name) is None:
-                del self.seen[name]
+        for name in set(self.seen) - set(names):   # deleted: a CronWorkflow made again is new
+            del self.seen[name]
         return started
 
     def _one(self, name: str, doc: dict, now: float) -> str | None:

@@ -17,7 +17,6 @@ from .errors import JupyterFlowError
 
 
 def retry_run(run, wait: bool = False, detach: bool = False):
-    from .api import start, start_detached
     store = run._store
     rec = run._record()
     if rec.phase not in ("Failed", "Error"):
@@ -37,12 +36,18 @@ def retry_run(run, wait: bool = False, detach: bool = False):
     store.save(run.name, run_fields={"phase": "Running", "message": "", "finished_at": None, "status": status,
                                      "owner_pid": os.getpid()},
                nodes=list(keep.values()))
-    from .api import Run
+    return _run_from(run.name, rec.workflow, store, keep, wait=wait, detach=detach)
+
+
+def _run_from(name: str, workflow: dict, store, kept: dict[str, dict], *, wait: bool, detach: bool,
+              backend: str | None = None):
+    """Start run ``name`` from the ``kept`` nodes already in the store: in an engine process of its
+    own (``detach``, which preloads them from the store) or on this process's engine thread."""
+    from .api import Run, start, start_detached
     if detach:
-        start_detached(run.name, store, retry=True)
-        return Run(run.name, store=store)
-    ctl = start(run.name, rec.workflow, store, previous_nodes=keep)
-    result = Run(run.name, store=store, controller=ctl)
+        start_detached(name, store, retry=True)
+        return Run(name, store=store)
+    result = Run(name, store=store, controller=start(name, workflow, store, previous_nodes=kept, backend=backend))
     if wait:
         result.wait()
     return result
@@ -52,7 +57,7 @@ def memoized_nodes(old: str, new: str, nodes: dict[str, dict]) -> dict[str, dict
     """The nodes a memoized resubmission of run ``old`` as ``new`` starts from: its succeeded pods,
     renamed into ``new`` and turned into Skipped nodes that keep their outputs. The rest runs again
     (Argo marks it Pending), the exit handler's nodes too."""
-    from .engine.nodes import node_id
+    from .engine.nodes import iso, node_id
 
     def renamed(name: str) -> str:
         return new + name[len(old):] if name.startswith(old) else name
@@ -61,7 +66,7 @@ def memoized_nodes(old: str, new: str, nodes: dict[str, dict]) -> dict[str, dict
         node = nodes.get(nid)
         return node_id(new, renamed(node["name"])) if node else nid
 
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now = iso(time.time())
     kept: dict[str, dict] = {}
     for nid, n in nodes.items():
         if n.get("name", "").startswith(old + ".onExit") or n.get("type") != "Pod" or n.get("phase") != "Succeeded":
@@ -80,7 +85,7 @@ def memoized_nodes(old: str, new: str, nodes: dict[str, dict]) -> dict[str, dict
 def resubmit_memoized(run, *, parameters=None, wait: bool = False, detach: bool = False):
     """``argo resubmit --memoized``: a new run of a Failed or Error run's Workflow that reuses its
     succeeded pods' outputs instead of running them again."""
-    from .api import Run, create, resubmission, start, start_detached
+    from .api import create, resubmission
     rec = run._record()
     if rec.phase not in ("Failed", "Error"):
         raise JupyterFlowError(f"workflow {run.name!r} is {rec.phase}: workflow must be Failed/Error to "
@@ -89,10 +94,4 @@ def resubmit_memoized(run, *, parameters=None, wait: bool = False, detach: bool 
     name, wf = create(resubmission(rec.workflow), parameters=parameters, store=store, backend=rec.backend)
     kept = memoized_nodes(run.name, name, store.get_nodes(run.name))
     store.save(name, nodes=list(kept.values()))
-    if detach and not wait:
-        start_detached(name, store, retry=True)
-        return Run(name, store=store)
-    result = Run(name, store=store, controller=start(name, wf, store, previous_nodes=kept, backend=rec.backend))
-    if wait:
-        result.wait()
-    return result
+    return _run_from(name, wf, store, kept, wait=wait, detach=detach and not wait, backend=rec.backend)

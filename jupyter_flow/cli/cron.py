@@ -6,6 +6,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
+from ..engine.nodes import iso
 from .args import parse_params
 from .output import dump
 
@@ -18,10 +19,6 @@ def _next(doc: dict, now: float) -> float | None:
         return min(cron.next_time(s, spec.get("timezone"), now) for s in cron.schedules(doc))
     except (ValueError, JupyterFlowError):   # no schedule, or one that does not parse: N/A
         return None
-
-
-def _stamp(t: float) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def render_list(docs: list[dict], now: float, no_headers: bool = False) -> str:
@@ -37,7 +34,7 @@ def render_list(docs: list[dict], now: float, no_headers: bool = False) -> str:
         lines.append([doc["metadata"]["name"],
                       _relative_duration_short(doc["metadata"].get("creationTimestamp"), None, at),
                       _relative_duration_short(last, None, at) if last else "N/A",
-                      _relative_duration_short(_stamp(now), _stamp(nxt), at) if nxt else "N/A",
+                      _relative_duration_short(iso(now), iso(nxt), at) if nxt else "N/A",
                       ",".join(cron.schedules(doc)), spec.get("timezone", ""),
                       "true" if spec.get("suspend") else "false"])
     return _tabwrite(lines, 3).rstrip("\n")
@@ -61,7 +58,7 @@ def render_get(doc: dict, now: float) -> str:
         rows.append(("LastScheduledTime:", format_timestamp(status["lastScheduledTime"])))
     nxt = _next(doc, now)
     if nxt is not None:
-        rows.append(("NextScheduledTime:", format_timestamp(_stamp(nxt))))
+        rows.append(("NextScheduledTime:", format_timestamp(iso(nxt))))
     if status.get("active"):
         rows.append(("Active Workflows:", ", ".join(status["active"])))
     for cond in status.get("conditions") or []:
@@ -188,7 +185,7 @@ def _run(store, a) -> int:
     if a.for_ is not None:
         threading.Timer(a.for_, stop.set).start()
     try:
-        cron.Scheduler(store).serve(stop, lambda run: print(f"{_stamp(time.time())} started {run}", flush=True))
+        cron.Scheduler(store).serve(stop, lambda run: print(f"{iso(time.time())} started {run}", flush=True))
     except KeyboardInterrupt:
         stop.set()
     return 0

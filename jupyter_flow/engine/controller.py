@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 from .. import config, expr
 from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SUCCEEDED, SUSPEND,
-                    TASK_GROUP, Node, iso, node_id, pod_name, pod_name_version)
+                    TASK_GROUP, Node, iso, node_id, parse_iso, pod_name, pod_name_version)
 from .templates import TemplateContext
 
 FLUSH_DELAY = 0.05
@@ -77,6 +77,7 @@ class Controller:
         self._sleepers: set[asyncio.Future] = set()
         self.supplied: dict[str, dict] = {}
         self._kept: set[str] = set()   # preloaded nodes that stand as they are (see preload)
+        self.kept_attempts: dict[str, Node] = {}   # retry node name -> its last kept attempt (see preload)
         self._suspend_outputs: dict[str, list[str]] = {}   # suspend node -> outputs that need `node set`
         # suspend node -> its declared output parameters: True for those `node set` may give (supplied)
         self._suspend_declared: dict[str, dict[str, bool]] = {}
@@ -100,18 +101,13 @@ class Controller:
     def preload(self, nodes: dict[str, dict]) -> None:
         """Start from an earlier attempt's nodes: succeeded ones (``retry``) and Skipped ones that
         stand for an earlier run's pods (``resubmit --memoized``) are reused as they are."""
-        from datetime import datetime
-
-        def ts(value):
-            return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(
-                tzinfo=__import__("datetime").timezone.utc).timestamp() if value else None
         for d in nodes.values():
             node = Node(id=d["id"], name=d["name"], display_name=d.get("displayName", ""), type=d.get("type", ""),
                         template_name=d.get("templateName", ""), boundary_id=d.get("boundaryID", ""),
                         phase=d.get("phase", "Pending"), message=d.get("message", ""),
                         children=list(d.get("children") or []), outbound=list(d.get("outboundNodes") or []),
-                        inputs=d.get("inputs"), outputs=d.get("outputs"), started_at=ts(d.get("startedAt")),
-                        finished_at=ts(d.get("finishedAt")), template_ref=d.get("templateRef"),
+                        inputs=d.get("inputs"), outputs=d.get("outputs"), started_at=parse_iso(d.get("startedAt")),
+                        finished_at=parse_iso(d.get("finishedAt")), template_ref=d.get("templateRef"),
                         host_node_name=d.get("hostNodeName", ""))
             if node.id not in self.nodes and node.type == POD:
                 self._pods_total += 1
@@ -120,6 +116,11 @@ class Controller:
             self._dirty[node.id] = node
             if node.phase in (SUCCEEDED, SKIPPED) and node.finished_at is not None:
                 self._kept.add(node.id)
+                parent, _, attempt = node.name[:-1].rpartition("(")
+                if node.name.endswith(")") and attempt.isdigit():   # `x(2)`: attempt 2 of retry node x
+                    last = self.kept_attempts.get(parent)
+                    if last is None or int(last.name[len(parent) + 1:-1]) < int(attempt):
+                        self.kept_attempts[parent] = node
 
     def node_id(self, name: str) -> str:
         nid = self._ids.get(name)

@@ -76,6 +76,13 @@ def iso(ts: float | None) -> str | None:
     return text
 
 
+def parse_iso(text: str | None) -> float | None:
+    """The time ``iso`` wrote (``2026-11-29T10:00:00Z``) as a Unix timestamp; None for none."""
+    if not text:
+        return None
+    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+
+
 @dataclass(slots=True)
 class Node:
     """One node of the run's tree; ``to_dict`` gives Argo's ``NodeStatus`` JSON."""

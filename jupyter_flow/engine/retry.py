@@ -33,18 +33,11 @@ def _last_retry(child: Node) -> dict:
             "lastRetry.message": child.message or ""}
 
 
-def _kept_attempt(ctl, node: Node) -> Node | None:
-    """The last attempt of ``node`` kept from an earlier run (``retry``, ``resubmit --memoized``):
-    Argo's processNodeRetries judges a retry node by its last child, so that one stands."""
-    prefix = node.name + "("
-    kept = [ctl.nodes[i] for i in ctl._kept if ctl.nodes[i].name.startswith(prefix)
-            and ctl.nodes[i].name[len(prefix):-1].isdigit() and ctl.nodes[i].name.endswith(")")]
-    return max(kept, key=lambda n: int(n.name[len(prefix):-1])) if kept else None
-
-
 async def run_retries(call: "Call", node: Node) -> None:
     ctl = call.ctl
-    kept = _kept_attempt(ctl, node) if ctl._kept else None
+    # the last attempt kept from an earlier run (`retry`, `resubmit --memoized`) stands: Argo's
+    # processNodeRetries judges a retry node by its last child
+    kept = ctl.kept_attempts.get(node.name)
     if kept is not None:
         ctl.add_child(node, kept)
         node.outputs = kept.outputs

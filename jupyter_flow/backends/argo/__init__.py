@@ -24,8 +24,8 @@ from __future__ import annotations
 import copy
 import threading
 import time
-from datetime import datetime, timezone
 
+from ...engine.nodes import iso, parse_iso
 from ...errors import JupyterFlowError
 from .transport import KubeTransport, ServerTransport, Transport
 
@@ -57,14 +57,11 @@ def transport(settings: dict) -> Transport:
     return KubeTransport(settings)
 
 
-def _ts(value: str | None) -> float | None:
-    if not value:
-        return None
-    return datetime.strptime(value, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
+_ts = parse_iso   # Argo's timestamps, as the engine writes them
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return iso(time.time())
 
 
 class ArgoRun:
@@ -336,7 +333,7 @@ def set_node_object(wf: dict, selector: str, parameters: dict, message: str | No
         if phase:
             node["phase"] = phase
             if phase in ("Succeeded", "Failed", "Error"):
-                node["finishedAt"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+                node["finishedAt"] = _now()
             updated = True
         if message:
             node["message"] = message
