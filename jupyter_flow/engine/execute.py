@@ -46,7 +46,8 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
                             phase=ERROR, message=str(exc), template_ref=tref)
     local = input_scope(inputs)
     call = Call(ctl, tmpl, ttype, inner_ctx, local, depth, on_exit, tmpl_name, tref, inputs)
-    if tmpl.get("retryStrategy") is not None and ttype != "suspend":
+    from .retry import retry_strategy
+    if retry_strategy(ctl, tmpl) is not None:
         node = ctl.new_node(name, display, RETRY, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             phase=RUNNING, inputs=inputs or None, template_ref=tref)
         from .retry import run_retries

@@ -18,6 +18,19 @@ TRANSIENT = ("exceeded quota", "connection reset", "connection refused", "i/o ti
              "too many open files", "resource temporarily unavailable")
 
 
+def retry_strategy(ctl, tmpl: dict) -> dict | None:
+    """The template's own ``retryStrategy``, else the workflow's ``spec.retryStrategy``.
+
+    Argo's ``woc.retryStrategy(tmpl)``: the workflow-level strategy is the default of every
+    template that has none, whatever its type (a steps or DAG template, the entrypoint included,
+    becomes a Retry node too).
+    """
+    own = tmpl.get("retryStrategy")
+    if own is not None:
+        return own
+    return ctl.spec.get("retryStrategy")
+
+
 def _limit(call: "Call", strategy: dict) -> int | None:
     raw = strategy.get("limit")
     if raw is None:
@@ -43,7 +56,7 @@ async def run_retries(call: "Call", node: Node) -> None:
         node.outputs = kept.outputs
         ctl.set_phase(node, SUCCEEDED)
         return
-    strategy = call.tmpl.get("retryStrategy") or {}
+    strategy = retry_strategy(ctl, call.tmpl) or {}
     limit = _limit(call, strategy)
     policy = strategy.get("retryPolicy") or ("Always" if strategy.get("expression") else "OnFailure")
     on_failed, on_error = POLICIES.get(policy, (True, False))
