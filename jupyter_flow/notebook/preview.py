@@ -2,6 +2,8 @@
 
 Everything that comes from a run (names, messages, parameter values, results, file contents,
 log lines) is user text: it goes through ``html.escape`` before it reaches an HTML string.
+Artifacts that are richer than text (HTML, Markdown, SVG, notebooks) become inert HTML in
+``inert`` (sanitised, images as ``data:`` URIs, no script types); ``preview_html`` picks the kind.
 """
 from __future__ import annotations
 
@@ -13,20 +15,19 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from . import inert
+from .inert import pre, raster_format  # noqa: F401  (pre: the widget's escaped text block)
+
 TEXT_PREVIEW = 4096          # characters of a text artifact / result shown inline
 CSV_ROWS = 20
 LOG_TAIL_LINES = 200
 LOG_TAIL_BYTES = 64 * 1024
-IMAGE_TYPES = {".png": "png", ".jpg": "jpeg", ".jpeg": "jpeg", ".gif": "gif", ".svg": "svg+xml", ".webp": "webp"}
+MARKUP_TYPES = {".svg": "svg", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
+MAX_MARKUP_BYTES = 1024 * 1024
 MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
 
 esc = html.escape
-
-
-def pre(text: str, *, max_height: str = "260px") -> str:
-    return (f'<pre style="white-space:pre-wrap;word-break:break-all;max-height:{max_height};overflow:auto;'
-            f'margin:2px 0;padding:4px;background:#f6f8fa;font-size:11px">{esc(text)}</pre>')
 
 
 def table(rows: Iterable[Iterable[Any]], header: Iterable[Any] | None = None) -> str:
@@ -83,26 +84,27 @@ def artifact_path(store, run: str, art: Mapping[str, Any]) -> Path | None:
 
 
 def kind_of(path: Path, declared: str = "") -> str:
-    """'image' | 'csv' | 'notebook' | 'text' | 'binary' | 'dir'.
+    """'image' | 'svg' | 'html' | 'markdown' | 'csv' | 'notebook' | 'text' | 'binary' | 'dir'.
 
     ``declared`` is the artifact's path inside the step (the stored file is named after the
-    artifact, so its suffix is the better hint).
+    artifact, so its suffix is the better hint). 'image' means a raster image whose first bytes
+    are that image's (a ``.png`` holding HTML is text, shown escaped).
     """
     if path.is_dir():
         return "dir"
     suffix = (Path(declared).suffix or path.suffix).lower()
-    if suffix in IMAGE_TYPES:
+    if suffix in MARKUP_TYPES:
+        return MARKUP_TYPES[suffix]
+    with open(path, "rb") as f:
+        head = f.read(2048)
+    if raster_format(head):
         return "image"
     if suffix in (".csv", ".tsv"):
         return "csv"
     if suffix == ".ipynb":
         return "notebook"
-    with open(path, "rb") as f:
-        head = f.read(2048)
     if head.lstrip().startswith(b"{") and b'"cells"' in head:
         return "notebook"
-    if head.startswith(b"\x89PNG") or head[:3] == b"\xff\xd8\xff" or head[:4] == b"GIF8":
-        return "image"
     if b"\0" in head:
         return "binary"
     try:
@@ -116,16 +118,9 @@ def kind_of(path: Path, declared: str = "") -> str:
 
 
 def image_format(path: Path, declared: str = "") -> str:
-    fmt = IMAGE_TYPES.get((Path(declared).suffix or path.suffix).lower())
-    if fmt:
-        return fmt
+    """The raster format of an 'image' artifact, from its magic bytes (not its name)."""
     with open(path, "rb") as f:
-        head = f.read(8)
-    if head.startswith(b"\x89PNG"):
-        return "png"
-    if head[:3] == b"\xff\xd8\xff":
-        return "jpeg"
-    return "gif"
+        return raster_format(f.read(16)) or "png"
 
 
 def csv_html(path: Path, rows: int = CSV_ROWS, declared: str = "") -> str:
@@ -158,37 +153,35 @@ def dir_html(path: Path, limit: int = 50) -> str:
     return pre("\n".join(shown) + (f"\n\u2026 {len(entries) - limit} more" if len(entries) > limit else ""))
 
 
-def notebook_outputs(path: Path, max_outputs: int = 50) -> list[dict]:
-    """The outputs of an executed notebook's code cells, as display-data dicts for an Output widget.
+def preview_html(path: Path, declared: str = "") -> str:
+    """Inert HTML previewing one stored artifact, whatever its kind (see ``inert``)."""
+    kind = kind_of(path, declared)
+    size = path.stat().st_size if kind != "dir" else 0
+    if kind == "image":
+        if size > MAX_IMAGE_BYTES:
+            return f"<i>image of {size} bytes</i>"
+        return inert.img(path.read_bytes(), f"image/{image_format(path)}")
+    if kind == "notebook":
+        return _box(inert.notebook_html(path))
+    if kind in ("svg", "html", "markdown"):
+        if size > MAX_MARKUP_BYTES:
+            return f"<i>{kind} of {size} bytes: not previewed</i>"
+        if kind == "svg":
+            return inert.svg_img(path.read_bytes())
+        text = path.read_bytes().decode("utf-8", errors="replace")
+        return _box(inert.clean_html(text) if kind == "html" else inert.markdown_html(text))
+    if kind == "csv":
+        return csv_html(path, declared=declared)
+    if kind == "dir":
+        return dir_html(path)
+    if kind == "binary":
+        return f"<i>binary, {size} bytes</i>"
+    return text_html(path)
 
-    Execution counts and error tracebacks are kept; everything is passed to the frontend's
-    own renderers (which sanitise HTML of untrusted notebooks), never into an HTML string here.
-    """
-    try:
-        nb = json.loads(path.read_text(errors="replace"))
-    except (OSError, ValueError):
-        return []
-    outs: list[dict] = []
-    for cell in nb.get("cells") or []:
-        if cell.get("cell_type") != "code":
-            continue
-        for out in cell.get("outputs") or []:
-            kind = out.get("output_type")
-            if kind == "stream":
-                text = out.get("text", "")
-                outs.append({"output_type": "stream", "name": out.get("name", "stdout"),
-                             "text": "".join(text) if isinstance(text, list) else str(text)})
-            elif kind in ("display_data", "execute_result"):
-                data = {k: ("".join(v) if isinstance(v, list) else v) for k, v in (out.get("data") or {}).items()
-                        if k != "application/vnd.jupyter.widget-view+json"}
-                if data:
-                    outs.append({"output_type": "display_data", "data": data, "metadata": out.get("metadata") or {}})
-            elif kind == "error":
-                outs.append({"output_type": "error", "ename": str(out.get("ename", "")),
-                             "evalue": str(out.get("evalue", "")), "traceback": list(out.get("traceback") or [])})
-            if len(outs) >= max_outputs:
-                return outs
-    return outs
+
+def _box(inner: str) -> str:
+    return (f'<div class="jf-preview" style="max-height:400px;overflow:auto;border:1px solid #dde3e8;'
+            f'padding:2px 4px">{inner}</div>')
 
 
 def params_rows(params: Iterable[Mapping[str, Any]] | None) -> list[tuple[str, str]]:

@@ -668,22 +668,10 @@ class NodePanel:
 
 
 def preview_widget(path, declared: str = ""):
-    """A widget previewing one stored artifact: image, CSV table, notebook outputs, text."""
-    kind = P.kind_of(path, declared)
-    if kind == "image":
-        size = path.stat().st_size
-        if size > P.MAX_IMAGE_BYTES:
-            return W.HTML(f"<i>image of {size} bytes</i>")
-        return W.Image(value=path.read_bytes(), format=P.image_format(path, declared),
-                       layout=W.Layout(max_width="100%"))
-    if kind == "csv":
-        return W.HTML(P.csv_html(path, declared=declared))
-    if kind == "notebook":
-        out = W.Output(layout=W.Layout(max_height="400px", overflow="auto", border="1px solid #dde3e8"))
-        out.outputs = tuple(P.notebook_outputs(path))
-        return out
-    if kind == "dir":
-        return W.HTML(P.dir_html(path))
-    if kind == "binary":
-        return W.HTML(f"<i>binary, {path.stat().st_size} bytes</i>")
-    return W.HTML(P.text_html(path))
+    """A widget previewing one stored artifact. A raster image (checked by its magic bytes) is an
+    ``Image``; everything else is inert HTML from ``preview.preview_html`` (sanitised, SVG only as an
+    ``<img>`` source, notebooks as static outputs): never an ``Output`` widget, whose output area
+    JupyterLab creates trusted, so an artifact's HTML or JavaScript output would run in the page."""
+    if P.kind_of(path, declared) == "image" and path.stat().st_size <= P.MAX_IMAGE_BYTES:
+        return W.Image(value=path.read_bytes(), format=P.image_format(path), layout=W.Layout(max_width="100%"))
+    return W.HTML(P.preview_html(path, declared))

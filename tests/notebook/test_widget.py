@@ -367,14 +367,17 @@ def test_notebook_artifact_outputs_are_rendered(tmp_path):
     nb = {"cells": [{"cell_type": "code", "source": "x", "metadata": {}, "execution_count": 1, "outputs": [
         {"output_type": "stream", "name": "stdout", "text": ["hello ", "<b>\n"]},
         {"output_type": "execute_result", "execution_count": 1, "metadata": {},
-         "data": {"text/plain": "42", "image/png": "iVBOR"}}]}],
+         "data": {"text/plain": "42", "image/png": base64.b64encode(PNG).decode()}},
+        {"output_type": "display_data", "metadata": {}, "data": {"text/html": "<table><tr><td>7</td></tr></table>"}}]}],
         "metadata": {}, "nbformat": 4, "nbformat_minor": 5}
     path = tmp_path / "notebook"
     path.write_text(json.dumps(nb))
     out = preview_widget(path, "/tmp/executed.ipynb")
-    assert isinstance(out, W.Output)
-    assert out.outputs[0] == {"output_type": "stream", "name": "stdout", "text": "hello <b>\n"}
-    assert out.outputs[1]["data"] == {"text/plain": "42", "image/png": "iVBOR"}
+    # static HTML, not an Output widget (JupyterLab renders an Output's mime bundles trusted)
+    assert isinstance(out, W.HTML)
+    assert "hello &lt;b&gt;" in out.value
+    assert f'src="data:image/png;base64,{base64.b64encode(PNG).decode()}"' in out.value
+    assert "<td>7</td>" in out.value
 
 
 def _add_second_layer(ctl, w) -> None:
