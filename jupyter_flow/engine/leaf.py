@@ -12,6 +12,7 @@ from .artifacts import ArtifactError, load_input, save_output
 from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
 from .outputs import collect_parameters, resolve_artifact_ref
+from .podenv import EnvError, container_env, expand_argv
 
 if TYPE_CHECKING:
     from .execute import Call
@@ -69,19 +70,15 @@ def pod_scope(call: "Call", node: Node, local: dict) -> dict:
 
 
 def _env(container: dict, step: str, executor=None) -> dict[str, str]:
-    env: dict[str, str] = {}
-    for e in container.get("env") or []:
-        if "value" in e:
-            env[e["name"]] = str(e.get("value") or "")
-        elif e.get("valueFrom") and getattr(executor, "env_from_cluster", False):
-            continue   # the executor's Pod takes the entry from the template (kubernetes backend)
-        elif e.get("valueFrom"):
-            src = next(iter(e["valueFrom"]), "valueFrom")
-            raise ArtifactError(f"step {step!r}: env {e.get('name')} comes from {src}, which needs a cluster "
-                                "(Secret/ConfigMap/fieldRef); run with --backend argo or set a value")
-        else:
-            env[e["name"]] = ""
-    return env
+    return container_env(container, step, executor)
+
+
+def _argv(container: dict, env: dict[str, str], executor) -> tuple[list[str] | None, list[str]]:
+    """``command`` and ``args`` with Kubernetes' ``$(VAR)`` expansion (a real Pod does it itself)."""
+    command, args = container.get("command"), [str(a) for a in container.get("args") or []]
+    if getattr(executor, "env_from_cluster", False):
+        return command, args
+    return expand_argv(command, env), expand_argv(args, env)
 
 
 class _Slots:
@@ -155,12 +152,12 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     deadline = call.timeout(local)
     try:
         env = _env(container, node.display_name, ctl.executor)
-    except ArtifactError as exc:
+    except EnvError as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
+    command, args = _argv(container, env, ctl.executor)
     spec = StepSpec(node_id=node.id, step_name=node.display_name, image=container.get("image", ""),
-                    command=container.get("command"), args=[str(a) for a in container.get("args") or []],
-                    env=env, working_dir=container.get("workingDir"),
+                    command=command, args=args, env=env, working_dir=container.get("workingDir"),
                     # operator.go: an empty script.source adds no staged script path to the args
                     script=(tmpl["script"].get("source") or None) if "script" in tmpl else None,
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
@@ -356,17 +353,18 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
                 return
             try:
                 env = _env(c, cnode.display_name, ctl.executor)
-            except ArtifactError as exc:
+            except EnvError as exc:
                 ctl.set_phase(cnode, ERROR, str(exc))
                 return
+            command, args = _argv(c, env, ctl.executor)
             paths = list(shared_paths)
             for m in c.get("volumeMounts") or []:
                 if m.get("mountPath", "").startswith("/"):
                     paths.append(m["mountPath"].rstrip("/") + "/.")
             log_path = logs / f"{cnode.id}.log"
             spec = StepSpec(node_id=cnode.id, step_name=f"{node.display_name}.{c['name']}",
-                            image=c.get("image", ""), command=c.get("command"),
-                            args=[str(a) for a in c.get("args") or []], env=env, working_dir=c.get("workingDir"),
+                            image=c.get("image", ""), command=command, args=args, env=env,
+                            working_dir=c.get("workingDir"),
                             log_path=log_path, root=root, private_paths=paths, deadline=deadline,
                             template=tmpl, workflow=ctl.workflow)
             spec.isolate = needs_isolation(spec) or bool(paths)
