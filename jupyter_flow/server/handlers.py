@@ -7,8 +7,11 @@ Routes (under ``<base_url>jupyter-flow/api/``)::
     GET    runs/NAME                           the run as an Argo Workflow (status.nodes)
     DELETE runs/NAME                           delete it
     POST   runs/NAME/ACTION                    resume | suspend | stop | terminate | retry | resubmit | delete
-    GET    runs/NAME/nodes/NODE/log[?offset=N] {"text", "offset", "finished"}
-    GET    runs/NAME/nodes/NODE/log?follow=1   the same as Server-Sent Events, until the node finishes
+    GET    runs/NAME/nodes/NODE/log[?offset=N&length=L | ?tail=L]
+                                               {"text", "start", "offset", "size", "finished"} (L <= 1 MiB)
+    GET    runs/NAME/nodes/NODE/log?follow=1[&offset=N | &tail=L]
+                                               the same as Server-Sent Events (``log`` {text, start, offset},
+                                               ``end``, or ``budget`` after 4 MiB), until the node finishes
     GET    runs/NAME/artifacts/KEY             a stored artifact (file bytes, or a JSON listing of a directory)
     POST   lint                                {"yaml", "filename"?} -> {"errors": [...]}
 
@@ -27,6 +30,8 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
+from .bounds import BadRequest, int_arg, json_body
+from .logs import FOLLOW_BUDGET, MAX_LENGTH, follow_step
 from .manager import ACTIONS, FlowManager, ManagerError
 
 API = "jupyter-flow/api"
@@ -50,15 +55,18 @@ class BaseHandler(APIHandler):
             raise _Answered() from None
 
     def body(self) -> dict:
-        if not self.request.body:
-            return {}
+        """The JSON object sent, within :mod:`.bounds`' size and nesting limits (else 400/413)."""
         try:
-            data = json.loads(self.request.body)
-        except (ValueError, UnicodeDecodeError):
-            raise web.HTTPError(400, "request body is not JSON") from None
-        if not isinstance(data, dict):
-            raise web.HTTPError(400, "request body must be a JSON object")
-        return data
+            return json_body(self.request.body)
+        except BadRequest as exc:
+            raise web.HTTPError(exc.status, exc.message) from None
+
+    def int_query(self, name: str, **limits) -> int | None:
+        """An integer query argument in range, else 400 saying what was expected."""
+        try:
+            return int_arg(self.get_query_argument(name, None), name, **limits)
+        except BadRequest as exc:
+            raise web.HTTPError(exc.status, exc.message) from None
 
     def reply(self, data, status: int = 200) -> None:
         self.set_status(status)
@@ -118,42 +126,61 @@ class ActionHandler(BaseHandler):
 
 
 class LogHandler(BaseHandler):
+    """A node's log: a range (``offset``, ``length``) or the last ``tail`` bytes as JSON, or
+    followed as Server-Sent Events. Each poll reads only the bytes after the last sent; a
+    request streams at most ``FOLLOW_BUDGET`` bytes, then says ``budget`` and ends (the
+    client follows again from the offset it got)."""
+
+    poll = 0.25              # seconds between reads of a followed log
+    budget = FOLLOW_BUDGET   # bytes of log one follow request streams at most
+
     @web.authenticated
     @_answered
     async def get(self, name, node):
-        try:
-            offset = int(self.get_query_argument("offset", "0"))
-        except ValueError:
-            raise web.HTTPError(400, "offset must be an integer") from None
+        offset = self.int_query("offset", default=0)
+        length = self.int_query("length", default=MAX_LENGTH, low=1, high=MAX_LENGTH)
+        tail = self.int_query("tail", low=1, high=MAX_LENGTH)
         follow = self.get_query_argument("follow", "0") not in ("0", "false", "")
         if not follow:
-            chunk = await self.call(self.manager.read_log, name, node, offset)
-            self.reply({"text": chunk.text, "offset": chunk.offset, "finished": chunk.finished})
+            chunk = await self.call(self.manager.read_log, name, node, offset, length, tail=tail)
+            self.reply({"text": chunk.text, "start": chunk.start, "offset": chunk.offset, "size": chunk.size,
+                        "finished": chunk.finished})
             return
-        await self.call(self.manager.log_path, name, node)  # 400/403/404 before the stream starts
+        # 400/403/404 before the stream starts; the node is found once, then polled by id
+        node_id, path = await self.call(self.manager.resolve_log, name, node)
+        if tail is not None:
+            offset = (await self.call(self.manager.read_log, name, node_id, 0, 1, tail=tail)).start
         self.set_header("Content-Type", "text/event-stream; charset=utf-8")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
+        budget = self.budget
         idle = 0.0
         while True:
-            chunk = await self.call(self.manager.read_log, name, node, offset)
+            done = await self.call(self.manager.log_finished, name, node_id)
+            step = await self.call(follow_step, path, offset, done=done, budget=budget)
             try:
-                if chunk.text:
-                    self.write(f"id: {chunk.offset}\nevent: log\ndata: {json.dumps({'text': chunk.text, 'offset': chunk.offset})}\n\n")
+                for chunk in step.chunks:
+                    data = json.dumps({"text": chunk.text, "start": chunk.start, "offset": chunk.offset})
+                    self.write(f"id: {chunk.offset}\nevent: log\ndata: {data}\n\n")
+                    budget -= chunk.offset - offset
+                    offset = chunk.offset
                     idle = 0.0
-                elif idle >= 15:
+                if not step.chunks and idle >= 15:
                     self.write(": keep-alive\n\n")
                     idle = 0.0
-                if chunk.finished:
-                    self.write(f"event: end\ndata: {json.dumps({'offset': chunk.offset})}\n\n")
+                if step.finished:
+                    self.write(f"event: end\ndata: {json.dumps({'offset': offset})}\n\n")
+                    await self.flush()
+                    break
+                if budget <= 0:
+                    self.write(f"event: budget\ndata: {json.dumps({'offset': offset})}\n\n")
                     await self.flush()
                     break
                 await self.flush()
             except StreamClosedError:
                 return
-            offset = chunk.offset
-            await asyncio.sleep(0.25)
-            idle += 0.25
+            await asyncio.sleep(self.poll)
+            idle += self.poll
         self.finish(set_content_type="text/event-stream; charset=utf-8")
 
 

@@ -15,11 +15,11 @@ import json
 import os
 import re
 import time
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..errors import JupyterFlowError, LintError, RunNotFound, SpecError
+from .logs import FOLLOW_BUDGET, MAX_LENGTH, LogChunk, follow_step, read_range
 
 PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
 FINISHED = ("Succeeded", "Failed", "Error")
@@ -54,13 +54,17 @@ def _parse_time(value: str | None) -> float | None:
         return None
 
 
-def summary(wf: dict) -> dict:
-    """One row of the runs list: what the panel shows without loading the graph."""
+def summary(wf: dict, progress: str | None = None) -> dict:
+    """One row of the runs list: what the panel shows without loading the graph.
+
+    ``progress`` stands in for ``status.progress`` when the status has none (else it is counted
+    from ``status.nodes``, when the Workflow carries them)."""
     meta = wf.get("metadata") or {}
     status = wf.get("status") or {}
-    nodes = status.get("nodes") or {}
-    pods = [n for n in nodes.values() if n.get("type") == "Pod"]
-    done = sum(1 for n in pods if n.get("phase") in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"))
+    if progress is None and not status.get("progress"):
+        pods = [n for n in (status.get("nodes") or {}).values() if n.get("type") == "Pod"]
+        done = sum(1 for n in pods if n.get("phase") in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"))
+        progress = f"{done}/{len(pods)}"
     started = status.get("startedAt")
     finished = status.get("finishedAt")
     t0, t1 = _parse_time(started), _parse_time(finished)
@@ -77,17 +81,10 @@ def summary(wf: dict) -> dict:
         "startedAt": started,
         "finishedAt": finished,
         "duration": duration,
-        "progress": status.get("progress") or f"{done}/{len(pods)}",
+        "progress": status.get("progress") or progress,
         "suspended": bool(status.get("suspended")),
         "entrypoint": (wf.get("spec") or {}).get("entrypoint"),
     }
-
-
-@dataclass
-class LogChunk:
-    text: str
-    offset: int
-    finished: bool
 
 
 class FlowManager:
@@ -125,19 +122,38 @@ class FlowManager:
         return target
 
     # -- reading --------------------------------------------------------------------------------
-    def list_runs(self, phase: str | None = None) -> list[dict]:
+    def _record(self, store, rec):
+        """``rec`` after orphan reconciliation (a dead engine's run is Error), without its nodes."""
         from .. import api
+        if api.reconcile_orphan(store, rec):
+            rec = store.get_run(rec.name, with_nodes=False)
+        return rec
+
+    def list_runs(self, phase: str | None = None) -> list[dict]:
+        """Summaries of every run from the ``runs`` rows alone: no run's nodes are loaded (a
+        100,000-node run made each listing take seconds), the progress is the stored
+        ``status.progress`` (counted in SQL for a status without one)."""
         if phase is not None and phase not in PHASES:
             raise ManagerError(400, f"unknown phase {phase!r}; expected one of {', '.join(PHASES)}")
+        store = self.store
         out = []
-        for run in api.runs(phase=None, store=self.store):
-            try:
-                row = summary(run.to_dict())
-            except RunNotFound:  # deleted while listing
+        for rec in store.list_runs():
+            rec = self._record(store, rec)
+            if rec is None:  # deleted while listing
                 continue
             # the phase filter applies after orphan reconciliation, so a dead engine's run is Error
-            if phase is None or row["phase"] == phase:
-                out.append(row)
+            if phase is not None and rec.phase != phase:
+                continue
+            status = dict(rec.status, phase=rec.phase)
+            if rec.message:
+                status["message"] = rec.message
+            progress = None
+            if not status.get("progress"):
+                done, total = store.pod_progress(rec.name)
+                progress = f"{done}/{total}"
+            out.append(summary({"metadata": (rec.workflow.get("metadata") or {}),
+                                "spec": {"entrypoint": (rec.workflow.get("spec") or {}).get("entrypoint")},
+                                "status": status}, progress))
         return out
 
     def get_run(self, name: str) -> dict:
@@ -147,59 +163,71 @@ class FlowManager:
             raise ManagerError(404, str(exc)) from None
 
     def _node(self, name: str, node_id: str) -> tuple[Any, dict]:
-        run = self._run(name)
+        """The run's row (reconciled, without nodes) and the one node asked for, by id or by
+        display name: an indexed lookup, never the whole run."""
+        self.check_name(name)
         if not isinstance(node_id, str) or not _NODE_ID.match(node_id):
             raise ManagerError(400, f"invalid node id {node_id!r}")
-        wf = run.to_dict()
-        nodes = (wf.get("status") or {}).get("nodes") or {}
-        node = nodes.get(node_id)
-        if node is None:
-            for n in nodes.values():  # a display name is accepted too, as by `jupyter-flow logs`
-                if node_id in (n.get("displayName"), n.get("name")):
-                    node = n
-                    break
+        store = self.store
+        rec = store.get_run(name, with_nodes=False)
+        rec = rec and self._record(store, rec)
+        if rec is None:
+            raise ManagerError(404, f"workflow {name!r} not found")
+        node = store.find_node(name, node_id)
         if node is None:
             raise ManagerError(404, f"no node {node_id!r} in {name}")
-        return wf, node
+        return rec, node
+
+    def log_finished(self, name: str, node_id: str) -> bool:
+        """Whether nothing more will be written to the node's log: the node or its run is over."""
+        store = self.store
+        phase = store.node_phase(name, node_id)
+        if phase not in ("Pending", "Running"):
+            return True
+        rec = store.get_run(name, with_nodes=False)
+        rec = rec and self._record(store, rec)
+        return rec is None or rec.phase in FINISHED
 
     def log_path(self, name: str, node_id: str) -> Path:
         _, node = self._node(name, node_id)
         store = self.store
         return self._inside(store.run_dir(name), store.log_path(name, node["id"]))
 
-    def read_log(self, name: str, node_id: str, offset: int = 0, limit: int = 1 << 20) -> LogChunk:
-        """Log bytes from ``offset`` (at most ``limit``), cut at the last complete UTF-8 character."""
-        wf, node = self._node(name, node_id)
+    def resolve_log(self, name: str, node_id: str) -> tuple[str, Path]:
+        """(node id, log path) of a node named by id or display name, checked once; a follower
+        then polls by id."""
+        _, node = self._node(name, node_id)
+        store = self.store
+        return node["id"], self._inside(store.run_dir(name), store.log_path(name, node["id"]))
+
+    def read_log(self, name: str, node_id: str, offset: int = 0, limit: int = MAX_LENGTH, *,
+                 tail: int | None = None) -> LogChunk:
+        """Log bytes from ``offset`` (at most ``limit``, or the last ``tail`` bytes), whole UTF-8
+        characters only (see :func:`jupyter_flow.server.logs.read_range`)."""
+        rec, node = self._node(name, node_id)
         store = self.store
         path = self._inside(store.run_dir(name), store.log_path(name, node["id"]))
-        offset = max(0, int(offset))
-        data = b""
-        if path.is_file():
-            with open(path, "rb") as fh:
-                fh.seek(offset)
-                data = fh.read(limit)
-        chunk = data
-        try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            if exc.reason == "unexpected end of data" and exc.start >= len(data) - 3:
-                chunk = data[:exc.start]  # the rest of this character is not written yet
-            text = chunk.decode("utf-8", "replace")
-        node_done = node.get("phase") not in ("Pending", "Running")
-        run_done = (wf.get("status") or {}).get("phase") in FINISHED
-        finished = (node_done or run_done) and offset + len(chunk) >= (path.stat().st_size if path.is_file() else 0)
-        return LogChunk(text, offset + len(chunk), finished)
+        done = node.get("phase") not in ("Pending", "Running") or rec.phase in FINISHED
+        return read_range(path, max(0, int(offset)), limit, done=done, tail=tail)
 
     def follow_log(self, name: str, node_id: str, offset: int = 0, *, poll: float = 0.2,
-                   timeout: float | None = None) -> Iterator[LogChunk]:
-        """Chunks of a node's log as they are written, until the node (or run) finishes."""
+                   timeout: float | None = None, budget: int = FOLLOW_BUDGET) -> Iterator[LogChunk]:
+        """Chunks of a node's log as they are written, until the node (or run) finishes or
+        ``budget`` bytes were read; each poll reads only the bytes after the last one sent."""
+        node, path = self.resolve_log(name, node_id)
         deadline = None if timeout is None else time.monotonic() + timeout
+        offset = max(0, int(offset))
         while True:
-            chunk = self.read_log(name, node_id, offset)
-            if chunk.text or chunk.finished:
+            done = self.log_finished(name, node)
+            step = follow_step(path, offset, done=done, budget=budget)
+            for chunk in step.chunks:
+                budget -= chunk.offset - offset
+                offset = chunk.offset
                 yield chunk
-            offset = chunk.offset
-            if chunk.finished or (deadline is not None and time.monotonic() >= deadline):
+            if step.finished:
+                yield LogChunk("", step.offset, True, step.offset, step.offset)
+                return
+            if budget <= 0 or (deadline is not None and time.monotonic() >= deadline):
                 return
             time.sleep(poll)
 
@@ -219,12 +247,19 @@ class FlowManager:
 
     # -- writing --------------------------------------------------------------------------------
     @staticmethod
-    def _document(text: Any) -> str:
+    def _document(text: Any) -> bytes:
+        """A request's document as UTF-8 bytes: a body's ``yaml`` is always the document's text,
+        and bytes are what ``spec.load`` never takes for a path (a string naming an existing
+        file, e.g. ``/etc/passwd`` or another user's workflow, would be read from the server)."""
         if not isinstance(text, str) or not text.strip():
             raise ManagerError(400, "a YAML (or JSON) document is required")
-        if len(text.encode("utf-8", "replace")) > MAX_DOCUMENT:
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:  # a lone surrogate sent as \ud800 in JSON
+            raise ManagerError(400, "the document is not valid Unicode text") from None
+        if len(data) > MAX_DOCUMENT:
             raise ManagerError(413, "document too large")
-        return text
+        return data
 
     def lint(self, text: str, filename: str | None = None) -> list[dict]:
         from .. import api

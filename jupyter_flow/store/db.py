@@ -281,6 +281,33 @@ class Store:
         nodes.sort(key=lambda n: (n.get("startedAt") or "", n.get("id")))
         return {n["id"]: n for n in nodes}
 
+    def get_node(self, run: str, node_id: str) -> dict | None:
+        """One node by id: a primary-key lookup, whatever the size of the run."""
+        rows = self._read("SELECT data FROM nodes WHERE run=? AND id=?", (run, node_id))
+        return json.loads(rows[0][0]) if rows else None
+
+    def find_node(self, run: str, selector: str) -> dict | None:
+        """One node by id, else by display name or full name (as ``jupyter-flow logs`` accepts).
+        The name match scans the run's rows inside SQLite; no other node is decoded here."""
+        node = self.get_node(run, selector)
+        if node is not None:
+            return node
+        rows = self._read("SELECT data FROM nodes WHERE run=? AND (json_extract(data, '$.displayName')=?"
+                          " OR json_extract(data, '$.name')=?) ORDER BY id LIMIT 1", (run, selector, selector))
+        return json.loads(rows[0][0]) if rows else None
+
+    def node_phase(self, run: str, node_id: str) -> str | None:
+        """A node's phase (its own column): what a log follower polls, without decoding the node."""
+        rows = self._read("SELECT phase FROM nodes WHERE run=? AND id=?", (run, node_id))
+        return rows[0][0] if rows else None
+
+    def pod_progress(self, run: str) -> tuple[int, int]:
+        """(finished, all) Pod nodes of ``run``, counted inside SQLite: the runs list's progress for a
+        run whose stored status has none, without loading its nodes."""
+        rows = self._read("SELECT count(*), coalesce(sum(phase IN ('Succeeded','Failed','Error','Skipped',"
+                          "'Omitted')), 0) FROM nodes WHERE run=? AND json_extract(data, '$.type')='Pod'", (run,))
+        return int(rows[0][1]), int(rows[0][0])
+
     def list_runs(self, *, phase: str | None = None, limit: int | None = None) -> list[RunRecord]:
         sql = f"SELECT {self._COLS} FROM runs"
         args: tuple = ()

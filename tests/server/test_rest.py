@@ -203,7 +203,7 @@ async def test_node_log_and_offsets(jp_fetch):
     wf = await submit_wait(jp_fetch, parameters={})
     name, node = wf["metadata"]["name"], pod(wf)
     code, data = await api(jp_fetch, "runs", name, "nodes", node["id"], "log")
-    assert code == 200 and data == {"text": "hello world\n", "offset": 12, "finished": True}
+    assert code == 200 and data == {"text": "hello world\n", "start": 0, "offset": 12, "size": 12, "finished": True}
     code, data = await api(jp_fetch, "runs", name, "nodes", node["id"], "log", params={"offset": "6"})
     assert data["text"] == "world\n"
     code, data = await api(jp_fetch, "runs", name, "nodes", node["id"], "log", params={"offset": "x"})
