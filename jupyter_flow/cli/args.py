@@ -6,7 +6,10 @@ from __future__ import annotations
 import argparse
 import json
 import re
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
+
+if TYPE_CHECKING:
+    from ..expr.goregexp import Regexp
 
 
 def parse_params(pairs: Sequence[str] | None, files: Sequence[str] | None) -> dict[str, str]:
@@ -74,8 +77,10 @@ def parse_labels(text: str) -> dict[str, str]:
     return out
 
 
-def parse_regex(text: str) -> re.Pattern:
+def parse_regex(text: str) -> "Regexp":
+    """argo logs --grep's pattern: Go's regexp (RE2, linear time), as argo matches it."""
+    from ..expr.goregexp import RegexError, compile as go_compile
     try:
-        return re.compile(text)
-    except re.error as exc:
+        return go_compile(text)
+    except RegexError as exc:
         raise argparse.ArgumentTypeError(f"invalid regular expression {text!r}: {exc}") from None

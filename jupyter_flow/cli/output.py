@@ -3,10 +3,12 @@ the pods' logs as ``argo logs`` streams them."""
 from __future__ import annotations
 
 import json
-import re
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from ..expr.goregexp import Regexp
 
 FINISHED = ("Succeeded", "Failed", "Error")
 
@@ -90,7 +92,7 @@ def tail_offset(path, lines: int) -> int:
 
 
 def tail_logs(run, wf: dict, offsets: dict[str, int], node_filter: str | None = None, *,
-               grep: re.Pattern | None = None, tail: int | None = None) -> None:
+               grep: "Regexp | None" = None, tail: int | None = None) -> None:
     """Print what each pod logged since ``offsets``; ``tail``: start a pod seen for the first time at its
     last ``tail`` lines; ``grep``: only the lines it matches (after the tail, as argo applies them)."""
     store = run._store

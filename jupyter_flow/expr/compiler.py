@@ -5,12 +5,12 @@ Runtime failures raise ``EvalError`` carrying the offset of the node that failed
 """
 from __future__ import annotations
 
-import re
 from typing import Any, Callable
 
 from . import builtins as B
 from . import limits
 from .functions import ARGO_FUNCTIONS
+from .goregexp import Regexp, RegexError
 from .values import (EvalError, ScopeNode, as_text, equal, is_num, less, truthy_bool, type_name,
                      wrap_int)
 
@@ -42,19 +42,15 @@ def fail(message: str, pos: int) -> EvalError:
     return err
 
 
-def _regex(pattern: str) -> re.Pattern:
-    return limits.regex(pattern)
-
-
-def regex(pattern: Any) -> re.Pattern:
-    """Compile (cached) a Go-RE2-style pattern."""
+def regex(pattern: Any) -> "Regexp":
+    """Compile (cached) a pattern with Go's regexp (RE2): linear time, Go's syntax and errors."""
     pattern = as_text(pattern)
     if not isinstance(pattern, str):
         raise EvalError(f"invalid operation: matches (mismatched types {type_name(pattern)})")
     try:
-        return _regex(pattern)
-    except re.error as e:
-        raise EvalError(f"error parsing regexp: {e}") from None
+        return limits.regex(pattern)
+    except RegexError as e:
+        raise EvalError(str(e)) from None
 
 
 def fetch(obj: Any, key: Any, pos: int) -> Any:
@@ -136,7 +132,7 @@ def _strop(op: str, a: Any, b: Any, pos: int) -> bool:
         if not isinstance(a, str):
             raise fail(f"invalid operation: matches (mismatched types {type_name(a)} and {type_name(b)})", pos)
         try:
-            return regex(b).search(a) is not None
+            return regex(b).search(a)
         except EvalError as e:
             raise fail(str(e), pos) from None
     if not (isinstance(a, str) and isinstance(b, str)):

@@ -18,6 +18,7 @@ from typing import Any
 
 from ..errors import ExprError
 from . import limits
+from .goregexp import RegexError
 from .values import EvalError, go_float
 
 MAX_DEPTH = 32  # parenthesis nesting; each level costs ~13 Python frames
@@ -347,8 +348,8 @@ def _eval(node: Any) -> Any:
         if not isinstance(right, str):
             raise _type_err(_CMP_ERR, right, op)
         try:
-            found = limits.regex(right).search(left) is not None
-        except re.error as e:
+            found = limits.regex(right).search(left)
+        except RegexError as e:
             raise EvalError(f"Unable to compile regexp pattern '{right}': {e}") from None
         return found if op == "=~" else not found
     if op in ("<", "<=", ">", ">="):
@@ -411,7 +412,7 @@ def _compile(text: str) -> Any:
             if k == "COMPARATOR" and v in ("=~", "!~") and idx + 1 < len(toks) and toks[idx + 1][0] == "STRING":
                 try:
                     limits.regex(toks[idx + 1][1])
-                except re.error as e:
+                except RegexError as e:
                     raise _Err(f"Unable to compile regexp pattern '{toks[idx + 1][1]}': {e}") from None
         return _Parser(toks).parse(0) if toks else None
     except _Err as e:

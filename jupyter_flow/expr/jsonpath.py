@@ -12,6 +12,7 @@ import re
 from typing import Any
 
 from . import limits
+from .goregexp import RegexError
 from .values import EvalError, equal, is_num
 
 _MISSING = object()
@@ -220,8 +221,8 @@ def _f_eval(node: Any, item: Any) -> Any:
         if not (isinstance(a, str) and isinstance(b, str)):
             return False
         try:
-            return limits.regex(b).search(a) is not None
-        except re.error:
+            return limits.regex(b).search(a)
+        except RegexError:
             return False
     if (is_num(a) and is_num(b)) or (isinstance(a, str) and isinstance(b, str)):
         return {"<": a < b, "<=": a <= b, ">": a > b, ">=": a >= b}[op]

@@ -16,7 +16,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from typing import Any, Callable
 
-from . import limits, timefmt
+from . import goregexp, limits, timefmt
 from .builtins import go_split
 from .values import (EvalError, as_text, equal, go_str, is_num, to_json, type_name,
                      wrap_int)
@@ -112,11 +112,37 @@ def _zone(name: Any) -> timezone:
         return timezone.utc
 
 
-def _regex(p: Any) -> re.Pattern:
+def _regex(p: Any, must: bool = False) -> goregexp.Regexp:
+    """Go's ``regexp.Compile`` (``must``: sprig's ``mustRegex*``, which return its error) or
+    ``regexp.MustCompile`` (the plain ``regex*``, whose panic expr-lang reports)."""
+    pattern = strval(p)
     try:
-        return limits.regex(strval(p))
-    except re.error as e:
-        raise EvalError(f"error parsing regexp: {e}") from None
+        return limits.regex(pattern)
+    except goregexp.RegexError as e:
+        raise EvalError(str(e) if must else goregexp.must_compile_message(pattern, e)) from None
+
+
+def _regex_match(r: Any, s: Any, must: bool = False) -> bool:
+    """``regexMatch`` is ``regexp.MatchString`` with the error dropped: a bad pattern is false."""
+    try:
+        return _regex(r, must=True).search(strval(s))
+    except EvalError:
+        if must:
+            raise
+        return False
+
+
+def _regex_funcs(must: bool) -> dict[str, Callable[..., Any]]:
+    prefix = "mustRegex" if must else "regex"
+    return {
+        prefix + "Match": lambda r, s: _regex_match(r, s, must),
+        prefix + "Find": lambda r, s: _regex(r, must).find_string(strval(s)),
+        prefix + "FindAll": lambda r, s, n=-1: _regex(r, must).find_all_string(strval(s), to_int64(n)),
+        prefix + "ReplaceAll": lambda r, s, repl: _regex(r, must).replace_all_string(strval(s), strval(repl)),
+        prefix + "ReplaceAllLiteral": lambda r, s, repl: _regex(r, must).replace_all_literal_string(
+            strval(s), strval(repl)),
+        prefix + "Split": lambda r, s, n=-1: _regex(r, must).split(strval(s), to_int64(n)),
+    }
 
 
 def _width(n: Any, s: Any) -> int:
@@ -124,13 +150,6 @@ def _width(n: Any, s: Any) -> int:
     width = to_int64(n)
     limits.check_string(max(0, width) * (strval(s).count("\n") + 1) + len(strval(s)))
     return width
-
-
-def _go_repl(repl: str) -> str:
-    """Translate Go's ``$1``/``${name}`` replacement syntax to Python's."""
-    repl = repl.replace("\\", "\\\\")
-    repl = re.sub(r"\$\{(\w+)\}", r"\\g<\1>", repl)
-    return re.sub(r"\$(\d+)", r"\\g<\1>", repl).replace("$$", "$")
 
 
 def _b64dec(s: Any) -> str:
@@ -269,14 +288,8 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "join": lambda sep, v: strval(sep).join(strval(x) for x in (v if isinstance(v, list) else [v])
                                            if x is not None),
     "sortAlpha": lambda v: sorted(strval(x) for x in _list(v)),
-    "regexMatch": lambda r, s: _regex(r).search(strval(s)) is not None,
-    "regexFind": lambda r, s: (lambda m: m.group() if m else "")(_regex(r).search(strval(s))),
-    "regexFindAll": lambda r, s, n=-1: [m.group() for m in _regex(r).finditer(strval(s))][
-        :None if to_int64(n) < 0 else to_int64(n)],
-    "regexReplaceAll": lambda r, s, repl: _regex(r).sub(_go_repl(strval(repl)), strval(s)),
-    "regexReplaceAllLiteral": lambda r, s, repl: _regex(r).sub(lambda m: strval(repl), strval(s)),
-    "regexSplit": lambda r, s, n=-1: _regex(r).split(strval(s), 0 if to_int64(n) < 0 else max(0, to_int64(n) - 1)),
-    "regexQuoteMeta": lambda s: re.escape(strval(s)),
+    **_regex_funcs(must=False), **_regex_funcs(must=True),
+    "regexQuoteMeta": lambda s: goregexp.quote_meta(strval(s)),
     # numbers
     "atoi": lambda s: to_int64(s) if re.fullmatch(r"[+-]?\d+", strval(s)) else 0,
     "int": to_int64, "int64": to_int64, "float64": to_float64, "toDecimal": lambda s: to_int64("0o" + strval(s))

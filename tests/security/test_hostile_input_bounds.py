@@ -107,18 +107,11 @@ def test_oversized_file_is_refused_without_reading(tmp_path):
     ("toJson(1..5000000)", "memory budget exceeded"),
     ("sprig.indent(1000000000, 'a')", "string too long"),
     ("sprig.nindent(1000000000, 'a\\nb')", "string too long"),
-    ("'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' matches '(a+)+$'", "nested repetition"),
-    ("sprig.regexMatch('(\\\\w+\\\\s?)+$', 'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!')", "nested repetition"),
 ])
 def test_expensive_expressions_end_in_an_expr_error(expression, needle):
     res = bounded(f"report(expr.evaluate, {expression!r}, {{}})", timeout=60)
     assert not res["ok"] and res["type"] == "ExprError" and needle in res["message"], res
     assert res["seconds"] < 20
-
-
-def test_catastrophic_when_regex_is_refused():
-    res = bounded("""report(expr.when, "'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa!' =~ '(a+)+$'")""", timeout=30)
-    assert not res["ok"] and "nested repetition" in res["message"]
 
 
 def test_ordinary_regexes_still_work():
