@@ -15,6 +15,7 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Mapping
 
+from . import nodesel
 from .errors import JupyterFlowError, LintError, RunNotFound, SpecError
 
 if TYPE_CHECKING:
@@ -387,28 +388,32 @@ class Run:
         return self.to_dict()["status"].get("nodes", {})
 
     def node(self, selector: str) -> dict:
-        """A node by display name, full name, id or pod name (what ``get`` shows, ``argo logs WF POD``)."""
-        nodes = self.nodes
-        for n in nodes.values():
-            if selector in (n.get("displayName"), n.get("name"), n.get("id")):
-                return n
-        if selector.startswith(self.name + "-"):
-            from .render import pod_name
-            wf = {"metadata": self._record().workflow.get("metadata") or {"name": self.name}}
-            for n in nodes.values():
-                if n.get("type") == "Pod" and pod_name(wf, n) == selector:
-                    return n
+        """A node by id, full name, display name or pod name (what ``get`` shows, ``argo logs WF POD``).
+
+        A display name several nodes share raises :class:`~jupyter_flow.errors.AmbiguousNode`
+        listing their ids and full names, instead of picking one."""
+        found = nodesel.one(self.nodes, selector, self._pod_namer(selector))
+        if found is not None:
+            return found
         raise JupyterFlowError(f"no node {selector!r} in {self.name}; nodes: "
-                               + ", ".join(sorted(n.get("displayName", "") for n in nodes.values())))
+                               + ", ".join(sorted(n.get("displayName", "") for n in self.nodes.values())))
+
+    def _pod_namer(self, selector: str):
+        if not selector.startswith(self.name + "-"):
+            return None
+        from .render import pod_name
+        wf = {"metadata": self._record().workflow.get("metadata") or {"name": self.name}}
+        return lambda n: pod_name(wf, n)
 
     @property
-    def outputs(self) -> dict[str, dict]:
-        """Outputs by node display name, plus the workflow's global outputs under ``"workflow"``."""
-        wf = self.to_dict()
-        out = {n["displayName"]: n["outputs"] for n in wf["status"].get("nodes", {}).values() if n.get("outputs")}
-        if wf["status"].get("outputs"):
-            out["workflow"] = wf["status"]["outputs"]
-        return out
+    def outputs(self) -> "nodesel.NodeOutputs":
+        """Outputs keyed by node id, plus the workflow's global outputs under ``"workflow"``.
+
+        ``run.outputs["generate"]`` (a display name) works while one node with outputs has that
+        name; when several do it raises :class:`~jupyter_flow.errors.AmbiguousNode` naming them.
+        """
+        status = self.to_dict()["status"]
+        return nodesel.NodeOutputs(status.get("nodes", {}), status.get("outputs"))
 
     def artifacts(self, *, artifact_name: str | None = None, template_name: str | None = None,
                   node_id: str | None = None) -> "list[FoundArtifact]":
@@ -495,8 +500,12 @@ class Run:
         """Resume the run, or only the suspended node ``node`` (a name that matches no suspended
         node is an error, not a silent no-op)."""
         if node:
-            n = self.node(node)
-            if n.get("type") != "Suspend" or n.get("phase") != "Running":
+            # like Argo's node field selector, a display name resumes every suspended node it names
+            found = nodesel.matching(self.nodes, node, self._pod_namer(node))
+            if not found:
+                self.node(node)   # the "no node" error
+            if not any(n.get("type") == "Suspend" and n.get("phase") == "Running" for n in found):
+                n = found[0]
                 raise JupyterFlowError(f"node {node!r} of {self.name} is not suspended "
                                        f"({n.get('type')}, {n.get('phase')})")
         self._request("resume", {"node": node} if node else None)

@@ -65,3 +65,22 @@ class RunNotFound(JupyterFlowError):
 
 class StepError(JupyterFlowError):
     """A step could not be started (missing command, bad image mapping, ...)."""
+
+
+class AmbiguousNode(JupyterFlowError, KeyError):
+    """A node selector (a display name, e.g. ``run.outputs["generate"]``) names several nodes.
+
+    Display names repeat (the same step name in two templates, a template called twice), so a
+    display name is only a shortcut while it is unique; the message lists each node's id and
+    full name, which always are.
+    """
+
+    def __init__(self, selector: str, matches: list[tuple[str, str]]):
+        self.selector = selector
+        self.matches = list(matches)
+        listed = "; ".join(f"{nid} ({name})" for nid, name in self.matches)
+        super().__init__(f"{selector!r} names {len(self.matches)} nodes: {listed}; select one by its id "
+                         "or full name")
+
+    def __str__(self) -> str:   # KeyError would quote the whole message
+        return str(self.args[0])

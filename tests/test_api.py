@@ -161,3 +161,62 @@ spec:
     nodes = {n["displayName"]: n for n in again.nodes.values()}
     assert nodes["second"]["outputs"]["result"] == "second-done"
     assert nodes["first"]["outputs"]["result"] == "first-done"
+
+
+TWICE = """
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: twice-}
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    steps:
+    - - {name: generate, template: say, arguments: {parameters: [{name: w, value: outer}]}}
+    - - {name: inner, template: inner}
+    - - {name: last, template: say, arguments: {parameters: [{name: w, value: last}]}}
+  - name: inner
+    steps:
+    - - {name: generate, template: say, arguments: {parameters: [{name: w, value: inner}]}}
+  - name: say
+    inputs: {parameters: [{name: w}]}
+    container: {image: busybox, command: [echo, "{{inputs.parameters.w}}"]}
+"""
+
+
+def test_outputs_are_keyed_by_node_and_a_shared_display_name_is_refused():
+    """Two steps called ``generate`` (in different templates) both keep their outputs; the
+    display-name shortcut names them both instead of returning whichever came last."""
+    from jupyter_flow.errors import AmbiguousNode
+    run = jupyter_flow.submit(TWICE, wait=True)
+    assert run.phase == "Succeeded"
+    gens = {n["id"]: n for n in run.nodes.values() if n["displayName"] == "generate"}
+    assert len(gens) == 2
+    outputs = run.outputs
+    assert {outputs[nid]["result"] for nid in gens} == {"outer", "inner"}   # keyed by node id
+    assert set(gens) <= set(outputs)
+    for nid, n in gens.items():   # a full node name is unambiguous too
+        assert outputs[n["name"]]["result"] == outputs[nid]["result"]
+        assert run.node(n["name"])["id"] == nid
+    with pytest.raises(AmbiguousNode) as err:
+        outputs["generate"]
+    assert isinstance(err.value, KeyError) and isinstance(err.value, JupyterFlowError)
+    for nid, n in gens.items():
+        assert nid in str(err.value) and n["name"] in str(err.value)
+    assert outputs["last"]["result"] == "last"   # a unique display name still works (README)
+    with pytest.raises(KeyError):
+        outputs["nope"]
+    with pytest.raises(AmbiguousNode):
+        run.logs("generate")
+    with pytest.raises(AmbiguousNode):
+        run.node("generate")
+    assert run.logs(next(iter(gens))) in ("outer\n", "inner\n")
+
+
+def test_cli_logs_of_an_ambiguous_display_name_lists_the_nodes():
+    run = jupyter_flow.submit(TWICE, wait=True)
+    proc = subprocess.run([sys.executable, "-m", "jupyter_flow.cli", "logs", run.name, "generate"],
+                          capture_output=True, text=True, env=os.environ.copy(), timeout=60)
+    assert proc.returncode != 0
+    gens = [n for n in run.nodes.values() if n["displayName"] == "generate"]
+    assert all(n["id"] in proc.stderr for n in gens), proc.stderr
