@@ -47,13 +47,16 @@ def registry_for(store):
     return lookups(store)
 
 
-def load_document(spec: Any, *, filename: str | None = None, store=None, options: dict | None = None):
+def load_document(spec: Any, *, filename: str | None = None, store=None, options: dict | None = None,
+                  backend: str | None = None):
     """Load and validate a Workflow from a path, YAML/JSON text, a dict or a Hera object.
 
     Submit ``options`` (-p, --entrypoint, names) are applied before validation, so a -p can
     supply a parameter the document leaves without a value. A valid document given as text is
     remembered (``spec.cache``): the same text with the same options is not parsed, checked and
-    linted again; each call gets a workflow of its own.
+    linted again; each call gets a workflow of its own. For a remote ``backend`` (argo) the
+    ``templateRef``/``workflowTemplateRef`` targets live on the cluster, which resolves them:
+    the local template registry is not consulted and a template missing from it is no error.
     """
     from . import spec as specmod
     from .spec import cache
@@ -81,12 +84,13 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
     if options:
         doc.data = apply_options(doc.data, **options)
     lookups = []
-    stored = registry_for(_store(store))
+    remote = _is_remote(backend)
+    stored = None if remote else registry_for(_store(store))
 
     def registry(name: str, cluster_scope: bool):
         lookups.append(name)
         return stored(name, cluster_scope)
-    errors = [e for e in specmod.validate(doc, registry=registry) if e.severity == "error"]
+    errors = [e for e in specmod.validate(doc, registry=None if remote else registry) if e.severity == "error"]
     if errors:
         if options and options.get("entrypoint"):   # the file's line is not where that value came from
             import dataclasses
@@ -94,9 +98,16 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
             errors = [dataclasses.replace(e, message=e.message + given) if e.path == "spec.entrypoint" else e
                       for e in errors]
         raise SpecError(errors)
-    if key is not None and not lookups:   # a result that depends on the registry is not kept
+    if key is not None and not lookups and not remote:   # a result that depends on the registry is not kept
         cache.put(key, doc.data)
     return doc
+
+
+def _is_remote(backend: str | None) -> bool:
+    if not backend:
+        return False
+    from .backends.registry import backends
+    return backends.get(backend).remote
 
 
 def apply_options(workflow: dict, *, parameters: Mapping[str, Any] | None = None, name: str | None = None,
@@ -148,7 +159,7 @@ def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypo
            store=None, backend: str = "local") -> tuple[str, dict]:
     """Validate, apply submit options and create the run row; returns (name, workflow)."""
     store = _store(store)
-    doc = load_document(spec, filename=filename, store=store, options=dict(
+    doc = load_document(spec, filename=filename, store=store, backend=backend, options=dict(
         parameters=parameters, name=name, generate_name=generate_name, entrypoint=entrypoint))
     wf = doc.data
     run_name = new_name(wf, store)

@@ -48,7 +48,7 @@ def cmd_submit(a) -> int:
     # every file is loaded and checked before any is submitted: a bad one submits nothing
     workflows = []
     for source, filename in sources:
-        wf = api.load_document(source, filename=filename, store=store, options=dict(
+        wf = api.load_document(source, filename=filename, store=store, backend=backend.name, options=dict(
             parameters=params, name=a.name, generate_name=a.generate_name, entrypoint=a.entrypoint,
             labels=labels or None)).data
         if a.serviceaccount:

@@ -16,7 +16,7 @@ pytest.importorskip("kubernetes", reason="the kubernetes client is not installed
 from jupyter_flow import api, spec  # noqa: E402
 from jupyter_flow.backends import argo  # noqa: E402
 from jupyter_flow.backends.argo.transport import pod_name  # noqa: E402
-from jupyter_flow.errors import JupyterFlowError  # noqa: E402
+from jupyter_flow.errors import JupyterFlowError, SpecError  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fakekube import Wait  # noqa: E402
@@ -194,6 +194,39 @@ def test_dry_run_prints_exactly_what_would_be_sent(flow_home, tmp_path):
     assert sent["metadata"]["generateName"] == "approve-" and "uid" not in sent["metadata"]
     assert [e for e in spec.validate(spec.load(sent)[0]) if e.severity == "error"] == []
     assert not api.runs()   # nothing was created
+
+
+CLUSTER_REF = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "tref-"},
+               "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": [[
+                   {"name": "call", "templateRef": {"name": "cluster-only", "template": "hello"},
+                    "arguments": {"parameters": [{"name": "msg", "value": "hi"}]}}]]}]}}
+
+
+def test_templates_that_live_on_the_cluster_need_no_local_copy(flow_home, tmp_path):
+    """On Argo, templateRef / workflowTemplateRef targets are the cluster's: ``--backend argo``
+    (dry run or not) must not require them in the local registry; the local backend does."""
+    import yaml
+    steps = json.loads(json.dumps(CLUSTER_REF))
+    whole = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "wtref-"},
+             "spec": {"workflowTemplateRef": {"name": "on-cluster", "clusterScope": True},
+                      "arguments": {"parameters": [{"name": "p", "value": "1"}]}}}
+    env = dict(os.environ, JUPYTER_FLOW_HOME=str(flow_home))
+    for i, doc in enumerate((steps, whole)):
+        path = tmp_path / f"wf{i}.yaml"
+        path.write_text(yaml.safe_dump(doc))
+        out = subprocess.run([sys.executable, "-m", "jupyter_flow.cli", "submit", str(path), "--dry-run", "-o", "yaml",
+                              "--backend", "argo"], capture_output=True, text=True, env=env, timeout=60)
+        assert out.returncode == 0, out.stderr
+        assert yaml.safe_load(out.stdout) == argo.manifest(doc, {})
+        local = subprocess.run([sys.executable, "-m", "jupyter_flow.cli", "submit", str(path), "--dry-run"],
+                               capture_output=True, text=True, env=env, timeout=60)
+        assert local.returncode != 0 and "unknown" in local.stderr and "WorkflowTemplate" in local.stderr
+    # the API too: create() for the argo backend validates without the registry
+    name, wf = api.create(steps, backend="argo")
+    assert wf["spec"]["templates"][0]["steps"][0][0]["templateRef"]["name"] == "cluster-only"
+    with pytest.raises(SpecError, match="cluster-only"):
+        api.create(steps)
+    assert not api.runs(phase="Running")
 
 
 def test_argo_server_mode_uses_the_rest_api_with_a_bearer_token(flow_home, monkeypatch):
