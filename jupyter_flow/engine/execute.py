@@ -5,6 +5,8 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
+from .artifact_refs import bind_all, input_records
+from .artifacts import ArtifactError
 from .durations import parse_duration
 from .nodes import DAG, ERROR, FAILED, POD, RETRY, RUNNING, STEPS, SUSPEND, Node
 from .templates import InputError, TemplateContext, TemplateError, input_scope, process_inputs, template_type
@@ -41,10 +43,15 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
         inputs = process_inputs(tmpl, holder.get("arguments") or {},
                                 lambda v, extra: expr.substitute(v, ctl.scope(extra)),
                                 caller_substituted=name != ctl.name)
-    except (InputError, ExprError) as exc:
+        if inputs.get("artifacts"):
+            # from/fromExpression/subPath are resolved in the caller's scope (Argo's resolveArtifact)
+            inputs["artifacts"] = bind_all(inputs["artifacts"], ctl.scope(caller_scope), ctl.artifact_root)
+    except (InputError, ExprError, ArtifactError) as exc:
         return ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             phase=ERROR, message=str(exc), template_ref=tref)
     local = input_scope(inputs)
+    if ttype in ("steps", "dag") and inputs.get("artifacts"):
+        local.update(input_records(inputs))   # passed on with from: "{{inputs.artifacts.NAME}}"
     call = Call(ctl, tmpl, ttype, inner_ctx, local, depth, on_exit, tmpl_name, tref, inputs)
     from .retry import retry_strategy
     if retry_strategy(ctl, tmpl) is not None:

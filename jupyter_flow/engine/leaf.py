@@ -11,7 +11,7 @@ from ..executors.local import StepSpec
 from .artifacts import ArtifactError, load_input, save_output
 from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
-from .outputs import collect_parameters, resolve_artifact_ref
+from .outputs import collect_parameters
 from .podenv import EnvError, container_env, expand_argv
 
 if TYPE_CHECKING:
@@ -220,25 +220,15 @@ def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, ho
 
 
 def resolve_input_artifact(ctl, art: dict, local: dict) -> dict | None:
-    """An input artifact after the caller's substitution: ``from`` holds the stored record's JSON."""
-    ref = art.get("from")
-    if ref:
-        found = resolve_artifact_ref(ref, ctl.scope(local))
-        if found is None:
-            if art.get("optional"):
-                return None
-            raise ArtifactError(f"Unable to resolve: {ref!r} (input artifact {art.get('name')!r})")
-        return dict(found, name=art.get("name"), path=art.get("path"))
-    if art.get("fromExpression"):
-        value = expr.evaluate(art["fromExpression"], expr.nested_env(ctl.scope(local)))
-        if isinstance(value, str):
-            value = resolve_artifact_ref(value, {}) if value.startswith("{") else None
-        if not isinstance(value, dict):
-            if art.get("optional"):
-                return None
-            raise ArtifactError(f"Unable to resolve input artifact {art.get('name')!r} from its fromExpression")
-        return dict(value, name=art.get("name"), path=art.get("path"))
-    return art
+    """An input artifact as bound by ``execute`` (``artifact_refs.bind``: its ``from`` already
+    resolved in the caller's scope, ``subPath`` applied). A reference still left here, e.g. in a
+    template's own input declaration, resolves against the workflow's globals only: the step's
+    own inputs are not where its arguments come from. None: an optional one with no source."""
+    if not any(art.get(k) for k in ("from", "fromExpression")):
+        return art
+    from .artifact_refs import bind
+    bound = bind(art, ctl.scope({}), ctl.artifact_root)
+    return bound if any(k not in ("name", "path", "mode", "optional", "recurseMode") for k in bound) else None
 
 
 async def run_suspend(call: "Call", node: Node, local: dict) -> None:

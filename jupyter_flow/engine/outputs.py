@@ -67,47 +67,27 @@ def collect_parameters(ctl, tmpl: dict, host_path: Callable[[str], Path] | None,
     return params
 
 
-def resolve_artifact_ref(ref: str, scope: Mapping) -> dict | None:
-    """An artifact reference (``{{steps.X.outputs.artifacts.Y}}``) to its stored record, or None."""
-    import json
-    text = expr.substitute(ref, scope)
-    if "{{" in text:
-        return None
-    try:
-        value = json.loads(text)
-    except ValueError:
-        return None
-    return value if isinstance(value, dict) else None
-
-
 def collect_template_outputs(ctl, tmpl: dict, scope: Mapping) -> dict | None:
     """Outputs of a steps/dag template, from its children's scope."""
+    from .artifact_refs import check_inside, resolve as resolve_ref
     out: dict = {}
     params = collect_parameters(ctl, tmpl, None, scope)
     if params:
         out["parameters"] = params
     arts = []
     for a in (tmpl.get("outputs") or {}).get("artifacts") or []:
-        found = None
-        if a.get("from"):
-            found = resolve_artifact_ref(a["from"], scope)
-        elif a.get("fromExpression"):
-            try:
-                chosen = expr.evaluate(a["fromExpression"], expr.nested_env(scope))
-            except ExprError as exc:
-                raise ArtifactError(f"output artifact {a['name']!r}: {exc}") from None
-            if isinstance(chosen, str):
-                import json
-                try:
-                    chosen = json.loads(chosen)
-                except ValueError:
-                    chosen = None
-            found = chosen if isinstance(chosen, dict) else None
+        try:
+            found = resolve_ref(a, scope, substituted=False)
+            if found is not None and a.get("subPath"):
+                check_inside(found, ctl.artifact_root)
+        except ArtifactError as exc:
+            if a.get("optional"):
+                continue
+            raise ArtifactError(f"output artifact {a['name']!r}: {exc}") from None
         if found is None:
             if a.get("optional"):
                 continue
-            raise ArtifactError(f"Unable to resolve output artifact {a['name']!r} from "
-                                f"{a.get('from') or a.get('fromExpression')!r}")
+            raise ArtifactError(f"Unable to resolve output artifact {a['name']!r}: it has no from or fromExpression")
         rec = dict(found, name=a["name"])
         arts.append(rec)
         if a.get("globalName"):

@@ -184,7 +184,8 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[str, dict]
         merged = dict(a)
         arg = args_a.get(a.get("name"))
         if arg is not None:
-            merged.update({k: v for k, v in arg.items() if k != "name"})
+            # ProcessArgs: the argument replaces the input, which keeps its path and mode
+            merged.update({k: v for k, v in arg.items() if k not in ("name", "path", "mode", "recurseMode")})
         arts.append(merged)
     out: dict = {}
     if params:
