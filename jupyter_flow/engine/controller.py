@@ -96,6 +96,7 @@ class Controller:
         # is not reused). Bounded: a templateRef's template is a new dict at every step.
         self._tagged: dict[int, tuple[object, bool]] = {}
         self._pod_names: str | None = None
+        self.daemons: dict = {}   # node id -> daemons.Daemon: daemon steps running beside the others
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
@@ -563,6 +564,9 @@ class Controller:
                 root = await entry_run
             if hooks_task is not None:
                 await hooks_task
+            if self.daemons:   # markWorkflowPhase: killDaemonedChildren("") (an entrypoint daemon)
+                from .daemons import kill_scope
+                await kill_scope(self, "")
             phase = root.phase if root.phase in (SUCCEEDED, FAILED, ERROR) else ERROR
             if phase != SUCCEEDED and not self.message:
                 self.message = root.message
@@ -583,6 +587,9 @@ class Controller:
         finally:
             if deadline_handle is not None:
                 deadline_handle.cancel()
+            if self.daemons:   # daemons of the exit handler, or left by an engine error
+                from .daemons import kill_scope
+                await kill_scope(self, None)
             self.executor.kill_all("stop")
             close = getattr(self.executor, "close", None)
             if close is not None:

@@ -98,7 +98,8 @@ class DagRun:
                 any_ok = any(k.phase == SUCCEEDED for k in kids)
                 all_failed = bool(kids) and all(k.phase == FAILED for k in kids)
             out[dep] = {"Succeeded": phase == SUCCEEDED, "Failed": phase == FAILED, "Errored": phase == ERROR,
-                        "Skipped": phase == SKIPPED, "Omitted": phase == OMITTED, "Daemoned": False,
+                        "Skipped": phase == SKIPPED, "Omitted": phase == OMITTED,
+                        "Daemoned": n is not None and n.daemoned and phase != "Pending",
                         "AnySucceeded": any_ok, "AllFailed": all_failed}
         return out
 
@@ -267,7 +268,8 @@ class DagRun:
         if node.phase in (SUCCEEDED, FAILED, ERROR):
             memo[name] = node.phase
             return node.phase
-        if node.phase not in (SKIPPED, OMITTED):
+        if node.phase not in (SKIPPED, OMITTED) and not node.daemoned:
+            # a daemoned task is fulfilled but not completed: it takes its branch's phase
             memo[name] = ""
             return ""
         phase = SUCCEEDED

@@ -89,12 +89,17 @@ class Call:
             if self.ttype in ("container", "script"):
                 from .leaf import run_pod
                 await run_pod(self, node, local)
-            elif self.ttype == "steps":
-                from .steps import run_steps
-                await run_steps(self, node, local)
-            elif self.ttype == "dag":
-                from .dag import run_dag
-                await run_dag(self, node, local)
+            elif self.ttype in ("steps", "dag"):
+                if self.ttype == "steps":
+                    from .steps import run_steps as run
+                else:
+                    from .dag import run_dag as run
+                try:
+                    await run(self, node, local)
+                finally:
+                    if ctl.daemons:   # killDaemonedChildren: the scope's daemons end with it
+                        from .daemons import kill_scope
+                        await kill_scope(ctl, node.id)
             elif self.ttype == "suspend":
                 from .leaf import run_suspend
                 await run_suspend(self, node, local)

@@ -174,6 +174,11 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                 continue
             load_input(resolved, host_path(art["path"]), artifact_root)
 
+    if tmpl.get("daemon") is not None:
+        from .daemons import is_daemon, run_daemon
+        if is_daemon(tmpl):
+            await run_daemon(call, node, spec, prepare, container)
+            return
     ctl.set_phase(node, RUNNING)
     result = await ctl.executor.run(spec, prepare)
     outputs: dict = {}

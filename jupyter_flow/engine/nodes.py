@@ -105,6 +105,8 @@ class Node:
     host_node_name: str = ""
     memoization: dict | None = None
     extra: dict | None = None   # e.g. {"exitHandler": ...} bookkeeping not in Argo's shape
+    daemoned: bool = False   # a daemon step that is ready and running (engine/daemons.py)
+    pod_ip: str = ""
 
     @property
     def fulfilled(self) -> bool:
@@ -144,6 +146,10 @@ class Node:
             d["hostNodeName"] = self.host_node_name
         if self.memoization:
             d["memoizationStatus"] = self.memoization
+        if self.daemoned:
+            d["daemoned"] = True
+        if self.pod_ip:
+            d["podIP"] = self.pod_ip
         if self.started_at is not None:
             end = self.finished_at
             if end is not None:

@@ -69,6 +69,10 @@ async def run_retries(call: "Call", node: Node) -> None:
                              template_name=call.tmpl_name, boundary_id=node.boundary_id, parent=node,
                              inputs=node.inputs, template_ref=call.tref)
         await call.run_body(child, extra)
+        if child.daemoned and ctl.daemons:
+            from .daemons import adopt
+            if adopt(ctl, child, node):   # a ready daemon: the Retry node is daemoned with it
+                return
         if child.phase == SUCCEEDED:
             node.outputs = child.outputs
             ctl.set_phase(node, SUCCEEDED)

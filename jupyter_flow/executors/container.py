@@ -238,6 +238,8 @@ class ContainerExecutor(LocalExecutor):
             return fail(f"step {spec.step_name!r}: cannot start {self.runtime!r}: {exc}", host_path)
         self.running[spec.node_id] = proc
         self.containers[spec.node_id] = cname
+        if spec.on_start is not None:
+            spec.on_start()
         try:
             code, out = await self._wait(proc, log_fd, spec)
         finally:

@@ -203,7 +203,7 @@ class DaskExecutor(LocalExecutor):
                                     "check dask.address in config.yaml or run with --backend local")
         inputs = _pack(host_path, input_paths)
         outputs = [p for p in spec.private_paths if not p.endswith("/.")]
-        remote_spec = dataclasses.replace(spec, log_path=None, root=None)
+        remote_spec = dataclasses.replace(spec, log_path=None, root=None, on_start=None)
         stop_name = f"jf-stop-{spec.node_id}-{uuid.uuid4().hex[:8]}"
         if spec.log_path is not None:
             self.logs[spec.node_id] = spec.log_path
@@ -211,6 +211,8 @@ class DaskExecutor(LocalExecutor):
         future = client.submit(run_on_worker, remote_spec, inputs, input_paths, outputs, stop_name,
                                key=f"jf-step-{spec.node_id}-{uuid.uuid4().hex[:8]}", pure=False)
         self.futures[spec.node_id] = future
+        if spec.on_start is not None:   # submitted: started as far as this side can tell
+            spec.on_start()
         try:
             out = await loop.run_in_executor(None, future.result)
         except Exception as exc:   # cancelled, or the worker died

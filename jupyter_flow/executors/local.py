@@ -67,6 +67,9 @@ class StepSpec:
     # the run's directory (``root`` is ``<run_dir>/nodes/<id>``), where the executor keeps the
     # run's ``pids`` file; None: ``root``'s
     run_dir: Path | None = None
+    # called once the step's process has started (executors with ``reports_start``): a daemon
+    # step's readiness is judged from then on (engine/daemons.py)
+    on_start: Callable[[], None] | None = None
 
 
 @dataclass
@@ -341,6 +344,7 @@ class LocalExecutor:
     # a run's logs/ and pids file are created when first written (open_append), and a short step's
     # log may be handed to StepSpec.write_later: steps run in this process, by this executor
     creates_dirs = True
+    reports_start = True   # StepSpec.on_start is called when the process starts
 
     def __init__(self, sandbox: bool | None = None):
         self.running: dict[str, subprocess.Popen] = {}
@@ -430,6 +434,8 @@ class LocalExecutor:
             if err_w is not None:
                 os.close(err_w)
         self.running[spec.node_id] = proc
+        if spec.on_start is not None:
+            spec.on_start()
         if spec.root is not None:   # while the step runs: making the file the first time overlaps its life
             try:
                 self._record_pid(spec.run_dir or spec.root.parent.parent, proc.pid)
