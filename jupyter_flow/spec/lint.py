@@ -233,6 +233,8 @@ class _Linter:
             lint_dag(self, dag, tp + ("dag",))
         self.lint_template_expressions(t, tp)
         self.check_input_refs(t, tp, label)
+        from jupyter_flow.spec.lint_daemon import lint_daemon
+        lint_daemon(self, t, tp)
 
     def lint_call(self, call: dict, cp: tuple, what: str) -> None:
         """Checks shared by steps and DAG tasks."""
