@@ -162,7 +162,7 @@ class LogHandler(BaseHandler):
                 for chunk in step.chunks:
                     data = json.dumps({"text": chunk.text, "start": chunk.start, "offset": chunk.offset})
                     self.write(f"id: {chunk.offset}\nevent: log\ndata: {data}\n\n")
-                    budget -= chunk.offset - offset
+                    budget -= chunk.offset - chunk.start   # bytes sent (skipped ones are not)
                     offset = chunk.offset
                     idle = 0.0
                 if not step.chunks and idle >= 15:

@@ -221,7 +221,7 @@ class FlowManager:
             done = self.log_finished(name, node)
             step = follow_step(path, offset, done=done, budget=budget)
             for chunk in step.chunks:
-                budget -= chunk.offset - offset
+                budget -= chunk.offset - chunk.start
                 offset = chunk.offset
                 yield chunk
             if step.finished:
