@@ -240,11 +240,18 @@ class Scheduler:
     CronWorkflow was created) only runs a missed time under ``startingDeadlineSeconds``.
     """
 
-    def __init__(self, store=None, clock: Callable[[], float] = time.time):
+    def __init__(self, store=None, clock: Callable[[], float] = time.time, evaluator=None):
         from .store import open_store
         self.store = store or open_store()
         self.clock = clock
         self.seen: dict[str, float] = {}
+        #: answers ``when``/``stopStrategy``; ``serve`` uses a worker process (cron_eval.Isolated)
+        self.evaluator = evaluator
+
+    def _holds(self, text: str, doc: dict, status: dict, what: str) -> bool:
+        if self.evaluator is not None:
+            return self.evaluator.holds(text, doc, status, what)
+        return holds(text, doc, status, what)
 
     def tick(self, now: float | None = None) -> list[str]:
         """One round; returns the runs it started."""
@@ -275,7 +282,7 @@ class Scheduler:
         if changed:
             self._enforce_history(name, spec)
         stop = (spec.get("stopStrategy") or {}).get("expression")
-        if stop and status.get("phase") != "Stopped" and changed and holds(stop, doc, status, "stopStrategy"):
+        if stop and status.get("phase") != "Stopped" and changed and self._holds(stop, doc, status, "stopStrategy"):
             status["phase"] = "Stopped"
         since = self.seen.get(name)
         self.seen[name] = now
@@ -331,7 +338,7 @@ class Scheduler:
         spec = doc.get("spec") or {}
         if spec.get("suspend") or status.get("phase") == "Stopped":
             return False
-        if spec.get("when") and not holds(spec["when"], doc, status, "when"):
+        if spec.get("when") and not self._holds(spec["when"], doc, status, "when"):
             return False
         policy = spec.get("concurrencyPolicy") or "Allow"
         if status.get("active") and policy == "Forbid":
@@ -381,16 +388,28 @@ class Scheduler:
 
     def serve(self, stop: "threading.Event", on_start: Callable[[str], None] | None = None) -> None:
         """Tick at every second boundary until ``stop`` is set (``cron run``, the server extension).
-        A round that fails is reported and the next one runs: a scheduler outlives a bad store read."""
+        A round that fails is reported and the next one runs: a scheduler outlives a bad store read.
+        Expressions are answered by a worker process with a time budget (``cron_eval``), so no
+        ``when`` can hold this process (the Jupyter server) for longer than a pipe read."""
         import traceback
-        while not stop.is_set():
-            try:
-                for run in self.tick():
-                    if on_start is not None:
-                        on_start(run)
-            except Exception:   # e.g. the store's disk went away for a moment
-                traceback.print_exc()
-            stop.wait(max(0.05, 1.0 - self.clock() % 1.0))
+
+        from .cron_eval import Isolated
+        owned = self.evaluator is None
+        if owned:
+            self.evaluator = Isolated()
+        try:
+            while not stop.is_set():
+                try:
+                    for run in self.tick():
+                        if on_start is not None:
+                            on_start(run)
+                except Exception:   # e.g. the store's disk went away for a moment
+                    traceback.print_exc()
+                stop.wait(max(0.05, 1.0 - self.clock() % 1.0))
+        finally:
+            if owned:
+                self.evaluator.close()
+                self.evaluator = None
 
     def start_thread(self) -> "threading.Event":
         """``serve`` on a daemon thread; set the returned event to stop it."""

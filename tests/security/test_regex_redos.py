@@ -156,3 +156,73 @@ def test_logs_grep_uses_go_syntax():
     assert not parse_regex("c$").search("abc\n")
     with pytest.raises(argparse.ArgumentTypeError, match="invalid or unsupported Perl syntax"):
         parse_regex("(?=x)")
+
+
+# -- the server's scheduler: a CronWorkflow's `when` never stalls the event loop -----------------------
+
+def _cron_doc(name: str, when: str) -> dict:
+    return {"apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow", "metadata": {"name": name},
+            "spec": {"schedules": ["* * * * *"], "when": when, "workflowSpec": {"entrypoint": "main", "templates": [
+                {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}}
+
+
+def _serve_round_under_a_loop(store, name: str, done) -> float:
+    """Start the scheduler thread as the server extension does (``Scheduler.start_thread``) while an
+    asyncio loop runs a coroutine that wakes every 10 ms; return the longest gap between wake-ups
+    until ``done(status)`` holds. The clock makes the second round find a due time."""
+    import asyncio
+    import time
+
+    from jupyter_flow import cron
+
+    t0 = 1_796_000_010.0
+    calls = []
+
+    def clock() -> float:
+        calls.append(1)
+        return t0 if len(calls) == 1 else t0 + 60
+
+    sched = cron.Scheduler(store, clock=clock)
+
+    async def watch() -> float:
+        stop = sched.start_thread()
+        gaps, last = [], time.monotonic()
+        deadline = last + 90
+        try:
+            for i in range(1_000_000):
+                await asyncio.sleep(0.01)
+                now = time.monotonic()
+                gaps.append(now - last)
+                last = now
+                if i % 10 == 0 and done(cron.get(name, store).get("status") or {}):
+                    return max(gaps)
+                assert now < deadline, "the round never finished"
+        finally:
+            stop.set()
+        return max(gaps)
+
+    return asyncio.run(watch())
+
+
+def test_cron_when_with_a_hostile_regex_does_not_stall_the_server_loop(store):
+    from jupyter_flow import api, cron
+    hostile = "'" + "a" * 26 + "!' !~ '^(a|a)*$'"      # a backtracking engine holds the GIL for seconds
+    cron.create(_cron_doc("redos", hostile), store)
+    gap = _serve_round_under_a_loop(store, "redos", lambda st: st.get("lastScheduledTime"))
+    assert gap < 1.0, f"the event loop stalled for {gap:.2f} s"
+    status = cron.get("redos", store)["status"]
+    assert status["lastScheduledTime"] and not status.get("conditions")   # `when` held: Argo's answer
+    assert api.get(status["active"][0], store=store).wait(60) == "Succeeded"
+
+
+def test_cron_when_over_its_time_budget_is_stopped_and_recorded(store, monkeypatch):
+    from jupyter_flow import cron
+    monkeypatch.setenv("JUPYTER_FLOW_CRON_EXPR_SECONDS", "0.5")
+    cron.create(_cron_doc("slow", "{{= reduce(1..400000, #acc + #) > 0 }}"), store)   # seconds of Python
+    gap = _serve_round_under_a_loop(store, "slow", lambda st: st.get("conditions"))
+    assert gap < 1.0, f"the event loop stalled for {gap:.2f} s"
+    status = cron.get("slow", store)["status"]
+    message = status["conditions"][0]["message"]
+    assert status["conditions"][0]["type"] == "SubmissionError"
+    assert "spec.when: the expression took longer than 0.5 s" in message and "JUPYTER_FLOW_CRON_EXPR_SECONDS" in message
+    assert not status.get("lastScheduledTime")
