@@ -31,6 +31,7 @@ MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_HTML_CHARS = 1_000_000        # the text of one sanitised HTML / markdown fragment
 MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 MAX_OUTPUTS = 50
+MAX_NOTEBOOK_HTML = 8_000_000     # characters of one notebook's preview (its images are base64 in it)
 
 RASTER = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "gif": b"GIF8"}
 
@@ -108,7 +109,7 @@ def svg_img(data: bytes) -> str:
 
 def _b64(value: Any) -> bytes | None:
     text = "".join(value) if isinstance(value, list) else value
-    if not isinstance(text, str):
+    if not isinstance(text, str) or len(text) > MAX_IMAGE_BYTES * 4 // 3 + 4096:
         return None
     try:
         return base64.b64decode("".join(text.split()), validate=True)
@@ -169,14 +170,20 @@ def notebook_html(path: Path, max_outputs: int = MAX_OUTPUTS) -> str:
     except (OSError, ValueError):
         return "<i>not a readable notebook</i>"
     parts: list[str] = []
+    total = 0
+    more = "<div style='font-size:11px'>\u2026 more outputs</div>"
     cells = nb.get("cells") if isinstance(nb, dict) else None
     for cell in cells if isinstance(cells, list) else []:
         if not isinstance(cell, dict) or cell.get("cell_type") != "code":
             continue
-        for out in cell.get("outputs") or []:
+        outputs = cell.get("outputs")
+        for out in outputs if isinstance(outputs, list) else []:
             if len(parts) >= max_outputs:
-                return "".join(parts) + "<div style='font-size:11px'>\u2026 more outputs</div>"
+                return "".join(parts) + more
             piece = output_html(out) if isinstance(out, dict) else ""
+            total += len(piece)
+            if total > MAX_NOTEBOOK_HTML:
+                return "".join(parts) + more
             if piece:
                 parts.append(piece)
     return "".join(parts) or "<i>no outputs</i>"

@@ -164,10 +164,10 @@ def preview_html(path: Path, declared: str = "") -> str:
     if kind == "notebook":
         return _box(inert.notebook_html(path))
     if kind in ("svg", "html", "markdown"):
-        if size > MAX_MARKUP_BYTES:
-            return f"<i>{kind} of {size} bytes: not previewed</i>"
         if kind == "svg":
-            return inert.svg_img(path.read_bytes())
+            return inert.svg_img(path.read_bytes()) if size <= MAX_MARKUP_BYTES else f"<i>SVG of {size} bytes</i>"
+        if size > MAX_MARKUP_BYTES:
+            return text_html(path)        # too big to sanitise for a preview: its start, as text
         text = path.read_bytes().decode("utf-8", errors="replace")
         return _box(inert.clean_html(text) if kind == "html" else inert.markdown_html(text))
     if kind == "csv":

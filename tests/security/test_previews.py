@@ -167,14 +167,22 @@ def test_preview_budgets(tmp_path):
     from jupyter_flow.notebook import inert
     from jupyter_flow.notebook import preview as P
     big = tmp_path / "big"
-    big.write_bytes(b"<p>" + b"x" * (P.MAX_MARKUP_BYTES + 1))
-    assert "not previewed" in P.preview_html(big, "/tmp/big.html")
+    big.write_bytes(b"<p><img src=x onerror=alert(1)>" + b"x" * P.MAX_MARKUP_BYTES)
+    out = P.preview_html(big, "/tmp/big.html")          # too big to sanitise: its start as escaped text
+    assert_inert(out)
+    assert "&lt;img src=x onerror=alert(1)&gt;" in out and len(out) < P.TEXT_PREVIEW + 1000
+    assert P.preview_html(big, "/tmp/big.svg") == f"<i>SVG of {big.stat().st_size} bytes</i>"
     many = {"cells": [{"cell_type": "code", "outputs": [
         {"output_type": "stream", "name": "stdout", "text": f"line {i}\n"} for i in range(500)]}]}
     nb = tmp_path / "nb"
     nb.write_text(__import__("json").dumps(many))
     out = P.preview_html(nb, "/tmp/nb.ipynb")
     assert out.count("<pre") == inert.MAX_OUTPUTS and "more outputs" in out
+    # images count against one notebook's budget: it stops, with a note, before growing past it
+    img = {"output_type": "display_data", "data": {"image/png": base64.b64encode(H.PNG + b"\0" * 2_500_000).decode()}}
+    nb.write_text(__import__("json").dumps({"cells": [{"cell_type": "code", "outputs": [img] * 5}]}))
+    out = P.preview_html(nb, "/tmp/nb.ipynb")
+    assert out.count("<img") == 2 and "more outputs" in out and len(out) < inert.MAX_NOTEBOOK_HTML
 
 
 def test_node_panel_of_a_hostile_run_holds_no_output_widget_and_no_live_markup(store):
