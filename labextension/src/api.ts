@@ -2,6 +2,7 @@
 import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
+import { ILogRange } from './logtail';
 import { ILintError, IRunSummary, IWorkflow, SseParser } from './model';
 
 export class ApiError extends Error {
@@ -83,29 +84,43 @@ export function action(name: string, verb: string, body: any = {}): Promise<{ na
   });
 }
 
-export interface ILogChunk {
-  text: string;
-  offset: number;
+export interface ILogChunk extends ILogRange {
+  /** the log file's size when read */
+  size: number;
   finished: boolean;
 }
 
-export function readLog(name: string, node: string, offset = 0): Promise<ILogChunk> {
-  return request<ILogChunk>(['runs', name, 'nodes', node, 'log'], {}, `?offset=${offset}`);
+/** A range of a node's log: ``length`` bytes from ``offset``, or (with ``tail``) its last ``tail``
+ * bytes; the server cuts it at whole characters and says where it starts and ends. */
+export function readLog(
+  name: string,
+  node: string,
+  range: { offset?: number; length?: number; tail?: number } = {}
+): Promise<ILogChunk> {
+  const query = Object.entries(range)
+    .filter(([, v]) => v !== undefined)
+    .map(([k, v]) => `${k}=${Math.floor(Number(v))}`)
+    .join('&');
+  return request<ILogChunk>(['runs', name, 'nodes', node, 'log'], {}, query ? `?${query}` : '');
 }
 
 /**
- * Follow a node's log over the server's SSE stream; ``onText`` gets each new piece of text.
- * Resolves when the node finishes or ``signal`` aborts.
+ * Follow a node's log over the server's SSE stream from ``offset`` (or its last ``tail`` bytes);
+ * ``onChunk`` gets each piece with the byte range it covers. Resolves with how the stream ended:
+ * ``end`` (the node finished and everything was sent), ``budget`` (the server sent what one
+ * request may: follow again from the last offset), or ``closed``; or when ``signal`` aborts.
  */
 export async function followLog(
   name: string,
   node: string,
-  onText: (text: string) => void,
-  signal: AbortSignal
-): Promise<void> {
+  onChunk: (chunk: ILogRange) => void,
+  signal: AbortSignal,
+  from: { offset?: number; tail?: number } = {}
+): Promise<'end' | 'budget' | 'closed'> {
   const s = settings();
+  const query = from.tail !== undefined ? `&tail=${Math.floor(from.tail)}` : `&offset=${Math.floor(from.offset ?? 0)}`;
   const response = await ServerConnection.makeRequest(
-    url('runs', name, 'nodes', node, 'log') + '?follow=1',
+    url('runs', name, 'nodes', node, 'log') + '?follow=1' + query,
     { signal, headers: { Accept: 'text/event-stream' } },
     s
   );
@@ -118,14 +133,15 @@ export async function followLog(
   for (;;) {
     const { value, done } = await reader.read();
     if (done) {
-      return;
+      return 'closed';
     }
     for (const ev of parser.feed(decoder.decode(value, { stream: true }))) {
       if (ev.event === 'log') {
-        onText(JSON.parse(ev.data).text);
-      } else if (ev.event === 'end') {
+        const data = JSON.parse(ev.data);
+        onChunk({ text: String(data.text), start: Number(data.start), offset: Number(data.offset) });
+      } else if (ev.event === 'end' || ev.event === 'budget') {
         reader.cancel().catch(() => undefined);
-        return;
+        return ev.event;
       }
     }
   }

@@ -6,6 +6,7 @@ import cytoscape from 'cytoscape';
 import * as api from './api';
 import { syncElements } from './cysync';
 import { layeredPositions } from './layout';
+import { formatBytes, ILogRange, LOG_EARLIER_BYTES, LogTail } from './logtail';
 import {
   allowedActions,
   durationOf,
@@ -291,6 +292,9 @@ export class RunView extends Widget {
       this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Outputs'));
       this.side.appendChild(el('pre', 'jf-NodePanel-outputs'));
       this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Log'));
+      const earlier = el('button', 'jp-Button jf-NodePanel-log-earlier', 'Load earlier');
+      earlier.hidden = true;
+      this.side.appendChild(earlier);
       this.side.appendChild(el('pre', 'jf-NodePanel-log'));
     }
     summary.replaceChildren();
@@ -346,11 +350,16 @@ export class RunView extends Widget {
     }
   }
 
+  /** Follow the node's log, keeping only its tail in the page (``LogTail``): a step that prints
+   * gigabytes must not fill the DOM. "Load earlier" fetches the range before what is shown. */
   private startLog(id: string): void {
     this.logAbort?.abort();
     this.logNode = id;
     const pre = this.side.querySelector('.jf-NodePanel-log') as HTMLElement;
+    const earlier = this.side.querySelector('.jf-NodePanel-log-earlier') as HTMLButtonElement;
     pre.textContent = '';
+    delete pre.dataset.complete;
+    earlier.hidden = true;
     const node = this.wf?.status?.nodes?.[id];
     if (!node || (node.type !== 'Pod' && node.type !== 'Retry')) {
       pre.textContent = '(no log: not a step)';
@@ -358,21 +367,73 @@ export class RunView extends Widget {
     }
     const abort = new AbortController();
     this.logAbort = abort;
-    const append = (text: string) => {
-      // text only: a log line like <img src=x onerror=...> must stay text
-      pre.appendChild(document.createTextNode(text));
+    const tail = new LogTail();
+    const show = () => {
+      earlier.hidden = !tail.canLoadEarlier();
+      earlier.textContent = `Load earlier (${formatBytes(tail.start)} not shown)`;
+      pre.dataset.start = String(tail.start);
+      pre.dataset.end = String(tail.end);
     };
-    api
-      .followLog(this.runName, id, append, abort.signal)
+    const onChunk = (chunk: ILogRange) => {
+      if (abort.signal.aborted) {
+        return;
+      }
+      const change = tail.append(chunk);
+      if (change.reset) {
+        pre.replaceChildren();
+      }
+      for (let i = 0; i < change.dropped; i++) {
+        pre.firstChild?.remove();
+      }
+      // text only: a log line like <img src=x onerror=...> must stay text
+      pre.appendChild(document.createTextNode(chunk.text));
+      show();
+    };
+    earlier.onclick = async () => {
+      const range = tail.earlierRange();
+      if (!range || abort.signal.aborted) {
+        return;
+      }
+      earlier.disabled = true;
+      try {
+        const chunk = await api.readLog(this.runName, id, range);
+        if (!abort.signal.aborted && tail.prepend(chunk)) {
+          pre.insertBefore(document.createTextNode(chunk.text), pre.firstChild);
+        }
+      } catch (error) {
+        await showErrorMessage('Could not load the earlier log', (error as Error).message);
+      } finally {
+        earlier.disabled = false;
+        show();
+      }
+    };
+    const follow = async () => {
+      let from: { offset?: number; tail?: number } = { tail: LOG_EARLIER_BYTES };
+      for (;;) {
+        const how = await api.followLog(this.runName, id, onChunk, abort.signal, from);
+        if (how !== 'budget' || abort.signal.aborted) {
+          return;
+        }
+        // the server's budget for one request is spent: follow again, a little later
+        await new Promise(resolve => window.setTimeout(resolve, 1000));
+        if (abort.signal.aborted) {
+          return;
+        }
+        from = { offset: Math.max(0, tail.end) };
+      }
+    };
+    follow()
       .catch(async error => {
         if (abort.signal.aborted) {
           return;
         }
         try {
-          const chunk = await api.readLog(this.runName, id, 0);
-          pre.textContent = chunk.text;
+          const chunk = await api.readLog(this.runName, id, { tail: LOG_EARLIER_BYTES });
+          if (chunk.text) {
+            onChunk(chunk);
+          }
         } catch {
-          append(`\n[log unavailable: ${(error as Error).message}]`);
+          pre.appendChild(document.createTextNode(`\n[log unavailable: ${(error as Error).message}]`));
         }
       })
       .finally(() => {

@@ -77,6 +77,14 @@ def lab(tmp_path_factory):
         port = s.getsockname()[1]
     token = secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_FLOW_HOME=str(home), JUPYTER_CONFIG_DIR=str(cfg))
+    build = ROOT / "jupyter_flow" / "labextension"
+    if (build / "package.json").exists():
+        # this checkout's build of the extension (`jlpm build`), not the copy pip put in the environment:
+        # JUPYTER_PATH comes first in the lab's search path, and the first jupyter-flow found wins
+        ext = base / "jupyter-path" / "labextensions"
+        ext.mkdir(parents=True)
+        (ext / "jupyter-flow").symlink_to(build, target_is_directory=True)
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(base / "jupyter-path"), env.get("JUPYTER_PATH")) if p)
     log = open(base / "lab.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip", "127.0.0.1",
@@ -483,3 +491,101 @@ def test_workflow_cells_get_yaml_highlighting(lab, page):
     page.wait_for_function("() => document.querySelectorAll('.jp-Notebook .jf-workflow-cell').length === 2",
                            timeout=10_000)
     shot(page, "10-workflow-cell-yaml")
+
+
+BIG_LOG = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: big-log-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [awk]
+      args: ["BEGIN { for (i = 0; i < 20000; i++) printf \\"line %05d 0123456789012345678901234567890123456789\\\\n\\", i }"]
+"""
+
+ENDLESS_LINE = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: endless-line-
+spec:
+  entrypoint: main
+  templates:
+  - name: main
+    container:
+      image: busybox
+      command: [sh, -c]
+      args: ["i=0; while [ $i -lt 200 ]; do head -c 1000000 /dev/zero | tr '\\\\0' x; sleep 0.05; i=$((i+1)); done"]
+"""
+
+
+def _log_state(page, name: str) -> dict:
+    return page.evaluate("""(id) => {
+        const pre = document.querySelector('#' + id + ' .jf-NodePanel-log');
+        const more = document.querySelector('#' + id + ' .jf-NodePanel-log-earlier');
+        return {text: pre.textContent, start: Number(pre.dataset.start), end: Number(pre.dataset.end),
+                complete: pre.dataset.complete === 'true', pieces: pre.childNodes.length,
+                button: more && !more.hidden ? more.textContent : null};
+    }""", f"jupyter-flow-run-{name}")
+
+
+def _line_numbers(text: str) -> list[int]:
+    return [int(m.group(1)) for m in re.finditer(r"^line (\d{5}) 0123456789012345678901234567890123456789$", text, re.M)]
+
+
+def test_a_big_log_shows_its_tail_and_loads_earlier_parts(lab, page):
+    """1 MB of log: the view holds its last 64 KB, and "Load earlier" puts the 64 KB before it in
+    front, byte for byte where they belong."""
+    name = cli_submit(lab, BIG_LOG, "big-log.yaml")
+    open_run(page, name)
+    click_node(page, name, name)
+    page.wait_for_function(f"() => document.querySelector('#jupyter-flow-run-{name} .jf-NodePanel-log')"
+                           "?.dataset.complete === 'true'", timeout=20_000)
+    first = _log_state(page, name)
+    size = 20000 * len("line 00000 0123456789012345678901234567890123456789\n")
+    assert first["end"] == size and size - first["start"] <= 64 * 1024 and first["start"] > 0, first
+    assert len(first["text"].encode()) == size - first["start"]
+    numbers = _line_numbers(first["text"])
+    assert numbers[-1] == 19999 and numbers == list(range(numbers[0], 20000))
+    assert first["button"] and first["button"].startswith("Load earlier (") and "KB not shown" in first["button"]
+    shot(page, "10-big-log-tail")
+    page.locator(f"#jupyter-flow-run-{name} .jf-NodePanel-log-earlier").click()
+    page.wait_for_function(f"(s) => Number(document.querySelector('#jupyter-flow-run-{name} .jf-NodePanel-log')"
+                           ".dataset.start) < s", arg=first["start"], timeout=10_000)
+    second = _log_state(page, name)
+    assert second["start"] == first["start"] - 64 * 1024 and second["end"] == size, second
+    assert second["text"].endswith(first["text"]) and len(second["text"].encode()) == size - second["start"]
+    numbers = _line_numbers(second["text"])
+    assert numbers == list(range(numbers[0], 20000)) and numbers[0] < _line_numbers(first["text"])[0]
+    assert not page.errors, page.errors
+
+
+def test_following_an_endless_line_keeps_the_page_bounded(lab, page):
+    """A step printing 200 MB on one line while the view follows it: the page keeps at most its
+    256 KB window (plus one chunk), as contiguous byte ranges or from a later point after a skip."""
+    name = cli_submit(lab, ENDLESS_LINE, "endless-line.yaml", wait=False)
+    open_panel(page)
+    row(page, name).wait_for(timeout=30_000)
+    page.wait_for_function(f"() => document.querySelector(\"[data-name='{name}']\")?.dataset.phase === 'Running'",
+                           timeout=30_000)
+    open_run(page, name)
+    click_node(page, name, name)
+    page.wait_for_function(f"() => Number(document.querySelector('#jupyter-flow-run-{name} .jf-NodePanel-log')"
+                           "?.dataset.end) > 1000000", timeout=30_000)
+    seen = []
+    for _ in range(12):
+        state = _log_state(page, name)
+        assert len(state["text"]) <= 256 * 1024 + 64 * 1024, len(state["text"])
+        assert len(state["text"].encode()) == state["end"] - state["start"]
+        assert set(state["text"]) <= {"x"}
+        seen.append(state["end"])
+        page.wait_for_timeout(250)
+    assert seen[-1] > seen[0]   # still following
+    shot(page, "11-endless-line-bounded")
+    cli(lab, "terminate", name, check=False)
+    assert not page.errors, page.errors
