@@ -261,16 +261,27 @@ class FlowManager:
             raise ManagerError(413, "document too large")
         return data
 
+    @staticmethod
+    def _filename(filename: Any) -> str:
+        """The name a document's errors are reported under (``file:line:col``): plain text only."""
+        if filename is None or filename == "":
+            return "<workflow>"
+        if not isinstance(filename, str) or len(filename) > 1024 or any(c < " " for c in filename):
+            raise ManagerError(400, "filename must be a string of at most 1024 characters, without control characters")
+        return filename
+
     def lint(self, text: str, filename: str | None = None) -> list[dict]:
         from .. import api
+        filename = self._filename(filename)
         text = self._document(text)
-        return [lint_error_dict(e) for e in api.lint(text, filename=filename or "<workflow>")]
+        return [lint_error_dict(e) for e in api.lint(text, filename=filename)]
 
     def submit(self, text: str, parameters: Mapping[str, Any] | None = None, *, filename: str | None = None,
                name: str | None = None, generate_name: str | None = None, entrypoint: str | None = None,
                wait: bool = False, timeout: float | None = None) -> dict:
         """Create a run from a YAML document and start its engine in its own process."""
         from .. import api
+        filename = self._filename(filename)
         text = self._document(text)
         if parameters is not None and not isinstance(parameters, Mapping):
             raise ManagerError(400, "parameters must be an object of name: value")
@@ -280,7 +291,7 @@ class FlowManager:
         try:
             run_name, _ = api.create(text, parameters=dict(parameters or {}), name=name,
                                      generate_name=generate_name, entrypoint=entrypoint,
-                                     filename=filename or "<workflow>", store=store)
+                                     filename=filename, store=store)
         except SpecError as exc:
             raise ManagerError(422, "invalid workflow", [lint_error_dict(e) for e in exc.errors]) from None
         except JupyterFlowError as exc:

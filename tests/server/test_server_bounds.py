@@ -211,3 +211,12 @@ async def test_following_a_huge_line_streams_at_most_the_budget(jp_fetch, monkey
         assert cur["start"] >= prev["offset"]
         assert cur["offset"] - cur["start"] == len(cur["text"].encode())
     await api(jp_fetch, "runs", name, "terminate", method="POST")
+
+
+async def test_a_filename_that_is_not_plain_text_is_400(jp_fetch):
+    for bad in ([1], {"a": 1}, "x\ny.yaml", "y" * 2000):
+        for parts in (("runs",), ("lint",)):
+            code, data = await api(jp_fetch, *parts, method="POST", body={"yaml": HELLO, "filename": bad})
+            assert code == 400 and "filename must be" in data["message"], (parts, bad, code, data)
+    code, data = await api(jp_fetch, "lint", method="POST", body={"yaml": HELLO, "filename": "mine.yaml"})
+    assert code == 200 and data == {"errors": []}
