@@ -34,3 +34,14 @@ def max_processes() -> int:
     if value:
         return max(1, int(value))
     return max(4, (os.cpu_count() or 2) * 4)
+
+
+def allowed_host_paths() -> list[str]:
+    """``allowHostPaths`` in ``config.yaml``: the host directories a workflow's ``hostPath``
+    volumes may bind (each entry and everything below it), for the backends that run steps on
+    this machine. Empty by default: a workflow from elsewhere must not reach ``/`` or ``~``."""
+    from .backends.registry import load_config
+    value = load_config().get("allowHostPaths") or []
+    if isinstance(value, str):
+        value = [value]
+    return [os.path.expanduser(v) for v in value if isinstance(v, str) and v.strip()]

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from .. import expr
 from ..errors import ExprError
 from ..executors.local import StepSpec
+from ..executors.stepfs import StepPathError, normalise_template
 from .artifacts import ArtifactError, load_input, save_output
 from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
@@ -141,11 +142,12 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     scope = ctl.scope(pod_scope(call, node, local))
     try:
-        tmpl = ctl.substitute(call.tmpl, scope)
-    except ExprError as exc:
+        tmpl = normalise_template(ctl.substitute(call.tmpl, scope), node.display_name)
+        container = tmpl.get("container") or tmpl.get("script") or {}
+        volumes = _volumes(ctl, container.get("volumeMounts"), tmpl, node.display_name)
+    except (ExprError, StepPathError) as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
-    container = tmpl.get("container") or tmpl.get("script") or {}
     artifact_root = ctl.artifact_root
     root = ctl.nodes_dir / node.id
     log_path = ctl.logs_dir / f"{node.id}.log"
@@ -161,18 +163,21 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                     # operator.go: an empty script.source adds no staged script path to the args
                     script=(tmpl["script"].get("source") or None) if "script" in tmpl else None,
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
-                    template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir)
+                    template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir, volumes=volumes)
     spec.isolate = needs_isolation(spec)
     if ctl.store is not None and getattr(ctl.executor, "creates_dirs", False):
         spec.write_later = ctl.store.write_file_later
     inputs = (node.inputs or {}).get("artifacts") or []
+    # where each input goes: the template's path, normalised and checked (normalise_template)
+    in_paths = {a.get("name"): a["path"] for a in (tmpl.get("inputs") or {}).get("artifacts") or []
+                if isinstance(a, dict) and a.get("path")}
 
     def prepare(host_path):
         for art in inputs:
             resolved = resolve_input_artifact(ctl, art, local)
             if resolved is None:
                 continue
-            load_input(resolved, host_path(art["path"]), artifact_root)
+            load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root)
 
     if tmpl.get("daemon") is not None:
         from .daemons import is_daemon, run_daemon
@@ -219,9 +224,18 @@ def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, ho
                     ctl.set_global_output("artifacts", art["globalName"], rec)
         if arts:
             outputs["artifacts"] = arts
-    except (ArtifactError, ExprError) as exc:
+    except (ArtifactError, ExprError, StepPathError) as exc:
         return str(exc)
     return ""
+
+
+def _volumes(ctl, mounts, tmpl: dict, step: str) -> list:
+    """The step's volume mounts bound on this machine (engine/volumes.py); a backend that runs
+    steps elsewhere (kubernetes) mounts the cluster's own volumes instead."""
+    if not mounts or not getattr(ctl.executor, "local_volumes", False):
+        return []
+    from .volumes import step_volumes
+    return step_volumes(mounts, tmpl, ctl.workflow, step=step, run_dir=ctl.run_dir)
 
 
 def resolve_input_artifact(ctl, art: dict, local: dict) -> dict | None:
@@ -306,8 +320,8 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
     ctl = call.ctl
     scope = ctl.scope(pod_scope(call, node, local))
     try:
-        tmpl = expr.substitute_obj(call.tmpl, scope)
-    except ExprError as exc:
+        tmpl = normalise_template(expr.substitute_obj(call.tmpl, scope), node.display_name)
+    except (ExprError, StepPathError) as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
     cset = tmpl.get("containerSet") or {}
@@ -356,12 +370,18 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
             for m in c.get("volumeMounts") or []:
                 if m.get("mountPath", "").startswith("/"):
                     paths.append(m["mountPath"].rstrip("/") + "/.")
+            try:
+                volumes = _volumes(ctl, (cset.get("volumeMounts") or []) + (c.get("volumeMounts") or []), tmpl,
+                                   cnode.display_name)
+            except StepPathError as exc:
+                ctl.set_phase(cnode, ERROR, str(exc))
+                return
             log_path = logs / f"{cnode.id}.log"
             spec = StepSpec(node_id=cnode.id, step_name=f"{node.display_name}.{c['name']}",
                             image=c.get("image", ""), command=command, args=args, env=env,
                             working_dir=c.get("workingDir"),
                             log_path=log_path, root=root, private_paths=paths, deadline=deadline,
-                            template=tmpl, workflow=ctl.workflow)
+                            template=tmpl, workflow=ctl.workflow, volumes=volumes)
             spec.isolate = needs_isolation(spec) or bool(paths)
             ctl.set_phase(cnode, RUNNING)
             result = await ctl.executor.run(spec, None)

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Callable
 
 from .local import LocalExecutor, StepResult, StepSpec, stage_inputs
+from .stepfs import resolve_under
 
 PODMAN_RUN_ARGS = ["--ulimit", "nofile=1024:4096", "--ulimit", "nproc=4096:4096"]
 SCRIPT_PATH = "/argo/staging/script"
@@ -167,22 +168,14 @@ class ContainerExecutor(LocalExecutor):
             argv.append(SCRIPT_PATH)
         return argv
 
-    def _volume_mounts(self, spec: StepSpec) -> list[tuple[Path, str]]:
-        """emptyDir/hostPath volumes of the workflow, shared by the run's steps like a pod's volumes."""
-        container = spec.template.get("container") or spec.template.get("script") or {}
-        volumes = {v.get("name"): v for v in (spec.template.get("volumes") or [])
-                   + ((spec.workflow.get("spec") or {}).get("volumes") or [])}
+    def _volume_mounts(self, spec: StepSpec, staging: Path) -> list[tuple[Path, str]]:
+        """The step's volumes (engine/volumes.py): a claim's or an allowed hostPath's directory, else
+        an emptyDir private to the step (as a pod's), under its staging directory."""
         out = []
-        for m in container.get("volumeMounts") or []:
-            vol = volumes.get(m.get("name")) or {}
-            if "hostPath" in vol:
-                host = Path(vol["hostPath"]["path"])
-            elif spec.root is not None:
-                host = spec.root.parent.parent / "volumes" / m["name"]
-            else:
-                continue
+        for vol in spec.volumes:
+            host = Path(vol.source) if vol.source else staging / "volumes" / str(len(out))
             host.mkdir(parents=True, exist_ok=True)
-            out.append((host, m["mountPath"] + (":ro" if m.get("readOnly") else "")))
+            out.append((host, vol.path + (":ro" if vol.read_only else "")))
         return out
 
     async def run(self, spec: StepSpec, prepare: Callable[[Callable[[str], Path]], None] | None = None) -> StepResult:
@@ -206,7 +199,7 @@ class ContainerExecutor(LocalExecutor):
         if error is not None:
             return fail(error, host_path)
         mounts = [(host_path(p), p) for p in input_paths if host_path(p).exists()]
-        mounts += self._volume_mounts(spec)
+        mounts += self._volume_mounts(spec, staging)
         cname = f"jf-{spec.node_id}"
         if not self.podman:
             await self._call("rm", "-f", cname)   # a leftover of an engine that died (podman: --replace)
@@ -217,7 +210,7 @@ class ContainerExecutor(LocalExecutor):
                 return fail(f"step {spec.step_name!r}: {os.path.basename(self.runtime)} could not create a "
                             f"container from {spec.image!r}: {out.splitlines()[-1] if out else code}", host_path)
             tree = staging / "workdir"
-            (tree / spec.working_dir.lstrip("/")).mkdir(parents=True, exist_ok=True)
+            resolve_under(tree, spec.working_dir).mkdir(parents=True, exist_ok=True)
             code, out = await self._call("cp", str(tree) + "/.", f"{cname}:/")   # merges into the image's /
             if code != 0:
                 await self._call("rm", "-f", cname)
@@ -250,9 +243,11 @@ class ContainerExecutor(LocalExecutor):
         try:
             outputs = [p for p in spec.private_paths if p not in input_paths and not p.endswith("/.")]
             for path in outputs:
+                # resolved now the container is over: inside the staging tree, through no link
                 target = host_path(path)
                 target.parent.mkdir(parents=True, exist_ok=True)
-                await self._call("cp", f"{cname}:{path}", str(target))
+                if not target.exists():
+                    await self._call("cp", f"{cname}:{path}", str(target))
         finally:
             self.containers.pop(spec.node_id, None)
             await self._call("rm", "-f", cname)

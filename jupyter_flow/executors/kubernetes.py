@@ -30,6 +30,7 @@ from ..backends.k8s.pods import dry_run_pods, output_paths, parse_termination, p
 from ..backends.k8s.resource import condition as _condition  # noqa: F401
 from ..errors import JupyterFlowError
 from .local import RESULT_LIMIT, StepResult, StepSpec
+from .stepfs import resolve_under
 
 __all__ = ["KubernetesExecutor", "dry_run_pods", "pod_manifest", "parse_termination", "output_paths", "_condition"]
 PULL_ERRORS = ("ErrImagePull", "ImagePullBackOff", "InvalidImageName")
@@ -228,7 +229,7 @@ class KubernetesExecutor:
         staging = Path(spec.root or "/nonexistent") / "fs"
 
         def host_path(path: str) -> Path:
-            return staging / path.lstrip("/")
+            return resolve_under(staging, path, step=spec.step_name)
         for name, path in output_paths(spec.template):
             if name in term:
                 target = host_path(path)

@@ -13,6 +13,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +22,7 @@ from typing import Callable
 from ..errors import StepError
 from ..store.writer import open_append
 from .poller import poller
+from .stepfs import StepPathError, host_only, resolve_under
 
 RESULT_LIMIT = 256 * 1024
 SPOOL_FOR = 0.02   # seconds a step's output is kept in memory before its log file is made
@@ -70,6 +72,8 @@ class StepSpec:
     # called once the step's process has started (executors with ``reports_start``): a daemon
     # step's readiness is judged from then on (engine/daemons.py)
     on_start: Callable[[], None] | None = None
+    # volumeMounts bound on this machine (engine/volumes.py): stepfs.VolumeMount entries
+    volumes: list = field(default_factory=list)
 
 
 @dataclass
@@ -295,17 +299,15 @@ def _spawn(argv: list[str], cwd: str | None, env: dict, err_fd: int | None):
 
 @dataclass
 class _HostPlan:
-    """No sandbox: the step sees the host filesystem as it is."""
+    """No sandbox: the step sees the host filesystem as it is (a declared path is the host's own,
+    so one with ``..`` is refused: see :mod:`.stepfs`)."""
 
     argv: list[str]
     cwd: str | None
+    step: str = ""
 
     def host_path(self, path: str) -> Path:
-        return Path(path)
-
-    def __post_init__(self):
-        if self.cwd:
-            Path(self.cwd).mkdir(parents=True, exist_ok=True)
+        return Path(host_only(path, step=self.step))
 
 
 def stage_inputs(spec: StepSpec, staging: Path, prepare) -> tuple[Callable[[str], Path], list[str], str | None]:
@@ -318,7 +320,7 @@ def stage_inputs(spec: StepSpec, staging: Path, prepare) -> tuple[Callable[[str]
     fs.mkdir(parents=True, exist_ok=True)
 
     def host_path(path: str) -> Path:
-        return fs / path.lstrip("/")
+        return resolve_under(fs, path, step=spec.step_name)
 
     input_paths = [a["path"] for a in ((spec.template.get("inputs") or {}).get("artifacts") or []) if a.get("path")]
     if prepare is not None:
@@ -341,6 +343,7 @@ class LocalExecutor:
     """Starts step processes and tracks them so stop/terminate can kill every group."""
 
     name = "local"
+    local_volumes = True   # the engine binds the step's volumes on this machine (engine/volumes.py)
     # a run's logs/ and pids file are created when first written (open_append), and a short step's
     # log may be handed to StepSpec.write_later: steps run in this process, by this executor
     creates_dirs = True
@@ -352,6 +355,8 @@ class LocalExecutor:
         self.log_errors: dict[str, str] = {}
         self._sandbox = sandbox
         self._pids_files: dict[Path, int] = {}   # run dir -> its open ``pids`` file (see _record_pid)
+        self._roots: dict[Path, int] = {}   # sandbox root -> steps running in it (a containerSet's share one)
+        self._work_dirs: dict[Path | None, str] = {}   # run dir -> the working directory of its plain steps
 
     def _use_sandbox(self, spec: StepSpec) -> bool:
         if self._sandbox is not None:
@@ -364,15 +369,46 @@ class LocalExecutor:
         return bool(use) and spec.root is not None
 
     def _plan(self, argv: list[str], spec: StepSpec, extra_binds=()):
-        if self._use_sandbox(spec):
+        if self._use_sandbox(spec) and self._bwrap():
             from . import sandbox as sb
             volumes = [p[:-2] for p in spec.private_paths if p.endswith("/.")]   # volumeMounts (leaf.py)
+            sources = {v.path: (v.source, v.read_only) for v in spec.volumes if v.source}
             return sb.plan(argv, root=spec.root, private_paths=spec.private_paths, working_dir=spec.working_dir,
-                           extra_binds=extra_binds, mounts=volumes)
+                           extra_binds=extra_binds, mounts=volumes, sources=sources)
         if spec.private_paths and spec.isolate:
             from . import sandbox as sb
             sb.warn_once()
-        return _HostPlan(argv, spec.working_dir)   # most steps: the host as it is
+        return self._host_plan(argv, spec)   # most steps: the host as it is
+
+    def _host_plan(self, argv: list[str], spec: StepSpec) -> _HostPlan:
+        """The plan of a step without a sandbox. Its working directory is its ``workingDir``, else
+        never the submitter's (on Argo it is the image's WORKDIR, and a step writing
+        ``result.txt`` must not write into the user's project): a script step's is its node's
+        directory (made for its script already), any other step's the run's ``work`` directory,
+        made once per run (a directory per step would cost a ``mkdir`` on every step start,
+        ~0.05-0.3 ms here; such steps declare no files, and share ``/tmp`` anyway)."""
+        if spec.working_dir:
+            cwd = host_only(spec.working_dir, step=spec.step_name, what="workingDir")
+            Path(cwd).mkdir(parents=True, exist_ok=True)
+            return _HostPlan(argv, cwd, spec.step_name)
+        if spec.script is not None and spec.root is not None:
+            return _HostPlan(argv, str(spec.root), spec.step_name)
+        run_dir = spec.run_dir or (spec.root.parent.parent if spec.root is not None else None)
+        work = self._work_dirs.get(run_dir)
+        if work is None:
+            if run_dir is None:
+                work = tempfile.mkdtemp(prefix="jf-work-")
+            else:
+                work = str(run_dir / "work")
+                os.makedirs(work, exist_ok=True)
+            if len(self._work_dirs) > 64:
+                self._work_dirs.clear()
+            self._work_dirs[run_dir] = work
+        return _HostPlan(argv, work, spec.step_name)
+
+    def _bwrap(self) -> bool:
+        from . import sandbox as sb
+        return sb.available() is not None
 
     async def run(self, spec: StepSpec, prepare: Callable[[Callable[[str], Path]], None] | None = None) -> StepResult:
         """Run the step to completion; ``prepare(host_path)`` places input files before start."""
@@ -405,6 +441,8 @@ class LocalExecutor:
             plan = self._plan(argv, spec, binds)
         except OSError as exc:
             return _unprepared(spec, exc, started)
+        except StepPathError as exc:
+            return StepResult(exit_code=None, error=str(exc), started_at=started, finished_at=time.time())
         if prepare is not None:
             try:
                 prepare(plan.host_path)
@@ -433,6 +471,8 @@ class LocalExecutor:
         finally:
             if err_w is not None:
                 os.close(err_w)
+        if getattr(plan, "sandboxed", False):
+            self._roots[plan.root] = self._roots.get(plan.root, 0) + 1
         self.running[spec.node_id] = proc
         if spec.on_start is not None:
             spec.on_start()
@@ -449,6 +489,14 @@ class LocalExecutor:
             self.running.pop(spec.node_id, None)
             if err_r is not None:
                 os.close(err_r)
+            if getattr(plan, "sandboxed", False):
+                self._roots[plan.root] -= 1
+                if not self._roots[plan.root]:   # no other container of its pod still runs in it
+                    del self._roots[plan.root]
+                    outputs = [a["path"] for a in (spec.template.get("outputs") or {}).get("artifacts") or []
+                               if isinstance(a, dict) and isinstance(a.get("path"), str) and a["path"].startswith("/")]
+                    if outputs:   # an artifact holds what the step wrote, not bwrap's mount points
+                        plan.remove_mountpoints(within=outputs)
         killed = self.kill_reason.pop(spec.node_id, None)
         log_error = self.log_errors.pop(spec.node_id, None)
         if log_error is not None:   # the step's output could not be kept: the node errors, clearly

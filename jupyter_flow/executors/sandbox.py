@@ -58,6 +58,7 @@ from pathlib import Path
 from typing import Iterable
 
 from jupyter_flow.errors import JupyterFlowError
+from jupyter_flow.executors.stepfs import resolve_under
 
 __all__ = [
     "SandboxPlan",
@@ -344,6 +345,7 @@ class SandboxPlan:
     root: Path
     sandboxed: bool = False
     shared: list[str] = field(default_factory=list)   # host dirs under /tmp kept visible (bound as is)
+    bound: dict[str, str] = field(default_factory=dict)   # volume mount path -> the host directory bound there
     _layout: _Layout | None = field(default=None, repr=False, compare=False)
     _stubs: list[Path] = field(default_factory=list, repr=False, compare=False)
 
@@ -362,17 +364,29 @@ class SandboxPlan:
             return Path(path)
         layout = self._layout
         p = layout.canon(path)
+        for mount, src in sorted(self.bound.items(), key=lambda kv: -len(kv[0])):
+            if p == mount or p.startswith(mount + "/"):   # inside a claim or allowed hostPath volume
+                return resolve_under(Path(src), p[len(mount):] or "/")
         if layout.state(p) == "host" or any(p == s or p.startswith(s + "/") for s in self.shared):
             return Path(p)
-        return self.fs / p.lstrip("/") if p != "/" else self.fs
+        # the step's own files: symlinks it made are followed inside root/fs, never out of it
+        return resolve_under(self.fs, p)
 
-    def remove_mountpoints(self) -> None:
+    def remove_mountpoints(self, within: Iterable[str] | None = None) -> None:
         """Delete the empty stub files/directories/symlinks created as bwrap mount points.
 
         Only call after the sandboxed process exited (they are busy while it runs). Stubs
-        the step changed (non-empty) are left alone.
+        the step changed (non-empty) are left alone. ``within``: only the stubs at or below
+        these sandbox paths (the step's output artifacts: a ``rmdir`` can take milliseconds on
+        a busy disk, so the others are left for the run's deletion).
         """
-        for stub in reversed(self._stubs):
+        stubs = self._stubs
+        if within is not None:
+            tops = [str(self.fs / self._layout.canon(p).lstrip("/")) if self._layout else p for p in within]
+            stubs = [s for s in stubs if any(str(s) == t or str(s).startswith(t.rstrip("/") + "/") for t in tops)]
+            if not stubs:
+                return
+        for stub in reversed(stubs):
             try:
                 if stub.is_symlink() or (stub.is_file() and stub.stat().st_size == 0):
                     stub.unlink()
@@ -380,7 +394,7 @@ class SandboxPlan:
                     stub.rmdir()
             except OSError:
                 pass
-        self._stubs.clear()
+        self._stubs = [s for s in self._stubs if s not in stubs] if within is not None else []
 
 
 def _protected_paths(root: Path) -> list[str]:
@@ -410,17 +424,34 @@ def _shared_under_tmp(root: Path) -> list[str]:
 
 
 def _make_stub(stub: Path, like: str, created: list[Path]) -> None:
-    """Create a mount point at ``stub`` of the same type (dir or file) as host path ``like``."""
+    """Create a mount point at ``stub`` of the same type (dir or file) as host path ``like``.
+
+    Every directory made on the way is recorded too (outermost first), so that
+    :meth:`SandboxPlan.remove_mountpoints` leaves no empty placeholder behind: a host directory
+    shared under ``/tmp`` (``/tmp/a/b/venv``) must not show up as ``a/b/venv`` in the step's
+    ``/tmp`` collected as an output artifact."""
     if stub.is_symlink():
         stub.unlink()
     if os.path.isdir(like):
         if not stub.is_dir():
-            stub.mkdir(parents=True, exist_ok=True)
+            _make_parents(stub, created)
+            stub.mkdir(exist_ok=True)
             created.append(stub)
     elif not stub.exists():
-        stub.parent.mkdir(parents=True, exist_ok=True)
+        _make_parents(stub, created)
         stub.touch()
         created.append(stub)
+
+
+def _make_parents(stub: Path, created: list[Path]) -> None:
+    missing = []
+    parent = stub.parent
+    while not parent.is_dir():
+        missing.append(parent)
+        parent = parent.parent
+    for d in reversed(missing):
+        d.mkdir(exist_ok=True)
+        created.append(d)
 
 
 def plan(
@@ -432,6 +463,7 @@ def plan(
     extra_binds: Iterable[tuple[str, str]] = (),
     network: bool = True,
     mounts: Iterable[str] = (),
+    sources: dict[str, tuple[str, bool]] | None = None,
 ) -> SandboxPlan:
     """Plan how to run ``argv`` with a private ``/tmp`` and private ``private_paths``.
 
@@ -447,6 +479,8 @@ def plan(
     * ``mounts``: declared paths that are volumes (``volumeMounts``): their private directory is
       bind-mounted onto itself so it is a real mount point (listed in ``/proc/mounts``), as a
       pod's emptyDir is.
+    * ``sources``: for some of ``mounts``, the host directory bound there instead and whether
+      read-only (a volume claim shared by the run's steps, an allowed hostPath: engine/volumes.py).
 
     Host directories are created under ``root`` right away. Without a sandbox (see
     :func:`available`) argv is returned unchanged.
@@ -560,13 +594,18 @@ def plan(
         _make_stub(fs / shared.lstrip("/"), shared, stubs)
         args += ["--bind", shared, shared]
 
+    bound = {layout.canon(k): v for k, v in (sources or {}).items()}
+    volumes: dict[str, str] = {}
     for m in mounts:
         m = layout.canon(m)
         if m == "/" or layout.state(m) == "host":
             continue
         target = fs / m.lstrip("/")
         target.mkdir(parents=True, exist_ok=True)
-        args += ["--bind", str(target), m]
+        src, read_only = bound.get(m) or (str(target), False)
+        args += ["--ro-bind" if read_only else "--bind", src, m]
+        if m in bound:
+            volumes[m] = src
 
     for src, dst in binds:
         if layout.state(dst) != "host":
@@ -577,7 +616,11 @@ def plan(
         if layout.state(chdir) != "host":
             (fs / chdir.lstrip("/")).mkdir(parents=True, exist_ok=True)
         args += ["--chdir", chdir]
+    else:
+        # Argo's default is the image's WORKDIR (``/``): without this bwrap keeps the engine's
+        # cwd, and the step would write its relative files into the submitter's project
+        args += ["--chdir", "/"]
     args.append("--")
     args += argv
     return SandboxPlan(argv=args, cwd=None, root=root, sandboxed=True, _layout=layout, _stubs=stubs,
-                       shared=shared_dirs)
+                       shared=shared_dirs, bound=volumes)

@@ -14,6 +14,7 @@ from typing import Any, Callable
 from jupyter_flow.errors import LintError
 from jupyter_flow.spec import lint_expr as X
 from jupyter_flow.spec.document import Document
+from jupyter_flow.spec.lint_paths import lint_template_paths, lint_volumes
 
 #: ``registry(name, cluster_scope)`` -> the (Cluster)WorkflowTemplate as a dict, or None.
 Registry = Callable[[str, bool], Any]
@@ -133,6 +134,7 @@ class _Linter:
         retry = spec.get("retryStrategy")
         if isinstance(retry, dict):
             self.check_expression(retry.get("expression"), sp + ("retryStrategy", "expression"))
+        lint_volumes(spec.get("volumes"), sp + ("volumes",), self.err)
 
     # -- template references ---------------------------------------------------------
     def resolve_name(self, name: str, path: tuple) -> dict | None:
@@ -235,6 +237,7 @@ class _Linter:
         self.check_input_refs(t, tp, label)
         from jupyter_flow.spec.lint_daemon import lint_daemon
         lint_daemon(self, t, tp)
+        lint_template_paths(t, tp, self.err)
 
     def lint_call(self, call: dict, cp: tuple, what: str) -> None:
         """Checks shared by steps and DAG tasks."""
