@@ -90,7 +90,7 @@ def run_on_worker(spec: StepSpec, inputs: bytes, input_paths: list[str], output_
     scratch = Path(os.environ.get("JUPYTER_FLOW_WORKER_DIR") or Path.home() / ".cache" / "jupyter-flow" / "dask")
     scratch.mkdir(parents=True, exist_ok=True)
     base = Path(tempfile.mkdtemp(prefix="step-", dir=scratch))
-    spec = dataclasses.replace(spec, root=base / "nodes" / spec.node_id, log_path=base / "step.log")
+    spec = dataclasses.replace(spec, root=base / "nodes" / spec.node_id, log_path=base / "step.log", run_dir=base)
     (base / "nodes").mkdir()
     spec.log_path.touch()
     executor = LocalExecutor()

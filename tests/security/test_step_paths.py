@@ -153,3 +153,32 @@ def test_a_symlink_out_of_the_step_is_not_followed_when_outputs_are_copied(mode,
     _untouched(victim)
     stored = [p for p in (flow_home / "runs" / run.name / "artifacts").rglob("*") if p.is_file()]
     assert not any("ORIGINAL" in p.read_text(errors="replace") for p in stored)
+
+
+def test_the_dask_staging_tree_keeps_hostile_tar_members_inside(tmp_path, victim):
+    # what a dask worker sends back is the step's outputs as a tar: names with '..', a link to
+    # the victim's directory and a file through it must all land inside the client's staging tree
+    import io
+    import tarfile
+
+    from jupyter_flow.executors.dask import _unpack
+    from jupyter_flow.executors.local import StepSpec, stage_inputs
+
+    buf = io.BytesIO()
+    with tarfile.open(fileobj=buf, mode="w") as tar:
+        def add(name, data=b"PWNED\n", **kw):
+            info = tarfile.TarInfo(name)
+            for k, v in kw.items():
+                setattr(info, k, v)
+            info.size = 0 if kw else len(data)
+            tar.addfile(info, None if kw else io.BytesIO(data))
+        add(("../" * 40).lstrip("/") + str(victim / ".bashrc").lstrip("/"))
+        add("out/link", type=tarfile.SYMTYPE, linkname=str(victim))
+        add("out/link/planted")
+    staging = tmp_path / "staging"
+    host_path, _, error = stage_inputs(StepSpec(node_id="n", step_name="s"), staging, None)
+    assert error is None
+    _unpack(buf.getvalue(), host_path)
+    _untouched(victim)
+    assert (staging / "fs" / str(victim / ".bashrc").lstrip("/")).read_text() == "PWNED\n"
+    assert (staging / "fs" / str(victim / "planted").lstrip("/")).read_text() == "PWNED\n"
