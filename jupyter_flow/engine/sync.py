@@ -50,7 +50,10 @@ def requirements(sync: dict, scope) -> list[tuple[str, int]]:
     if sync.get("mutex"):
         mutexes.append(sync["mutex"])
     for m in mutexes:
-        out.append((f"mutex-{m.get('namespace', 'default')}-{m.get('name', '')}", 1))
+        # a database mutex is a lock of its own in Argo (a row in the sync database, shared by the
+        # controllers), not the controller's in-memory mutex of the same name
+        kind = "mutex-db" if m.get("database") else "mutex"
+        out.append((f"{kind}-{m.get('namespace', 'default')}-{m.get('name', '')}", 1))
     sems = list(sync.get("semaphores") or [])
     if sync.get("semaphore"):
         sems.append(sync["semaphore"])

@@ -16,7 +16,7 @@ from .corpus import EXAMPLES, by_display, duration, pods, submissions, ts
 from .test_examples import _max_concurrency
 
 LONG = ("colored-logs.yaml", "parallelism-nested-workflow.yaml", "parallelism-nested-dag.yaml",
-        "synchronization-mutex-tmpl-level.yaml")
+        "synchronization-mutex-tmpl-level.yaml", "synchronization-db-mutex-tmpl-level.yaml")
 
 
 def _all_succeeded(run) -> None:
@@ -50,7 +50,8 @@ def check_mutex(run) -> None:
 
 
 CHECKS = {"colored-logs.yaml": check_colored_logs, "parallelism-nested-workflow.yaml": check_nested_workflow,
-          "parallelism-nested-dag.yaml": check_nested_dag, "synchronization-mutex-tmpl-level.yaml": check_mutex}
+          "parallelism-nested-dag.yaml": check_nested_dag, "synchronization-mutex-tmpl-level.yaml": check_mutex,
+          "synchronization-db-mutex-tmpl-level.yaml": check_mutex}
 
 
 @pytest.mark.long_running
