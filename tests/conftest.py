@@ -78,5 +78,14 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         return
     failed = counts["failed"] + counts["error"] + counts["xpassed"]
     terminalreporter.write_line(f"conformance: {counts['passed']} passed, {failed} failed")
+    ran = {key: {r.nodeid for r in stats.get(key, []) if hasattr(r, "nodeid") and _is_conformance(r)
+                 and getattr(r, "when", "call") == "call"} for key in ("passed", "failed", "xfailed", "xpassed")}
+    ran_ids = set().union(*ran.values())
+    known = {r.nodeid for r in stats.get("skipped", []) if hasattr(r, "nodeid") and _is_conformance(r)
+             and "known:" in str(getattr(r, "longrepr", ""))} | ran["xfailed"]
+    upstream = sum(1 for i in ran_ids if "::test_example[" in i or "::test_e2e[" in i or "test_long_examples.py::" in i)
+    docs = sum(1 for i in ran_ids if "::test_docs_workflow[" in i)
+    terminalreporter.write_line(f"conformance: {upstream} upstream examples and e2e workflows, {docs} docs workflows run; "
+                                f"{len(known)} known differences (tests/conformance/known_failures.tsv)")
     terminalreporter.write_line(f"conformance: {counts['skipped']} skipped (known: need a cluster or a run stopped mid-way), "
                                 f"{counts['xfailed']} known failures (xfail, see tests/conformance/known_failures.tsv)")
