@@ -97,6 +97,18 @@ def test_an_output_artifact_path_with_dotdot_is_refused_and_copies_nothing_out(m
     assert "ORIGINAL" not in str(node.get("outputs"))
 
 
+def test_a_working_dir_with_dotdot_is_refused_and_makes_no_directory(mode, victim):
+    target = UP + str(victim / "made-by-workingdir")
+    run = _submit(mode, [{
+        "name": "main", "inputs": {"parameters": [{"name": "p"}]},
+        "container": {"image": _image(mode), "command": ["sh", "-c", "touch here"],
+                      "workingDir": "{{inputs.parameters.p}}"}}], {"p": target})
+    node = run.node(run.name)
+    assert node["phase"] == "Error", node
+    assert run.name in node["message"] and "workingDir" in node["message"]
+    _untouched(victim)
+
+
 def test_a_hostpath_volume_is_refused_unless_config_allows_it(mode, victim, flow_home):
     templates = [{"name": "main", "container": {
         "image": _image(mode), "command": ["sh", "-c"],
