@@ -97,6 +97,7 @@ class Controller:
         self._tagged: dict[int, tuple[object, bool]] = {}
         self._pod_names: str | None = None
         self.daemons: dict = {}   # node id -> daemons.Daemon: daemon steps running beside the others
+        self.global_error = ""   # a global parameter that could not be set: the run errors at once
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
@@ -457,10 +458,27 @@ class Controller:
         if "priority" in self.spec:
             g["workflow.priority"] = str(self.spec["priority"])
         params = (self.spec.get("arguments") or {}).get("parameters") or []
+        values = {}
         for p in params:
-            g[f"workflow.parameters.{p['name']}"] = str(p.get("value", ""))
+            vf = p.get("valueFrom") or {}
+            if "value" not in p and vf.get("configMapKeyRef"):   # setGlobalParameters, from the values file
+                from .podenv import EnvError, config_map_value
+                try:
+                    value, why = config_map_value(vf["configMapKeyRef"])
+                except EnvError as exc:
+                    value, why = None, str(exc)
+                if value is None and vf.get("default") is not None:
+                    value = str(vf["default"])
+                if value is None and not self.global_error:
+                    ref = vf["configMapKeyRef"]
+                    self.global_error = (f"failed to set global parameter {p['name']} from configmap with name "
+                                         f"{ref.get('name')} and key {ref.get('key')}: {why}")
+                values[p["name"]] = value or ""
+            else:
+                values[p["name"]] = str(p.get("value", ""))
+            g[f"workflow.parameters.{p['name']}"] = values[p["name"]]
         g["workflow.parameters.json"] = json.dumps(
-            [{"name": p["name"], "value": str(p.get("value", ""))} for p in params], separators=(",", ":"))
+            [{"name": p["name"], "value": values[p["name"]]} for p in params], separators=(",", ":"))
         g["workflow.parameters"] = g["workflow.parameters.json"]
         for kind in ("labels", "annotations"):
             values = meta.get(kind) or {}
@@ -543,6 +561,9 @@ class Controller:
             deadline_handle = self.loop.call_later(
                 float(deadline), self.stop, "Stop", "Step exceeded its deadline")
         try:
+            if self.global_error:   # operator.go setGlobalParameters failed: no node runs
+                self.phase, self.message = ERROR, self.global_error
+                return self.phase
             entry = {"template": self.spec.get("entrypoint"), "arguments": self.spec.get("arguments") or {}}
             if self.spec.get("workflowTemplateRef") and not self.spec.get("entrypoint"):
                 entry["template"] = self.tmpl_ctx.entrypoint

@@ -10,7 +10,8 @@ Argo (operator.go assessNodeStatus, exec_control.go killDaemonedChildren):
   code 0: a daemon is meant to run until it is stopped;
 * when the steps/DAG node whose boundary holds it is done, whatever its phase, its daemoned nodes
   are killed and marked ``Succeeded`` (the ``daemoned`` flag is dropped); what is left when the
-  workflow ends is killed then, as in markWorkflowPhase.
+  workflow ends is killed then, as in markWorkflowPhase. A stop or terminate does the same to a
+  daemoned node (a daemon still waiting to be ready fails like any other step).
 
 Probes run from the engine: ``httpGet`` (status 200-399) and ``tcpSocket`` against the daemon's
 address, ``exec`` as a process beside the daemon in its filesystem view (as a containerSet's
@@ -101,6 +102,13 @@ def _on_exit(ctl, entry: Daemon, task: asyncio.Future) -> None:
         return
     node = entry.node
     node.daemoned = False
+    if ctl.shutdown and task.exception() is None and task.result().killed == "stop":
+        # stopped or terminated while daemoned: its steps/DAG node fails and kills its daemoned
+        # children as Succeeded (signals_test.go TestStopBehaviorWithDaemon)
+        for n in (node, *entry.parents):
+            n.daemoned = False
+            ctl.set_phase(n, SUCCEEDED)
+        return
     if task.exception() is not None:
         ctl.set_phase(node, "Error", f"daemon {node.display_name!r}: {task.exception()}")
     else:

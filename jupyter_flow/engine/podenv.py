@@ -192,6 +192,20 @@ def container_env(container: dict, step: str, executor=None) -> dict[str, str]:
     return env
 
 
+def config_map_value(ref: dict) -> tuple[str | None, str]:
+    """(value, why there is none) of a parameter's ``configMapKeyRef`` in the values file, with
+    Argo's GetConfigMapValue messages."""
+    name, key = str(ref.get("name", "")), str(ref.get("key", ""))
+    data = _source(local_values(), "configMapKeyRef", name)
+    if data is None:
+        return None, (f"ConfigMap '{name}' does not exist: there is no cluster here and {values_path()} has no "
+                      f"ConfigMap {name!r}; add it there (configMaps: {{{name}: {{{key}: VALUE}}}}) or run with "
+                      "--backend argo")
+    if key not in data:
+        return None, f"ConfigMap '{name}' does not have the key '{key}' (in {values_path()})"
+    return data[key], ""
+
+
 def expand_argv(items: list | None, env: Mapping[str, str]) -> list[str] | None:
     """``command``/``args`` with their ``$(VAR)`` references expanded from the container's env."""
     if items is None:

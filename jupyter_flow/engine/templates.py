@@ -98,6 +98,23 @@ def apply_defaults(tmpl: dict, defaults: dict) -> dict:
     return merged
 
 
+def _config_map_param(name: str, vf: dict, substitute: Callable[[str, dict], str]) -> str:
+    """An input parameter's ``valueFrom.configMapKeyRef`` (its name and key may use the global
+    variables), read from the local values file; a missing one takes ``valueFrom.default``."""
+    from .podenv import EnvError, config_map_value
+    ref = vf["configMapKeyRef"] or {}
+    ref = {"name": substitute(str(ref.get("name", "")), {}), "key": substitute(str(ref.get("key", "")), {})}
+    try:
+        value, why = config_map_value(ref)
+    except EnvError as exc:
+        raise InputError(f"unable to retrieve inputs.parameters.{name} from ConfigMap: {exc}") from None
+    if value is not None:
+        return value
+    if vf.get("default") is not None:
+        return _pstr(vf["default"])
+    raise InputError(f"unable to retrieve inputs.parameters.{name} from ConfigMap: {why}")
+
+
 def _merge(base: dict, over: dict) -> dict:
     for k, v in over.items():
         if isinstance(v, dict) and isinstance(base.get(k), dict):
@@ -153,12 +170,14 @@ def process_inputs(tmpl: dict, arguments: dict, substitute: Callable[[str, dict]
         elif arg is not None and arg.get("value") is not None:
             value = arg["value"]
             supplied = caller_substituted
-        elif arg is not None and arg.get("valueFrom"):
-            raise InputError(f"inputs.parameters.{name}: valueFrom in arguments needs a cluster "
-                             "(ConfigMap); pass a value instead")
-        if value is None and (p.get("valueFrom") or {}).get("configMapKeyRef"):
-            raise InputError(f"inputs.parameters.{name}: configMapKeyRef needs a cluster ConfigMap; "
-                             "run with --backend argo or give the parameter a value")
+        # ProcessArgs: an argument's valueFrom replaces the input's; a configMapKeyRef then gives
+        # the value, whatever the default or argument value said
+        vf = arg.get("valueFrom") if arg is not None and arg.get("value") is None and arg.get("valueFrom") \
+            else p.get("valueFrom")
+        if isinstance(vf, dict) and vf.get("configMapKeyRef"):
+            value, supplied = _config_map_param(name, vf, substitute), True
+        elif arg is not None and arg.get("valueFrom") and arg.get("value") is None:
+            raise InputError(f"inputs.parameters.{name} was not supplied")
         if value is None:
             raise InputError(f"inputs.parameters.{name} was not supplied")
         value = _pstr(value) if supplied else substitute(_pstr(value), {})

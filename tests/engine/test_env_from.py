@@ -98,3 +98,44 @@ def test_a_step_without_cluster_references_never_reads_the_values_file(flow_home
     r = run(wf([step(env=[{"name": "JF_A", "value": "1"}])]))
     assert r.phase == "Succeeded"
     assert printed(r, r.node(r.name)) == {"JF_A": "1"}
+
+
+# ---- parameters from a ConfigMap: the same values file (common.ProcessArgs, setGlobalParameters) ----
+
+CM_PRINT = {"image": "busybox", "command": ["echo"], "args": ["{{inputs.parameters.message}}"]}
+
+
+def cm_param(**vf):
+    return {"name": "message", "valueFrom": {"configMapKeyRef": {"name": "simple-parameters", "key": "msg"}, **vf}}
+
+
+def test_input_and_global_parameters_from_a_config_map_read_the_values_file(flow_home):
+    (flow_home / "values.yaml").write_text("configMaps:\n  simple-parameters: {msg: hello from the values file}\n")
+    # arguments-parameters-from-configmap.yaml
+    r = run(wf([{"name": "main", "inputs": {"parameters": [cm_param()]}, "container": CM_PRINT}]))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert r.node(r.name)["outputs"]["result"] == "hello from the values file"
+    # global-parameters-from-configmap-referenced-as-local-variable.yaml: a global parameter,
+    # passed on as the entrypoint's argument, and seen as {{workflow.parameters.message}}
+    doc = wf([{"name": "main", "inputs": {"parameters": [{"name": "message"}]},
+               "container": dict(CM_PRINT, args=["{{inputs.parameters.message}}/{{workflow.parameters.message}}"])}],
+             arguments={"parameters": [cm_param()]})
+    r = run(doc)
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert r.node(r.name)["outputs"]["result"] == "hello from the values file/hello from the values file"
+
+
+def test_parameters_from_a_missing_config_map_take_the_default_or_error(flow_home):
+    r = run(wf([{"name": "main", "inputs": {"parameters": [cm_param(default="fallback")]}, "container": CM_PRINT}]))
+    assert r.phase == "Succeeded" and r.node(r.name)["outputs"]["result"] == "fallback"
+    r = run(wf([{"name": "main", "inputs": {"parameters": [cm_param()]}, "container": CM_PRINT}]))
+    message = r.node(r.name)["message"]
+    assert r.phase == "Error" and message.startswith(
+        "unable to retrieve inputs.parameters.message from ConfigMap: ConfigMap 'simple-parameters' does not exist")
+    assert str(flow_home / "values.yaml") in message
+    r = run(wf([{"name": "main", "container": {"image": "busybox", "command": ["true"]}}],
+               arguments={"parameters": [cm_param()]}))
+    assert r.phase == "Error" and not r.nodes
+    assert r.to_dict()["status"]["message"].startswith(
+        "failed to set global parameter message from configmap with name simple-parameters and key msg: "
+        "ConfigMap 'simple-parameters' does not exist")
