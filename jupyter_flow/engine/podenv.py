@@ -47,32 +47,30 @@ class EnvError(JupyterFlowError):
 
 def expand(text: str, mapping: Mapping[str, str]) -> str:
     """Kubernetes' ``expansion.Expand``: ``$(NAME)`` -> ``mapping[NAME]``, ``$$`` -> ``$``."""
-    if "$" not in text:
+    cursor = text.find("$")
+    if cursor < 0:
         return text
     out: list[str] = []
     checkpoint = 0
-    n = len(text)
-    cursor = 0
-    while cursor < n:
-        if text[cursor] == "$" and cursor + 1 < n:
-            out.append(text[checkpoint:cursor])
-            nxt = text[cursor + 1]
-            advance = 1
-            if nxt == "$":   # escaped operator
-                out.append("$")
-            elif nxt == "(":
-                close = text.find(")", cursor + 2)
-                if close < 0:   # incomplete reference: kept
-                    out.append("$(")
-                else:
-                    name = text[cursor + 2:close]
-                    out.append(mapping[name] if name in mapping else f"$({name})")
-                    advance = close - cursor
-            else:   # a `$` that starts no reference: kept with the character after it
-                out.append("$" + nxt)
-            cursor += advance
-            checkpoint = cursor + 1
-        cursor += 1
+    last = len(text) - 1
+    while 0 <= cursor < last:   # a `$` that ends the text is kept as it is
+        out.append(text[checkpoint:cursor])
+        nxt = text[cursor + 1]
+        end = cursor + 1   # the last character this `$` consumed
+        if nxt == "$":   # escaped operator
+            out.append("$")
+        elif nxt == "(":
+            close = text.find(")", cursor + 2)
+            if close < 0:   # incomplete reference: kept
+                out.append("$(")
+            else:
+                name = text[cursor + 2:close]
+                out.append(mapping[name] if name in mapping else f"$({name})")
+                end = close
+        else:   # a `$` that starts no reference: kept with the character after it
+            out.append(text[cursor:cursor + 2])
+        checkpoint = end + 1
+        cursor = text.find("$", checkpoint)
     out.append(text[checkpoint:])
     return "".join(out)
 
