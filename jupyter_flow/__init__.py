@@ -8,10 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["submit", "get", "runs", "lint", "Run", "load_ipython_extension", "__version__"]
+__all__ = ["submit", "get", "runs", "sweep", "experiment", "lint", "Run", "Runs", "Experiment",
+           "load_ipython_extension", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import Run
+    from .experiments.core import Experiment
+    from .runset import Runs
 
 
 def submit(spec: Any, parameters: dict | None = None, wait: bool = False, **kwargs: Any) -> "Run":
@@ -26,10 +29,29 @@ def get(name: str) -> "Run":
     return _get(name)
 
 
-def runs(phase: str | None = None) -> list:
-    """All runs in the store, newest first, optionally only those in ``phase``."""
-    from .api import runs as _runs
-    return _runs(phase)
+def runs(phase: str | None = None, *, experiment: str | None = None, labels: Any = None,
+         since: Any = None) -> "Runs":
+    """The runs in the store, newest first, narrowed to a ``phase`` (or several), a sweep's
+    ``experiment``, ``labels`` (``{"k": "v"}`` or a selector ``"k=v,!k2"``) and those created
+    ``since`` (seconds ago, a timedelta, "1h", or a datetime). A sequence of ``Run`` with
+    ``.to_frame()`` (pandas: the ``experiments`` extra)."""
+    from .runset import select
+    return select(experiment=experiment, labels=labels, phase=phase, since=since)
+
+
+def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None, wait: bool = False,
+          **kwargs: Any) -> "Experiment":
+    """One run of ``spec`` per point of ``grid`` (``{"lr": [0.1, 0.01], "depth": [3, 5]}``, every
+    combination, or a list of parameter dicts), at most ``parallelism`` at once; see
+    ``jupyter_flow.experiments.core.sweep``."""
+    from .experiments.core import sweep as _sweep
+    return _sweep(spec, grid, parallelism=parallelism, name=name, wait=wait, **kwargs)
+
+
+def experiment(name: str) -> "Experiment":
+    """The sweep called ``name``: its runs, phase, table and widget."""
+    from .experiments.core import experiment as _experiment
+    return _experiment(name)
 
 
 def lint(source: Any, filename: str | None = None) -> list:
@@ -42,6 +64,12 @@ def __getattr__(name: str) -> Any:
     if name == "Run":
         from .api import Run
         return Run
+    if name == "Runs":
+        from .runset import Runs
+        return Runs
+    if name == "Experiment":
+        from .experiments.core import Experiment
+        return Experiment
     raise AttributeError(name)
 
 

@@ -272,9 +272,11 @@ def get(name: str, *, store=None) -> "Run":
     return Run(name, store=store)
 
 
-def runs(phase: str | None = None, *, store=None) -> list["Run"]:
-    store = _store(store)
-    return [Run(r.name, store=store) for r in store.list_runs(phase=phase)]
+def runs(phase: str | None = None, *, store=None, experiment: str | None = None, labels: Any = None,
+         since: Any = None):
+    """The runs in the store, newest first, filtered (see ``runset.select``): a ``Runs``."""
+    from .runset import select
+    return select(experiment=experiment, labels=labels, phase=phase, since=since, store=store)
 
 
 def lint(source: Any, filename: str | None = None) -> list[LintError]:

@@ -30,6 +30,8 @@ CREATE TABLE IF NOT EXISTS runs (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+CREATE INDEX IF NOT EXISTS runs_experiment
+    ON runs(json_extract(workflow, '$.metadata.labels."jupyter-flow.io/experiment"'));
 CREATE TABLE IF NOT EXISTS nodes (
     run TEXT NOT NULL,
     id TEXT NOT NULL,
@@ -308,16 +310,44 @@ class Store:
                           "'Omitted')), 0) FROM nodes WHERE run=? AND json_extract(data, '$.type')='Pod'", (run,))
         return int(rows[0][1]), int(rows[0][0])
 
-    def list_runs(self, *, phase: str | None = None, limit: int | None = None) -> list[RunRecord]:
+    EXPERIMENT = """json_extract(workflow, '$.metadata.labels."jupyter-flow.io/experiment"')"""
+
+    def list_runs(self, *, phase: str | None = None, limit: int | None = None, experiment: str | None = None,
+                  oldest_first: bool = False) -> list[RunRecord]:
+        """Runs newest first (``oldest_first``: in creation order), narrowed to a phase or to the
+        runs of one sweep (its label, found through the ``runs_experiment`` index)."""
         sql = f"SELECT {self._COLS} FROM runs"
-        args: tuple = ()
+        where, args = [], []
         if phase:
-            sql += " WHERE phase=?"
-            args = (phase,)
-        sql += " ORDER BY created_at DESC"
+            where.append("phase=?")
+            args.append(phase)
+        if experiment is not None:
+            where.append(f"{self.EXPERIMENT}=?")
+            args.append(experiment)
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY created_at, rowid" if oldest_first else " ORDER BY created_at DESC, rowid DESC"
         if limit:
             sql += f" LIMIT {int(limit)}"
-        return [self._record(r) for r in self._read(sql, args)]
+        return [self._record(r) for r in self._read(sql, tuple(args))]
+
+    def experiment_exists(self, name: str) -> bool:
+        return bool(self._read(f"SELECT 1 FROM runs WHERE {self.EXPERIMENT}=? LIMIT 1", (name,)))
+
+    def create_runs(self, rows: list[tuple[str, dict, str]], *, owner_pid: int | None = None,
+                    backend: str = "local", namespace: str = "default") -> None:
+        """``create_run`` for many ``(name, workflow, uid)`` in one transaction (a sweep's runs)."""
+        now = time.time()
+        values = [(name, namespace, uid, "Pending", now, json.dumps(wf), owner_pid, backend, now)
+                  for name, wf, uid in rows]
+        self._write(lambda conn: conn.executemany(
+            "INSERT INTO runs(name, namespace, uid, phase, created_at, workflow, owner_pid, backend, updated_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)", values))
+
+    def set_owner(self, names: list[str], pid: int) -> None:
+        """Name ``pid`` as the engine process owning ``names`` (one transaction)."""
+        self._write(lambda conn: conn.executemany("UPDATE runs SET owner_pid=? WHERE name=?",
+                                                  [(pid, n) for n in names]))
 
     def latest(self) -> str | None:
         rows = self._read("SELECT name FROM runs ORDER BY created_at DESC LIMIT 1")

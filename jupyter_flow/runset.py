@@ -1,0 +1,243 @@
+"""Runs as a table: ``jupyter_flow.runs(...)`` picks runs from the store, ``Runs.to_frame()`` makes
+a pandas DataFrame of them, one row a run.
+
+The rows come from the ``runs`` table alone (one query, no node is read), so a frame of 10,000
+runs costs one decode of each run's Workflow: parameters are its ``spec.arguments``. Outputs
+need each run's nodes and are read only on request. pandas is an optional extra
+(``pip install jupyter-flow[experiments]``), imported inside ``to_frame``.
+
+Columns: ``name``, ``phase``, ``started`` (UTC timestamp), ``duration`` (seconds; of a run still
+going, so far), ``param.<name>`` for every workflow parameter, ``metric.<name>`` for every
+metric a run records (the last value per run, see :func:`metric_columns`) and, on request,
+``output.<node>.<param>`` (a node's display name; ``output.workflow.<param>`` for the workflow's
+global outputs). A param/metric/output column whose every value reads as a number is numeric.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import time
+from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, overload
+
+from .errors import JupyterFlowError
+
+if TYPE_CHECKING:  # pragma: no cover
+    import pandas
+
+    from .api import Run
+    from .store.db import RunRecord
+
+FINISHED = ("Succeeded", "Failed", "Error")
+
+
+def metric_columns(metrics: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:
+    """``metric.<name>`` -> the last value recorded under that name, from a run's metrics list
+    (``{name, labels, value, node}`` entries in the order they were recorded). Labels do not
+    split a column: a frame has one value per metric and run."""
+    out: dict[str, Any] = {}
+    for m in metrics or ():
+        name = m.get("name") if isinstance(m, Mapping) else None
+        if isinstance(name, str) and name:
+            out[f"metric.{name}"] = m.get("value")
+    return out
+
+
+def _metrics_of(run: "Run") -> list:
+    """A run's recorded metrics, where runs record them (``Run.metrics``); none otherwise."""
+    metrics = getattr(type(run), "metrics", None)
+    return list(run.metrics or []) if metrics is not None else []
+
+
+def _phase(store, rec: "RunRecord") -> str:
+    """The stored phase, unless the run's engine died (then it is marked Error, as get/list do)."""
+    if rec.phase in FINISHED:
+        return rec.phase
+    from .api import reconcile_orphan
+    if reconcile_orphan(store, rec):
+        fresh = store.get_run(rec.name, with_nodes=False)
+        return fresh.phase if fresh is not None else rec.phase
+    return rec.phase
+
+
+def parameters_of(workflow: dict) -> dict[str, str]:
+    """A run's ``spec.arguments.parameters`` values (what it ran with)."""
+    params = ((workflow.get("spec") or {}).get("arguments") or {}).get("parameters") or []
+    return {p["name"]: p.get("value") for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)}
+
+
+def labels_of(workflow: dict) -> dict[str, str]:
+    return (workflow.get("metadata") or {}).get("labels") or {}
+
+
+class Runs(Sequence["Run"]):
+    """A list of runs (each a :class:`~jupyter_flow.api.Run`) read from the store at one moment."""
+
+    def __init__(self, records: "list[RunRecord]", store, phases: list[str] | None = None):
+        self._records = list(records)
+        self._store = store
+        self._phases = phases if phases is not None else [_phase(store, r) for r in self._records]
+
+    @overload
+    def __getitem__(self, i: int) -> "Run": ...
+    @overload
+    def __getitem__(self, i: slice) -> "Runs": ...
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return Runs(self._records[i], self._store, self._phases[i])
+        from .api import Run
+        return Run(self._records[i].name, store=self._store)
+
+    def __len__(self) -> int:
+        return len(self._records)
+
+    def __iter__(self) -> Iterator["Run"]:
+        from .api import Run
+        return (Run(r.name, store=self._store) for r in self._records)
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, (list, tuple, Runs)):
+            return list(self) == list(other)
+        return NotImplemented
+
+    __hash__ = None  # type: ignore[assignment]
+
+    @property
+    def names(self) -> list[str]:
+        return [r.name for r in self._records]
+
+    def __repr__(self) -> str:
+        return f"<Runs {len(self)}: " + ", ".join(f"{r.name} {p}" for r, p in zip(self._records[:5], self._phases)) \
+            + (", ..." if len(self) > 5 else "") + ">"
+
+    def rows(self, *, outputs: bool | Iterable[str] = False, metrics: bool = True) -> list[dict[str, Any]]:
+        """The frame's rows as dicts (what ``to_frame`` builds on; no pandas needed)."""
+        from .api import Run
+        now = time.time()
+        wanted = None if outputs is True else set(outputs or ())
+        out = []
+        for rec, phase in zip(self._records, self._phases):
+            started = rec.started_at
+            end = rec.finished_at if rec.finished_at is not None else (now if phase not in FINISHED else None)
+            row: dict[str, Any] = {
+                "name": rec.name, "phase": phase,
+                "started": _dt.datetime.fromtimestamp(started, _dt.timezone.utc) if started else None,
+                "duration": (end - started) if started and end is not None else None,
+            }
+            for k, v in parameters_of(rec.workflow).items():
+                row[f"param.{k}"] = v
+            if metrics:
+                row.update(metric_columns(_metrics_of(Run(rec.name, store=self._store))))
+            if outputs:
+                row.update(self._outputs(rec, wanted))
+            out.append(row)
+        return out
+
+    def _outputs(self, rec: "RunRecord", wanted: set[str] | None) -> dict[str, Any]:
+        cols: dict[str, Any] = {}
+        for node in self._store.get_nodes(rec.name).values():   # in start order: a later one wins
+            name = node.get("displayName") or node.get("id")
+            if wanted is not None and name not in wanted and node.get("id") not in wanted:
+                continue
+            for p in (node.get("outputs") or {}).get("parameters") or []:
+                if isinstance(p, dict) and "value" in p:
+                    cols[f"output.{name}.{p.get('name')}"] = p["value"]
+        if wanted is None or "workflow" in wanted:
+            for p in ((rec.status or {}).get("outputs") or {}).get("parameters") or []:
+                if isinstance(p, dict) and "value" in p:
+                    cols[f"output.workflow.{p.get('name')}"] = p["value"]
+        return cols
+
+    def to_frame(self, *, outputs: bool | Iterable[str] = False, metrics: bool = True) -> "pandas.DataFrame":
+        """A pandas DataFrame, one row a run (see the module's docstring for its columns).
+
+        ``outputs=True`` adds every node's output parameters, ``outputs=["train"]`` those of the
+        nodes named; both read each run's nodes, the rest comes from one query."""
+        try:
+            import pandas as pd
+        except ImportError:
+            raise JupyterFlowError("Runs.to_frame() needs pandas: pip install 'jupyter-flow[experiments]' "
+                                   "(or pip install pandas)") from None
+        rows = self.rows(outputs=outputs, metrics=metrics)
+        frame = pd.DataFrame.from_records(rows, columns=_columns(rows))
+        if len(frame):
+            frame["started"] = pd.to_datetime(frame["started"], utc=True)
+            frame["duration"] = frame["duration"].astype("float64")
+        for col in frame.columns:
+            if col.startswith(("param.", "metric.", "output.")) and not pd.api.types.is_numeric_dtype(frame[col]):
+                try:
+                    frame[col] = pd.to_numeric(frame[col])
+                except (ValueError, TypeError):
+                    pass
+        return frame
+
+
+def _columns(rows: list[dict]) -> list[str]:
+    cols = {"name": None, "phase": None, "started": None, "duration": None}
+    for row in rows:
+        for k in row:
+            cols.setdefault(k, None)
+    return list(cols)
+
+
+def _since(since: Any) -> float | None:
+    """``since`` as an epoch time: seconds ago (a number), a timedelta, a datetime or "1h"/"30m"."""
+    if since is None:
+        return None
+    if isinstance(since, _dt.datetime):
+        return since.timestamp()
+    if isinstance(since, _dt.timedelta):
+        return time.time() - since.total_seconds()
+    if isinstance(since, (int, float)) and not isinstance(since, bool):
+        return time.time() - float(since)
+    if isinstance(since, str):
+        import argparse
+
+        from .cli.args import parse_duration
+        try:
+            return time.time() - parse_duration(since)
+        except (argparse.ArgumentTypeError, ValueError) as exc:
+            raise JupyterFlowError(f"since={since!r}: {exc}") from None
+    raise JupyterFlowError(f"since={since!r}: expected seconds, a timedelta, a datetime or a duration like '1h'")
+
+
+def _selector(labels: Any) -> list[tuple[str, str, str | None]]:
+    if labels is None:
+        return []
+    if isinstance(labels, Mapping):
+        return [(str(k), "=", str(v)) for k, v in labels.items()]
+    if isinstance(labels, str):
+        import argparse
+
+        from .cli.args import parse_selector
+        try:
+            return parse_selector(labels)
+        except argparse.ArgumentTypeError as exc:
+            raise JupyterFlowError(f"labels={labels!r}: {exc}") from None
+    raise JupyterFlowError(f"labels={labels!r}: expected a dict of label values or a selector like 'k=v,!k2'")
+
+
+def select(*, experiment: str | None = None, labels: Any = None, phase: str | Iterable[str] | None = None,
+           since: Any = None, store=None, oldest_first: bool = False) -> Runs:
+    """The runs that match every filter given, newest first (``oldest_first``: creation order).
+
+    ``experiment``: a sweep's name; ``labels``: ``{"k": "v"}`` or a selector ``"k=v,k2!=v,!k3"``;
+    ``phase``: one phase or several; ``since``: created within (seconds, timedelta, "1h") or
+    after (a datetime)."""
+    from .api import _store
+    from .cli.args import labels_match
+    store = _store(store)
+    selector = _selector(labels)
+    after = _since(since)
+    phases = {phase} if isinstance(phase, str) else (set(phase) if phase is not None else None)
+    records, kept = [], []
+    for rec in store.list_runs(experiment=experiment, oldest_first=oldest_first):
+        if after is not None and rec.created_at < after:
+            continue
+        if selector and not labels_match(labels_of(rec.workflow), selector):
+            continue
+        p = _phase(store, rec)
+        if phases is not None and p not in phases:
+            continue
+        records.append(rec)
+        kept.append(p)
+    return Runs(records, store, kept)
