@@ -48,6 +48,7 @@ class Daemon:
     boundary_id: str
     parents: list[Node] = dataclasses.field(default_factory=list)   # Retry nodes daemoned with it
     ending: bool = False   # its scope ended: the kill is expected
+    dead: bool = False     # its process ended by itself: only its Retry nodes are left daemoned
 
 
 def is_daemon(tmpl: dict) -> bool:
@@ -113,9 +114,12 @@ def _on_exit(ctl, entry: Daemon, task: asyncio.Future) -> None:
         ctl.set_phase(node, "Error", f"daemon {node.display_name!r}: {task.exception()}")
     else:
         _ended(ctl, node, task.result())
-    for parent in entry.parents:   # processNodeRetries: the retry node takes its attempt's phase
-        parent.daemoned = False
-        ctl.set_phase(parent, node.phase, node.message)
+    if entry.parents:
+        # the Retry node stays daemoned and Running, and its scope's end marks it Succeeded: Argo
+        # judges it again only when it revisits the task (a DAG's daemoned tasks, which then get a
+        # new attempt; not done here), never in a steps template whose group is already over
+        entry.dead = True
+        ctl.daemons[node.id] = entry
 
 
 def adopt(ctl, child: Node, parent: Node) -> bool:
@@ -138,10 +142,11 @@ async def kill_scope(ctl, boundary_id: str | None) -> None:
     for d in entries:
         d.ending = True
         ctl.daemons.pop(d.node.id, None)
-        for n in (d.node, *d.parents):
+        for n in (d.parents if d.dead else (d.node, *d.parents)):
             n.daemoned = False
             ctl.set_phase(n, SUCCEEDED)
-        ctl.executor.kill(d.node.id, "daemon")
+        if not d.dead:
+            ctl.executor.kill(d.node.id, "daemon")
     await asyncio.gather(*(d.task for d in entries), return_exceptions=True)
 
 

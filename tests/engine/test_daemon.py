@@ -253,3 +253,37 @@ def test_an_unsupported_probe_errors_before_starting():
     r = run(doc)
     node = r.node(r.name)
     assert r.phase == "Error" and "readinessProbe.grpc is not supported" in node["message"]
+
+
+def test_a_daemon_that_dies_after_it_was_ready_fails_its_node_but_not_the_finished_group(tmp_path):
+    """assessNodeStatus: the dead daemon's node is Failed; the steps already went on, and a Retry
+    node around such a daemon stays daemoned until its scope ends (then Succeeded)."""
+    steps, pids = [], []
+    templates = []
+    for name, retry in (("plain", None), ("retried", {"limit": 1})):
+        pid, die = tmp_path / f"{name}.pid", tmp_path / f"{name}.die"
+        pids.append(pid)
+        t = {"name": name, "daemon": True, "container": {"image": "alpine", "command": ["sh", "-c"], "args": [
+            f"echo $$$$ > {pid}; while [ ! -f {die} ]; do sleep 0.05; done; exit 7"]}}
+        if retry:
+            t["retryStrategy"] = retry
+        templates.append(t)
+        steps.append((pid, die))
+    # the next step tells both daemons to end, then waits until the engine has reaped them
+    wait = "; ".join(f"while [ ! -s {p} ]; do sleep 0.05; done; touch {d}; "
+                     f"while kill -0 $(cat {p}) 2>/dev/null; do sleep 0.05; done" for p, d in steps)
+    doc = wf([{"name": "main", "steps": [[{"name": "plain", "template": "plain"},
+                                          {"name": "retried", "template": "retried"}],
+                                         [{"name": "end-them", "template": "end-them"}]]},
+              *templates, {"name": "end-them", "container": {"image": "alpine", "command": ["sh", "-c", wait]}}])
+    r = run(doc)
+    nodes = by_name(r)
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert nodes["plain"]["phase"] == "Failed" and nodes["plain"]["message"] == "Error (exit code 7)"
+    assert "daemoned" not in nodes["plain"]
+    retry = nodes["retried"]
+    (attempt,) = [r.nodes[c] for c in retry["children"]]
+    assert attempt["phase"] == "Failed" and attempt["message"] == "Error (exit code 7)"
+    assert retry["phase"] == "Succeeded" and "daemoned" not in retry
+    for p in pids:
+        assert group_gone(pgid_of(p))
