@@ -92,11 +92,14 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
         return stored(name, cluster_scope)
     errors = [e for e in specmod.validate(doc, registry=None if remote else registry) if e.severity == "error"]
     if errors:
-        if options and options.get("entrypoint"):   # the file's line is not where that value came from
-            import dataclasses
-            given = f" (the entrypoint {options['entrypoint']!r} was given at submit: --entrypoint)"
-            errors = [dataclasses.replace(e, message=e.message + given) if e.path == "spec.entrypoint" else e
-                      for e in errors]
+        import dataclasses
+        # the file's line is not where a value given at submit came from
+        for option, path, flag in (("entrypoint", "spec.entrypoint", "--entrypoint"), ("name", "metadata.name", "--name"),
+                                   ("generate_name", "metadata.generateName", "--generate-name")):
+            if options and options.get(option):
+                given = f" (the {path.split('.')[1]} {options[option]!r} was given at submit: {flag})"
+                errors = [dataclasses.replace(e, message=e.message + given) if e.path == path else e
+                          for e in errors]
         raise SpecError(errors)
     if key is not None and not lookups and not remote:   # a result that depends on the registry is not kept
         cache.put(key, doc.data)
@@ -148,8 +151,9 @@ def new_name(workflow: dict, store) -> str:
             raise JupyterFlowError(f"workflow {meta['name']!r} already exists; delete it or use --generate-name")
         return meta["name"]
     prefix = meta.get("generateName") or "workflow-"
+    from .spec.names import GENERATED_SUFFIX, generated_name
     for _ in range(100):
-        name = prefix + "".join(random.choice(_SUFFIX) for _ in range(5))
+        name = generated_name(prefix, "".join(random.choice(_SUFFIX) for _ in range(GENERATED_SUFFIX)))
         if not store.exists(name):
             return name
     raise JupyterFlowError("could not find a free workflow name")
@@ -192,10 +196,11 @@ def start(run_name: str, wf: dict, store, *, previous_nodes: dict | None = None,
 
 def start_detached(run_name: str, store, *, retry: bool = False) -> int:
     """Run the engine in its own process (``jupyter-flow submit`` without --wait)."""
+    from .store.paths import make_dirs, opener
     log = store.run_dir(run_name) / "engine.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    make_dirs(log.parent)
     env = dict(os.environ, JUPYTER_FLOW_HOME=str(store.home))
-    with open(log, "ab") as out:
+    with open(log, "ab", opener=opener) as out:
         proc = subprocess.Popen([sys.executable, "-m", "jupyter_flow.engine.daemon", run_name,
                                  *(["--retry"] if retry else [])],
                                 stdin=subprocess.DEVNULL, stdout=out, stderr=out, env=env,

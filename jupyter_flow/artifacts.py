@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .errors import JupyterFlowError
+from .store.paths import component
 
 DEFAULT_PATH = "{namespace}/{workflowName}/{nodeId}/outputs/{artifactName}"
 
@@ -80,13 +81,24 @@ def copy(found: list[FoundArtifact], dest: Path | str, *, workflow: str, namespa
         if not art.stored.exists():
             raise JupyterFlowError(f"artifact {art.name!r} of node {art.node_id}: {art.stored} is missing "
                                    "from the run's directory")
-    written = []
+    folders = []
     for art in found:
+        # the names filled in come from the run's record: one that is not a single path
+        # component (``..``, ``a/../../b``) is refused before anything is written
+        values = {"{templateName}": art.template, "{namespace}": namespace, "{workflowName}": workflow,
+                  "{nodeId}": art.node_id, "{artifactName}": art.name}
+        for key, value in values.items():
+            if key in path and value and component(value) != value:
+                raise JupyterFlowError(f"artifact {art.name!r} of node {art.node_id}: {key[1:-1]} {value!r} "
+                                       "cannot be part of a path")
         folder = Path(dest) / (path.replace("{templateName}", art.template, 1)
                                .replace("{namespace}", namespace, 1)
                                .replace("{workflowName}", workflow, 1)
                                .replace("{nodeId}", art.node_id, 1)
                                .replace("{artifactName}", art.name, 1))
+        folders.append(folder)
+    written = []
+    for art, folder in zip(found, folders):
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / art.stored.name
         if art.stored.is_dir():

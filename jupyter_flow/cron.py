@@ -99,8 +99,13 @@ def previous_time(schedule: str, zone_name: str | None, at: float) -> float:
 
 def validate(doc: dict) -> list[str]:
     """What the cron controller would refuse in ``doc`` (validate.CronWorkflow), beyond the schema."""
+    from .spec.names import object_name_problem
     spec = doc.get("spec") or {}
     problems = []
+    name = (doc.get("metadata") or {}).get("name")
+    name_problem = object_name_problem(name, "CronWorkflow") if name else None   # missing: create says so
+    if name_problem:   # its runs are named <cron>-<unix time>: run directories, node ids
+        problems.append(f"metadata.name: {name_problem}")
     if not schedules(doc):
         problems.append("spec.schedules: at least one schedule is required")
     try:

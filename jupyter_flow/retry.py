@@ -17,10 +17,12 @@ from .errors import JupyterFlowError
 
 
 def retry_run(run, wait: bool = False, detach: bool = False):
+    from .spec.names import check_run_name
     store = run._store
     rec = run._record()
     if rec.phase not in ("Failed", "Error"):
         raise JupyterFlowError(f"workflow {run.name!r} is {rec.phase}: only Failed or Error runs can be retried")
+    check_run_name(run.name)   # a row an older version stored under a name that is not a path: before any change
     nodes = store.get_nodes(run.name)
     keep = {nid: n for nid, n in nodes.items() if n.get("phase") == "Succeeded" and n.get("type") in ("Pod", "Suspend")
             and ".onExit" not in n.get("name", "")}

@@ -92,7 +92,9 @@ def cmd_cron(a) -> int:
                           f"Workflow with `jupyter-flow submit {path}`", file=sys.stderr)
                     return 1
                 errors = [e for e in specmod.validate(doc) if e.severity == "error"]
-                problems = [str(e) for e in errors] + [f"{path}: {p}" for p in cron.validate(doc.data)]
+                located = {e.path for e in errors}   # a bad name is already reported with its line
+                problems = [str(e) for e in errors] + [f"{path}: {p}" for p in cron.validate(doc.data)
+                                                       if p.split(":", 1)[0] not in located]
                 for p in problems:
                     print(p, file=sys.stdout if a.action == "lint" else sys.stderr)
                 bad += bool(problems)

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import JupyterFlowError
+from ..store.paths import component, inside, make_dirs
 
 
 class ArtifactError(JupyterFlowError):
@@ -21,6 +22,29 @@ class ArtifactError(JupyterFlowError):
 
 
 CLUSTER_LOCATIONS = ("s3", "gcs", "azure", "oss", "hdfs", "artifactory", "plugin", "huggingface")
+
+
+def stored_path(dest_root: Path, node_id: str, name: object) -> Path:
+    """``<artifact root>/<node id>/<name>``, refusing a name that is not Argo's
+    ``[-a-zA-Z0-9_]+`` (its final value: a ``{{...}}`` in it was substituted) or a path that
+    would leave the root: the engine removes what is there before it copies the artifact in."""
+    from ..spec.names import param_or_artifact_name_problem
+    problem = param_or_artifact_name_problem(name, "output artifact name", tags=False)
+    if problem or not isinstance(name, str) or not name:
+        raise ArtifactError(problem or "an output artifact needs a name")
+    dest = dest_root / component(node_id) / name
+    if not inside(dest_root, dest.parent) or dest.parent == dest_root:
+        raise ArtifactError(f"output artifact {name!r}: {dest} is outside the run's artifact directory")
+    return dest
+
+
+def _private(path: Path) -> None:
+    """An artifact copied in keeps its owner's permission bits only (no group/other access)."""
+    for p in [path] + (list(path.rglob("*")) if path.is_dir() and not path.is_symlink() else []):
+        if not p.is_symlink():
+            mode = p.stat().st_mode & 0o7777
+            if mode & 0o077:
+                os.chmod(p, mode & 0o700)
 
 
 def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, node_id: str) -> dict | None:
@@ -32,15 +56,18 @@ def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, no
         if art.get("optional"):
             return None
         raise ArtifactError(f"failed to save outputs: open {path}: no such file or directory")
-    key = f"{node_id}/{art['name']}"
-    dest = dest_root / key
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    if dest.exists():
-        shutil.rmtree(dest) if dest.is_dir() else dest.unlink()
+    dest = stored_path(dest_root, node_id, art.get("name"))
+    key = f"{component(node_id)}/{art['name']}"
+    make_dirs(dest.parent)
+    if dest.is_symlink() or dest.is_file():
+        dest.unlink()
+    elif dest.exists():
+        shutil.rmtree(dest)
     if src.is_dir():
         shutil.copytree(src, dest, symlinks=True)
     else:
         shutil.copy2(src, dest)
+    _private(dest)
     record = {"name": art["name"], "path": path, "local": {"key": key}}
     for k in ("archive", "globalName", "mode"):
         if k in art:
@@ -57,7 +84,10 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
         _mode(art, target)
         return
     if "local" in art:
-        src = artifact_root / art["local"]["key"]
+        src = artifact_root / str((art.get("local") or {}).get("key") or "")
+        if src == artifact_root or not inside(artifact_root, src):
+            raise ArtifactError(f"input artifact {name!r}: key {art['local'].get('key')!r} is outside the run's "
+                                "artifact store")
         if not src.exists():
             raise ArtifactError(f"input artifact {name!r}: {src} is missing from the run's artifact store")
         if target.exists() and target.is_dir() and src.is_dir():

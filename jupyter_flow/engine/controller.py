@@ -54,7 +54,8 @@ class Controller:
         self.registry = registry
         self.executor = executor or LocalExecutor()
         if not getattr(self.executor, "creates_dirs", False):   # the local executor makes them when needed
-            self.logs_dir.mkdir(parents=True, exist_ok=True)
+            from ..store.paths import make_dirs
+            make_dirs(self.logs_dir)
         self.nodes: dict[str, Node] = {}
         self.phase = "Pending"
         self.message = ""

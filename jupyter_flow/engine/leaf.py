@@ -9,6 +9,7 @@ from .. import expr
 from ..errors import ExprError
 from ..executors.local import StepSpec
 from ..executors.stepfs import StepPathError, normalise_template
+from ..store.paths import opener
 from .artifacts import ArtifactError, load_input, save_output
 from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
@@ -387,7 +388,7 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
             result = await ctl.executor.run(spec, None)
             results[c["name"]] = result
             if log_path.exists():   # the pod's log holds every container's output, as `argo logs`
-                with open(logs / f"{node.id}.log", "a") as pod_log:
+                with open(logs / f"{node.id}.log", "a", opener=opener) as pod_log:
                     pod_log.write(log_path.read_text(errors="replace"))
             phase, message = _exit_phase(ctl, result)
             if result.exit_code is not None:

@@ -82,7 +82,7 @@ class Held:
 async def acquire(reqs: list[tuple[str, int]], on_wait=None) -> Held:
     held = Held()
     lockdir = config.home() / "locks"
-    lockdir.mkdir(parents=True, exist_ok=True)
+    os.makedirs(lockdir, 0o700, exist_ok=True)
     for name, limit in reqs:
         waited = False
         while True:
@@ -99,7 +99,7 @@ async def acquire(reqs: list[tuple[str, int]], on_wait=None) -> Held:
 
 def _try(lockdir: Path, name: str, limit: int) -> int | None:
     for slot in range(max(1, limit)):
-        fd = os.open(lockdir / f"{name}.{slot}.lock", os.O_RDWR | os.O_CREAT, 0o644)
+        fd = os.open(lockdir / f"{name}.{slot}.lock", os.O_RDWR | os.O_CREAT, 0o600)
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
             return fd

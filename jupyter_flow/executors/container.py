@@ -219,7 +219,7 @@ class ContainerExecutor(LocalExecutor):
             argv = self._cmd("start", "--attach", cname)
         else:
             argv = self._argv(spec, cname, staging, mounts)
-        log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644) if spec.log_path else None
+        log_fd = os.open(spec.log_path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600) if spec.log_path else None
         log_start = os.lseek(log_fd, 0, os.SEEK_END) if log_fd is not None else 0
         try:
             proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,

@@ -33,6 +33,7 @@ import uuid
 from pathlib import Path
 from typing import Callable
 
+from ..store.paths import opener
 from .local import LocalExecutor, StepResult, StepSpec, stage_inputs
 
 LOG_TOPIC = "jupyter-flow-logs"
@@ -182,7 +183,7 @@ class DaskExecutor(LocalExecutor):
         _, msg = event
         path = self.logs.get(msg.get("node"))
         if path is not None:
-            with open(path, "a", encoding="utf-8") as f:
+            with open(path, "a", encoding="utf-8", opener=opener) as f:
                 f.write(msg.get("data", ""))
 
     # -- one step --------------------------------------------------------------------------------

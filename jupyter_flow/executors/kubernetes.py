@@ -29,6 +29,7 @@ from typing import Callable
 from ..backends.k8s.pods import dry_run_pods, output_paths, parse_termination, pod_manifest  # noqa: F401
 from ..backends.k8s.resource import condition as _condition  # noqa: F401
 from ..errors import JupyterFlowError
+from ..store.paths import opener
 from .local import RESULT_LIMIT, StepResult, StepSpec
 from .stepfs import resolve_under
 
@@ -134,7 +135,7 @@ class KubernetesExecutor:
             try:
                 resp = core.read_namespaced_pod_log(spec.node_id, ns, container="main", follow=True,
                                                     _preload_content=False)
-                out = open(spec.log_path, "ab") if spec.log_path is not None else None
+                out = open(spec.log_path, "ab", opener=opener) if spec.log_path is not None else None
                 try:
                     for chunk in resp.stream(65536):
                         sink.append(chunk)
@@ -202,7 +203,7 @@ class KubernetesExecutor:
                 if log is None:   # the pod is gone: what was streamed is all there is (already in the file)
                     log = b"".join(streamed).decode(errors="replace")
                 elif spec.log_path is not None:
-                    with open(spec.log_path, "w") as f:
+                    with open(spec.log_path, "w", opener=opener) as f:
                         f.write(log)
         finally:
             self.running.pop(spec.node_id, None)

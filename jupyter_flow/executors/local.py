@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..errors import StepError
+from ..store.paths import make_dirs
 from ..store.writer import open_append
 from .poller import poller
 from .stepfs import StepPathError, host_only, resolve_under
@@ -421,7 +422,7 @@ class LocalExecutor:
         binds: list[tuple[str, str]] = []
         try:
             if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
-                spec.root.mkdir(parents=True, exist_ok=True)
+                make_dirs(spec.root)
             script_path = None
             if spec.script is not None:
                 # Argo stages the source at /argo/staging/script, mode 0755 (so `command: [sh, -c]`

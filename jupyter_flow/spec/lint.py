@@ -74,6 +74,9 @@ class _Linter:
         kind = self.doc.kind
         if kind not in RUNNABLE_KINDS:
             return self.out
+        from jupyter_flow.spec.lint_names import lint_names
+
+        lint_names(data, kind, lambda path, message: self.out.append(self.doc.error(path, message, at_value=True)))
         spec_path: tuple = ("spec", "workflowSpec") if kind == "CronWorkflow" else ("spec",)
         spec: Any = data
         for key in spec_path:

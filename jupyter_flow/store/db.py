@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import config
+from .paths import component, private_dir, private_file, remove_tree
 from .writer import Writer, append_file
 
 SCHEMA = """
@@ -153,9 +154,13 @@ class Store:
 
     def __init__(self, home: Path | str | None = None):
         self.home = Path(home) if home else config.home()
-        self.home.mkdir(parents=True, exist_ok=True)
-        (self.home / "runs").mkdir(exist_ok=True)
+        private_dir(self.home)
+        private_dir(self.home / "runs")
         self.path = self.home / "runs.db"
+        # SQLite gives -wal and -shm the database file's mode, so a 0600 runs.db keeps them private
+        for path in (self.path, self.path.with_name("runs.db-wal"), self.path.with_name("runs.db-shm")):
+            if path == self.path or path.exists():
+                private_file(path)
         self._lock = threading.RLock()
         self._conn = _connect(self.path)
         with self._lock:
@@ -193,10 +198,12 @@ class Store:
 
     # -- paths ----------------------------------------------------------------------------
     def run_dir(self, name: str) -> Path:
-        return self.home / "runs" / name
+        """``runs/<name>``: always inside ``runs/`` (a name that is not one safe path component, from
+        a store of an older version, gets a stand-in directory there: ``paths.component``)."""
+        return self.home / "runs" / component(name)
 
     def log_path(self, run: str, node_id: str) -> Path:
-        return self.run_dir(run) / "logs" / f"{node_id}.log"
+        return self.run_dir(run) / "logs" / (component(node_id) + ".log")
 
     def artifact_dir(self, run: str) -> Path:
         return self.run_dir(run) / "artifacts"
@@ -204,6 +211,9 @@ class Store:
     # -- runs -----------------------------------------------------------------------------
     def create_run(self, name: str, workflow: dict, *, uid: str, namespace: str = "default",
                    owner_pid: int | None = None, backend: str = "local") -> None:
+        """A new run row; ``name`` must be a valid Workflow name (``spec.names``), whoever built it."""
+        from ..spec.names import check_run_name
+        check_run_name(name)
         now = time.time()
 
         def op(conn):
@@ -354,14 +364,13 @@ class Store:
         return rows[0][0] if rows else None
 
     def delete_run(self, name: str) -> None:
-        import shutil
-
+        """Remove the run's rows, then its directory: only ever a directory inside ``runs/``."""
         def op(conn):
             for table in ("nodes", "events", "requests"):
                 conn.execute(f"DELETE FROM {table} WHERE run=?", (name,))
             conn.execute("DELETE FROM runs WHERE name=?", (name,))
         self._write(op)
-        shutil.rmtree(self.run_dir(name), ignore_errors=True)
+        remove_tree(self.home / "runs", self.run_dir(name))
 
     def events(self, run: str, after: int = 0) -> list[dict]:
         rows = self._read("SELECT seq, ts, kind, node, data FROM events WHERE run=? AND seq>? ORDER BY seq",

@@ -29,6 +29,8 @@ import weakref
 from pathlib import Path
 from typing import Callable
 
+from .paths import FILE_MODE, make_dirs
+
 IDLE_EXIT = 2.0
 _writers: "weakref.WeakSet[Writer]" = weakref.WeakSet()
 
@@ -91,12 +93,12 @@ class Writer:
 
 def open_append(path: Path) -> int:
     """Open a run's file (a log, ``pids``) to append, creating its directory if needed: a run's
-    directories are made by the first file written into them."""
+    directories are made by the first file written into them (0700; the file 0600)."""
     try:
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
     except FileNotFoundError:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+        make_dirs(path.parent)
+        return os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, FILE_MODE)
 
 
 def append_file(path: Path, data: bytes) -> None:

@@ -97,8 +97,18 @@ def test_e2e(case, flow_home):
         return
     workflows = submissions(path, store)
     assert workflows
+    # an expectedfailures/ file no Go test asserts on may fail before it runs: Argo's API
+    # server refuses dag-failFast-hang.yaml's upper-case generateName at create
+    unasserted = case["file"].startswith("expectedfailures__") and all(
+        t.startswith("(not referenced") for t in case["tests"])
     for wf in workflows:
-        run = jupyter_flow.submit(wf, wait=True, timeout=TIMEOUT, store=store)
+        if unasserted:
+            try:
+                run = jupyter_flow.submit(wf, wait=True, timeout=TIMEOUT, store=store)
+            except SpecError:
+                continue
+        else:
+            run = jupyter_flow.submit(wf, wait=True, timeout=TIMEOUT, store=store)
         if not run.finished:
             run.terminate()
             run.wait(10)

@@ -27,6 +27,7 @@ import time
 
 from ...engine.nodes import iso, parse_iso
 from ...errors import JupyterFlowError
+from ...store.paths import make_dirs, opener
 from .transport import KubeTransport, ServerTransport, Transport
 
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflows"
@@ -146,13 +147,13 @@ class ArgoRun:
         if old is not None and getattr(old, "final", False):
             return
         path = self.store.log_path(self.name, nid)
-        path.parent.mkdir(parents=True, exist_ok=True)
+        make_dirs(path.parent)
         final = node.get("phase") in FINISHED
 
         def follow():
             try:
                 data = b""
-                with open(path, "wb") as out:   # the pod's log from its start: rewritten each follow
+                with open(path, "wb", opener=opener) as out:   # the pod's log from its start: rewritten each follow
                     for chunk in self.client.pod_log(self.namespace, self.name, node, follow=not final):
                         out.write(chunk)
                         out.flush()

@@ -23,6 +23,7 @@ import subprocess
 from typing import Any
 
 from ...errors import JupyterFlowError
+from ...store.paths import opener
 
 PAST = {"create": "created", "apply": "configured", "patch": "patched", "delete": "deleted", "get": "read"}
 PATCH_TYPES = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
@@ -311,6 +312,6 @@ async def run(executor, step: str, tmpl: dict, workflow: dict, log_path) -> tupl
         return "Error", f"step {step!r}: {type(exc).__name__}: {exc}", None
     finally:
         if log_path is not None and lines:
-            with open(log_path, "a") as f:
+            with open(log_path, "a", opener=opener) as f:
                 f.write("\n".join(lines) + "\n")
     return phase, message, outs
