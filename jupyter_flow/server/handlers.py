@@ -105,6 +105,16 @@ class RunsHandler(BaseHandler):
             wait=bool(body.get("wait")), timeout=60 if body.get("wait") else None)
         self.reply(wf, 201)
 
+    @web.authenticated
+    @_answered
+    async def delete(self):
+        """``DELETE runs?name=NAME``: delete a run whose name no URL path can carry (``.``, ``..``:
+        a browser resolves even ``%2E%2E`` away), which a store of an older version may hold."""
+        name = self.get_query_argument("name", None)
+        if not name:
+            raise web.HTTPError(400, "give the run to delete as ?name=NAME")
+        self.reply(await self.call(self.manager.action, name, "delete"))
+
 
 class RunHandler(BaseHandler):
     @web.authenticated

@@ -3,7 +3,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ILogRange } from './logtail';
-import { ILintError, IRunSummary, IWorkflow, SseParser } from './model';
+import { ILintError, IRunSummary, isPathSafe, IWorkflow, SseParser } from './model';
 
 export class ApiError extends Error {
   constructor(
@@ -78,6 +78,10 @@ export async function lint(yaml: string, filename?: string): Promise<ILintError[
 }
 
 export function action(name: string, verb: string, body: any = {}): Promise<{ name: string }> {
+  if (verb === 'delete' && !isPathSafe(name)) {
+    // a run an older version stored as "." or "..": no URL path can carry that name
+    return request<{ name: string }>(['runs'], { method: 'DELETE' }, `?name=${encodeURIComponent(name)}`);
+  }
   return request<{ name: string }>(['runs', name, verb], {
     method: 'POST',
     body: JSON.stringify(body)

@@ -81,6 +81,15 @@ export interface IWorkflow {
   };
 }
 
+/**
+ * Whether a name from the server (a run name) can be one URL path segment. `.` and `..` cannot:
+ * URL joining and the browser's URL parser resolve them (even spelled `%2E%2E`) away. A run an
+ * older version stored under such a name is deleted with `DELETE runs?name=` instead.
+ */
+export function isPathSafe(name: string): boolean {
+  return name !== '' && name !== '.' && name !== '..';
+}
+
 export function isFinished(phase: string | undefined | null): boolean {
   return !!phase && FINISHED.includes(phase);
 }

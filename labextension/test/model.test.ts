@@ -8,6 +8,7 @@ import {
   graphShape,
   isWorkflowCell,
   IWorkflow,
+  isPathSafe,
   phaseColor,
   phaseIcon,
   SseParser
@@ -126,5 +127,22 @@ describe('%%workflow cells', () => {
     expect(isWorkflowCell('%%workflows\n')).toBe(false);
     expect(isWorkflowCell('print(1)\n%%workflow')).toBe(false);
     expect(isWorkflowCell('%%bash\n')).toBe(false);
+  });
+});
+
+describe('isPathSafe', () => {
+  it('refuses the names a URL resolves away, even percent-encoded', () => {
+    for (const name of ['.', '..', '']) {
+      expect(isPathSafe(name)).toBe(false);
+    }
+    // what the browser does with such a segment: the run's name is gone from the path
+    expect(new URL('http://h/api/runs/%2E%2E/delete').pathname).toBe('/api/delete');
+  });
+  it('accepts other names, which encodeURIComponent keeps in one segment', () => {
+    for (const name of ['hello-x7k2p', 'a.b', '/home/u/project', '../x']) {
+      expect(isPathSafe(name)).toBe(true);
+      const path = new URL(`http://h/api/runs/${encodeURIComponent(name)}/delete`).pathname;
+      expect(decodeURIComponent(path.split('/')[3])).toBe(name);
+    }
   });
 });

@@ -589,3 +589,37 @@ def test_following_an_endless_line_keeps_the_page_bounded(lab, page):
     shot(page, "11-endless-line-bounded")
     cli(lab, "terminate", name, check=False)
     assert not page.errors, page.errors
+
+
+def test_the_panel_deletes_old_runs_stored_under_names_that_are_paths(lab, page):
+    """Rows an older version stored as ``..`` and as a directory of the user's (issue 16): the
+    panel lists them and deletes them; the user's directory and the home survive."""
+    import sqlite3
+    import time
+
+    from tests.security.test_names_paths import _old_row
+    project = lab["base"] / "project"
+    project.mkdir(exist_ok=True)
+    (project / "precious.txt").write_text("user data\n")
+    cli(lab, "list")   # the store exists
+    names = ["..", str(project)]
+    for name in names:
+        _old_row(lab["home"], name)
+    open_panel(page)
+    for name in names:
+        row(page, name).wait_for(timeout=15_000)
+        row(page, name).locator(".jf-action-delete").click()
+        page.locator(".jp-Dialog .jp-mod-accept").click()
+        page.wait_for_function("name => ![...document.querySelectorAll('#jupyter-flow-runs .jf-RunRow')]"
+                               ".some(r => r.dataset.name === name)", arg=name, timeout=15_000)
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        with sqlite3.connect(lab["home"] / "runs.db") as conn:
+            left = [n for (n,) in conn.execute("SELECT name FROM runs") if n in names]
+        if not left:
+            break
+        time.sleep(0.2)
+    assert left == []
+    assert sorted(p.name for p in project.iterdir()) == ["precious.txt"]
+    assert (lab["home"] / "runs.db").exists() and (lab["home"] / "runs").is_dir()
+    assert not [e for e in page.errors if "unexpected dialog" in e], page.errors

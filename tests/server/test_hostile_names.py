@@ -37,8 +37,8 @@ async def _raw(http_server_client, jp_base_url, jp_auth_header, name, method="GE
     return r.code, (json.loads(r.body) if r.body else None)
 
 
-async def _call(jp_fetch, *parts, method="GET", body=None):
-    kwargs = dict(method=method, raise_error=False)
+async def _call(jp_fetch, *parts, method="GET", body=None, params=None):
+    kwargs = dict(method=method, raise_error=False, params=params)
     if body is not None:
         kwargs["body"] = json.dumps(body)
     r = await jp_fetch("jupyter-flow", "api", *parts, **kwargs)
@@ -76,4 +76,19 @@ async def test_rest_reads_and_deletes_old_bad_rows_without_touching_anything_out
     assert intact(sentinel)
     assert (flow_home / "keep.txt").exists() and Path(flow_home / "runs").is_dir()
     code, _ = await _raw(http_server_client, jp_base_url, jp_auth_header, "/nope/never-stored", method="DELETE")
+    assert code == 400
+
+
+async def test_a_run_stored_as_dot_dot_is_deleted_by_query_as_the_lab_does(jp_fetch, flow_home, sentinel):
+    # a browser resolves runs/%2E%2E/delete to /delete: the lab sends DELETE runs?name=.. instead
+    (flow_home / "keep.txt").write_text("home file\n")
+    for name in ("..", "."):
+        _old_row(flow_home, name)
+        code, answer = await _call(jp_fetch, "runs", method="DELETE", params={"name": name})
+        assert code == 200 and answer == {"name": name, "deleted": True}, (code, answer)
+    assert rows(flow_home) == []
+    assert (flow_home / "keep.txt").exists() and (flow_home / "runs").is_dir()
+    code, _ = await _call(jp_fetch, "runs", method="DELETE", params={"name": "never-stored"})
+    assert code == 404
+    code, _ = await _call(jp_fetch, "runs", method="DELETE")
     assert code == 400

@@ -86,8 +86,8 @@ async def test_routes_cover_the_whole_api(jp_serverapp):
     assert verbs == {"get", "post", "delete"}
     mutating = [(m, u) for p, h in routes for m in methods(h) & MUTATING
                 for u in concrete_urls(p, {"name": "some-run", "node": "n", "key": "k"})]
-    # submit, lint, DELETE run, and one POST per action
-    assert len(mutating) == 3 + len(ACTIONS), mutating
+    # submit, lint, DELETE run (by path and by ?name=), and one POST per action
+    assert len(mutating) == 4 + len(ACTIONS), mutating
 
 
 async def _every_request(serverapp, base_url, name, node):
@@ -145,7 +145,7 @@ async def test_every_mutation_refuses_a_cookie_login_without_xsrf(jp_fetch, jp_s
         else:
             assert r.code == 403, (method, url, r.code)
             mutations += 1
-    assert mutations == 3 + len(ACTIONS)
+    assert mutations == 4 + len(ACTIONS)
     code, data = await api(jp_fetch, "runs")
     assert [r["name"] for r in data["runs"]] == [name]
 
