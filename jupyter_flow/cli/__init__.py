@@ -38,6 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--serviceaccount", metavar="NAME",
                    help="recorded as spec.serviceAccountName; no effect locally (steps run as you), "
                         "used by the kubernetes and argo backends")
+    s.add_argument("--sweep", action="append", metavar="NAME=V1,V2,...",
+                   help="one run per combination of these values of workflow parameters (repeatable); "
+                        "the runs are labelled jupyter-flow.io/experiment=EXPERIMENT")
+    s.add_argument("--parallelism", type=int, default=2, metavar="N",
+                   help="with --sweep: at most N runs at once (default 2)")
+    s.add_argument("--experiment", metavar="NAME", help="with --sweep: the experiment's name (default: generated)")
     s.add_argument("--backend", default=None, choices=["local", "container", "kubernetes", "dask", "argo"],
                    help="where steps run (default: config.yaml's backend, else local)")
     s.set_defaults(fn=cmd_submit)

@@ -45,6 +45,9 @@ def cmd_submit(a) -> int:
     labels = {k: v for d in a.labels or [] for k, v in d.items()}
     from ..backends.registry import get_backend, settings_for
     backend = get_backend(a.backend)
+    if getattr(a, "sweep", None):
+        from .sweep import cmd_submit_sweep
+        return cmd_submit_sweep(a, sources, params, labels, backend)
     # every file is loaded and checked before any is submitted: a bad one submits nothing
     workflows = []
     for source, filename in sources:

@@ -154,6 +154,7 @@ def _declared(spec: Any, filename: str | None, store, remote: bool) -> tuple[lis
 
 def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None, wait: bool = False,
           parameters: Mapping[str, Any] | None = None, entrypoint: str | None = None,
+          generate_name: str | None = None, labels: Mapping[str, str] | None = None,
           backend: str | None = None, filename: str | None = None, store=None, detach: bool = False,
           source: str = "<sweep>") -> Experiment:
     """Submit one run of ``spec`` per point of ``grid`` (``{"lr": [0.1, 0.01]}``: every
@@ -162,7 +163,7 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
     The grid is checked whole before anything is created (a name that is not a declared workflow
     parameter, an empty list, a value a parameter cannot hold: a ``SpecError`` listing each), the
     workflow is validated once, then every run is created Pending and labelled
-    ``jupyter-flow.io/experiment=<name>``. ``detach``: a scheduler process of its own runs them
+    ``jupyter-flow.io/experiment=<name>`` (beside ``labels``). ``detach``: a scheduler process of its own runs them
     (the CLI's way: they outlive this process)."""
     from .. import api
     from ..backends.registry import resolve
@@ -185,10 +186,10 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
     fixed = {k: v for k, v in (parameters or {}).items()}
     # validated once, with the first point's values (a parameter the file leaves empty gets one)
     doc = api.load_document(spec, filename=filename, store=store, backend=backend, options=dict(
-        parameters={**fixed, **points[0]}, entrypoint=entrypoint, labels={LABEL: name}))
+        parameters={**fixed, **points[0]}, entrypoint=entrypoint, labels={**(labels or {}), LABEL: name}))
     base = doc.data
     meta = base.get("metadata") or {}
-    prefix = meta.get("generateName") or (meta.get("name", "workflow") + "-")
+    prefix = generate_name or meta.get("generateName") or (meta.get("name", "workflow") + "-")
     rows, taken = [], set()
     created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     for point in points:
