@@ -1,7 +1,8 @@
 """``%load_ext jupyter_flow``: the ``%%workflow`` cell magic and the ``%flow`` line magic.
 
 ``%%workflow [-p name=value]... [--wait] [--check] [--name N] [--entrypoint T] [--lint] [--backend B]``
-submits the cell body (Workflow YAML) and returns the ``Run`` (so the cell shows the live widget,
+submits the cell body (Workflow YAML) and returns the ``Run``; with ``--sweep lr=0.1,0.01 --sweep
+depth=3,5 [--parallelism N] [--experiment E]`` it runs one per combination and returns the ``Experiment`` (so the cell shows the live widget,
 and ``_``/``Out`` hold the run). ``--check`` waits and fails the cell when the run does not
 succeed (for headless papermill/nbclient runs). IPython expands ``$var`` and ``{expr}`` on the magic's line, so
 ``-p message=$message`` takes a notebook variable (papermill's ``parameters`` cell, say).
@@ -72,6 +73,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--entrypoint")
     p.add_argument("--lint", action="store_true")
     p.add_argument("--backend")
+    p.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2")
+    p.add_argument("--parallelism", type=int, default=2)
+    p.add_argument("--experiment")
     return p
 
 
@@ -117,7 +121,8 @@ class FlowMagics(Magics):
         except _Usage as exc:
             raise FlowMagicError([f"{_RED}%%workflow: {exc}{_RESET}",
                                   "usage: %%workflow [-p NAME=VALUE]... [--wait] [--check] [--name N] "
-                                  "[--entrypoint T] [--lint] [--backend B]"]) from None
+                                  "[--entrypoint T] [--lint] [--backend B] "
+                                  "[--sweep NAME=V1,V2... [--parallelism N] [--experiment E]]"]) from None
         # a leading newline makes YAML line numbers the editor's (the %%workflow line is line 1)
         source = "\n" + cell
         shown = ("%%workflow " + line).rstrip() + source
@@ -134,6 +139,8 @@ class FlowMagics(Magics):
                 print("\u2714 no problems")
             return None
 
+        if args.sweep:
+            return self._sweep(args, params, source, shown)
         from .. import api
         try:
             run = api.submit(source, parameters=params or None, name=args.name, generate_name=args.generate_name,
@@ -157,6 +164,36 @@ class FlowMagics(Magics):
             raise FlowMagicError([f"{_RED}workflow {run.name} {run.phase}{': ' + message if message else ''}{_RESET}",
                                   f"(the run: jupyter_flow.get({run.name!r}) or %flow get {run.name})"])
         return run
+
+    def _sweep(self, args, params: dict[str, str], source: str, shown: str) -> Any:
+        """``--sweep lr=0.1,0.01 --sweep depth=3,5``: one run per combination; the cell's result is
+        the Experiment (its widget: progress, the runs' table, a run's DAG on click)."""
+        from ..experiments.core import sweep
+        from ..experiments.grid import parse_sweep_args
+        if args.name:
+            raise FlowMagicError([f"{_RED}%%workflow: --name cannot be used with --sweep (each run gets a "
+                                  f"generated name; --experiment names the sweep){_RESET}"])
+        try:
+            exp = sweep(source, parse_sweep_args(args.sweep), parallelism=args.parallelism, name=args.experiment,
+                        parameters=params or None, entrypoint=args.entrypoint, generate_name=args.generate_name,
+                        backend=args.backend, filename=CELL_FILE, source="--sweep")
+        except SpecError as exc:
+            raise FlowMagicError(format_lint(exc.errors, shown), exc.errors) from None
+        except JupyterFlowError as exc:
+            raise FlowMagicError([f"{_RED}%%workflow: {exc}{_RESET}"]) from None
+        if args.wait or args.check:
+            try:
+                exp.wait()
+            except KeyboardInterrupt:
+                print(f"interrupted: experiment {exp.name} is still {exp.phase}; "
+                      f"jupyter_flow.experiment({exp.name!r}).stop() stops it")
+                return exp
+        if args.check and exp.phase != "Succeeded":
+            from IPython.display import display
+            display(exp)
+            raise FlowMagicError([f"{_RED}experiment {exp.name} {exp.phase}{_RESET}",
+                                  f"(its runs: jupyter_flow.experiment({exp.name!r}).to_frame())"])
+        return exp
 
     # ---- %flow ----------------------------------------------------------------------------------------
     @line_magic
