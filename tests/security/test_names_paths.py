@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 
 import jupyter_flow
+from jupyter_flow import spec as specmod
 from jupyter_flow.errors import JupyterFlowError, SpecError
 from jupyter_flow.store import open_store
 
@@ -156,13 +157,13 @@ def test_cron_names_are_checked_on_create_and_by_the_scheduler(flow_home, sentin
     from jupyter_flow import cron
     store = open_store(flow_home)
     for name in (str(sentinel), "..", "c" * 53):
-        doc = jupyter_flow.spec.load(CRON.format(name=json.dumps(name)))[0]
+        doc = specmod.load(CRON.format(name=json.dumps(name)))[0]
         with pytest.raises(JupyterFlowError, match="metadata.name"):
             cron.create(doc.data, store)
-        assert any(e.path == "metadata.name" for e in jupyter_flow.spec.validate(doc))
-    assert cron.create(jupyter_flow.spec.load(CRON.format(name="c" * 52))[0].data, store) == "c" * 52
+        assert any(e.path == "metadata.name" for e in specmod.validate(doc))
+    assert cron.create(specmod.load(CRON.format(name="c" * 52))[0].data, store) == "c" * 52
     # a CronWorkflow an older version kept under a bad name: its runs are refused, nothing is written
-    bad = jupyter_flow.spec.load(CRON.format(name=json.dumps(str(sentinel))))[0].data
+    bad = specmod.load(CRON.format(name=json.dumps(str(sentinel))))[0].data
     bad["status"] = {}
     store.put_template(cron.KIND, str(sentinel), bad)
     scheduler = cron.Scheduler(store, clock=lambda: time.time())
@@ -292,7 +293,7 @@ def test_the_engine_refuses_an_artifact_name_in_a_document_that_skipped_lint(flo
     import asyncio
 
     from jupyter_flow.engine.controller import Controller
-    wf = jupyter_flow.spec.load(ARTIFACT.format(value="x", name='"n"'))[0].data
+    wf = specmod.load(ARTIFACT.format(value="x", name='"n"'))[0].data
     wf["metadata"] = {"name": "direct"}
     wf["spec"]["templates"][0]["outputs"]["artifacts"][0]["name"] = "../../../.." + str(sentinel)
     store = open_store(flow_home)
