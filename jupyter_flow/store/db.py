@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Iterable
 
 from .. import config
-from .paths import component, private_dir, private_file, remove_tree
+from .paths import component, private_dir, private_file, private_home, remove_tree
 from .writer import Writer, append_file
 
 SCHEMA = """
@@ -154,7 +154,7 @@ class Store:
 
     def __init__(self, home: Path | str | None = None):
         self.home = Path(home) if home else config.home()
-        private_dir(self.home)
+        private_home(self.home)
         private_dir(self.home / "runs")
         self.path = self.home / "runs.db"
         # SQLite gives -wal and -shm the database file's mode, so a 0600 runs.db keeps them private

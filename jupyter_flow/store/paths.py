@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import os
 import shutil
+import stat
 from pathlib import Path
 
 DIR_MODE = 0o700
@@ -59,16 +60,39 @@ def remove_tree(root: Path, path: Path) -> bool:
     return True
 
 
-def private_dir(path: Path, *, fix: bool = True) -> Path:
-    """Make ``path`` (and missing parents) as 0700 directories; with ``fix`` an existing ``path``
-    of the user's is set to 0700 too (a home made by an older version was 0755)."""
-    os.makedirs(path, DIR_MODE, exist_ok=True)
-    if fix:
-        try:
-            if os.stat(path).st_mode & 0o077:
-                os.chmod(path, DIR_MODE)
-        except PermissionError:   # not ours (a shared JUPYTER_FLOW_HOME): leave it as it is
-            pass
+def private_dir(path: Path) -> Path:
+    """Make ``path`` (and missing parents) as 0700 directories; an existing one of the user's
+    (the home's ``runs/``, 0755 from an older version) is set to 0700 too."""
+    make_dirs(path)
+    try:
+        st = os.stat(path)
+        if st.st_uid == os.geteuid() and st.st_mode & 0o077:
+            os.chmod(path, DIR_MODE)
+    except OSError:
+        pass
+    return path
+
+
+def private_home(path: Path) -> Path:
+    """The state home as a 0700 directory. An existing one is closed (0755 from an older version)
+    only if it is a jupyter-flow home of this user's: ``JUPYTER_FLOW_HOME=/tmp`` or ``=~`` must
+    not turn a shared directory private. Its runs stay private either way (``runs/`` 0700,
+    ``runs.db`` 0600)."""
+    try:
+        os.mkdir(path, DIR_MODE)
+        return path
+    except FileExistsError:
+        pass
+    except FileNotFoundError:
+        make_dirs(path)
+        return path
+    try:
+        st = os.stat(path)
+        ours = st.st_uid == os.geteuid() and not st.st_mode & stat.S_ISVTX
+        if ours and st.st_mode & 0o077 and ((path / "runs.db").exists() or (path / "runs").is_dir()):
+            os.chmod(path, DIR_MODE)
+    except OSError:
+        pass
     return path
 
 

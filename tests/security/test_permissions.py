@@ -178,3 +178,17 @@ def test_another_local_user_cannot_read_the_runs(other_user, tmp_path):
             assert out.returncode != 0 and SECRET not in out.stdout, (target, out.stdout)
     finally:
         shutil.rmtree(base, ignore_errors=True)
+
+
+def test_a_shared_directory_given_as_the_home_is_left_as_it_is(tmp_path):
+    # JUPYTER_FLOW_HOME pointed at a directory that is not a jupyter-flow home (a sticky /tmp-like
+    # one, or any open directory): it is not closed, but the runs in it are private
+    shared = tmp_path / "shared"
+    shared.mkdir()
+    os.chmod(shared, 0o1777)
+    env = dict(os.environ, JUPYTER_FLOW_HOME=str(shared), PYTHONPATH=str(ROOT))
+    subprocess.run([sys.executable, "-c", "import os; os.umask(0o022); "
+                    "from jupyter_flow.store import open_store; open_store()"], check=True, env=env, timeout=60)
+    assert stat.S_IMODE(os.stat(shared).st_mode) == 0o1777
+    assert stat.S_IMODE(os.stat(shared / "runs").st_mode) == 0o700
+    assert stat.S_IMODE(os.stat(shared / "runs.db").st_mode) == 0o600
