@@ -3,7 +3,7 @@
 Usage::
 
     git -C <argo-workflows git dir> archive HEAD docs LICENSE | tar -x -C /tmp/argo
-    python scripts/extract_docs_corpus.py /tmp/argo/docs [--commit SHA]
+    python scripts/extract_docs_corpus.py /tmp/argo/docs
 
 Every fenced ``yaml``/``yml`` block of ``docs/**/*.md`` that holds a runnable document (a Workflow with
 ``templates`` or a ``workflowTemplateRef``, or a WorkflowTemplate / ClusterWorkflowTemplate /
