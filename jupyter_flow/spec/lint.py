@@ -2,7 +2,9 @@
 
 Covers dangling template names, duplicate names, DAG dependency problems (unknown tasks,
 cycles, mixing ``dependencies`` with ``depends``), template type errors, missing required
-arguments, undeclared ``{{inputs.parameters.X}}`` and unparsable expressions. Each check
+arguments, undeclared ``{{inputs.parameters.X}}``, references Argo's submit refuses with
+``failed to resolve`` (``lint_refs``: undeclared ``workflow.parameters``, steps/tasks not in
+scope, undeclared outputs) and unparsable expressions. Each check
 reports at the field to fix. The rules were tuned so that every valid upstream example and
 e2e workflow lints clean: a false alarm on a valid workflow is worse than a missed check.
 """
@@ -138,6 +140,8 @@ class _Linter:
         if isinstance(retry, dict):
             self.check_expression(retry.get("expression"), sp + ("retryStrategy", "expression"))
         lint_volumes(spec.get("volumes"), sp + ("volumes",), self.err)
+        from jupyter_flow.spec.lint_refs import check_references
+        check_references(self, spec, sp, kind, ref_spec if self.ref_templates is not None else None)
 
     # -- template references ---------------------------------------------------------
     def resolve_name(self, name: str, path: tuple) -> dict | None:

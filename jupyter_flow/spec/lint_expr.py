@@ -21,6 +21,8 @@ _EXPR_INPUT = re.compile(
 )
 _DEPENDS_TOKEN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_\-]*(?:\.[A-Za-z]+)?")
 _PLACEHOLDER = "0"
+_NESTED = re.compile(r"\{\{[^{}]*\{\{")
+_INNER_TAG = re.compile(r"\{\{[^{}=][^{}]*\}\}")
 
 
 def expr_module() -> Any | None:
@@ -95,8 +97,13 @@ def check_when(text: str) -> str | None:
     expr = expr_module()
     if expr is None or not isinstance(text, str):
         return None
+    flat = text
+    while _NESTED.search(flat):   # `{{steps.run-{{inputs.parameters.d}}.status}}`: inner tags first
+        flat, n = _INNER_TAG.subn(_PLACEHOLDER, flat)
+        if not n:   # `{{ {{` with nothing to collapse: leave it to the parser's error
+            break
     try:
-        expr.check_when(_strip_tags(text))
+        expr.check_when(_strip_tags(flat))
     except ExprError as exc:
         # the parser saw the placeholder-substituted text; do not echo that back
         reason = re.sub(r"^Invalid 'when' expression '.*?': ", "", _reason(exc), flags=re.S)

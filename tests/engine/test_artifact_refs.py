@@ -134,17 +134,25 @@ def test_steps_template_returns_its_input_artifact_as_output():
     assert logs(r, "use") == "top"
 
 
+def _maybe_producer():
+    """An optional output artifact the step does not create: declared (so the reference passes
+    validation), absent at run time."""
+    return {"name": "maybe", "outputs": {"artifacts": [{"name": "out", "path": "/tmp/none", "optional": True}]},
+            "container": dict(ALPINE, args=["true"])}
+
+
 def test_unresolvable_reference_errors_the_step_without_running_it():
     doc = wf([
         {"name": "main", "steps": [
+            [{"name": "make", "template": "maybe"}],
             [{"name": "use", "template": "read", "arguments": {"artifacts": [
-                {"name": "in", "from": "{{steps.nope.outputs.artifacts.out}}"}]}}]]},
-        _reader()])
+                {"name": "in", "from": "{{steps.make.outputs.artifacts.out}}"}]}}]]},
+        _maybe_producer(), _reader()])
     r = run(doc)
     assert r.phase in ("Error", "Failed")
     use = by_name(r)["use"]
     assert use["phase"] == "Error"
-    assert 'Unable to resolve: "steps.nope.outputs.artifacts.out"' in use["message"]
+    assert 'Unable to resolve: "steps.make.outputs.artifacts.out"' in use["message"]
     assert not r.logs(use["id"]).strip()
 
 
@@ -154,9 +162,10 @@ def test_optional_unresolvable_reference_leaves_the_input_unsupplied():
     reader["container"]["args"] = ["test -e /tmp/in && echo present || echo absent"]
     doc = wf([
         {"name": "main", "steps": [
+            [{"name": "make", "template": "maybe"}],
             [{"name": "use", "template": "read", "arguments": {"artifacts": [
-                {"name": "in", "from": "{{steps.nope.outputs.artifacts.out}}", "optional": True}]}}]]},
-        reader])
+                {"name": "in", "from": "{{steps.make.outputs.artifacts.out}}", "optional": True}]}}]]},
+        _maybe_producer(), reader])
     r = run(doc)
     assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
     assert logs(r, "use") == "absent"

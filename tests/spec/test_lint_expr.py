@@ -64,7 +64,7 @@ def test_bad_when():
           steps:
           - - name: a
               template: leaf
-              when: "{{steps.x.outputs.result}} == == heads"
+              when: "{{workflow.name}} == == heads"
         """)
     assert len(errs) == 1 and errs[0].startswith("e.yaml:13:9: spec.templates[1].steps[0][0].when: invalid when expression")
 
