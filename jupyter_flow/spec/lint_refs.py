@@ -33,7 +33,7 @@ POD = ("container", "script", "resource", "data", "containerSet")
 ALWAYS = ("outputs.", "workflow.creationTimestamp", "workflow.scheduledTime", "workflow.duration",
           "tasks.name", "steps.name", "node.name",
           # not in Argo's list, but set by workflow defaults this lint cannot see
-          "workflow.annotations", "workflow.labels", "workflow.failures")
+          "workflow.annotations", "workflow.labels", "workflow.failures", "workflow.priority")
 FIXED_GLOBALS = ("workflow.name", "workflow.namespace", "workflow.mainEntrypoint", "workflow.serviceAccountName",
                  "workflow.uid", "workflow.status")
 _SKIP = frozenset({"inline"})
@@ -93,8 +93,6 @@ class RefChecker:
             if params:
                 self.globals.names |= {"workflow.parameters", "workflow.parameters.json"}
             self.globals.names |= {f"workflow.parameters.{p}" for p in params}
-        if spec.get("priority") is not None:
-            self.globals.names.add("workflow.priority")
         # spec.retryStrategy is every template's default (engine/retry.py): `retries` may be there
         self.default_retry = spec.get("retryStrategy") is not None
         self._global_outputs(spec, ref_spec)
