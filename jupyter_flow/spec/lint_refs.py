@@ -243,8 +243,7 @@ class RefChecker:
             scope.prefixes.append(prefix + ".")
             return
         kind = _type(tmpl)
-        if tmpl.get("daemon"):
-            scope.names.add(f"{prefix}.ip")
+        scope.names.add(f"{prefix}.ip")   # only a daemon's: lint_daemon reports the others, at the same place
         cset = tmpl.get("containerSet") if isinstance(tmpl.get("containerSet"), dict) else None
         has_main = cset is not None and any(isinstance(c, dict) and c.get("name") == "main"
                                             for c in cset.get("containers") or [])

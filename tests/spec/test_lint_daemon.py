@@ -56,9 +56,11 @@ def test_dag_task_ip_and_grpc_probe_warning():
           container: {image: alpine, command: [echo, "{{inputs.parameters.host}}"]}
         """)
     out = _lint(text)
-    assert len(out) == 2, out
+    assert len(out) == 3, out
     assert "failed to resolve {{tasks.job2.ip}}" in out[0] and "tasks[1]" in out[0]
-    assert "grpc readinessProbe runs only on a cluster" in out[1]
+    # job does not depend on job2 either (validate.go validateDAGTaskArgumentDependency, lint_refs)
+    assert "missing dependency 'job2' for parameter 'host'" in out[1] and "tasks[1]" in out[1]
+    assert "grpc readinessProbe runs only on a cluster" in out[2]
 
 
 def test_cli_lint_reports_it(tmp_path):
