@@ -172,7 +172,8 @@ def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypo
     uid = str(uuid.uuid4())
     wf["metadata"]["uid"] = uid
     wf["metadata"]["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
-    store.create_run(run_name, wf, uid=uid, owner_pid=os.getpid(), backend=backend)
+    store.create_run(run_name, wf, uid=uid, namespace=wf["metadata"]["namespace"], owner_pid=os.getpid(),
+                     backend=backend)
     return run_name, wf
 
 

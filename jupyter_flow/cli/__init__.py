@@ -159,7 +159,24 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("args", nargs="*")
     s.add_argument("-o", "--output", choices=["json", "yaml"])
     s.set_defaults(fn=cmd_template)
+    s = sub.add_parser("server", help="serve Argo Server's REST API (Hera, the argo-workflows SDK, argo CLI)")
+    s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
+    s.add_argument("--port", type=int, default=2746, help="port (default 2746, Argo Server's)")
+    s.add_argument("--token", help="the bearer token clients must send (default: one kept 0600 in the home, "
+                                   "made at first start); also $JUPYTER_FLOW_SERVER_TOKEN")
+    s.add_argument("--auth-mode", choices=["bearer", "none"], default="bearer",
+                   help="none: no token asked (refused unless --host is a loopback address)")
+    s.add_argument("--certfile", help="TLS certificate (PEM); with --keyfile the server speaks HTTPS")
+    s.add_argument("--keyfile", help="TLS private key (PEM)")
+    s.set_defaults(fn=cmd_server)
     return p
+
+
+def cmd_server(a) -> int:
+    import os
+    from ..argoserver.app import serve
+    return serve(host=a.host, port=a.port, token=a.token or os.environ.get("JUPYTER_FLOW_SERVER_TOKEN") or None,
+                 auth_mode=a.auth_mode, certfile=a.certfile, keyfile=a.keyfile)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
