@@ -20,7 +20,7 @@ _LABEL_KEY = r"(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9
 _LABEL_VALUE = r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?"
 _REQUIREMENT = re.compile(
     rf"\s*(?P<bang>!)?\s*(?P<key>{_LABEL_KEY})\s*(?:(?P<op>==|=|!=)\s*(?P<value>{_LABEL_VALUE})"
-    rf"|\s+(?P<setop>in|notin)\s*\((?P<values>[^()]*)\))?\s*", re.ASCII)
+    rf"|(?<=\s)(?P<setop>in|notin)\s*\((?P<values>[^()]*)\))?\s*", re.ASCII)
 MAX_SELECTOR = 4096
 
 PHASE_LABEL = "workflows.argoproj.io/phase"
@@ -70,6 +70,8 @@ def parse_label_selector(text: str | None) -> list[Requirement]:
         else:
             out.append((key, "exists", ()))
         pos = end + 1 if end < len(text) else end
+    if text.rstrip().endswith(","):
+        raise invalid(f"unable to parse requirement: {text[:200]!r}: found '', expected: identifier")
     return out
 
 

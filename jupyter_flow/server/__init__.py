@@ -44,9 +44,12 @@ class JupyterFlowApp(ExtensionApp):
             self._cron_stop.set()
 
     def initialize_handlers(self) -> None:
+        from ..argoserver.handlers import jupyter_routes
         from .handlers import routes
         # ExtensionApp prefixes base_url itself only for handlers it wraps; ours are absolute.
-        self.serverapp.web_app.add_handlers(".*$", routes(self.serverapp.base_url))
+        # jupyter_routes: Argo Server's API under jupyter-flow/argo/ (Argo clients, Jupyter's auth)
+        self.serverapp.web_app.add_handlers(".*$", routes(self.serverapp.base_url)
+                                            + jupyter_routes(self.serverapp.base_url))
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:

@@ -58,9 +58,28 @@ def stop_server(server: Server) -> None:
         server.proc.wait()
 
 
+def _stop_detached_engines(home: Path) -> None:
+    """Terminate the engines of this home's unfinished runs (a test that failed while a run was
+    suspended leaves its engine waiting), and only those: their environment names the home."""
+    import signal
+    import sqlite3
+    db = home / "runs.db"
+    if not db.exists():
+        return
+    with sqlite3.connect(db, timeout=5) as conn:
+        pids = {p for (p,) in conn.execute("SELECT owner_pid FROM runs WHERE phase IN ('Pending', 'Running')") if p}
+    for pid in pids:
+        try:
+            if f"JUPYTER_FLOW_HOME={home}".encode() in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0"):
+                os.kill(pid, signal.SIGTERM)
+        except OSError:
+            pass
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     home = tmp_path_factory.mktemp("argohome")
     srv = start_server(home)
     yield srv
     stop_server(srv)
+    _stop_detached_engines(home)

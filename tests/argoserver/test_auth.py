@@ -1,0 +1,102 @@
+"""The standalone server's auth: a bearer token on every route, a kept 0600 token, loopback only."""
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from .conftest import free_port, start_server, stop_server
+
+# one request per route of docs/argo-server.md (implemented or not), and paths outside the API
+ROUTES = [
+    ("GET", "version"), ("GET", "info"), ("GET", "userinfo"),
+    ("GET", "workflows/default"), ("GET", "workflows/"), ("POST", "workflows/default"),
+    ("POST", "workflows/default/lint"), ("POST", "workflows/default/submit"),
+    ("GET", "workflows/default/w"), ("DELETE", "workflows/default/w"),
+    *[("PUT", f"workflows/default/w/{a}") for a in
+      ("resume", "suspend", "stop", "terminate", "retry", "resubmit", "set")],
+    ("GET", "workflows/default/w/log"), ("GET", "workflows/default/w/w-pod/log"),
+    ("GET", "workflow-events/default"),
+    ("GET", "workflow-templates/default"), ("POST", "workflow-templates/default"),
+    ("POST", "workflow-templates/default/lint"), ("GET", "workflow-templates/default/t"),
+    ("PUT", "workflow-templates/default/t"), ("DELETE", "workflow-templates/default/t"),
+    ("GET", "cluster-workflow-templates"), ("POST", "cluster-workflow-templates"),
+    ("POST", "cluster-workflow-templates/lint"), ("GET", "cluster-workflow-templates/t"),
+    ("PUT", "cluster-workflow-templates/t"), ("DELETE", "cluster-workflow-templates/t"),
+    ("GET", "cron-workflows/default"), ("POST", "cron-workflows/default"), ("POST", "cron-workflows/default/lint"),
+    ("GET", "cron-workflows/default/c"), ("PUT", "cron-workflows/default/c"), ("DELETE", "cron-workflows/default/c"),
+    ("PUT", "cron-workflows/default/c/suspend"), ("PUT", "cron-workflows/default/c/resume"),
+    ("GET", "archived-workflows"), ("GET", "workflow-event-bindings/default"), ("POST", "events/default/x"),
+]
+WORKFLOW = {"workflow": {"metadata": {"name": "w"}, "spec": {"entrypoint": "main", "templates": [
+    {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}}
+
+
+@pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-token"}, {"Authorization": "Basic x"},
+                                     {"Authorization": "Bearer"}])
+def test_every_route_refuses_a_request_without_the_token(server, headers):
+    for method, path in ROUTES + [("GET", "../../../etc/passwd"), ("GET", "")]:
+        r = requests.request(method, f"{server.url}/api/v1/{path}", json=WORKFLOW, headers=headers, timeout=10)
+        assert r.status_code == 401, (method, path, r.status_code, r.text)
+        assert r.json()["code"] == 16
+    for path in ("/", "/artifacts/default/w/n/a", "/metrics"):
+        r = requests.get(server.url + path, headers=headers, timeout=10)
+        assert r.status_code == 401, (path, r.status_code)
+    # nothing was created
+    ok = requests.get(f"{server.url}/api/v1/workflows/default", timeout=10,
+                      headers={"Authorization": f"Bearer {server.token}"})
+    assert ok.status_code == 200 and ok.json()["items"] == []
+
+
+def test_a_token_is_made_at_first_start_kept_0600_and_reused(tmp_path):
+    srv = start_server(tmp_path, token=None)
+    try:
+        path = tmp_path / "argo-server.token"
+        assert stat.S_IMODE(path.stat().st_mode) == 0o600
+        token = path.read_text().strip()
+        assert len(token) >= 32
+        url = f"{srv.url}/api/v1/version"
+        assert requests.get(url, timeout=10).status_code == 401
+        assert requests.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10).status_code == 200
+    finally:
+        stop_server(srv)
+    assert f"Bearer {token}" in (tmp_path / "server.log").read_text()   # printed, as Jupyter prints its token
+    srv = start_server(tmp_path, token=None)
+    try:
+        assert path.read_text().strip() == token
+        r = requests.get(f"{srv.url}/api/v1/version", headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        assert r.status_code == 200
+    finally:
+        stop_server(srv)
+
+
+def test_a_token_file_others_can_read_is_refused(tmp_path):
+    path = tmp_path / "argo-server.token"
+    path.write_text("x" * 40)
+    os.chmod(path, 0o644)
+    with pytest.raises(RuntimeError, match="chmod 600"):
+        start_server(tmp_path, token=None)
+
+
+def test_auth_mode_none_only_on_loopback(tmp_path):
+    env = dict(os.environ, JUPYTER_FLOW_HOME=str(tmp_path))
+    out = subprocess.run([sys.executable, "-m", "jupyter_flow.cli", "server", "--host", "0.0.0.0", "--port",
+                          str(free_port()), "--auth-mode", "none"], env=env, capture_output=True, text=True,
+                         timeout=60)
+    assert out.returncode == 2 and "loopback" in out.stderr
+    srv = start_server(tmp_path, "--auth-mode", "none", token=None)
+    try:
+        assert requests.get(f"{srv.url}/api/v1/workflows/default", timeout=10).status_code == 200
+        assert not (tmp_path / "argo-server.token").exists()
+    finally:
+        stop_server(srv)
+
+
+def test_the_default_address_is_loopback():
+    from jupyter_flow.cli import build_parser
+    args = build_parser().parse_args(["server"])
+    assert (args.host, args.port) == ("127.0.0.1", 2746)
