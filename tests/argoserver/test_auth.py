@@ -3,8 +3,6 @@ from __future__ import annotations
 
 import os
 import stat
-import subprocess
-import sys
 
 import pytest
 import requests
@@ -65,29 +63,30 @@ def test_a_token_is_made_at_first_start_kept_0600_and_reused(tmp_path):
     finally:
         stop_server(srv)
     assert f"Bearer {token}" in (tmp_path / "server.log").read_text()   # printed, as Jupyter prints its token
-    srv = start_server(tmp_path, token=None)
-    try:
-        assert path.read_text().strip() == token
-        r = requests.get(f"{srv.url}/api/v1/version", headers={"Authorization": f"Bearer {token}"}, timeout=10)
-        assert r.status_code == 200
-    finally:
-        stop_server(srv)
+    from jupyter_flow.argoserver.app import load_token
+    assert load_token(tmp_path) == token   # the next start uses the same one
 
 
-def test_a_token_file_others_can_read_is_refused(tmp_path):
+def test_a_token_file_others_can_read_or_a_symlink_is_refused(tmp_path):
+    from jupyter_flow.argoserver.app import load_token
     path = tmp_path / "argo-server.token"
     path.write_text("x" * 40)
     os.chmod(path, 0o644)
-    with pytest.raises(RuntimeError, match="chmod 600"):
-        start_server(tmp_path, token=None)
+    with pytest.raises(SystemExit, match="chmod 600"):
+        load_token(tmp_path)
+    path.unlink()
+    (tmp_path / "elsewhere").write_text("y" * 40)
+    path.symlink_to(tmp_path / "elsewhere")
+    with pytest.raises(OSError):
+        load_token(tmp_path)
+    assert (tmp_path / "elsewhere").read_text() == "y" * 40
 
 
-def test_auth_mode_none_only_on_loopback(tmp_path):
-    env = dict(os.environ, JUPYTER_FLOW_HOME=str(tmp_path))
-    out = subprocess.run([sys.executable, "-m", "jupyter_flow.cli", "server", "--host", "0.0.0.0", "--port",
-                          str(free_port()), "--auth-mode", "none"], env=env, capture_output=True, text=True,
-                         timeout=60)
-    assert out.returncode == 2 and "loopback" in out.stderr
+def test_auth_mode_none_only_on_loopback(tmp_path, capsys):
+    from jupyter_flow.argoserver.app import serve
+    for host in ("0.0.0.0", "::", "192.0.2.1"):
+        assert serve(host=host, port=free_port(), auth_mode="none", home=tmp_path) == 2
+        assert "loopback" in capsys.readouterr().err
     srv = start_server(tmp_path, "--auth-mode", "none", token=None)
     try:
         assert requests.get(f"{srv.url}/api/v1/workflows/default", timeout=10).status_code == 200
