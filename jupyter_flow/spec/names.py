@@ -81,7 +81,7 @@ def field_name_problem(name: object, what: str = "name") -> str | None:
     """A template, step or DAG task name (step names may hold ``{{...}}`` tags)."""
     if not isinstance(name, str) or not name:
         return None   # a missing name is reported by the checks that need one
-    skeleton = _TAG.sub("x", name)
+    skeleton = _TAG.sub("x", name) if "{{" in name else name
     if len(skeleton) > MAX_FIELD_NAME:
         return f"{what} {_shown(name)} must be no more than {MAX_FIELD_NAME} characters"
     if not _FIELD.match(skeleton):
@@ -96,7 +96,7 @@ def param_or_artifact_name_problem(name: object, what: str = "name", *, tags: bo
     the value it gets at run time is checked again then (``tags=False``)."""
     if not isinstance(name, str) or not name:
         return None
-    if not _PARAM_OR_ARTIFACT.match(_TAG.sub("x", name) if tags else name):
+    if not _PARAM_OR_ARTIFACT.match(_TAG.sub("x", name) if tags and "{{" in name else name):
         return (f"{what} {_shown(name)} is invalid: a parameter/artifact name must consist of alpha-numeric "
                 "characters, '_' or '-' (e.g. my_param_1, MY-PARAM-1)")
     return None
