@@ -77,7 +77,7 @@ def suspended(w):
     ("GET", "workflows/Not_A_Namespace", 400, 3),
     ("GET", "workflows/default/a/b/c/d", 404, 5),
     ("GET", "no-such-service", 404, 5),
-    ("PATCH", "workflows/default", 405, None),
+    ("PATCH", "workflows/default", 501, 12),
     ("DELETE", "workflows/default", 501, 12),
     ("GET", "archived-workflows", 501, 12),
     ("GET", "archived-workflows/some-uid", 501, 12),

@@ -99,3 +99,38 @@ def test_the_default_address_is_loopback():
     from jupyter_flow.cli import build_parser
     args = build_parser().parse_args(["server"])
     assert (args.host, args.port) == ("127.0.0.1", 2746)
+
+
+def test_tls_with_a_given_certificate(tmp_path):
+    """``--certfile``/``--keyfile``: HTTPS, the token still required (a self-signed cert made here)."""
+    import datetime
+
+    pytest.importorskip("cryptography")
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.x509.oid import NameOID
+    import ipaddress
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.timezone.utc)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(minutes=1))
+            .not_valid_after(now + datetime.timedelta(hours=1))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    certfile, keyfile = tmp_path / "cert.pem", tmp_path / "key.pem"
+    certfile.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    keyfile.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                          serialization.NoEncryption()))
+    srv = start_server(tmp_path, "--certfile", str(certfile), "--keyfile", str(keyfile))
+    try:
+        url = f"https://127.0.0.1:{srv.port}/api/v1/version"
+        assert requests.get(url, verify=str(certfile), timeout=10).status_code == 401
+        r = requests.get(url, verify=str(certfile), headers={"Authorization": f"Bearer {srv.token}"}, timeout=10)
+        assert r.status_code == 200 and r.json()["version"]
+        with pytest.raises(requests.ConnectionError):   # no plain HTTP on the TLS port
+            requests.get(f"http://127.0.0.1:{srv.port}/api/v1/version", timeout=10)
+    finally:
+        stop_server(srv)

@@ -33,6 +33,11 @@ async def test_argo_clients_and_the_panel_see_the_same_runs(jp_fetch, http_serve
     r = await jp_fetch("jupyter-flow", "api", "runs")
     assert created["metadata"]["name"] in [x["name"] for x in json.loads(r.body)["runs"]]
 
+    # streams too: the panel run's log, as grpc-gateway lines
+    r = await jp_fetch("jupyter-flow", "argo", "api", "v1", "workflows", "default", panel_run, "log")
+    lines = [json.loads(x)["result"] for x in r.body.decode().splitlines() if x.strip()]
+    assert [x["content"] for x in lines] == ["hello world"]
+
     # Argo's error shapes come through the mount too
     code, err = await argo(jp_fetch, "workflows", "default", "no-such-run")
     assert code == 404 and err["code"] == 5
