@@ -15,7 +15,9 @@ global outputs). A param/metric/output column whose every value reads as a numbe
 from __future__ import annotations
 
 import datetime as _dt
+import json
 import time
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, overload
 
 from .errors import JupyterFlowError
@@ -24,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
     from .api import Run
-    from .store.db import RunRecord
 
 FINISHED = ("Succeeded", "Failed", "Error")
 
@@ -41,37 +42,62 @@ def metric_columns(metrics: Iterable[Mapping[str, Any]] | None) -> dict[str, Any
     return out
 
 
-def _metrics_of(run: "Run") -> list:
-    """A run's recorded metrics, where runs record them (``Run.metrics``); none otherwise."""
-    metrics = getattr(type(run), "metrics", None)
-    return list(run.metrics or []) if metrics is not None else []
+def records_metrics() -> bool:
+    """Whether runs record metrics (a ``Run.metrics`` list of ``{name, labels, value, node}``)."""
+    from .api import Run
+    return getattr(Run, "metrics", None) is not None
 
 
-def _phase(store, rec: "RunRecord") -> str:
+def _phase(store, row: "RunRow") -> str:
     """The stored phase, unless the run's engine died (then it is marked Error, as get/list do)."""
-    if rec.phase in FINISHED:
-        return rec.phase
+    if row.phase in FINISHED:
+        return row.phase
     from .api import reconcile_orphan
+    rec = store.get_run(row.name, with_nodes=False)
+    if rec is None:
+        return row.phase
     if reconcile_orphan(store, rec):
-        fresh = store.get_run(rec.name, with_nodes=False)
+        fresh = store.get_run(row.name, with_nodes=False)
         return fresh.phase if fresh is not None else rec.phase
     return rec.phase
 
 
-def parameters_of(workflow: dict) -> dict[str, str]:
-    """A run's ``spec.arguments.parameters`` values (what it ran with)."""
-    params = ((workflow.get("spec") or {}).get("arguments") or {}).get("parameters") or []
+def _parameters(text: str | None) -> dict[str, Any]:
+    """A run's ``spec.arguments.parameters`` values (what it ran with), from their JSON."""
+    try:
+        params = json.loads(text) if text else []
+    except ValueError:
+        return {}
+    if not isinstance(params, list):
+        return {}
     return {p["name"]: p.get("value") for p in params if isinstance(p, dict) and isinstance(p.get("name"), str)}
 
 
-def labels_of(workflow: dict) -> dict[str, str]:
-    return (workflow.get("metadata") or {}).get("labels") or {}
+def _labels(text: str | None) -> dict[str, str]:
+    try:
+        labels = json.loads(text) if text else {}
+    except ValueError:
+        return {}
+    return labels if isinstance(labels, dict) else {}
+
+
+@dataclass(frozen=True)
+class RunRow:
+    """What the table shows of one run (from ``Store.run_rows``)."""
+
+    name: str
+    phase: str
+    created_at: float
+    started_at: float | None
+    finished_at: float | None
+    parameters: dict
+    labels: dict
 
 
 class Runs(Sequence["Run"]):
     """A list of runs (each a :class:`~jupyter_flow.api.Run`) read from the store at one moment."""
 
-    def __init__(self, records: "list[RunRecord]", store, phases: list[str] | None = None):
+    def __init__(self, records: "list[RunRow]", store, phases: list[str] | None = None):
         self._records = list(records)
         self._store = store
         self._phases = phases if phases is not None else [_phase(store, r) for r in self._records]
@@ -115,6 +141,7 @@ class Runs(Sequence["Run"]):
         now = time.time()
         wanted = None if outputs is True else set(outputs or ())
         out = []
+        metrics = metrics and records_metrics()
         for rec, phase in zip(self._records, self._phases):
             started = rec.started_at
             end = rec.finished_at if rec.finished_at is not None else (now if phase not in FINISHED else None)
@@ -123,16 +150,16 @@ class Runs(Sequence["Run"]):
                 "started": _dt.datetime.fromtimestamp(started, _dt.timezone.utc) if started else None,
                 "duration": (end - started) if started and end is not None else None,
             }
-            for k, v in parameters_of(rec.workflow).items():
+            for k, v in rec.parameters.items():
                 row[f"param.{k}"] = v
             if metrics:
-                row.update(metric_columns(_metrics_of(Run(rec.name, store=self._store))))
+                row.update(metric_columns(Run(rec.name, store=self._store).metrics))
             if outputs:
                 row.update(self._outputs(rec, wanted))
             out.append(row)
         return out
 
-    def _outputs(self, rec: "RunRecord", wanted: set[str] | None) -> dict[str, Any]:
+    def _outputs(self, rec: "RunRow", wanted: set[str] | None) -> dict[str, Any]:
         cols: dict[str, Any] = {}
         for node in self._store.get_nodes(rec.name).values():   # in start order: a later one wins
             name = node.get("displayName") or node.get("id")
@@ -141,8 +168,9 @@ class Runs(Sequence["Run"]):
             for p in (node.get("outputs") or {}).get("parameters") or []:
                 if isinstance(p, dict) and "value" in p:
                     cols[f"output.{name}.{p.get('name')}"] = p["value"]
-        if wanted is None or "workflow" in wanted:
-            for p in ((rec.status or {}).get("outputs") or {}).get("parameters") or []:
+        full = self._store.get_run(rec.name, with_nodes=False) if wanted is None or "workflow" in wanted else None
+        if full is not None:
+            for p in ((full.status or {}).get("outputs") or {}).get("parameters") or []:
                 if isinstance(p, dict) and "value" in p:
                     cols[f"output.workflow.{p.get('name')}"] = p["value"]
         return cols
@@ -230,10 +258,12 @@ def select(*, experiment: str | None = None, labels: Any = None, phase: str | It
     after = _since(since)
     phases = {phase} if isinstance(phase, str) else (set(phase) if phase is not None else None)
     records, kept = [], []
-    for rec in store.list_runs(experiment=experiment, oldest_first=oldest_first):
-        if after is not None and rec.created_at < after:
+    for values in store.run_rows(experiment=experiment, oldest_first=oldest_first):
+        name, phase_, created, started, finished, params, labels_text = values
+        if after is not None and created < after:
             continue
-        if selector and not labels_match(labels_of(rec.workflow), selector):
+        rec = RunRow(name, phase_, created, started, finished, _parameters(params), _labels(labels_text))
+        if selector and not labels_match(rec.labels, selector):
             continue
         p = _phase(store, rec)
         if phases is not None and p not in phases:

@@ -49,6 +49,7 @@ class Scheduler:
         self._wake = threading.Event()
         self._ending: set[str] = set()
         self._stopping = False
+        self._terminate = False
         self._lock = threading.Lock()
         self.error: BaseException | None = None
         self.thread = threading.Thread(target=self._main, name="jupyter-flow-sweep", daemon=True)
@@ -116,6 +117,8 @@ class Scheduler:
         if handle.done.is_set():   # ended before we listened
             self._wake.set()
         self._notify(name, "started")
+        if self._stopping:   # stop() came while it was being started: it may have missed this one
+            self._stop_one(name, handle)
 
     def _end_unstarted(self, name: str, message: str, phase: str = "Failed") -> None:
         now = time.time()
@@ -142,16 +145,20 @@ class Scheduler:
     # -- control -----------------------------------------------------------------------------
     def stop(self, *, terminate: bool = False) -> None:
         """Start nothing more; stop (or terminate) the running runs."""
-        from ..api import Run
-        from ..errors import JupyterFlowError
+        self._terminate = terminate
         self._stopping = True
         self._wake.set()
-        for name in list(self.running):
-            try:
-                run = Run(name, store=self.store, controller=self.running.get(name))
-                run.terminate() if terminate else run.stop()
-            except JupyterFlowError:   # ended meanwhile
-                pass
+        for name, handle in list(self.running.items()):
+            self._stop_one(name, handle)
+
+    def _stop_one(self, name: str, handle) -> None:
+        from ..api import Run
+        from ..errors import JupyterFlowError
+        try:
+            run = Run(name, store=self.store, controller=handle)
+            run.terminate() if self._terminate else run.stop()
+        except JupyterFlowError:   # ended meanwhile
+            pass
 
     def join(self, timeout: float | None = None) -> bool:
         return self.done.wait(timeout)

@@ -341,6 +341,20 @@ class Store:
             sql += f" LIMIT {int(limit)}"
         return [self._record(r) for r in self._read(sql, tuple(args))]
 
+    def run_rows(self, *, experiment: str | None = None, oldest_first: bool = False) -> list[tuple]:
+        """What a table of runs needs, without decoding any Workflow in Python: ``(name, phase,
+        created_at, started_at, finished_at, parameters JSON, labels JSON)``, SQLite's JSON
+        functions picking ``spec.arguments.parameters`` and ``metadata.labels`` out of each."""
+        sql = ("SELECT name, phase, created_at, started_at, finished_at,"
+               " json_extract(workflow, '$.spec.arguments.parameters'), json_extract(workflow, '$.metadata.labels')"
+               " FROM runs")
+        args: tuple = ()
+        if experiment is not None:
+            sql += f" WHERE {self.EXPERIMENT}=?"
+            args = (experiment,)
+        sql += " ORDER BY created_at, rowid" if oldest_first else " ORDER BY created_at DESC, rowid DESC"
+        return self._read(sql, args)
+
     def experiment_exists(self, name: str) -> bool:
         return bool(self._read(f"SELECT 1 FROM runs WHERE {self.EXPERIMENT}=? LIMIT 1", (name,)))
 
