@@ -194,6 +194,8 @@ def render(r: dict) -> str:
         lines.append(f"| W6 `%load_ext jupyter_flow` | {ext} | | | | | "
                      f"{_verdict(w6.get('load_ext_ms'), t['w6_ms'], ' ms')} |")
     lines += _w7_rows(wl.get("W7"), t)
+    from benchmarks.w8_sweep import rows as w8_rows
+    lines += w8_rows(wl.get("W8"))
     lines += ["", "Columns: *engine overhead* = (engine median − baseline median) / steps; *engine CPU / step* = "
               "user+sys CPU of the engine's own process (step processes excluded) per step, the part of the "
               "overhead that does not depend on how busy the machine is.", ""]

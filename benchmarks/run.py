@@ -1,4 +1,4 @@
-"""Run the benchmark workloads W1-W7 (W1-W5 against the ThreadPool baseline, in the same run).
+"""Run the benchmark workloads W1-W8 (W1-W5 and W8 against ThreadPool baselines, in the same run).
 
     python -m benchmarks            # full sizes, writes benchmarks/results.json and RESULTS.md
     python -m benchmarks --smoke    # tiny sizes, checks the code works (CI); no files written
@@ -12,7 +12,9 @@ Repetitions alternate engine/baseline (and which goes first), so both see the sa
 load; medians and ratios are reported. W4 runs each measurement in a fresh process (peak RSS,
 store size); W6 measures imports in fresh interpreters. W7 (``benchmarks/w7_widget.py``) drives
 the notebook widget in a private JupyterLab in headless Chromium, and is recorded as skipped, with
-the reason, where Chromium, Playwright or JupyterLab is missing.
+the reason, where Chromium, Playwright or JupyterLab is missing. W8 (``benchmarks/w8_sweep.py``) is a
+sweep of 1,000 one-step runs at parallelism 4 against a ``ThreadPoolExecutor(4)``, and
+``runs().to_frame()`` over a store of 10,000 runs.
 """
 from __future__ import annotations
 
@@ -36,7 +38,7 @@ if str(ROOT) not in sys.path:
 from benchmarks import workloads as W  # noqa: E402
 from benchmarks.stats import ratio_interval  # noqa: E402
 
-ALL = "w1,w2,w3,w4,w5,w6,w7"
+ALL = "w1,w2,w3,w4,w5,w6,w7,w8"
 TARGETS = {"ratio": 1.25, "w4_per_node_ms": 2.0, "w4_scaling": 11.0, "w4_kb_per_node": 20.0,
            "w5_ms": 20.0, "fixed_ms": 5.0, "w6_ms": 150.0,
            "w7_first_paint_s": 2.0, "w7_final_state_s": 1.0, "w7_updates_per_s": 10.0}
@@ -430,6 +432,9 @@ def main(argv: list[str] | None = None) -> dict:
     if "w7" in only:
         from benchmarks import w7_widget
         wl["W7"] = w7_widget.run(smoke=smoke, n=args.w7_nodes, reps=args.w7_reps)
+    if "w8" in only:
+        from benchmarks import w8_sweep
+        wl["W8"] = w8_sweep.run(smoke=smoke)
     if not smoke:
         prof = {}
         if "w1" in only:

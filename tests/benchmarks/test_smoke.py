@@ -18,7 +18,7 @@ def test_benchmarks_smoke(tmp_path):
                          capture_output=True, text=True, timeout=600)
     assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-4000:]
     results = json.loads((tmp_path / "results.json").read_text())
-    assert set(results["workloads"]) >= {"W1", "W2", "W3", "W4", "W5", "W6", "W7"}
+    assert set(results["workloads"]) >= {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"}
     for key in ("W1", "W2", "W3"):
         w = results["workloads"][key]
         assert w["engine_s"] > 0 and w["baseline_s"] > 0 and w["ratio"] > 0
@@ -30,7 +30,7 @@ def test_benchmarks_smoke(tmp_path):
     w7 = results["workloads"]["W7"]
     assert w7["status"] in ("measured", "skipped"), w7   # "failed" means the benchmark code broke
     table = (tmp_path / "RESULTS.md").read_text()
-    assert "| W1 chain" in table and "| W6 `%load_ext jupyter_flow`" in table
+    assert "| W1 chain" in table and "| W6 `%load_ext jupyter_flow`" in table and "| W8 sweep, 40 one-step runs" in table
     if w7["status"] == "measured":       # the smoke size: every node drawn, every change reached the page
         assert w7["nodes"] == 50 and all(r["drawn_nodes"] == 51 for r in w7["runs"])
         # final_state_s is only set once the page drew all 50 Pods Succeeded; the changes travelled as patches
