@@ -602,14 +602,15 @@ class NodePanel:
             html_parts.append("<b>input artifacts</b>" + P.table(
                 [(a.get("name", ""), a.get("path", "")) for a in inputs["artifacts"]]))
         outputs = node.get("outputs") or {}
-        if outputs.get("exitCode") not in (None, ""):
-            html_parts.append(P.table([("exit code", outputs["exitCode"])]))
+        # the exit code is what the step gave back: under "outputs", with its output parameters
+        out_rows = [("exit code", outputs["exitCode"])] if outputs.get("exitCode") not in (None, "") else []
+        out_rows += P.params_rows(outputs.get("parameters"))
+        if out_rows:
+            html_parts.append("<b>outputs</b>" + P.table(out_rows))
         if outputs.get("result") not in (None, ""):
             result = str(outputs["result"])
             html_parts.append("<b>result</b>" + P.pre(result[:P.TEXT_PREVIEW] +
                                                       ("\n\u2026" if len(result) > P.TEXT_PREVIEW else "")))
-        if outputs.get("parameters"):
-            html_parts.append("<b>output parameters</b>" + P.table(P.params_rows(outputs["parameters"])))
         self.info.value = "".join(html_parts)
         self._show_artifacts(node, outputs.get("artifacts") or [])
         self.log_title.value = "<b>log</b>" if node.get("type") == "Pod" else ""

@@ -238,6 +238,12 @@ def test_panel_shows_inputs_outputs_and_escaped_log(store):
     assert "&lt;img src=x onerror=alert(1)&gt;" in info and evil not in info       # input parameter, result
     assert "&lt;img src=x onerror=alert(1)&gt;" in log and evil not in log
     assert "value &lt;b&gt;bold&lt;/b&gt;" in info                                   # output parameter
+    # the exit code is an output: listed under "outputs" with the output parameters, not under inputs
+    heads = [(info.index(h), h) for h in ("<b>inputs</b>", "<b>outputs</b>") if h in info]
+    assert [h for _, h in sorted(heads)] == ["<b>inputs</b>", "<b>outputs</b>"]
+    outputs_part = info[info.index("<b>outputs</b>"):]
+    assert "exit code" in outputs_part and "exit code" not in info[:info.index("<b>outputs</b>")]
+    assert outputs_part.index("exit code") < outputs_part.index("value &lt;b&gt;bold&lt;/b&gt;")
     import ipywidgets as W
     kids = w.panel.outputs.children
     previews = {k.value.split("artifact ")[1].split("<")[0]: kids[i + 1] for i, k in enumerate(kids)
