@@ -91,17 +91,28 @@ def submits(n: int) -> None:
 def sweep_pairs(n: int, reps: int) -> dict:
     from benchmarks.stats import ratio_interval
     engine(min(n, 20)), baseline(min(n, 20)), submits(min(n, 20))   # warm-up
+    import resource
+
+    def cpu() -> float:
+        r = resource.getrusage(resource.RUSAGE_SELF)
+        return r.ru_utime + r.ru_stime
     e_all, b_all, s_all = [], [], []
+    cpus: dict[str, list[float]] = {"e": [], "b": [], "s": []}
     for i in range(reps):
         for who in (("e", "b", "s") if i % 2 == 0 else ("s", "b", "e")):
-            t = time.perf_counter()
+            c, t = cpu(), time.perf_counter()
             {"e": engine, "b": baseline, "s": submits}[who](n)
             {"e": e_all, "b": b_all, "s": s_all}[who].append(time.perf_counter() - t)
+            cpus[who].append(cpu() - c)
     em, bm, sm = statistics.median(e_all), statistics.median(b_all), statistics.median(s_all)
     out = {"runs": n, "parallelism": PARALLELISM, "reps": reps, "engine_s": em, "baseline_s": bm,
            "ratio": em / bm, "engine_s_all": e_all, "baseline_s_all": b_all,
            "engine_ms_per_run": em / n * 1000, "baseline_ms_per_run": bm / n * 1000,
-           "submits_s": sm, "submits_s_all": s_all, "submits_ratio": sm / bm}
+           "submits_s": sm, "submits_s_all": s_all, "submits_ratio": sm / bm,
+           # this process's own CPU (threads included, step processes not) per run
+           "engine_cpu_ms_per_run": statistics.median(cpus["e"]) / n * 1000,
+           "baseline_cpu_ms_per_run": statistics.median(cpus["b"]) / n * 1000,
+           "submits_cpu_ms_per_run": statistics.median(cpus["s"]) / n * 1000}
     if reps >= 2:
         out["ratio_ci95"] = list(ratio_interval(e_all, b_all))
     print(f"W8 sweep of {n:,} runs at parallelism {PARALLELISM}: engine {em:.2f} s, baseline {bm:.2f} s, "
@@ -204,9 +215,11 @@ def rows(w8: dict | None) -> list[str]:
     return [
         f"| W8 sweep, {s['runs']:,} one-step runs, parallelism {s['parallelism']} (measured {w8['date']}) | "
         f"{s['engine_s']:.2f} s | {s['baseline_s']:.2f} s | {s['ratio']:.2f}×{ci} ({s['reps']} pairs) | "
-        f"{s['engine_ms_per_run'] - s['baseline_ms_per_run']:.2f} ms/run | | {verdict(s['ratio'], TARGET_RATIO, '×')} |",
+        f"{s['engine_ms_per_run'] - s['baseline_ms_per_run']:.2f} ms/run | {s['engine_cpu_ms_per_run']:.2f} ms "
+        f"(baseline {s['baseline_cpu_ms_per_run']:.2f}) | {verdict(s['ratio'], TARGET_RATIO, '×')} |",
         f"| W8 the same {s['runs']:,} runs as `submit(wait=True)` from a ThreadPoolExecutor({s['parallelism']}) | "
-        f"{s['submits_s']:.2f} s | {s['baseline_s']:.2f} s | {s['submits_ratio']:.2f}× | | | — (for comparison: "
+        f"{s['submits_s']:.2f} s | {s['baseline_s']:.2f} s | {s['submits_ratio']:.2f}× | | "
+        f"{s['submits_cpu_ms_per_run']:.2f} ms | — (for comparison: "
         f"the engine's per-run cost without the sweep) |",
         f"| W8 `runs().to_frame()`, {t['store_runs']:,} runs in the store | {t['to_frame_s']:.3f} s (median of "
         f"{t['reps']}, pandas imported; its import {t['pandas_import_s']:.2f} s; one experiment of {t['experiment_runs']:,}: {t['experiment_to_frame_s']:.3f} s) | | | | | "

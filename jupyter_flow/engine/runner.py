@@ -32,6 +32,7 @@ MAX_IDLE = 2
 
 _idle: list["EngineLoop"] = []
 _lock = threading.Lock()
+_held = 0   # idle loops kept beyond MAX_IDLE for callers that run several runs at once (``hold``)
 
 
 class EngineLoop:
@@ -91,10 +92,30 @@ class EngineLoop:
 
     def _release(self) -> None:
         with _lock:
-            if len(_idle) < MAX_IDLE:
+            if len(_idle) < MAX_IDLE + _held:
                 _idle.append(self)
                 return
         self.loop.stop()   # _main closes it, and the thread ends
+
+
+def hold(n: int) -> None:
+    """Keep ``n`` more idle loops until ``unhold(n)``: a sweep runs ``parallelism`` runs at once,
+    one after another, and would otherwise start and close a thread and a loop for most of them
+    (MAX_IDLE suits a notebook's one or two runs at a time)."""
+    global _held
+    with _lock:
+        _held += max(0, int(n))
+
+
+def unhold(n: int) -> None:
+    """Undo ``hold(n)``; idle loops over the limit are closed."""
+    global _held
+    with _lock:
+        _held = max(0, _held - max(0, int(n)))
+        extra = _idle[MAX_IDLE + _held:]
+        del _idle[MAX_IDLE + _held:]
+    for worker in extra:
+        worker.loop.call_soon_threadsafe(worker.loop.stop)
 
 
 def run_in_thread(ctl: "Controller") -> threading.Thread:
@@ -108,8 +129,9 @@ def run_in_thread(ctl: "Controller") -> threading.Thread:
 
 
 def _forget_after_fork() -> None:
-    global _lock
+    global _lock, _held
     _lock = threading.Lock()
+    _held = 0
     _idle.clear()
 
 

@@ -60,6 +60,9 @@ class Scheduler:
 
     # -- the loop ----------------------------------------------------------------------------
     def _main(self) -> None:
+        from ..engine import runner
+        held = max(0, self.parallelism - runner.MAX_IDLE)
+        runner.hold(held)   # the engine threads of ended runs serve the next ones
         try:
             while True:
                 self._wake.clear()
@@ -77,6 +80,7 @@ class Scheduler:
             self._cancel_queue(f"the sweep's scheduler failed: {exc}")
             raise
         finally:
+            runner.unhold(held)
             self.done.set()
             self._notify("", "done")
 

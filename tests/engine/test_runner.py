@@ -168,3 +168,33 @@ def test_a_forked_child_forgets_the_parents_idle_loops():
     os.waitpid(pid, 0)
     assert os.read(r, 16) == b"empty"
     os.close(r)
+
+
+def test_hold_keeps_loops_for_parallel_runs_and_unhold_closes_them():
+    """A sweep (experiments/scheduler.py) holds parallelism - MAX_IDLE more idle loops, so the
+    threads of ended runs serve the next ones instead of being closed and made again."""
+    gate = threading.Event()
+
+    async def wait_gate(ctl):
+        while not gate.is_set():
+            await asyncio.sleep(0.005)
+
+    n = runner.MAX_IDLE + 2
+    runner.hold(2)
+    try:
+        ctls = [FakeCtl(wait_gate) for _ in range(n)]
+        threads = {runner.run_in_thread(c) for c in ctls}
+        gate.set()
+        for c in ctls:
+            assert c.done.wait(10)
+        _settle()
+        assert len(runner._idle) == n
+        again = [FakeCtl(None) for _ in range(n)]
+        reused = {runner.run_in_thread(c) for c in again}
+        for c in again:
+            assert c.done.wait(10)
+        assert reused <= threads   # no new thread was started for them
+    finally:
+        runner.unhold(2)
+    _settle()
+    assert len(runner._idle) <= runner.MAX_IDLE
