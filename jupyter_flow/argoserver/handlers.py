@@ -12,16 +12,20 @@ from __future__ import annotations
 import asyncio
 import hmac
 import json
+from concurrent.futures import ThreadPoolExecutor
 from functools import partial
 
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .errors import UNAUTHENTICATED, ArgoError
+from .errors import INVALID_ARGUMENT, PERMISSION_DENIED, UNAUTHENTICATED, ArgoError
 from .routes import Operations, dispatch
 from .shape import encode
 
 POLL = 0.25            # seconds between polls of a stream
+# Its own threads: a create waits (up to ACCEPT_SECONDS) for the run's engine, and must not hold the
+# threads the Jupyter server shares with everything else.
+POOL = ThreadPoolExecutor(max_workers=16, thread_name_prefix="jupyter-flow-argo")
 KEEPALIVE = 15.0       # seconds of silence before a stream sends a blank line
 
 
@@ -43,28 +47,39 @@ class ArgoMixin:
         self.set_header("Content-Type", "application/json")
         self.finish(exc.body())
 
-    async def _handle(self, method: str, path: str) -> None:
+    def refused(self, method: str) -> ArgoError | None:
+        """Why the request may not be answered at all, before any work: no credentials."""
         if not self.authorized():
-            self._error(ArgoError(UNAUTHENTICATED, "token not valid. see https://argo-workflows.readthedocs.io/"
-                                                   "en/latest/faq/"))
+            return ArgoError(UNAUTHENTICATED, "token not valid. see https://argo-workflows.readthedocs.io/"
+                                              "en/latest/faq/")
+        return None
+
+    async def _handle(self, method: str, path: str) -> None:
+        refusal = self.refused(method)
+        if refusal is not None:
+            self._error(refusal)
             return
         query = {k: self.get_query_argument(k) for k in self.request.query_arguments}
         loop = asyncio.get_running_loop()
         try:
-            answer = await loop.run_in_executor(None, partial(dispatch, self.operations(), method, path, query,
+            answer = await loop.run_in_executor(POOL, partial(dispatch, self.operations(), method, path, query,
                                                               self.request.body))
         except ArgoError as exc:
             self._error(exc)
             return
         if isinstance(answer, dict):
-            text = await loop.run_in_executor(None, encode, answer)
+            text = await loop.run_in_executor(POOL, encode, answer)
             self.set_header("Content-Type", "application/json")
             self.finish(text)
             return
         await self._stream(answer)
 
     async def _stream(self, stream) -> None:
-        self.set_header("Content-Type", "application/json")
+        # Argo answers Server-Sent Events to ``Accept: text/event-stream`` (the argo CLI, the UI):
+        # ``data: {"result": ...}`` per message; else grpc-gateway's JSON lines (Hera, the SDK)
+        sse = "text/event-stream" in self.request.headers.get("Accept", "")
+        head, tail, keepalive = ("data: ", "\n\n", ":\n\n") if sse else ("", "\n", "\n")
+        self.set_header("Content-Type", "text/event-stream" if sse else "application/json")
         self.set_header("Cache-Control", "no-cache")
         self.set_header("X-Accel-Buffering", "no")
         loop = asyncio.get_running_loop()
@@ -73,17 +88,17 @@ class ArgoMixin:
             self.flush()   # headers now: a client sees the stream open before the first message
             while True:
                 try:
-                    messages = await loop.run_in_executor(None, _poll, stream)
+                    messages = await loop.run_in_executor(POOL, _poll, stream)
                 except ArgoError as exc:
                     messages = [json.dumps({"error": {"grpc_code": exc.code, "http_code": exc.status,
                                                       "message": exc.message, "details": []}})]
                     stream.done = True
                 for message in messages:
-                    self.write(message + "\n")
+                    self.write(head + message + tail)
                 if messages:
                     idle = 0.0
                 elif idle >= KEEPALIVE:
-                    self.write("\n")
+                    self.write(keepalive)
                     idle = 0.0
                 await self.flush()
                 if stream.done:
@@ -123,6 +138,23 @@ class ArgoHandler(ArgoMixin, web.RequestHandler):
             return False
         return hmac.compare_digest(given.strip().encode("utf-8", "replace"), token.encode())
 
+    def refused(self, method: str) -> ArgoError | None:
+        """Without a token (``--auth-mode none``) a web page could reach the server from the user's
+        browser, so: only requests addressed to a loopback name (a page whose domain was re-pointed
+        at 127.0.0.1, DNS rebinding, sends its own Host), and bodies only as ``application/json``
+        (a page sends ``text/plain`` cross-origin without asking; JSON makes the browser ask first,
+        and no other origin is ever allowed). With a token neither can happen: a browser never adds
+        the ``Authorization`` header by itself."""
+        if self.settings.get("jupyter_flow_argo_token") is None:
+            if not _loopback_host(self.request.host):
+                return ArgoError(PERMISSION_DENIED, f"Host {self.request.host[:80]!r} is not a loopback address; "
+                                                    "without a token only 127.0.0.1, [::1] or localhost are answered")
+            ctype = self.request.headers.get("Content-Type", "").split(";")[0].strip().lower()
+            if method in ("POST", "PUT", "PATCH") and self.request.body and ctype != "application/json":
+                return ArgoError(INVALID_ARGUMENT, f"Content-Type must be application/json, not {ctype[:60]!r}",
+                                 status=415)
+        return super().refused(method)
+
     def set_default_headers(self) -> None:
         self.set_header("X-Content-Type-Options", "nosniff")
         self.set_header("Cache-Control", "no-store")
@@ -134,14 +166,27 @@ class ArgoHandler(ArgoMixin, web.RequestHandler):
                                 "error": self._reason, "details": []}))
 
 
+def _loopback_host(host: str) -> bool:
+    """Whether a Host header names this machine's loopback (with or without a port)."""
+    import ipaddress
+    name = host.strip().lower()
+    if name.startswith("["):
+        name = name[1:].split("]", 1)[0]
+    elif name.count(":") == 1:
+        name = name.split(":", 1)[0]
+    if name in ("localhost", "localhost."):
+        return True
+    try:
+        return ipaddress.ip_address(name).is_loopback
+    except ValueError:
+        return False
+
+
 class NotFoundHandler(ArgoHandler):
     """Everything outside ``/api/v1/``: Argo's NotFound shape (after the same auth check)."""
 
     async def _handle(self, method: str, path: str) -> None:
-        if not self.authorized():
-            self._error(ArgoError(UNAUTHENTICATED, "token not valid"))
-            return
-        self._error(ArgoError(5, "Not Found"))
+        self._error(self.refused(method) or ArgoError(5, "Not Found"))
 
 
 def jupyter_handler():

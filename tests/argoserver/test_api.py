@@ -37,6 +37,7 @@ class Client:
         self.headers = {"Authorization": f"Bearer {server.token}"}
 
     def __call__(self, method, path, body=None, *, data=None, **params):
+        # no Content-Type for raw bodies, as the argo CLI sends them
         r = requests.request(method, self.base + path, json=body, data=data, params=params, headers=self.headers,
                              timeout=60)
         return r.status_code, (r.json() if r.text.strip() else None)
@@ -185,6 +186,13 @@ def test_suspend_resume_set_and_logs(api):
     r = requests.get(api.base + f"workflows/default/{name}/{pod}/log", headers=api.headers, timeout=30)
     assert [json.loads(x)["result"]["content"] for x in r.text.splitlines() if x.strip()] == ["after"]
     assert api("GET", f"workflows/default/{name}/log", grep="(")[0] == 400
+    # Server-Sent Events, as Argo answers the argo CLI and the UI (Accept: text/event-stream)
+    r = requests.get(api.base + f"workflows/default/{name}/log", timeout=30,
+                     headers={**api.headers, "Accept": "text/event-stream"})
+    assert r.headers["Content-Type"] == "text/event-stream"
+    events = [x for x in r.text.split("\n\n") if x]
+    assert all(e.startswith("data: ") for e in events), r.text
+    assert [json.loads(e[len("data: "):])["result"]["content"] for e in events] == ["before", "after"]
 
 
 def test_followed_logs_stream_until_the_run_ends(api):

@@ -1,6 +1,7 @@
 """The standalone server's auth: a bearer token on every route, a kept 0600 token, loopback only."""
 from __future__ import annotations
 
+import json
 import os
 import stat
 
@@ -89,8 +90,18 @@ def test_auth_mode_none_only_on_loopback(tmp_path, capsys):
         assert "loopback" in capsys.readouterr().err
     srv = start_server(tmp_path, "--auth-mode", "none", token=None)
     try:
-        assert requests.get(f"{srv.url}/api/v1/workflows/default", timeout=10).status_code == 200
+        url = f"{srv.url}/api/v1/workflows/default"
+        assert requests.get(url, timeout=10).status_code == 200
+        assert requests.get(url.replace("127.0.0.1", "localhost"), timeout=10).status_code == 200
         assert not (tmp_path / "argo-server.token").exists()
+        # what a web page can send without asking: a text/plain POST (a drive-by submit) is refused
+        r = requests.post(url, data=json.dumps(WORKFLOW), headers={"Content-Type": "text/plain"}, timeout=10)
+        assert r.status_code == 415 and r.json()["code"] == 3
+        # a page whose domain was re-pointed at 127.0.0.1 (DNS rebinding) sends its own Host: refused
+        for method in ("GET", "POST"):
+            r = requests.request(method, url, json=WORKFLOW, headers={"Host": "evil.example:2746"}, timeout=10)
+            assert r.status_code == 403 and r.json()["code"] == 7, (method, r.text)
+        assert requests.get(url, timeout=10).json()["items"] == []   # nothing was created
     finally:
         stop_server(srv)
 

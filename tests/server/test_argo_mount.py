@@ -11,6 +11,7 @@ async def argo(jp_fetch, *parts, method="GET", body=None):
     kwargs = dict(method=method, raise_error=False)
     if body is not None:
         kwargs["body"] = json.dumps(body)
+        kwargs["headers"] = {"Content-Type": "application/json"}
     r = await jp_fetch("jupyter-flow", "argo", "api", "v1", *parts, **kwargs)
     return r.code, json.loads(r.body) if r.body else None
 
