@@ -168,7 +168,9 @@ def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypo
     wf = doc.data
     run_name = new_name(wf, store)
     wf["metadata"]["name"] = run_name
-    wf["metadata"].setdefault("namespace", "default")
+    if not wf["metadata"].get("namespace"):
+        from . import config
+        wf["metadata"]["namespace"] = config.namespace()
     uid = str(uuid.uuid4())
     wf["metadata"]["uid"] = uid
     wf["metadata"]["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

@@ -49,3 +49,14 @@ def allowed_host_paths() -> list[str]:
     if isinstance(value, str):
         value = [value]
     return [os.path.expanduser(v) for v in value if isinstance(v, str) and v.strip()]
+
+
+def namespace() -> str:
+    """The namespace a run gets when its Workflow names none (Argo puts it in the namespace it was
+    submitted to): ``$JUPYTER_FLOW_NAMESPACE``, else ``namespace:`` in ``config.yaml``, else
+    ``default``. What ``jupyter-flow server``'s Argo clients see and filter by."""
+    value = os.environ.get("JUPYTER_FLOW_NAMESPACE")
+    if not value:
+        from .backends.registry import load_config
+        value = load_config().get("namespace") or "default"
+    return str(value)

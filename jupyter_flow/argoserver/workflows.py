@@ -24,16 +24,6 @@ ACCEPT_SECONDS = 30.0   # how long a create waits for the run's engine to take i
 _MANAGER_CODES = {400: 3, 403: 7, 404: NOT_FOUND, 409: FAILED_PRECONDITION, 413: 8, 422: 3}
 
 
-def default_namespace() -> str:
-    """``$JUPYTER_FLOW_NAMESPACE``, else ``namespace:`` in ``$JUPYTER_FLOW_HOME/config.yaml``, else
-    ``default``: where a Workflow sent without one lands."""
-    value = os.environ.get("JUPYTER_FLOW_NAMESPACE")
-    if not value:
-        from ..backends.registry import load_config
-        value = load_config().get("namespace") or "default"
-    return check_namespace(str(value))
-
-
 def spec_message(exc: SpecError) -> str:
     return "; ".join(f"{e.path}: {e.message}" if e.path else e.message for e in exc.errors)[:4000]
 
