@@ -100,6 +100,9 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
         return
     if "http" in art:
         url = (art["http"] or {}).get("url", "")
+        refused = fetch_problem(url, "url")
+        if refused:
+            raise ArtifactError(f"input artifact {name!r}: {refused}")
         try:
             with urllib.request.urlopen(url, timeout=20) as resp, open(target, "wb") as out:
                 shutil.copyfileobj(resp, out)
@@ -112,18 +115,22 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
         import subprocess
         git = art["git"] or {}
         repo = git.get("repo", "")
-        cmd = ["git", "clone", "--quiet"]
+        refused = fetch_problem(repo, "repo", git=True) or _option_like(git, "branch", "revision")
+        if refused:
+            raise ArtifactError(f"input artifact {name!r}: {refused}")
+        cmd = ["git", "-c", "protocol.file.allow=never", "-c", "protocol.ext.allow=never", "clone", "--quiet"]
         if git.get("depth"):
             cmd += ["--depth", str(git["depth"])]
         if git.get("singleBranch") and git.get("branch"):
             cmd += ["--single-branch", "--branch", git["branch"]]
-        cmd += [repo, str(target)]
+        cmd += ["--", repo, str(target)]
         proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
         if proc.returncode != 0:
             raise ArtifactError(f"input artifact {name!r}: git clone {repo} failed: {proc.stderr.strip()} "
                                 "(this machine may have no internet access)")
         if git.get("revision"):
-            subprocess.run(["git", "-C", str(target), "checkout", "--quiet", git["revision"]], check=False)
+            subprocess.run(["git", "-C", str(target), "checkout", "--quiet", str(git["revision"]), "--"],
+                           check=False)
         return
     for loc in CLUSTER_LOCATIONS:
         if loc in art:
@@ -132,6 +139,44 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
     if art.get("optional"):
         return
     raise ArtifactError(f"input artifact {name!r} has no source (from, raw, http, git) and is not optional")
+
+
+def fetch_problem(url: object, field: str, git: bool = False) -> str | None:
+    """Why the engine must not fetch ``url`` for a step, or None.
+
+    Argo fetches http and git artifacts inside the step's pod, so a ``file://`` URL or a local
+    repository path names the pod's own files. Here the engine fetches on the host, outside any
+    sandbox or container: such a URL would hand the host's files (``~/.ssh``) to the step, and a
+    repo starting with ``-`` would be an option of ``git clone`` (``--upload-pack=CMD`` runs a
+    command). So only network URLs are fetched: http(s), and for git also ssh, git and scp-like
+    ``user@host:path``.
+    """
+    from urllib.parse import urlsplit
+    text = url if isinstance(url, str) else ""
+    schemes = ("http", "https", "ssh", "git", "git+ssh") if git else ("http", "https")
+    scheme = urlsplit(text).scheme.lower() if "://" in text else ""
+    if scheme in schemes and urlsplit(text).netloc:
+        return None
+    if git and not scheme and _scp_like(text):
+        return None
+    return (f"{field} {url!r} is not a network URL ({', '.join(s + '://' for s in schemes)}"
+            + (" or user@host:path" if git else "") + "): the engine fetches it on this machine, "
+            "outside the step's sandbox, so local paths, file:// and options are refused")
+
+
+def _scp_like(text: str) -> bool:
+    """git's scp-like ``[user@]host:path``: a host before the first ``:`` and no ``/`` before it."""
+    host, sep, _ = text.partition(":")
+    return bool(sep and host and not host.startswith("-") and "/" not in host and "\\" not in host
+                and not any(c.isspace() for c in text))
+
+
+def _option_like(git: dict, *fields: str) -> str | None:
+    for field in fields:
+        value = git.get(field)
+        if value is not None and str(value).startswith("-"):
+            return f"{field} {value!r} starts with '-': git would read it as an option"
+    return None
 
 
 def _mode(art: dict, target: Path) -> None:
