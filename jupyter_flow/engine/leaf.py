@@ -185,8 +185,25 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
         if is_daemon(tmpl):
             await run_daemon(call, node, spec, prepare, container)
             return
+    sidecars = None
+    if tmpl.get("sidecars") and not getattr(ctl.executor, "env_from_cluster", False):
+        from .sidecars import start_sidecars
+        try:
+            sidecars = start_sidecars(ctl, node, tmpl, lambda mounts, step: _volumes(ctl, mounts, tmpl, step))
+        except (EnvError, StepPathError) as exc:
+            ctl.set_phase(node, ERROR, str(exc))
+            return
     ctl.set_phase(node, RUNNING)
-    result = await ctl.executor.run(spec, prepare)
+    sidecar_error = fatal = ""
+    if sidecars:
+        from .sidecars import run_main, stop_sidecars
+        main = asyncio.ensure_future(ctl.executor.run(spec, prepare))
+        fatal = await run_main(ctl, node.id, main, sidecars)
+        result = main.result()
+        # the main container ended: the wait container kills the sidecars
+        sidecar_error = await stop_sidecars(ctl, sidecars)
+    else:
+        result = await ctl.executor.run(spec, prepare)
     outputs: dict = {}
     if result.exit_code is not None:
         if result.stdout.endswith("\n"):
@@ -195,6 +212,10 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             outputs["result"] = result.stdout
         outputs["exitCode"] = str(result.exit_code)
     phase, message = _exit_phase(ctl, result)
+    if fatal:
+        phase, message = ERROR, fatal
+    elif sidecar_error and phase == SUCCEEDED:
+        phase, message = FAILED, sidecar_error
     if result.exit_code is not None:
         error = _collect_outputs(ctl, tmpl, node, local, outputs, result.host_path, artifact_root)
         if error and phase == SUCCEEDED:
