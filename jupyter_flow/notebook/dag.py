@@ -51,6 +51,9 @@ class DagWidget(W.DOMWidget):
     cy_style = T.List().tag(sync=True)        # cytoscape stylesheet (`style` is ipywidgets' own)
     min_zoom = T.Float(0.05).tag(sync=True)     # room for fit() to show a 1,000-node DAG whole
     max_zoom = T.Float(3.0).tag(sync=True)
+    # a fit never zooms in past this: a starting run's one or two nodes keep a readable size
+    # instead of filling the whole area (labextension/src/fitzoom.ts)
+    fit_max_zoom = T.Float(1.25).tag(sync=True)
 
 
 def _node_data(n: G.GNode) -> dict:

@@ -20,6 +20,7 @@ import cytoscape from 'cytoscape';
 
 import { syncElements } from './cysync';
 import { applyPatch, IElement, IGraph, IPatch } from './dagpatch';
+import { fitCapped } from './fitzoom';
 
 export const MODULE_NAME = 'jupyter-flow';
 export const MODULE_VERSION = '0.1.0';
@@ -39,7 +40,8 @@ export class DagModel extends DOMWidgetModel {
       graph: { rev: 0, nodes: [], edges: [] },
       cy_style: [],
       min_zoom: 0.05,
-      max_zoom: 3
+      max_zoom: 3,
+      fit_max_zoom: 1.25
     };
   }
 
@@ -85,7 +87,7 @@ export class DagView extends DOMWidgetView {
       container: this.box,
       elements: [...graph.nodes, ...graph.edges].map(e => ({ ...e, data: { ...e.data } })),
       style: this.model.get('cy_style'),
-      layout: { name: 'preset', fit: true, padding: 12 },
+      layout: { name: 'preset', fit: false },
       minZoom: this.model.get('min_zoom'),
       maxZoom: this.model.get('max_zoom'),
       boxSelectionEnabled: false,
@@ -100,6 +102,14 @@ export class DagView extends DOMWidgetView {
     });
     cy.on('scrollzoom pinchzoom dragpan', () => (this.userMoved = true));
     this.cy = cy;
+    this.fit();
+  }
+
+  /** Fit the graph in the area, never zooming in past the model's `fit_max_zoom`. */
+  private fit(): void {
+    if (this.cy) {
+      fitCapped(this.cy, 12, Number(this.model.get('fit_max_zoom')) || 0);
+    }
   }
 
   /** A structural change: add, remove and move elements by id; refit unless the user moved. */
@@ -111,7 +121,7 @@ export class DagView extends DOMWidgetView {
     const graph = this.model.get('graph') as IGraph;
     syncElements(cy, graph.nodes, graph.edges);
     if (!this.userMoved) {
-      cy.fit(undefined, 12);
+      this.fit();
     }
   }
 
@@ -144,7 +154,7 @@ export class DagView extends DOMWidgetView {
       if (cy && this.box.clientWidth && this.box.clientHeight) {
         cy.resize();
         if (!this.userMoved) {
-          cy.fit(undefined, 12);
+          this.fit();
         }
       }
     }
