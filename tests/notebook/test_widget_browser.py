@@ -20,6 +20,7 @@ from pathlib import Path
 
 import pytest
 
+from .conftest import ROOT
 
 CHROMIUM = os.environ.get("JUPYTER_FLOW_CHROMIUM", "/usr/bin/chromium")
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
@@ -66,6 +67,13 @@ CY = """() => {
 }"""
 
 
+ZOOM = """() => {
+    const area = document.querySelector('.jf-run-graph');
+    const el = area && [area, ...area.querySelectorAll('*')].find(e => e._cyreg && e._cyreg.cy);
+    return el ? el._cyreg.cy.zoom() : null;
+}"""
+
+
 def _missing() -> str | None:
     if not (os.environ.get("CI") or os.environ.get("JUPYTER_FLOW_BROWSER_TESTS")):
         return "slow browser test: set JUPYTER_FLOW_BROWSER_TESTS=1 (always on in CI)"
@@ -108,6 +116,14 @@ def lab(tmp_path, kernel_env):
         port = s.getsockname()[1]
     token = secrets.token_hex(16)
     env = dict(os.environ, JUPYTER_CONFIG_DIR=str(cfg))
+    build = ROOT / "jupyter_flow" / "labextension"
+    if (build / "package.json").exists():
+        # this checkout's build of the extension (`jlpm build`), not the copy pip put in the environment
+        # (as tests/browser/test_lab.py): JUPYTER_PATH comes first, and the first jupyter-flow found wins
+        ext = tmp_path / "jupyter-path" / "labextensions"
+        ext.mkdir(parents=True)
+        (ext / "jupyter-flow").symlink_to(build, target_is_directory=True)
+        env["JUPYTER_PATH"] = os.pathsep.join(p for p in (str(tmp_path / "jupyter-path"), env.get("JUPYTER_PATH")) if p)
     log = open(tmp_path / "lab.log", "wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root", "--ip", "127.0.0.1", "--port", str(port),
@@ -168,11 +184,17 @@ def _drive(page, errors, lab):
     # the header follows the run from the kernel's worker thread, after the cell has finished
     header = page.locator(".jf-run-header")
     header.wait_for(timeout=60_000)
+    page.wait_for_function(f"() => {{ const n = ({CY})(); return n && n.length > 0; }}", timeout=60_000)
+    first_zoom = page.evaluate(ZOOM)   # the run's first nodes: not blown up to fill the area
+    assert first_zoom is not None and first_zoom <= 1.25 + 1e-6, first_zoom
     page.wait_for_function("() => (document.querySelector('.jf-run-header') || {}).innerText"
                            "?.includes('Suspended')", timeout=60_000)
     page.wait_for_function(f"() => {{ const n = ({CY})(); return n && n.some(x => x.label === 'approve'"
                            " && x.classes.includes('Suspended')); }", timeout=30_000)
     page.wait_for_timeout(500)  # let the dagre layout settle
+    # a handful of nodes is fitted at a readable size, not zoomed until they fill the area (fitzoom.ts)
+    zoom = page.evaluate(ZOOM)
+    assert zoom is not None and zoom <= 1.25 + 1e-6, zoom
     nodes = page.evaluate(CY)
     shout = next(n for n in nodes if n["label"] == "shout")
     assert "Succeeded" in shout["classes"]
