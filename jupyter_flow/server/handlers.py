@@ -210,14 +210,26 @@ class ArtifactHandler(BaseHandler):
         self.set_header("Content-Type", ctype)
         self.set_header("Content-Security-Policy", "sandbox; default-src 'none'")
         self.set_header("X-Content-Type-Options", "nosniff")
-        self.set_header("Content-Disposition", f'attachment; filename="{path.name}"'.replace("\n", ""))
+        self.set_header("Content-Disposition", content_disposition(path.name))
         with open(path, "rb") as fh:
             while True:
                 data = fh.read(1 << 16)
                 if not data:
                     break
                 self.write(data)
+                await self.flush()   # a multi-GB artifact is never held whole in the server's memory
         self.finish(set_content_type=ctype)
+
+
+def content_disposition(name: str) -> str:
+    """``attachment`` with a file name a step chose, made safe for a header (RFC 6266): an ASCII
+    ``filename`` with quotes, backslashes and control or non-ASCII characters replaced, and the
+    exact name percent-encoded in ``filename*`` (a quote in the name cannot add parameters, a
+    control character or non-Latin-1 text cannot make the header unsendable)."""
+    from urllib.parse import quote
+    fallback = "".join(c if " " <= c < "\x7f" and c not in '"\\' else "_" for c in name)
+    exact = quote(name.encode("utf-8", "surrogateescape"), safe="")
+    return f'attachment; filename="{fallback}"; filename*=UTF-8\'\'{exact}'
 
 
 class LintHandler(BaseHandler):
