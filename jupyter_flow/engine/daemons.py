@@ -68,7 +68,13 @@ async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, contai
             ctl.set_phase(node, "Error", f"step {node.display_name!r}: {exc}")
             return
     started = asyncio.Event()
-    spec.on_start = started.set
+    address = [LOCAL_IP]
+
+    def on_start(ip: str | None = None) -> None:   # a cluster Pod's executor passes its podIP
+        if ip:
+            address[0] = ip
+        started.set()
+    spec.on_start = on_start
     spec.write_later = None   # it runs on: its log is a file from the start
     ctl.set_phase(node, RUNNING)
     task = asyncio.ensure_future(ctl.executor.run(spec, prepare))
@@ -79,7 +85,7 @@ async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, contai
         _ended(ctl, node, await task)
         return
     node.daemoned = True
-    node.pod_ip = LOCAL_IP
+    node.pod_ip = address[0]
     ctl.touch(node)
     entry = ctl.daemons[node.id] = Daemon(node, task, node.boundary_id)
     task.add_done_callback(lambda t: _on_exit(ctl, entry, t))
@@ -162,7 +168,9 @@ async def _wait_ready(task: asyncio.Future, started: asyncio.Event, probe: dict 
     if task.done():
         return False
     if check is None:
-        return True   # no probe (or a cluster Pod, whose probe the kubelet runs): ready at start
+        # no probe: ready at start; a cluster Pod's executor reports it once the kubelet has found
+        # every container ready (its probes included)
+        return True
     delay = _seconds(probe, "initialDelaySeconds", 0)
     period = max(1.0, _seconds(probe, "periodSeconds", 10))
     timeout = max(1.0, _seconds(probe, "timeoutSeconds", 1))

@@ -38,7 +38,7 @@ def add_node(scope: dict, prefix: str, node: Node, nodes: dict[str, Node]) -> No
     if node.finished_at is not None:
         scope[f"{prefix}.finishedAt"] = iso(node.finished_at)
     scope[f"{prefix}.status"] = node.phase
-    scope[f"{prefix}.ip"] = "127.0.0.1"
+    scope[f"{prefix}.ip"] = node.pod_ip or "127.0.0.1"   # a daemon's (a cluster Pod's IP on kubernetes)
     scope[f"{prefix}.hostNodeName"] = node.host_node_name or "localhost"
     add_outputs(scope, prefix, node.outputs)
 

@@ -46,6 +46,7 @@ class KubernetesExecutor:
     """Steps as Pods; the controller stays in this process."""
 
     name = "kubernetes"
+    reports_start = True   # StepSpec.on_start once the Pod runs with every container ready
     env_from_cluster = True   # env valueFrom (Secret, ConfigMap, fieldRef) goes into the Pod as written
 
     def __init__(self, settings: dict | None = None):
@@ -189,6 +190,11 @@ class KubernetesExecutor:
                                            "access to its registry (imagePullSecrets)")
                 if follower is None and phase in ("Running", "Succeeded", "Failed"):
                     follower = self._follow_log(core, spec, ns, sink)
+                statuses = status.get("containerStatuses") or []
+                if spec.on_start is not None and phase == "Running" and statuses and \
+                        all(cs.get("ready") for cs in statuses):
+                    spec.on_start(status.get("podIP") or "")   # ready (a daemon step goes on from here)
+                    spec.on_start = None
                 if phase in ("Succeeded", "Failed") or _main_terminated(status):
                     break   # sidecars may still run: deleting the pod (podGC) stops them, as Argo's wait does
                 await asyncio.sleep(self.poll)

@@ -70,9 +70,10 @@ class StepSpec:
     # the run's directory (``root`` is ``<run_dir>/nodes/<id>``), where the executor keeps the
     # run's ``pids`` file; None: ``root``'s
     run_dir: Path | None = None
-    # called once the step's process has started (executors with ``reports_start``): a daemon
-    # step's readiness is judged from then on (engine/daemons.py)
-    on_start: Callable[[], None] | None = None
+    # called once the step's process has started (executors with ``reports_start``; one that runs
+    # a cluster Pod calls it once every container is ready, with the pod's IP): a daemon step's
+    # readiness is judged from then on (engine/daemons.py)
+    on_start: Callable[..., None] | None = None
     # volumeMounts bound on this machine (engine/volumes.py): stepfs.VolumeMount entries
     volumes: list = field(default_factory=list)
 

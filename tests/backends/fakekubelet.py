@@ -23,6 +23,7 @@ import tempfile
 import threading
 
 BWRAP = shutil.which("bwrap")
+POD_IP = "10.244.0.7"   # the podIP this double reports for a running pod
 
 
 class ProcessKubelet:
@@ -119,8 +120,9 @@ class ProcessKubelet:
                     "terminated": {"exitCode": 128, "reason": "StartError", "message": str(exc)}}}]})
                 return
             self.procs[key] = proc
-            self._status(fake, key, {"phase": "Running", "hostIP": "127.0.0.1", "containerStatuses": [
-                {"name": "main", "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
+            # ready at once: this double runs no probes (a real kubelet reports ready once they pass)
+            self._status(fake, key, {"phase": "Running", "hostIP": "127.0.0.1", "podIP": POD_IP, "containerStatuses": [
+                {"name": "main", "ready": True, "state": {"running": {"startedAt": "2026-01-01T00:00:00Z"}}}]})
             deadline = pod["spec"].get("activeDeadlineSeconds")
             timer = threading.Timer(deadline, self._deadline, (key,)) if deadline else None
             if timer:

@@ -163,3 +163,25 @@ def test_other_input_artifacts_need_argo(kube):
     assert run.phase == "Error" and not kube.calls("POST", "/pods")
     assert sc.node(run, run.name)["message"] == (f"step {run.name!r}: input artifacts (x) need an artifact "
                                                  "repository in the cluster; run with --backend argo")
+
+
+def test_a_daemon_step_is_daemoned_once_its_pod_is_ready_with_the_pod_ip_and_deleted_with_its_scope(kube):
+    from fakekubelet import POD_IP
+    wf = sc.wf("daemon", [
+        {"name": "main", "steps": [[{"name": "server", "template": "server"}], [{"name": "client", "template": "client",
+                                    "arguments": {"parameters": [{"name": "ip", "value": "{{steps.server.ip}}"}]}}]]},
+        {"name": "server", "daemon": True, "container": {"image": "busybox", "command": ["sleep", "300"],
+                                                          "readinessProbe": {"exec": {"command": ["true"]}}}},
+        {"name": "client", "inputs": {"parameters": [{"name": "ip"}]},
+         "container": {"image": "busybox", "command": ["echo", "{{inputs.parameters.ip}}"]}}])
+    run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)
+    nodes = {n["displayName"]: n for n in run.nodes.values()}
+    assert run.phase == "Succeeded", nodes
+    assert nodes["client"]["outputs"]["result"] == POD_IP          # the pod's IP, not this machine's
+    assert nodes["server"]["phase"] == "Succeeded" and nodes["server"]["podIP"] == POD_IP
+    assert "daemoned" not in nodes["server"]
+    pods = {p["metadata"]["name"]: p for p in sc.validate_pods(kube)}
+    assert pods[nodes["server"]["id"]]["spec"]["containers"][0]["readinessProbe"] == {"exec": {"command": ["true"]}}
+    # the daemon's pod is deleted when its steps end (killDaemonedChildren), none is left
+    assert nodes["server"]["id"] in {r["path"].rsplit("/", 1)[1] for r in kube.calls("DELETE", "/pods/")}
+    assert not [k for k in kube.objects if k[0] == "pods"]
