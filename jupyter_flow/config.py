@@ -60,3 +60,28 @@ def namespace() -> str:
         from .backends.registry import load_config
         value = load_config().get("namespace") or "default"
     return str(value)
+
+
+def limit(key: str, env: str, default: int) -> int:
+    """A budget: ``$env`` if set, else ``limits.<key>`` in ``$JUPYTER_FLOW_HOME/config.yaml``, else
+    ``default``. A value that is not a positive integer is an error naming where it came from::
+
+        limits: {maxNodes: 500000, maxLoopItems: 200000, maxLoopItemsTotal: 500000,
+                 maxStringBytes: 67108864}
+    """
+    from .errors import JupyterFlowError
+    value: object = os.environ.get(env)
+    where = env
+    if not value:
+        from .backends.registry import load_config
+        value = (load_config().get("limits") or {}).get(key)
+        where = f"limits.{key} in {home() / 'config.yaml'}"
+    if value in (None, ""):
+        return default
+    try:
+        number = int(value)   # type: ignore[call-overload]
+    except (TypeError, ValueError):
+        number = 0
+    if number < 1 or isinstance(value, bool):
+        raise JupyterFlowError(f"{where}: expected a positive integer, got {value!r}")
+    return number

@@ -99,6 +99,10 @@ class Controller:
         self._pod_names: str | None = None
         self.daemons: dict = {}   # node id -> daemons.Daemon: daemon steps running beside the others
         self.global_error = ""   # a global parameter that could not be set: the run errors at once
+        from ..expr import limits
+        from .budget import RunBudget
+        self.budget = RunBudget()   # nodes and loop items this run may create (budget.py)
+        limits.configure(config.limit("maxStringBytes", "JUPYTER_FLOW_MAX_STRING_BYTES", limits.MAX_STRING))
 
     # ---- node bookkeeping -------------------------------------------------------------------
     def preload(self, nodes: dict[str, dict]) -> None:
@@ -167,6 +171,7 @@ class Controller:
         nid = self.node_id(name)
         node = self.nodes.get(nid)
         if node is None:
+            self.budget.node(self, name, template_name)   # raises past the run's budget
             node = Node(id=nid, name=name, display_name=display, type=type_, template_name=template_name,
                         boundary_id=boundary_id, inputs=inputs, template_ref=template_ref)
             self.nodes[nid] = node
@@ -613,6 +618,8 @@ class Controller:
                 from .daemons import kill_scope
                 await kill_scope(self, None)
             self.executor.kill_all("stop")
+            if self.budget.exceeded is not None:   # a controller error in Argo: the run errors
+                self.phase, self.message = ERROR, self.budget.exceeded
             close = getattr(self.executor, "close", None)
             if close is not None:
                 close()

@@ -222,7 +222,7 @@ class DagRun:
 
     async def _run_loop(self, name: str, task: dict, full: str, caller) -> None:
         ctl = self.ctl
-        children = expand(task, caller)
+        children = expand(task, caller, lambda n: ctl.budget.loop(ctl, n, name, self.call.tmpl_name))
         if not children:   # dag.go: a task with an empty withParam list is Skipped
             self._finish(name, self._skipped(name, full, SKIPPED, "Skipped, empty params"))
             return

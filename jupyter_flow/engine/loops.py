@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from .. import expr
 from ..errors import JupyterFlowError
@@ -15,19 +15,16 @@ MAX_LOOP_ITEMS = 100_000
 
 
 def max_loop_items() -> int:
-    import os
-    value = os.environ.get("JUPYTER_FLOW_MAX_LOOP_ITEMS")
-    try:
-        return max(1, int(value)) if value else MAX_LOOP_ITEMS
-    except ValueError:
-        return MAX_LOOP_ITEMS
+    """``JUPYTER_FLOW_MAX_LOOP_ITEMS``, else ``limits.maxLoopItems`` in config.yaml, else 100,000."""
+    from .. import config
+    return config.limit("maxLoopItems", "JUPYTER_FLOW_MAX_LOOP_ITEMS", MAX_LOOP_ITEMS)
 
 
 def _check_size(n: int, what: str) -> None:
     limit = max_loop_items()
     if n > limit:
         raise LoopError(f"{what} expands to {n} items; the limit is {limit} "
-                        "(set JUPYTER_FLOW_MAX_LOOP_ITEMS to raise it)")
+                        "(set JUPYTER_FLOW_MAX_LOOP_ITEMS or limits.maxLoopItems in config.yaml to raise it)")
 
 
 class LoopError(JupyterFlowError):
@@ -106,9 +103,12 @@ def _go_fmt(v: Any) -> str:
     return to_str(v)
 
 
-def expand(step: dict, scope: Mapping) -> list[tuple[str, dict]]:
-    """[(child name, step with item variables substituted)] in item order."""
+def expand(step: dict, scope: Mapping, charge: Callable[[int], None] | None = None) -> list[tuple[str, dict]]:
+    """[(child name, step with item variables substituted)] in item order; ``charge(n)`` is told
+    the number of items before they are built (the run's budget, which may refuse)."""
     items = items_of(step, scope)
+    if charge is not None:
+        charge(len(items))
     body = {k: v for k, v in step.items() if k not in LOOP_KEYS}
     tagged = expr.has_tags(body)   # if not, every child is the body as it is (read-only)
     out = []

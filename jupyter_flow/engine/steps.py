@@ -111,7 +111,8 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
     for step in group:
         try:
             if is_loop(step):
-                children = expand(mark_absent_args(step, caller), caller)
+                children = expand(mark_absent_args(step, caller), caller,
+                                  lambda n: ctl.budget.loop(ctl, n, step["name"], call.tmpl_name))
                 if not children:   # steps.go: an empty loop is one Skipped node
                     ctl.new_node(f"{gnode.name}.{step['name']}", step["name"], SKIPPED_TYPE, boundary_id=node.id,
                                  parent=gnode, phase=SKIPPED, message="Skipped, empty params",

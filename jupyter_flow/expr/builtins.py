@@ -201,7 +201,15 @@ def _get(v: Any, key: Any) -> Any:
 
 
 def _join(arr: Any, sep: str = "") -> str:
-    return _str(sep, "join").join(_str(x, "join") for x in _list(arr, "join"))
+    sep, parts = _str(sep, "join"), [_str(x, "join") for x in _list(arr, "join")]
+    from . import limits   # the result is refused over the string budget before it is built
+    limits.check_string(sum(map(len, parts)) + len(sep) * max(0, len(parts) - 1))
+    return sep.join(parts)
+
+
+def _replace(s: Any, old: Any, new: Any) -> str:
+    from .sprig import replace
+    return replace(_str(s, "replace"), _str(old, "replace"), _str(new, "replace"))
 
 
 def _uniq(arr: Any) -> list:
@@ -266,7 +274,7 @@ BUILTINS: dict[str, Callable[..., Any]] = {
     "split": lambda s, sep, n=-1: go_split(_str(s, "split"), _str(sep, "split"), to_int(n)),
     "splitAfter": lambda s, sep, n=-1: go_split(_str(s, "splitAfter"), _str(sep, "splitAfter"),
                                                 to_int(n), True),
-    "replace": lambda s, old, new: _str(s, "replace").replace(_str(old, "replace"), _str(new, "replace")),
+    "replace": _replace,
     "repeat": lambda s, n: _str(s, "repeat") * max(0, min(to_int(n), 1_000_000 // max(1, len(s)))),
     "join": _join,
     "indexOf": lambda s, sub: _str(s, "indexOf").find(_str(sub, "indexOf")),
@@ -366,9 +374,15 @@ def _aware(t: datetime) -> datetime:
 
 
 def invoke(fn: Callable[..., Any], args: list, label: str, pos: int) -> Any:
-    """Call a builtin/env function, turning Python failures into positioned EvalErrors."""
+    """Call a builtin/env function, turning Python failures into positioned EvalErrors. A long
+    string result is charged to the expression's memory budget (per 64 bytes, as ``+`` is), so
+    ``map(1..1000, {sprig.repeat(1000000, 'x')})`` ends in "memory budget exceeded", not 1 GB."""
     try:
-        return fn(*args)
+        result = fn(*args)
+        if type(result) is str and len(result) > 4096:
+            from . import limits
+            limits.spend(len(result) // limits.STRING_COST)
+        return result
     except EvalError as e:
         if getattr(e, "pos", None) is None:
             e.pos = pos  # type: ignore[attr-defined]

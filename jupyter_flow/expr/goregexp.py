@@ -188,7 +188,7 @@ class Regexp:
                 piece = repl(data, spans)
                 out.append(piece)
                 size += len(piece)
-                if size > limits.MAX_STRING:
+                if size > 1 << 20:
                     limits.check_string(size)
             last_end = stop
             width = _rune_width(data, search_pos) if search_pos < end else 0

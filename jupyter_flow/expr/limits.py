@@ -19,7 +19,26 @@ if TYPE_CHECKING:
 
 MEMORY_BUDGET = 1_000_000   # expr-lang's conf.MemoryBudget default
 STRING_COST = 64            # bytes of concatenated string that cost one budget unit
-MAX_STRING = 16 * 1024 * 1024
+MAX_STRING = 16 * 1024 * 1024   # default bytes of one string an expression or a substitution makes
+_max_string: int | None = None
+
+
+def max_string() -> int:
+    """The string budget: ``configure()``'s value (the engine's, from config.yaml), else
+    ``JUPYTER_FLOW_MAX_STRING_BYTES``, else 16 MiB."""
+    if _max_string is not None:
+        return _max_string
+    import os
+    try:
+        return max(1, int(os.environ.get("JUPYTER_FLOW_MAX_STRING_BYTES") or MAX_STRING))
+    except ValueError:
+        return MAX_STRING
+
+
+def configure(max_string_bytes: int | None) -> None:
+    """Set the string budget for this process (``None``: back to the environment/default)."""
+    global _max_string
+    _max_string = max_string_bytes
 
 _state = threading.local()
 
@@ -48,8 +67,11 @@ def spend(n: int) -> None:
 
 
 def check_string(size: int) -> None:
-    if size > MAX_STRING:
-        raise EvalError(f"string too long ({size} characters; the limit is {MAX_STRING})")
+    """Refuse a string of ``size`` characters over the budget, before it is built."""
+    limit = max_string()
+    if size > limit:
+        raise EvalError(f"string too long ({size} characters; the limit is {limit}: "
+                        "JUPYTER_FLOW_MAX_STRING_BYTES or limits.maxStringBytes in config.yaml raises it)")
 
 
 def regex(pattern: str) -> "goregexp.Regexp":

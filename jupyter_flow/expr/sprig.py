@@ -152,6 +152,27 @@ def _width(n: Any, s: Any) -> int:
     return width
 
 
+def _repeat(n: int, s: str) -> str:
+    """strings.Repeat (sprig caps the count); the result is refused over the string budget
+    before it is built: ``repeat(1000000, repeat(4000, "a"))`` would be 4 GB."""
+    n = max(0, min(n, 1_000_000))
+    limits.check_string(n * len(s))
+    return s * n
+
+
+def replace(s: str, old: str, new: str) -> str:
+    """strings.Replace(s, old, new, -1), refused over the string budget before it is built."""
+    if len(new) > len(old):
+        hits = len(s) + 1 if not old else s.count(old)
+        limits.check_string(len(s) + hits * (len(new) - len(old)))
+    return s.replace(old, new)
+
+
+def _join(sep: str, parts: list[str]) -> str:
+    limits.check_string(sum(map(len, parts)) + len(sep) * max(0, len(parts) - 1))
+    return sep.join(parts)
+
+
 def _b64dec(s: Any) -> str:
     try:
         return base64.b64decode(strval(s), validate=True).decode("utf-8", "replace")
@@ -261,7 +282,7 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "title": lambda s: re.sub(r"\b[a-z]", lambda m: m.group().upper(), strval(s)),
     "untitle": lambda s: re.sub(r"\b[A-Z]", lambda m: m.group().lower(), strval(s)),
     "swapcase": lambda s: strval(s).swapcase(),
-    "repeat": lambda n, s: strval(s) * max(0, min(to_int64(n), 1_000_000)),
+    "repeat": lambda n, s: _repeat(to_int64(n), strval(s)),
     "substr": _substr, "trunc": _trunc, "nospace": lambda s: re.sub(r"\s", "", strval(s)),
     "abbrev": lambda w, s: strval(s) if len(strval(s)) <= to_int64(w) or to_int64(w) < 4
     else strval(s)[:to_int64(w) - 3] + "...",
@@ -271,10 +292,10 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "hasSuffix": lambda p, s: strval(s).endswith(strval(p)),
     "quote": lambda *a: " ".join(json.dumps(strval(x), ensure_ascii=False) for x in a if x is not None),
     "squote": lambda *a: " ".join(f"'{strval(x)}'" for x in a if x is not None),
-    "cat": lambda *a: " ".join(strval(x) for x in a if x is not None),
+    "cat": lambda *a: _join(" ", [strval(x) for x in a if x is not None]),
     "indent": lambda n, s: "\n".join(" " * _width(n, s) + line for line in strval(s).split("\n")),
     "nindent": lambda n, s: "\n" + "\n".join(" " * _width(n, s) + line for line in strval(s).split("\n")),
-    "replace": lambda old, new, s: strval(s).replace(strval(old), strval(new)),
+    "replace": lambda old, new, s: replace(strval(s), strval(old), strval(new)),
     "plural": lambda one, many, n: strval(one) if to_int64(n) == 1 else strval(many),
     "snakecase": lambda s: "_".join(w.lower() for w in _words(strval(s))),
     "kebabcase": lambda s: "-".join(w.lower() for w in _words(strval(s))),
@@ -285,8 +306,8 @@ FUNCS: dict[str, Callable[..., Any]] = {
     "split": lambda sep, s: {f"_{i}": p for i, p in enumerate(go_split(strval(s), strval(sep)))},
     "splitn": lambda sep, n, s: {f"_{i}": p for i, p in
                                  enumerate(go_split(strval(s), strval(sep), to_int64(n)))},
-    "join": lambda sep, v: strval(sep).join(strval(x) for x in (v if isinstance(v, list) else [v])
-                                           if x is not None),
+    "join": lambda sep, v: _join(strval(sep), [strval(x) for x in (v if isinstance(v, list) else [v])
+                                               if x is not None]),
     "sortAlpha": lambda v: sorted(strval(x) for x in _list(v)),
     **_regex_funcs(must=False), **_regex_funcs(must=True),
     "regexQuoteMeta": lambda s: goregexp.quote_meta(strval(s)),

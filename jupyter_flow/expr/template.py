@@ -164,6 +164,13 @@ def _substitute(text: str, scope: Mapping[str, Any], missing: str, env: _Env) ->
         parts.append(text[tag.start:tag.end] if value is None else value)
         pos = tag.end
     parts.append(text[pos:])
+    size = sum(map(len, parts))
+    if size > 1 << 20:   # a value doubled at every level of a recursion must not grow without end
+        from . import limits
+        try:
+            limits.check_string(size)
+        except EvalError as e:
+            raise ExprError(f"substitution result too long: {e}", text[:200], 0) from None
     return "".join(parts)
 
 

@@ -200,8 +200,13 @@ def to_json(v: Any, indent: str | None = None, escape_html: bool = True, _level:
         if not items:
             return "{}" if isinstance(v, dict) else "[]"
         parts = []
+        size = 0
         for key, x in items:
             val = to_json(x, indent, escape_html, _level + 1)
+            size += len(val) + 1
+            if size > 1 << 20:   # a list of many references to one big string: refused as it grows
+                from .limits import check_string
+                check_string(size)
             parts.append(val if key is None else key + (": " if indent is not None else ":") + val)
         open_, close = ("{", "}") if isinstance(v, dict) else ("[", "]")
         if indent is None:
