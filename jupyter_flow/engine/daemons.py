@@ -49,6 +49,7 @@ class Daemon:
     parents: list[Node] = dataclasses.field(default_factory=list)   # Retry nodes daemoned with it
     ending: bool = False   # its scope ended: the kill is expected
     dead: bool = False     # its process ended by itself: only its Retry nodes are left daemoned
+    sidecars: list = dataclasses.field(default_factory=list)   # sidecars.Sidecar, killed with it
 
 
 def is_daemon(tmpl: dict) -> bool:
@@ -56,15 +57,19 @@ def is_daemon(tmpl: dict) -> bool:
     return value is True or (isinstance(value, str) and value.lower() == "true")
 
 
-async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, container: dict) -> None:
-    """Start the daemon and return once it is ready (node daemoned) or has ended (node failed)."""
+async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, container: dict,
+                     sidecars: list | None = None) -> None:
+    """Start the daemon and return once it is ready (node daemoned) or has ended (node failed).
+    ``sidecars`` (already started) are killed when the daemon is."""
     ctl = call.ctl
+    sidecars = sidecars or []
     probe = container.get("readinessProbe")
     check = None
     if probe and not getattr(ctl.executor, "env_from_cluster", False):
         try:   # a probe this engine cannot run errors the node before anything starts
             check = _checker(probe, container, node, spec, ctl)
         except ProbeError as exc:
+            await _stop_sidecars(ctl, sidecars)
             ctl.set_phase(node, "Error", f"step {node.display_name!r}: {exc}")
             return
     started = asyncio.Event()
@@ -82,13 +87,21 @@ async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, contai
         started.set()   # the executor cannot tell: started once submitted
     ready = await _wait_ready(task, started, probe, check)
     if not ready:
-        _ended(ctl, node, await task)
+        result = await task
+        await _stop_sidecars(ctl, sidecars)
+        _ended(ctl, node, result)
         return
     node.daemoned = True
     node.pod_ip = address[0]
     ctl.touch(node)
-    entry = ctl.daemons[node.id] = Daemon(node, task, node.boundary_id)
+    entry = ctl.daemons[node.id] = Daemon(node, task, node.boundary_id, sidecars=sidecars)
     task.add_done_callback(lambda t: _on_exit(ctl, entry, t))
+
+
+async def _stop_sidecars(ctl, sidecars: list) -> None:
+    if sidecars:
+        from .sidecars import stop_sidecars
+        await stop_sidecars(ctl, sidecars)
 
 
 def _ended(ctl, node: Node, result) -> None:
@@ -105,6 +118,9 @@ def _ended(ctl, node: Node, result) -> None:
 
 def _on_exit(ctl, entry: Daemon, task: asyncio.Future) -> None:
     ctl.daemons.pop(entry.node.id, None)
+    for s in entry.sidecars:   # the pod is over: its sidecars go with it
+        if not s.task.done():
+            ctl.executor.kill(s.node_id, "sidecar")
     if entry.ending or task.cancelled():
         return
     node = entry.node
@@ -153,7 +169,8 @@ async def kill_scope(ctl, boundary_id: str | None) -> None:
             ctl.set_phase(n, SUCCEEDED)
         if not d.dead:
             ctl.executor.kill(d.node.id, "daemon")
-    await asyncio.gather(*(d.task for d in entries), return_exceptions=True)
+    await asyncio.gather(*(d.task for d in entries), *(s.task for d in entries for s in d.sidecars),
+                         return_exceptions=True)
 
 
 # ---- readiness ---------------------------------------------------------------------------------

@@ -180,11 +180,6 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                 continue
             load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root)
 
-    if tmpl.get("daemon") is not None:
-        from .daemons import is_daemon, run_daemon
-        if is_daemon(tmpl):
-            await run_daemon(call, node, spec, prepare, container)
-            return
     sidecars = None
     if tmpl.get("sidecars") and not getattr(ctl.executor, "env_from_cluster", False):
         from .sidecars import start_sidecars
@@ -192,6 +187,11 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             sidecars = start_sidecars(ctl, node, tmpl, lambda mounts, step: _volumes(ctl, mounts, tmpl, step))
         except (EnvError, StepPathError) as exc:
             ctl.set_phase(node, ERROR, str(exc))
+            return
+    if tmpl.get("daemon") is not None:
+        from .daemons import is_daemon, run_daemon
+        if is_daemon(tmpl):   # its sidecars live as long as it does
+            await run_daemon(call, node, spec, prepare, container, sidecars or [])
             return
     ctl.set_phase(node, RUNNING)
     sidecar_error = fatal = ""

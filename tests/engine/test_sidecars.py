@@ -64,3 +64,23 @@ def test_a_sidecar_that_cannot_start_here_ends_the_step_instead_of_hanging():
     node = r.node(r.name)
     assert r.phase == "Error"
     assert node["message"].startswith("sidecar nginx: ") and "no-such-nginx-jf" in node["message"]
+
+
+def test_a_daemons_sidecars_live_as_long_as_the_daemon(tmp_path):
+    from tests.engine.test_daemon import group_alive
+    daemon_pid, sidecar_pid = tmp_path / "daemon", tmp_path / "sidecar"
+    check = (f"import os, sys; pgid = int(open({str(sidecar_pid)!r}).read()); os.killpg(pgid, 0); print('alive')")
+    doc = wf([{"name": "main", "steps": [[{"name": "server", "template": "server"}], [{"name": "check", "template": "check"}]]},
+              {"name": "server", "daemon": True, "container": {
+                  "image": "alpine", "command": ["sh", "-c", f"echo $$$$ > {daemon_pid}; exec sleep 300"],
+                  "readinessProbe": {"exec": {"command": ["test", "-s", str(sidecar_pid)]}, "periodSeconds": 1}},
+               "sidecars": [{"name": "helper", "image": "alpine", "command": [
+                   "sh", "-c", f"echo $$$$ > {sidecar_pid}.tmp; mv {sidecar_pid}.tmp {sidecar_pid}; exec sleep 300"]}]},
+              {"name": "check", "container": {"image": "python:3.12", "command": ["python3", "-c", check]}}])
+    r = run(doc)
+    nodes = {n["displayName"]: n for n in r.nodes.values()}
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert nodes["check"]["outputs"]["result"] == "alive"      # the sidecar ran while the daemon did
+    assert nodes["server"]["phase"] == "Succeeded"
+    assert group_gone(pgid_of(daemon_pid)) and group_gone(pgid_of(sidecar_pid))
+    assert not group_alive(pgid_of(sidecar_pid))
