@@ -207,6 +207,8 @@ def render(r: dict) -> str:
                                                      for x in rows[:8]))
             lines.append("")
     lines += _w6_w7_details(wl.get("W6"), wl.get("W7"))
+    from benchmarks.w8_sweep import details as w8_details
+    lines += w8_details(wl.get("W8"))
     notes = r.get("notes")
     if notes:
         lines += ["## Notes", "", *notes, ""]
