@@ -23,6 +23,7 @@ from ..executors.stepfs import (StepPathError, VolumeMount, allowed_host_path, c
                                 resolve_under)
 
 _FILE_TYPES = ("File", "FileOrCreate", "Socket", "CharDevice", "BlockDevice")
+ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 
 
 def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir: Path) -> list[VolumeMount]:
@@ -32,7 +33,7 @@ def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir
     spec = workflow.get("spec") or {}
     declared = {v.get("name"): v for v in (spec.get("volumes") or []) + (tmpl.get("volumes") or [])
                 if isinstance(v, dict)}
-    claims = {((t.get("metadata") or {}).get("name")) for t in spec.get("volumeClaimTemplates") or []
+    claims = {((t.get("metadata") or {}).get("name")): t for t in spec.get("volumeClaimTemplates") or []
               if isinstance(t, dict)}
     out = []
     for m in mounts:
@@ -43,6 +44,7 @@ def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir
         vol = declared.get(name)
         source: Path | None = None
         if vol is None and name in claims:
+            _check_claim(claims[name], name, workflow)
             source = run_dir / "volumes" / claim_name(name, step=step, what="volumeClaimTemplates name")
         elif vol is not None and "persistentVolumeClaim" in vol:
             pvc = vol.get("persistentVolumeClaim") or {}
@@ -64,6 +66,16 @@ def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir
                                         f"({source}): {exc.strerror or exc}") from None
         out.append(VolumeMount(name, m["mountPath"], str(source) if source is not None else None, read_only))
     return out
+
+
+def _check_claim(claim: dict, name: str, workflow: dict) -> None:
+    """What Kubernetes refuses when Argo creates the claim: an unknown access mode."""
+    modes = (claim.get("spec") or {}).get("accessModes") or []
+    bad = [m for m in modes if m not in ACCESS_MODES]
+    if bad:
+        pvc = f"{(workflow.get('metadata') or {}).get('name') or ''}-{name}".lstrip("-")
+        raise StepPathError(f"pvc create error: PersistentVolumeClaim {pvc!r} is invalid: spec.accessModes: "
+                            f"Unsupported value: {bad[0]!r}: supported values: {', '.join(ACCESS_MODES)}")
 
 
 def _host_path(host: dict, name: str, step: str) -> Path:

@@ -143,3 +143,13 @@ def test_an_output_under_tmp_holds_only_what_the_step_wrote(sandbox_on, tmp_path
     assert run.phase == "Succeeded", node
     stored = flow_home / "runs" / run.name / "artifacts" / node["outputs"]["artifacts"][0]["local"]["key"]
     assert sorted(str(p.relative_to(stored)) for p in stored.rglob("*")) == ["made", "made/a.txt"]
+
+
+def test_a_claim_kubernetes_would_refuse_errors_as_pvc_creation_does(sandbox_on):
+    wf = _wf([{"name": "main", "container": {"image": "busybox", "command": ["sh", "-c", "echo x > /mnt/vol/f"],
+                                             "volumeMounts": [{"name": "workdir", "mountPath": "/mnt/vol"}]}}],
+             volumeClaimTemplates=[{"metadata": {"name": "workdir"}, "spec": {"accessModes": ["InvalidAccessMode"]}}])
+    run = api.submit(wf, wait=True, timeout=60)
+    node = run.node(run.name)
+    assert run.phase == "Error" and node["phase"] == "Error", node
+    assert "pvc create error" in node["message"] and "InvalidAccessMode" in node["message"]
