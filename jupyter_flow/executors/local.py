@@ -497,8 +497,8 @@ class LocalExecutor:
                     del self._roots[plan.root]
                     outputs = [a["path"] for a in (spec.template.get("outputs") or {}).get("artifacts") or []
                                if isinstance(a, dict) and isinstance(a.get("path"), str) and a["path"].startswith("/")]
-                    if outputs:   # an artifact holds what the step wrote, not bwrap's mount points
-                        plan.remove_mountpoints(within=outputs)
+                    if outputs:   # an artifact holds what the step wrote, not placeholders of shared dirs
+                        plan.remove_placeholders(within=outputs)
         killed = self.kill_reason.pop(spec.node_id, None)
         log_error = self.log_errors.pop(spec.node_id, None)
         if log_error is not None:   # the step's output could not be kept: the node errors, clearly

@@ -348,6 +348,8 @@ class SandboxPlan:
     bound: dict[str, str] = field(default_factory=dict)   # volume mount path -> the host directory bound there
     _layout: _Layout | None = field(default=None, repr=False, compare=False)
     _stubs: list[Path] = field(default_factory=list, repr=False, compare=False)
+    # the stubs (and the directories made above them) of the host directories shared under /tmp
+    _placeholders: list[Path] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def fs(self) -> Path:
@@ -372,15 +374,23 @@ class SandboxPlan:
         # the step's own files: symlinks it made are followed inside root/fs, never out of it
         return resolve_under(self.fs, p)
 
-    def remove_mountpoints(self, within: Iterable[str] | None = None) -> None:
+    def remove_placeholders(self, within: Iterable[str]) -> None:
+        """Delete the empty placeholders of the host directories shared under ``/tmp`` (the cwd,
+        the interpreter, ``PYTHONPATH`` entries) that lie at or below the sandbox paths ``within``
+        (the step's output artifacts), so an artifact of ``/tmp`` holds what the step wrote and
+        no ``a/b/venv`` of empty directories. Only after the step exited. (Stubs of a merged
+        directory, e.g. ``/etc``'s entries, stay: they stand for what the step saw there.)"""
+        self.remove_mountpoints(within, only=self._placeholders)
+
+    def remove_mountpoints(self, within: Iterable[str] | None = None, only: list[Path] | None = None) -> None:
         """Delete the empty stub files/directories/symlinks created as bwrap mount points.
 
         Only call after the sandboxed process exited (they are busy while it runs). Stubs
         the step changed (non-empty) are left alone. ``within``: only the stubs at or below
-        these sandbox paths (the step's output artifacts: a ``rmdir`` can take milliseconds on
-        a busy disk, so the others are left for the run's deletion).
+        these sandbox paths (a ``rmdir`` can take milliseconds on a busy disk, so the others
+        are left for the run's deletion); ``only``: among these stubs.
         """
-        stubs = self._stubs
+        stubs = self._stubs if only is None else [s for s in only if s in set(self._stubs)]
         if within is not None:
             tops = [str(self.fs / self._layout.canon(p).lstrip("/")) if self._layout else p for p in within]
             stubs = [s for s in stubs if any(str(s) == t or str(s).startswith(t.rstrip("/") + "/") for t in tops)]
@@ -394,7 +404,9 @@ class SandboxPlan:
                     stub.rmdir()
             except OSError:
                 pass
-        self._stubs = [s for s in self._stubs if s not in stubs] if within is not None else []
+        gone = set(stubs)
+        self._stubs = [s for s in self._stubs if s not in gone]
+        self._placeholders = [s for s in self._placeholders if s not in gone]
 
 
 def _protected_paths(root: Path) -> list[str]:
@@ -590,9 +602,11 @@ def plan(
     # The user's project (the engine's working directory) and this package stay reachable even
     # when they live under /tmp, which every step gets privately: steps run `python tool.py`.
     shared_dirs = _shared_under_tmp(root)
+    placeholders: list[Path] = []
     for shared in shared_dirs:
-        _make_stub(fs / shared.lstrip("/"), shared, stubs)
+        _make_stub(fs / shared.lstrip("/"), shared, placeholders)
         args += ["--bind", shared, shared]
+    stubs += placeholders
 
     bound = {layout.canon(k): v for k, v in (sources or {}).items()}
     volumes: dict[str, str] = {}
@@ -623,4 +637,4 @@ def plan(
     args.append("--")
     args += argv
     return SandboxPlan(argv=args, cwd=None, root=root, sandboxed=True, _layout=layout, _stubs=stubs,
-                       shared=shared_dirs, bound=volumes)
+                       shared=shared_dirs, bound=volumes, _placeholders=placeholders)

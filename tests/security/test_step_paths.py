@@ -143,20 +143,20 @@ def test_the_root_as_hostpath_is_refused_even_when_a_directory_below_is_allowed(
 
 @pytest.mark.parametrize("mode", ["sandbox", "container"], indirect=True)
 def test_a_symlink_out_of_the_step_is_not_followed_when_outputs_are_copied(mode, victim, flow_home):
-    # In its own filesystem the step makes the victim's directory (with a file), /out, a link to
-    # the victim's .bashrc, and /dir/link, a link to the victim's directory. Outputs are read as
+    # In its own filesystem (at top-level names no host has) the step makes the victim's directory (with a file), /jf-out, a link to
+    # the victim's .bashrc, and /jf-dir/link, a link to the victim's directory. Outputs are read as
     # the step sees them: collecting them must neither read the host's sentinel nor write beside
-    # it (/dir is copied out first, then /dir/link/planted through the link it holds).
+    # it (/jf-dir is copied out first, then /jf-dir/link/planted through the link it holds).
     run = _submit(mode, [{
         "name": "main",
         "container": {"image": _image(mode), "command": ["sh", "-c"],
-                      "args": [f"mkdir -p {victim} /dir && echo PWNED > {victim}/planted; "
-                               f"ln -s {victim}/.bashrc /out; ln -s {victim} /dir/link; true"]},
-        "outputs": {"artifacts": [{"name": "out", "path": "/out", "optional": True},
-                                  {"name": "dir", "path": "/dir", "optional": True},
-                                  {"name": "planted", "path": "/dir/link/planted", "optional": True}],
-                    "parameters": [{"name": "rc", "valueFrom": {"path": "/out", "default": "none"}},
-                                   {"name": "rc2", "valueFrom": {"path": "/dir/link/.bashrc", "default": "none"}}]}}],
+                      "args": [f"mkdir -p {victim} /jf-dir && echo PWNED > {victim}/planted; "
+                               f"ln -s {victim}/.bashrc /jf-out; ln -s {victim} /jf-dir/link; true"]},
+        "outputs": {"artifacts": [{"name": "out", "path": "/jf-out", "optional": True},
+                                  {"name": "dir", "path": "/jf-dir", "optional": True},
+                                  {"name": "planted", "path": "/jf-dir/link/planted", "optional": True}],
+                    "parameters": [{"name": "rc", "valueFrom": {"path": "/jf-out", "default": "none"}},
+                                   {"name": "rc2", "valueFrom": {"path": "/jf-dir/link/.bashrc", "default": "none"}}]}}],
         {})
     node = run.node(run.name)
     assert node["phase"] == "Succeeded", node
