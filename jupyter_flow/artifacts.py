@@ -12,6 +12,7 @@ file; here the artifact is copied as the step left it (a file, or a directory tr
 """
 from __future__ import annotations
 
+import os
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -101,11 +102,54 @@ def copy(found: list[FoundArtifact], dest: Path | str, *, workflow: str, namespa
     for art, folder in zip(found, folders):
         folder.mkdir(parents=True, exist_ok=True)
         target = folder / art.stored.name
+        _refuse_link(target, art)
         if art.stored.is_dir():
-            shutil.copytree(art.stored, target, symlinks=True, dirs_exist_ok=True)
+            _copy_tree(art.stored, target, art)
         else:
             if target.is_dir():
                 shutil.rmtree(target)
             shutil.copy2(art.stored, target)
         written.append(target)
     return written
+
+
+def _refuse_link(path: Path, art: FoundArtifact) -> None:
+    if path.is_symlink():
+        raise JupyterFlowError(f"artifact {art.name!r} of node {art.node_id}: {path} is a link (one an artifact "
+                               "copied before left there?): refusing to write through it")
+
+
+def _copy_tree(src: Path, dst: Path, art: FoundArtifact) -> None:
+    """Copy the tree ``src`` into ``dst`` (merging with what is there), links kept as links.
+
+    Unlike ``shutil.copytree(..., dirs_exist_ok=True)`` it never writes *through* a link already
+    in ``dst``: two artifacts copied to one folder (``--path '{workflowName}'``) could otherwise
+    be a link ``x -> ~/.ssh`` left by the first and a directory ``x/`` in the second, whose files
+    then land in ``~/.ssh``. Iterative (``os.walk``), so no tree is too deep for it.
+    """
+    made: list[tuple[str, Path]] = []
+    for here, dirs, files in os.walk(src):
+        rel = Path(here).relative_to(src)
+        out = dst / rel
+        _refuse_link(out, art)
+        if out.exists() and not out.is_dir():
+            out.unlink()
+        out.mkdir(exist_ok=True)
+        for name in list(dirs) + files:
+            s, d = Path(here) / name, out / name
+            if s.is_symlink():   # a link replaces a link or a file, never what a link points at
+                if d.is_symlink() or d.is_file():
+                    d.unlink()
+                elif d.is_dir():
+                    raise JupyterFlowError(f"artifact {art.name!r} of node {art.node_id}: {d} is a directory "
+                                           "(another artifact's?) where this one has a link")
+                os.symlink(os.readlink(s), d)
+                continue
+            _refuse_link(d, art)
+            if s.is_file():
+                if d.is_dir():
+                    shutil.rmtree(d)
+                shutil.copy2(s, d, follow_symlinks=False)
+        made.append((here, out))
+    for here, out in reversed(made):   # after the files: a read-only mode set first would stop them
+        shutil.copystat(here, out, follow_symlinks=False)
