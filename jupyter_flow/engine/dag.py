@@ -165,6 +165,8 @@ class DagRun:
                        group: Node | None = None) -> Node | None:
         from .execute import execute
         ctl = self.ctl
+        if group is not None and ctl.budget.exceeded is not None:   # over a budget, ending: no more nodes
+            return None
         if resolved.get("when") not in (None, ""):
             try:
                 ok = expr.when(str(resolved["when"]))

@@ -130,6 +130,8 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
 
     async def one(step: dict, name: str, resolved: dict) -> Node:
         nonlocal halted
+        if ctl.budget.exceeded is not None:   # the run is over a budget and ending: no more nodes
+            return None
         full = f"{gnode.name}.{name}"
         if resolved.get("when") not in (None, ""):
             try:
