@@ -55,4 +55,6 @@ def test_submit_sweep_refuses_bad_input_and_creates_nothing(tmp_path, store):
     assert bad.returncode == 1 and "--name cannot be used with a sweep" in bad.stderr
     bad = cli("submit", str(wf), "--sweep", "lr=1", "--experiment", "a/b", check=False)
     assert bad.returncode == 1 and "not a valid experiment name" in bad.stderr
+    bad = cli("submit", str(wf), "--parallelism", "3", check=False)
+    assert bad.returncode == 1 and "--parallelism and --experiment go with --sweep" in bad.stderr
     assert store.list_runs() == []

@@ -41,7 +41,7 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--sweep", action="append", metavar="NAME=V1,V2,...",
                    help="one run per combination of these values of workflow parameters (repeatable); "
                         "the runs are labelled jupyter-flow.io/experiment=EXPERIMENT")
-    s.add_argument("--parallelism", type=int, default=2, metavar="N",
+    s.add_argument("--parallelism", type=int, default=None, metavar="N",
                    help="with --sweep: at most N runs at once (default 2)")
     s.add_argument("--experiment", metavar="NAME", help="with --sweep: the experiment's name (default: generated)")
     s.add_argument("--backend", default=None, choices=["local", "container", "kubernetes", "dask", "argo"],

@@ -48,6 +48,9 @@ def cmd_submit(a) -> int:
     if getattr(a, "sweep", None):
         from .sweep import cmd_submit_sweep
         return cmd_submit_sweep(a, sources, params, labels, backend)
+    if a.parallelism is not None or a.experiment:
+        print("submit: --parallelism and --experiment go with --sweep", file=sys.stderr)
+        return 1
     # every file is loaded and checked before any is submitted: a bad one submits nothing
     workflows = []
     for source, filename in sources:

@@ -25,9 +25,10 @@ def cmd_submit_sweep(a, sources: list, params: dict, labels: dict, backend) -> i
         print("submit --sweep: give exactly one FILE (or --from)", file=sys.stderr)
         return 1
     source, filename = sources[0]
+    parallelism = 2 if a.parallelism is None else a.parallelism
     try:
         grid = parse_sweep_args(a.sweep)
-        exp = sweep(source, grid, parallelism=a.parallelism, name=a.experiment, parameters=params or None,
+        exp = sweep(source, grid, parallelism=parallelism, name=a.experiment, parameters=params or None,
                     entrypoint=a.entrypoint, generate_name=a.generate_name, labels=labels or None,
                     backend=backend.name, filename=filename, detach=True, source="--sweep")
     except SpecError as exc:

@@ -74,7 +74,7 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--lint", action="store_true")
     p.add_argument("--backend")
     p.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2")
-    p.add_argument("--parallelism", type=int, default=2)
+    p.add_argument("--parallelism", type=int, default=None)
     p.add_argument("--experiment")
     return p
 
@@ -141,6 +141,8 @@ class FlowMagics(Magics):
 
         if args.sweep:
             return self._sweep(args, params, source, shown)
+        if args.parallelism is not None or args.experiment:
+            raise FlowMagicError([f"{_RED}%%workflow: --parallelism and --experiment go with --sweep{_RESET}"])
         from .. import api
         try:
             run = api.submit(source, parameters=params or None, name=args.name, generate_name=args.generate_name,
@@ -174,7 +176,8 @@ class FlowMagics(Magics):
             raise FlowMagicError([f"{_RED}%%workflow: --name cannot be used with --sweep (each run gets a "
                                   f"generated name; --experiment names the sweep){_RESET}"])
         try:
-            exp = sweep(source, parse_sweep_args(args.sweep), parallelism=args.parallelism, name=args.experiment,
+            exp = sweep(source, parse_sweep_args(args.sweep), parallelism=2 if args.parallelism is None
+                        else args.parallelism, name=args.experiment,
                         parameters=params or None, entrypoint=args.entrypoint, generate_name=args.generate_name,
                         backend=args.backend, filename=CELL_FILE, source="--sweep")
         except SpecError as exc:

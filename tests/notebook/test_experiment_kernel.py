@@ -51,6 +51,7 @@ CELLS = [
     "%%workflow --sweep nope=1,2\n" + TRAIN,                                                       # 6
     "%%workflow --sweep lr=1 --name fixed\n" + TRAIN,                                              # 7
     "%%workflow --sweep lr=1 --check --experiment nb-fail\n" + TRAIN.replace("sleep 0.2", "exit 3"),  # 8
+    "%%workflow --parallelism 3\n" + TRAIN,                                                        # 9
 ]
 
 
@@ -115,3 +116,4 @@ def test_sweep_magic_errors(session):
     assert "--name cannot be used with --sweep" in text_of(session.cells[7])
     failed = text_of(session.cells[8])
     assert "experiment nb-fail Failed" in failed and "Traceback" not in failed
+    assert "--parallelism and --experiment go with --sweep" in text_of(session.cells[9])
