@@ -14,14 +14,32 @@ if TYPE_CHECKING:
     from .execute import Call
 
 
+class ResponseTooLarge(Exception):
+    """A response body over the string budget: the engine would hold it whole (``outputs.result``)."""
+
+
+def _read(resp, limit: int) -> str:
+    data = resp.read(limit + 1)
+    if len(data) > limit:
+        raise ResponseTooLarge(f"the response body is over {limit} bytes (limits.maxStringBytes)")
+    return data.decode("utf-8", "replace")
+
+
 def _fetch(method: str, url: str, headers: dict, body: str | None, timeout: float):
+    from ..expr.limits import max_string
+    from .artifacts import fetch_problem
+    # Argo's agent pod speaks HTTP only; here urllib would also open file:// (a host file, or
+    # /dev/zero, read forever into memory): only http(s), and a body within the string budget
+    refused = fetch_problem(url, "url")
+    if refused:
+        raise ValueError(refused)
     req = urllib.request.Request(url, method=method, headers=headers,
                                  data=body.encode() if body is not None else None)
     try:
         with urllib.request.urlopen(req, timeout=timeout) as resp:
-            return resp.status, dict(resp.headers), resp.read().decode("utf-8", "replace")
+            return resp.status, dict(resp.headers), _read(resp, max_string())
     except urllib.error.HTTPError as exc:
-        return exc.code, dict(exc.headers or {}), exc.read().decode("utf-8", "replace")
+        return exc.code, dict(exc.headers or {}), _read(exc, max_string())
 
 
 async def run_http(call: "Call", node, local: dict) -> None:
