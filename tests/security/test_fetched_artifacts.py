@@ -73,21 +73,26 @@ def test_a_git_repo_option_runs_nothing_on_the_host(backend, tmp_path):
     """A step leaves a git repository as an output; the next step's git artifact with repo
     ``--upload-pack=CMD`` lands on it: git clone took the repository path as its source and ran CMD."""
     pwned = tmp_path / "PWNED"
-    make_repo = ("mkdir -p /out/r/.git/objects /out/r/.git/refs && echo 'ref: refs/heads/master' > /out/r/.git/HEAD"
-                 " && printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n' > /out/r/.git/config")
+    # without a sandbox the step's paths are the host's: keep them inside the test's directory
+    out = str(tmp_path / "out")
+    make_repo = (f"mkdir -p {out}/r/.git/objects {out}/r/.git/refs && echo 'ref: refs/heads/master' > {out}/r/.git/HEAD"
+                 f" && printf '[core]\\n\\trepositoryformatversion = 0\\n\\tbare = false\\n' > {out}/r/.git/config")
     templates = [
         {"name": "main", "steps": [[{"name": "mk", "template": "mk"}],
                                    [{"name": "use", "template": "use", "arguments": {"artifacts": [
                                        {"name": "a", "from": "{{steps.mk.outputs.artifacts.d}}"}]}}]]},
         {"name": "mk", "container": {"image": IMAGE, "command": ["sh", "-c", make_repo]},
-         "outputs": {"artifacts": [{"name": "d", "path": "/out"}]}},
+         "outputs": {"artifacts": [{"name": "d", "path": out}]}},
         {"name": "use", "inputs": {"artifacts": [
             {"name": "a", "path": "/tmp/a"},
             {"name": "g", "path": "/tmp/a/r", "git": {"repo": f"--upload-pack=touch {pwned};:"}}]},
          "container": {"image": IMAGE, "command": ["true"]}}]
     run = api.submit(_wf(templates), backend=backend, wait=True, timeout=120)
     assert not pwned.exists()
-    assert run.phase in ("Error", "Failed")
+    # as on Argo: the step whose input cannot be loaded errors, its step group and the run fail
+    use = [n for n in run.nodes.values() if n.get("displayName") == "use"]
+    assert [n["phase"] for n in use] == ["Error"] and "not a network URL" in use[0]["message"]
+    assert run.phase == "Failed"
 
 
 @pytest.mark.parametrize("url, git", [
