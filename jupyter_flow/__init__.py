@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["submit", "get", "runs", "sweep", "experiment", "lint", "Run", "Runs", "Experiment",
+__all__ = ["submit", "get", "runs", "sweep", "experiment", "lint", "debug", "Run", "Runs", "Experiment",
            "load_ipython_extension", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -58,6 +58,15 @@ def lint(source: Any, filename: str | None = None) -> list:
     """Every problem in a workflow document, each with file:line:column (empty when valid)."""
     from .api import lint as _lint
     return _lint(source, filename)
+
+
+def debug(run: Any, node: str) -> str:
+    """The code of a notebook cell that reproduces ``node`` of ``run`` (a ``Run`` or a name) in
+    the kernel: a script step's source and inputs, a Hera function call, a papermill step's
+    failing cell, a container's command line; see ``jupyter_flow.debugcell`` (a module of its
+    own name, so that importing it never replaces this function on the package)."""
+    from .debugcell import debug as _debug
+    return _debug(run, node)
 
 
 def __getattr__(name: str) -> Any:

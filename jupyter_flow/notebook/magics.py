@@ -202,7 +202,7 @@ class FlowMagics(Magics):
     @line_magic
     def flow(self, line: str) -> Any:
         """%flow list | get NAME | logs NAME [NODE] | resume | suspend | stop | terminate | retry |
-        wait | delete NAME | lint [FILE...]"""
+        wait | delete NAME | lint [FILE...] | debug NAME NODE"""
         from .. import api
         try:
             argv = shlex.split(line)
@@ -237,6 +237,13 @@ class FlowMagics(Magics):
                 return run.retry()
             if verb == "wait":
                 print(f"{run.name} {run.wait()}")
+                return None
+            if verb == "debug":
+                if len(rest) != 2:
+                    raise FlowMagicError(["%flow debug: which node? %flow debug RUN NODE", USAGE])
+                from ..debugcell import debug
+                # as %load does: the code becomes the next cell, to read before running it
+                self.shell.set_next_input(debug(run, rest[1]), replace=False)
                 return None
             if verb == "delete":
                 run.delete()
@@ -279,8 +286,9 @@ class FlowMagics(Magics):
 
 
 USAGE = ("usage: %flow list [PHASE] | get NAME | logs NAME [NODE] | resume NAME | suspend NAME | stop NAME | "
-         "terminate NAME | retry NAME | wait NAME | delete NAME | lint [FILE...]")
-VERBS = ("list", "get", "logs", "resume", "suspend", "stop", "terminate", "retry", "wait", "delete", "lint")
+         "terminate NAME | retry NAME | wait NAME | delete NAME | lint [FILE...] | debug NAME NODE")
+VERBS = ("list", "get", "logs", "resume", "suspend", "stop", "terminate", "retry", "wait", "delete", "lint",
+         "debug")
 VERBED = {"resume": "resumed", "suspend": "suspended", "stop": "stopped", "terminate": "terminated"}
 
 
