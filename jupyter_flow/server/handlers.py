@@ -12,6 +12,7 @@ Routes (under ``<base_url>jupyter-flow/api/``)::
     GET    runs/NAME/nodes/NODE/log?follow=1[&offset=N | &tail=L]
                                                the same as Server-Sent Events (``log`` {text, start, offset},
                                                ``end``, or ``budget`` after 4 MiB), until the node finishes
+    GET    runs/NAME/nodes/NODE/debug          {"code", "node"}: a cell reproducing the step (jupyter_flow.debug)
     GET    runs/NAME/artifacts/KEY             a stored artifact (file bytes, or a JSON listing of a directory)
     POST   lint                                {"yaml", "filename"?} -> {"errors": [...]}
 
@@ -232,6 +233,13 @@ def content_disposition(name: str) -> str:
     return f'attachment; filename="{fallback}"; filename*=UTF-8\'\'{exact}'
 
 
+class DebugHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self, name, node):
+        self.reply(await self.call(self.manager.debug_code, name, node))
+
+
 class LintHandler(BaseHandler):
     @web.authenticated
     @_answered
@@ -248,6 +256,7 @@ def routes(base_url: str = "/") -> list[tuple[str, type]]:
         (url_path_join(api, "runs", _NAME) + "/?", RunHandler),
         (url_path_join(api, "runs", _NAME, rf"(?P<action>{actions})") + "/?", ActionHandler),
         (url_path_join(api, "runs", _NAME, "nodes", r"(?P<node>[^/]+)", "log") + "/?", LogHandler),
+        (url_path_join(api, "runs", _NAME, "nodes", r"(?P<node>[^/]+)", "debug") + "/?", DebugHandler),
         (url_path_join(api, "runs", _NAME, "artifacts", r"(?P<key>.+)"), ArtifactHandler),
         (url_path_join(api, "lint") + "/?", LintHandler),
     ]

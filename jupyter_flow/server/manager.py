@@ -182,6 +182,15 @@ class FlowManager:
             raise ManagerError(404, f"no node {node_id!r} in {name}")
         return rec, node
 
+    def debug_code(self, name: str, node_id: str) -> dict:
+        """``{"code", "node"}``: the cell that reproduces the node in a kernel (``jupyter_flow.debug``)."""
+        _, node = self._node(name, node_id)
+        from ..debugcell import debug
+        try:
+            return {"code": debug(self._run(name), node["id"]), "node": node["id"]}
+        except JupyterFlowError as exc:
+            raise ManagerError(400, str(exc)) from None
+
     def log_finished(self, name: str, node_id: str) -> bool:
         """Whether nothing more will be written to the node's log: the node or its run is over."""
         store = self.store

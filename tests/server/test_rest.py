@@ -81,7 +81,7 @@ def pod(wf):
 async def test_routes_cover_the_whole_api(jp_serverapp):
     routes = flow_routes(jp_serverapp)
     table = {(m, p) for p, h in routes for m in methods(h)}
-    assert len(routes) == 6, routes
+    assert len(routes) == 7, routes
     verbs = {m for m, _ in table}
     assert verbs == {"get", "post", "delete"}
     mutating = [(m, u) for p, h in routes for m in methods(h) & MUTATING
@@ -188,6 +188,18 @@ async def test_submit_validation_errors_carry_positions(jp_fetch):
     assert code == 400
     r = await jp_fetch("jupyter-flow", "api", "runs", method="POST", body="not json", raise_error=False)
     assert r.code == 400
+
+
+async def test_debug_endpoint_gives_the_cell_of_a_node(jp_fetch):
+    wf = await submit_wait(jp_fetch)
+    name, node = wf["metadata"]["name"], pod(wf)
+    code, data = await api(jp_fetch, "runs", name, "nodes", node["id"], "debug")
+    assert code == 200 and data["node"] == node["id"]
+    assert data["code"].startswith("%%bash\n") and "echo 'hello world'" in data["code"]
+    code, data = await api(jp_fetch, "runs", name, "nodes", "nope", "debug")
+    assert code == 404 and "no node" in data["message"]
+    code, data = await api(jp_fetch, "runs", "missing-run", "nodes", node["id"], "debug")
+    assert code == 404
 
 
 async def test_lint_endpoint(jp_fetch):
