@@ -404,6 +404,17 @@ class Run:
         return wf
 
     @property
+    def metrics(self) -> list[dict]:
+        """Every custom metric (``metrics.prometheus``) the run emitted, in order:
+        ``{name, labels, value, node, type, help, time}`` (``node``: the node id, None for a
+        workflow-level metric; a realtime gauge's ``value`` is read now). Argo emits these to
+        Prometheus only; here they are also kept with the run (``store/metrics.py``)."""
+        from .store.metrics import run_metrics
+        if self._store.get_run(self.name, with_nodes=False) is None:
+            raise RunNotFound(f"workflow {self.name!r} not found")
+        return run_metrics(self._store, self.name)
+
+    @property
     def nodes(self) -> dict[str, dict]:
         """``status.nodes``: node id -> Argo NodeStatus dict."""
         return self.to_dict()["status"].get("nodes", {})

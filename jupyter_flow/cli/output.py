@@ -25,7 +25,11 @@ def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True)
     if output == "name":
         print(run.name)
     elif output in ("json", "yaml"):
-        print(dump(run.to_dict(), output), end="" if output == "yaml" else "\n")
+        wf = run.to_dict()
+        metrics = run.metrics
+        if metrics:   # not a field of Argo's status (Argo sends them to Prometheus): an extra one
+            wf.setdefault("status", {})["metrics"] = metrics
+        print(dump(wf, output), end="" if output == "yaml" else "\n")
     else:
         print(render.render_get(run.to_dict(), wide=output == "wide", short=output == "short", utf8=utf8,
                                 color=color and sys.stdout.isatty()))

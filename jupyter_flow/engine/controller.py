@@ -250,6 +250,10 @@ class Controller:
             status["outputs"] = self.outputs
         if self.suspended and self.phase == RUNNING:
             status["suspended"] = True
+        if "_metric_state" in self.__dict__:   # Argo's MetricsError condition (engine/metrics.py)
+            from .metrics import conditions
+            if conditions(self):
+                status["conditions"] = conditions(self)
         return status
 
     def flush(self, wait: bool = False) -> None:
@@ -554,6 +558,8 @@ class Controller:
         self.phase = RUNNING
         self._init_globals()
         self._apply_workflow_metadata()
+        from . import metrics
+        metrics.run_started(self)
         self.emit({"kind": "run", "run": self.name, "phase": self.phase})
         if self.store is not None:
             # "Running" reaches the store with the first round of node changes (FLUSH_DELAY), not in
@@ -624,6 +630,7 @@ class Controller:
             if close is not None:
                 close()
             self.finished_at = time.time()
+            metrics.run_done(self)
             self.emit({"kind": "run", "run": self.name, "phase": self.phase})
             if self._flush_handle is not None:
                 self._flush_handle.cancel()

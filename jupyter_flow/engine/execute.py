@@ -53,16 +53,20 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
     if ttype in ("steps", "dag") and inputs.get("artifacts"):
         local.update(input_records(inputs))   # passed on with from: "{{inputs.artifacts.NAME}}"
     call = Call(ctl, tmpl, ttype, inner_ctx, local, depth, on_exit, tmpl_name, tref, inputs)
+    from . import metrics
     from .retry import retry_strategy
     if retry_strategy(ctl, tmpl) is not None:
         node = ctl.new_node(name, display, RETRY, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             phase=RUNNING, inputs=inputs or None, template_ref=tref)
         from .retry import run_retries
+        metrics.node_started(ctl, tmpl, node)
         await run_retries(call, node)
     else:
         node = ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             inputs=inputs or None, template_ref=tref)
+        metrics.node_started(ctl, tmpl, node)
         await call.run_body(node)
+    metrics.node_done(ctl, tmpl, node)   # Argo emits a template's metrics as its node completes
     return node
 
 

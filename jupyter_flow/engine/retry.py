@@ -100,7 +100,9 @@ async def run_retries(call: "Call", node: Node) -> None:
                 retry = False
         if retry and limit is not None and attempt >= limit:
             retry, message = False, "No more retries left"
-        if retry:
+        if retry:   # Argo emits the template's metrics for an attempt that is retried (lastChildNode)
+            from .metrics import node_done
+            node_done(ctl, call.tmpl, child)
             wait = 0.0
             if backoff.get("duration") is not None:
                 base = parse_duration(backoff["duration"])

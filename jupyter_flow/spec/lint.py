@@ -140,6 +140,9 @@ class _Linter:
         if isinstance(retry, dict):
             self.check_expression(retry.get("expression"), sp + ("retryStrategy", "expression"))
         lint_volumes(spec.get("volumes"), sp + ("volumes",), self.err)
+        if spec.get("metrics") is not None:
+            from jupyter_flow.spec.lint_metrics import lint_metrics
+            lint_metrics(spec["metrics"], sp + ("metrics",), self.err, workflow_level=True)
         from jupyter_flow.spec.lint_refs import check_references
         check_references(self, spec, sp, kind, ref_spec if self.ref_templates is not None else None)
 
@@ -245,6 +248,9 @@ class _Linter:
         from jupyter_flow.spec.lint_daemon import lint_daemon
         lint_daemon(self, t, tp)
         lint_template_paths(t, tp, self.err)
+        if t.get("metrics") is not None:
+            from jupyter_flow.spec.lint_metrics import lint_metrics
+            lint_metrics(t["metrics"], tp + ("metrics",), self.err)
 
     def lint_call(self, call: dict, cp: tuple, what: str) -> None:
         """Checks shared by steps and DAG tasks."""

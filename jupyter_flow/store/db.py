@@ -66,6 +66,22 @@ CREATE TABLE IF NOT EXISTS templates (
     created_at REAL NOT NULL,
     PRIMARY KEY (kind, name)
 );
+CREATE TABLE IF NOT EXISTS metrics (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    run TEXT NOT NULL,
+    node TEXT,
+    name TEXT NOT NULL,
+    help TEXT NOT NULL,
+    type TEXT NOT NULL,
+    labels TEXT NOT NULL,
+    value REAL NOT NULL,
+    ts REAL NOT NULL,
+    live_since REAL,
+    source TEXT,
+    buckets TEXT,
+    operation TEXT
+);
+CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run, seq);
 CREATE TABLE IF NOT EXISTS memo (
     cache TEXT NOT NULL,
     key TEXT NOT NULL,
@@ -380,11 +396,27 @@ class Store:
     def delete_run(self, name: str) -> None:
         """Remove the run's rows, then its directory: only ever a directory inside ``runs/``."""
         def op(conn):
-            for table in ("nodes", "events", "requests"):
+            for table in ("nodes", "events", "requests", "metrics"):
                 conn.execute(f"DELETE FROM {table} WHERE run=?", (name,))
             conn.execute("DELETE FROM runs WHERE name=?", (name,))
         self._write(op)
         remove_tree(self.home / "runs", self.run_dir(name))
+
+    # -- custom metrics (engine/metrics.py writes, store/metrics.py reads) ----------------
+    METRIC_COLS = "seq, run, node, name, help, type, labels, value, ts, live_since, source, buckets, operation"
+
+    def add_metrics_later(self, rows: list[tuple]) -> None:
+        """Record metric emissions ``(run, node, name, help, type, labels JSON, value, ts, live_since,
+        source, buckets JSON, operation)`` on the writer thread, in order with the run's rounds."""
+        self._writer.submit(self._write, lambda c: _insert_rows(
+            c, "INSERT INTO metrics(run, node, name, help, type, labels, value, ts, live_since, source, buckets,"
+               " operation) VALUES ", rows))
+
+    def metric_rows(self, run: str | None = None) -> list[tuple]:
+        """Emissions in the order they were made (every run's, or ``run``'s), as ``METRIC_COLS``."""
+        if run is None:
+            return self._read(f"SELECT {self.METRIC_COLS} FROM metrics ORDER BY seq")
+        return self._read(f"SELECT {self.METRIC_COLS} FROM metrics WHERE run=? ORDER BY seq", (run,))
 
     def events(self, run: str, after: int = 0) -> list[dict]:
         rows = self._read("SELECT seq, ts, kind, node, data FROM events WHERE run=? AND seq>? ORDER BY seq",
