@@ -187,3 +187,12 @@ def test_lint_refuses_invalid_template_metrics_with_their_line(decl, where, why)
         assert where in line, (line, str(errs[0]))
     else:
         assert errs[0].line > 1
+
+
+def test_runs_to_frame_has_a_metric_column_with_each_runs_last_value():
+    pytest.importorskip("pandas")
+    for v in ("0.5", "0.75"):
+        run(wf([sh("main", f"echo {v}", metrics={"prometheus": [
+            metric("acc", "gauge", "0"), metric("acc", "gauge", "{{outputs.result}}")]})]))
+    frame = jupyter_flow.runs().to_frame()
+    assert sorted(frame["metric.acc"].tolist()) == [0.5, 0.75]   # the last emission of each run
