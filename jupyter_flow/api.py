@@ -160,12 +160,17 @@ def new_name(workflow: dict, store) -> str:
 
 
 def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypoint=None, filename=None,
-           store=None, backend: str = "local") -> tuple[str, dict]:
-    """Validate, apply submit options and create the run row; returns (name, workflow)."""
+           store=None, backend: str = "local", cache: bool | None = None,
+           continue_from: str | None = None) -> tuple[str, dict]:
+    """Validate, apply submit options and create the run row; returns (name, workflow).
+    ``cache``/``continue_from``: the content step cache (engine/stepcache.py)."""
     store = _store(store)
     doc = load_document(spec, filename=filename, store=store, backend=backend, options=dict(
         parameters=parameters, name=name, generate_name=generate_name, entrypoint=entrypoint))
     wf = doc.data
+    if cache is not None or continue_from:
+        from .engine.stepcache import annotate
+        annotate(wf, cache=cache, continue_from=continue_from, store=store)
     run_name = new_name(wf, store)
     wf["metadata"]["name"] = run_name
     if not wf["metadata"].get("namespace"):
@@ -217,17 +222,22 @@ def start_detached(run_name: str, store, *, retry: bool = False) -> int:
 def submit(spec: Any, parameters: Mapping[str, Any] | None = None, wait: bool = False, *,
            name: str | None = None, generate_name: str | None = None, entrypoint: str | None = None,
            backend: str | None = None, filename: str | None = None, store=None,
-           timeout: float | None = None) -> "Run":
+           timeout: float | None = None, cache: bool | None = None, continue_from: "str | Run | None" = None) -> "Run":
     """Submit a Workflow (path, YAML text, dict or Hera ``Workflow``) to the embedded engine.
 
     Returns at once with a live ``Run`` unless ``wait`` is true. Invalid input raises
     ``SpecError`` listing every problem with file:line:column; nothing is stored then.
+    ``cache=True`` reuses steps whose content key was seen before (``config.yaml`` ``cache: true``
+    makes it the default); ``continue_from=run`` reuses that run's steps whose key is unchanged.
     """
     from .backends.registry import resolve
     backend = resolve(backend)
     store = _store(store)
+    if continue_from is not None and not isinstance(continue_from, str):
+        continue_from = continue_from.name
     run_name, wf = create(spec, parameters=parameters, name=name, generate_name=generate_name,
-                          entrypoint=entrypoint, filename=filename, store=store, backend=backend)
+                          entrypoint=entrypoint, filename=filename, store=store, backend=backend,
+                          cache=cache, continue_from=continue_from)
     run = launch(run_name, wf, store, backend=backend)
     if wait:
         run.wait(timeout)

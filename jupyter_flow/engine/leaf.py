@@ -15,6 +15,7 @@ from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
 from .outputs import collect_parameters
 from .podenv import EnvError, container_env, expand_argv
+from .stepcache import HIT, probe
 
 if TYPE_CHECKING:
     from .execute import Call
@@ -180,6 +181,9 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                 continue
             load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root)
 
+    cached = probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
+    if cached is HIT:
+        return
     sidecars = None
     if tmpl.get("sidecars") and not getattr(ctl.executor, "env_from_cluster", False):
         from .sidecars import start_sidecars
@@ -223,6 +227,8 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     node.outputs = outputs or None
     node.host_node_name = getattr(result, "host_node_name", "") or "localhost"
     ctl.set_phase(node, phase, message)
+    if cached is not None:
+        cached.record()
 
 
 def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, host_path, artifact_root: Path) -> str:

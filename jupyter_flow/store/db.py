@@ -89,6 +89,20 @@ CREATE TABLE IF NOT EXISTS memo (
     created_at REAL NOT NULL,
     PRIMARY KEY (cache, key)
 );
+CREATE TABLE IF NOT EXISTS stepcache (
+    run TEXT NOT NULL,
+    node TEXT NOT NULL,
+    key TEXT NOT NULL,
+    ident TEXT NOT NULL,
+    material TEXT NOT NULL,
+    outputs TEXT,
+    ok INTEGER NOT NULL,
+    shared INTEGER NOT NULL DEFAULT 0,
+    created_at REAL NOT NULL,
+    PRIMARY KEY (run, node)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS stepcache_key ON stepcache(key, ok);
+CREATE INDEX IF NOT EXISTS stepcache_ident ON stepcache(ident, created_at);
 """
 
 
@@ -488,6 +502,49 @@ class Store:
     def memo_put(self, cache: str, key: str, data: dict) -> None:
         self._write(lambda c: c.execute("INSERT OR REPLACE INTO memo(cache, key, data, created_at)"
                                         " VALUES (?,?,?,?)", (cache, key, json.dumps(data), time.time())))
+
+    # -- content step cache (engine/stepcache.py) -----------------------------------------------
+    _STEP_COLS = ("run", "node", "key", "ident", "material", "outputs", "ok", "shared", "created_at")
+
+    def stepcache_record_later(self, row: tuple, copy=None) -> None:
+        """Record a leaf's key ``(key, run, node, ident, material, outputs, ok, shared)`` on the
+        writer thread, after ``copy`` (which fills the shared cache area) and the step's log."""
+        key, run, node, ident, material, outputs, ok, shared = row
+        if copy is not None:
+            self._writer.submit(copy)
+        self._writer.submit(self._write, lambda c: c.execute(
+            "INSERT OR REPLACE INTO stepcache(run, node, key, ident, material, outputs, ok, shared, created_at)"
+            " VALUES (?,?,?,?,?,?,?,?,?)", (run, node, key, ident, material, outputs, ok, shared, time.time())))
+
+    def stepcache_find(self, key: str, *, continue_from: str = "", shared: bool = False) -> list[dict]:
+        """Reusable entries for ``key``: the continued run's own first, then the shared cache's."""
+        rows = []
+        if continue_from:
+            rows += self._read("SELECT * FROM stepcache WHERE key=? AND ok=1 AND run=?", (key, continue_from))
+        if shared:
+            rows += self._read("SELECT * FROM stepcache WHERE key=? AND ok=1 AND shared=1"
+                               " ORDER BY created_at DESC LIMIT 4", (key,))
+        return [dict(zip(self._STEP_COLS, r)) for r in rows]
+
+    def stepcache_entries(self, *, run: str | None = None, node: str | None = None, ident: str | None = None,
+                          shared: bool | None = None, limit: int = 1000) -> list[dict]:
+        where, args = [], []
+        for col, val in (("run", run), ("node", node), ("ident", ident)):
+            if val is not None:
+                where.append(f"{col}=?")
+                args.append(val)
+        if shared is not None:
+            where.append("shared=?")
+            args.append(int(shared))
+        sql = ("SELECT * FROM stepcache" + (" WHERE " + " AND ".join(where) if where else "")
+               + " ORDER BY created_at DESC LIMIT ?")
+        return [dict(zip(self._STEP_COLS, r)) for r in self._read(sql, (*args, limit))]
+
+    def stepcache_clear(self) -> int:
+        """Forget the shared cache (its files too); runs' own records stay for ``--continue``."""
+        n = self._write(lambda c: c.execute("UPDATE stepcache SET shared=0 WHERE shared=1").rowcount)
+        remove_tree(self.home, self.home / "cache")
+        return n
 
     def close(self) -> None:
         self._writer.sync()
