@@ -8,11 +8,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["submit", "get", "runs", "sweep", "experiment", "lint", "debug", "Run", "Runs", "Experiment",
+__all__ = ["submit", "get", "runs", "sweep", "experiment", "lint", "debug", "compare", "Run", "Runs", "Experiment",
+           "Comparison",
            "load_ipython_extension", "__version__"]
 
 if TYPE_CHECKING:  # pragma: no cover
     from .api import Run
+    from .comparison import Comparison
     from .experiments.core import Experiment
     from .runset import Runs
 
@@ -54,6 +56,14 @@ def experiment(name: str) -> "Experiment":
     return _experiment(name)
 
 
+def compare(*runs_or_names: Any, **kwargs: Any) -> "Comparison":
+    """Runs side by side: parameters that differ, nodes whose phase, duration, outputs or artifacts
+    differ (text diffs, CSV deltas, images), metrics, and Vega-Lite plots; the first run is the
+    baseline. See ``jupyter_flow.compare.compare``."""
+    from .comparison import compare as _compare
+    return _compare(*runs_or_names, **kwargs)
+
+
 def lint(source: Any, filename: str | None = None) -> list:
     """Every problem in a workflow document, each with file:line:column (empty when valid)."""
     from .api import lint as _lint
@@ -76,6 +86,9 @@ def __getattr__(name: str) -> Any:
     if name == "Runs":
         from .runset import Runs
         return Runs
+    if name == "Comparison":
+        from .comparison import Comparison
+        return Comparison
     if name == "Experiment":
         from .experiments.core import Experiment
         return Experiment
