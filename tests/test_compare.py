@@ -28,15 +28,20 @@ def doc(tag_color: str = "blue"):
         f"printf '{_octal(PNG)}{{{{inputs.parameters.lr}}}}' > /tmp/plot.png; "
         "printf '%s' \"$NOTE\" > /tmp/note.txt; "
         "printf '<svg xmlns=\"http://www.w3.org/2000/svg\" onload=\"alert(3)\"/>' > /tmp/pic.png; "
-        "echo {{inputs.parameters.lr}} > /tmp/lr")
+        "echo {{inputs.parameters.lr}} > /tmp/lr; awk 'BEGIN{print 1-{{inputs.parameters.lr}}}' > /tmp/acc")
     t = sh("train", train,
            inputs={"parameters": [{"name": "lr"}, {"name": "note"}]},
-           outputs={"parameters": [{"name": "lr", "valueFrom": {"path": "/tmp/lr"}}],
+           outputs={"parameters": [{"name": "lr", "valueFrom": {"path": "/tmp/lr"}},
+                                           {"name": "acc", "valueFrom": {"path": "/tmp/acc"}}],
                     "artifacts": [{"name": "report", "path": "/tmp/report.txt"},
                                   {"name": "table", "path": "/tmp/m.csv"},
                                   {"name": "plot", "path": "/tmp/plot.png"},
                                   {"name": "note", "path": "/tmp/note.txt"},
-                                  {"name": "pic", "path": "/tmp/pic.png"}]})
+                                  {"name": "pic", "path": "/tmp/pic.png"}]},
+           metrics={"prometheus": [{"name": "accuracy", "help": "validation accuracy",
+                                    "labels": [{"key": "split", "value": "val"},
+                                               {"key": "note", "value": "{{inputs.parameters.note}}"}],
+                                    "gauge": {"value": "{{outputs.parameters.acc}}", "realtime": False}}]})
     t["container"]["env"] = [{"name": "NOTE", "value": "{{inputs.parameters.note}}"}]
     d = wf([
         {"name": "main", "dag": {"tasks": [
@@ -152,43 +157,37 @@ def test_plots_are_vega_lite_v5(cmp):
     schema = json.loads((Path(altair.__file__).parent / "vegalite" / "v5" / "schema" /
                          "vega-lite-schema.json").read_text())
     specs = cmp.plots()
-    assert "durations" in specs            # no metric recorded: no scatter
     for spec in specs.values():
         jsonschema.Draft7Validator(schema).validate(spec)
     nodes = {v["node"] for v in specs["durations"]["data"]["values"]}
     assert any(n.endswith("train") for n in nodes)
     bundle = cmp.plot("durations")._repr_mimebundle_()
     assert MIME == "application/vnd.vegalite.v5+json" and bundle[MIME]["$schema"].endswith("/v5.json")
-    with pytest.raises(JupyterFlowError, match="no 'scatter' plot"):
-        cmp.plot("scatter")
+    with pytest.raises(JupyterFlowError, match="no 'heatmap' plot"):
+        cmp.plot("heatmap")
+    assert "scatter" not in compare(*cmp._handles, store=None).plots("no-such-metric")
 
 
-def test_metrics_side_by_side_and_their_plots(cmp, two, monkeypatch):
-    """Metrics in Run.metrics' documented shape ({name, labels, value, node})."""
+def test_metrics_side_by_side_and_their_plots(cmp, two):
+    """Run.metrics (from the steps' metrics.prometheus), matched by name and node path: the node
+    ids and a label (the hostile note) differ per run, the row is one."""
     jsonschema = pytest.importorskip("jsonschema")
     altair = pytest.importorskip("altair")
     from pathlib import Path
-
-    from jupyter_flow.api import Run
-    _, a, b = two
-    values = {a.name: 0.9, b.name: 0.7}
-    monkeypatch.setattr(Run, "metrics", property(lambda self: [
-        {"name": "accuracy", "labels": {"split": "val"}, "value": values[self.name], "node": "train"}]),
-        raising=False)
-    c = compare(a, b)
-    assert c.metrics == [{"name": "accuracy", "labels": {"split": "val"}, "node": "train",
-                          "values": [0.9, 0.7], "differs": True}]
+    assert cmp.metrics == [{"name": "accuracy", "node": "main/train", "values": [0.9, 0.75], "differs": True,
+                            "labels": [{"split": "val", "note": "plain"}, {"split": "val", "note": HOSTILE}]}]
     schema = json.loads((Path(altair.__file__).parent / "vegalite" / "v5" / "schema" /
                          "vega-lite-schema.json").read_text())
-    specs = c.plots()
+    specs = cmp.plots()
     assert set(specs) == {"scatter", "parallel", "durations"}
     for spec in specs.values():
         jsonschema.Draft7Validator(schema).validate(spec)
     assert {(v["parameter"], v["value"], v["metric"]) for v in specs["scatter"]["data"]["values"]} == {
-        ("lr", 0.1, 0.9), ("lr", 0.25, 0.7)}
+        ("lr", 0.1, 0.9), ("lr", 0.25, 0.75)}
     axes = {v["axis"] for v in specs["parallel"]["data"]["values"]}
-    assert axes == {"lr", "accuracy{split=val}"}
-    assert "accuracy{split=val}" in c._repr_mimebundle_()["text/html"]
+    assert axes == {"lr", "accuracy @ main/train"}
+    page = cmp._repr_mimebundle_()["text/html"]
+    assert "accuracy" in page and "0.75" in page and "<script" not in page
 
 
 def test_to_frame(cmp):

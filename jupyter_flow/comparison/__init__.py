@@ -89,7 +89,7 @@ class Comparison:
     runs: list[dict]                 # {name, phase, startedAt, finishedAt, duration}
     params: list[dict]               # {name, values, differs}
     nodes: list[dict]                # {path, type, phases, durations, outputs, artifacts, differs}
-    metrics: list[dict]              # {name, labels, node, values, differs}
+    metrics: list[dict]              # {name, node (path), values, labels (per run), differs}
     _handles: list = field(default_factory=list, repr=False)
 
     @property
@@ -202,15 +202,6 @@ def _durations_differ(values: list[float | None]) -> bool:
     return hi - lo >= DURATION_ABS and hi - lo >= DURATION_REL * max(lo, 1e-9)
 
 
-def _metric_key(m: Mapping[str, Any]) -> tuple:
-    labels = m.get("labels") or {}
-    if isinstance(labels, Mapping):
-        labels = tuple(sorted((str(k), str(v)) for k, v in labels.items()))
-    else:
-        labels = tuple(str(x) for x in labels) if isinstance(labels, (list, tuple)) else ()
-    return (str(m.get("name")), labels, str(m.get("node") or ""))
-
-
 def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparison:
     """Compare 2 to ``MAX_RUNS`` runs (``Run`` objects, names, or one iterable of them); the first
     is the baseline the artifact diffs are made against. ``artifacts=False`` skips reading them."""
@@ -236,9 +227,11 @@ def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparis
 
     by_path: dict[str, list[dict | None]] = {}
     order: list[str] = []
+    run_paths: list[dict[str, str]] = []
     for i, wf in enumerate(wfs):
         nodes = (wf.get("status") or {}).get("nodes") or {}
-        for nid, path in node_paths(nodes).items():
+        run_paths.append(node_paths(nodes))
+        for nid, path in run_paths[-1].items():
             if path not in by_path:
                 by_path[path] = [None] * k
                 order.append(path)
@@ -274,12 +267,21 @@ def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparis
             if any(a["differs"] for a in row["artifacts"]):
                 row["differs"].append("artifacts")
 
-    metrics: dict[tuple, list] = {}
+    # one row per metric name and node path (node ids differ per run); labels do not split a row
+    # (a label such as {{status}} or a parameter differs per run): each run's last emission counts,
+    # as in Runs.to_frame()'s metric.<name> columns
+    metrics: dict[tuple[str, str], dict[str, list]] = {}
     for i, r in enumerate(runs):
         for m in getattr(r, "metrics", None) or []:
-            if isinstance(m, Mapping) and m.get("name"):
-                metrics.setdefault(_metric_key(m), [None] * k)[i] = m.get("value")
-    metric_rows = [{"name": name, "labels": dict(labels), "node": node, "values": values,
-                    "differs": len({repr(v) for v in values}) > 1}
-                   for (name, labels, node), values in sorted(metrics.items())]
+            if not (isinstance(m, Mapping) and isinstance(m.get("name"), str) and m["name"]):
+                continue
+            node = m.get("node")
+            where = run_paths[i].get(node, str(node)) if node else ""
+            row = metrics.setdefault((m["name"], where), {"values": [None] * k, "labels": [None] * k})
+            row["values"][i] = m.get("value")
+            labels = m.get("labels")
+            row["labels"][i] = dict(labels) if isinstance(labels, Mapping) else {}
+    metric_rows = [{"name": name, "node": node, "values": row["values"], "labels": row["labels"],
+                    "differs": len({repr(v) for v in row["values"]}) > 1}
+                   for (name, node), row in sorted(metrics.items())]
     return Comparison(summary, params, node_rows, metric_rows, runs)

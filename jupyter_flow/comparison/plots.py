@@ -38,8 +38,8 @@ def _metric(c: "Comparison", metric: str | None) -> dict | None:
 
 
 def _label(m: dict) -> str:
-    labels = ",".join(f"{k}={v}" for k, v in sorted(m["labels"].items()))
-    return m["name"] + (f"{{{labels}}}" if labels else "")
+    """A metric's name, with the node path that emitted it (none: a workflow-level metric)."""
+    return m["name"] + (f" @ {m['node']}" if m.get("node") else "")
 
 
 def scatter(c: "Comparison", m: dict) -> dict | None:

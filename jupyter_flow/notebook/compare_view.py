@@ -105,9 +105,12 @@ def metrics_html(c: "Comparison") -> str:
         return "<i>no metrics recorded</i>"
     rows = []
     for m in c.metrics[:MAX_ROWS]:
-        labels = ",".join(f"{k}={v}" for k, v in sorted(m["labels"].items()))
-        rows.append([m["name"] + (f"{{{labels}}}" if labels else ""), *map(_v, m["values"])])
-    return table(rows, header=["metric", *c.names])
+        cells = []
+        for value, labels in zip(m["values"], m["labels"]):
+            text = ",".join(f"{k}={v}" for k, v in sorted((labels or {}).items()))
+            cells.append(_v(value) + (f" {{{text}}}" if text else ""))
+        rows.append([m["name"], m["node"] or "(workflow)", *cells])
+    return table(rows, header=["metric", "node", *c.names])
 
 
 def to_html(c: "Comparison") -> str:
