@@ -49,7 +49,9 @@ def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir
         elif vol is not None and "persistentVolumeClaim" in vol:
             pvc = vol.get("persistentVolumeClaim") or {}
             from ..config import home
-            source = home() / "volumes" / claim_name(pvc.get("claimName"), step=step,
+            from ..store.paths import private_dir
+            # a claim's data is the user's alone even in a shared home (runs/ is private either way)
+            source = private_dir(home() / "volumes") / claim_name(pvc.get("claimName"), step=step,
                                                      what=f"volume {name!r} claimName")
             read_only = read_only or bool(pvc.get("readOnly"))
         elif vol is not None and "hostPath" in vol:

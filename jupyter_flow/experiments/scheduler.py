@@ -188,10 +188,12 @@ def main(argv: list[str] | None = None) -> int:
 def start_detached(experiment: str, store, parallelism: int) -> int:
     """The scheduler in a process of its own (the CLI's sweep without --wait); returns its pid."""
     import subprocess
-    log = store.home / "experiments" / f"{experiment}.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
+    from ..store.paths import opener, private_dir
+    # private whatever the home is (JUPYTER_FLOW_HOME may be a shared directory): the log shows
+    # the runs' names and parameters as runs/ does
+    log = private_dir(store.home / "experiments") / f"{experiment}.log"
     env = dict(os.environ, JUPYTER_FLOW_HOME=str(store.home))
-    with open(log, "ab") as out:
+    with open(log, "ab", opener=opener) as out:
         proc = subprocess.Popen([sys.executable, "-m", "jupyter_flow.experiments.scheduler", experiment,
                                  "-j", str(int(parallelism))], stdin=subprocess.DEVNULL, stdout=out, stderr=out,
                                 env=env, start_new_session=True, close_fds=True)
