@@ -46,10 +46,12 @@ class JupyterFlowApp(ExtensionApp):
     def initialize_handlers(self) -> None:
         from ..argoserver.handlers import jupyter_routes
         from .handlers import routes
+        from .metrics import metrics_routes
         # ExtensionApp prefixes base_url itself only for handlers it wraps; ours are absolute.
         # jupyter_routes: Argo Server's API under jupyter-flow/argo/ (Argo clients, Jupyter's auth)
         self.serverapp.web_app.add_handlers(".*$", routes(self.serverapp.base_url)
-                                            + jupyter_routes(self.serverapp.base_url))
+                                            + jupyter_routes(self.serverapp.base_url)
+                                            + metrics_routes(self.serverapp.base_url))
 
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
