@@ -194,6 +194,13 @@ def _outputs(node: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
+def _finite(value: Any) -> Any:
+    """NaN and infinities as Prometheus writes them: JSON (the REST API) has no such numbers."""
+    if isinstance(value, float) and (value != value or value in (float("inf"), float("-inf"))):
+        return "NaN" if value != value else ("+Inf" if value > 0 else "-Inf")
+    return value
+
+
 def _durations_differ(values: list[float | None]) -> bool:
     known = [v for v in values if v is not None]
     if len(known) < 2:
@@ -278,7 +285,7 @@ def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparis
             node = m.get("node")
             where = run_paths[i].get(node, str(node)) if node else ""
             row = metrics.setdefault((m["name"], where), {"values": [None] * k, "labels": [None] * k})
-            row["values"][i] = m.get("value")
+            row["values"][i] = _finite(m.get("value"))
             labels = m.get("labels")
             row["labels"][i] = dict(labels) if isinstance(labels, Mapping) else {}
     metric_rows = [{"name": name, "node": node, "values": row["values"], "labels": row["labels"],

@@ -14,6 +14,7 @@ Routes (under ``<base_url>jupyter-flow/api/``)::
                                                ``end``, or ``budget`` after 4 MiB), until the node finishes
     GET    runs/NAME/nodes/NODE/debug          {"code", "node"}: a cell reproducing the step (jupyter_flow.debug)
     GET    runs/NAME/artifacts/KEY             a stored artifact (file bytes, or a JSON listing of a directory)
+    GET    compare?runs=A,B[,...]              runs side by side (``jupyter_flow.compare``: 2 to 50 runs)
     POST   lint                                {"yaml", "filename"?} -> {"errors": [...]}
 
 ``APIHandler`` checks the token or login cookie on every request (``@authenticated``) and
@@ -240,6 +241,13 @@ class DebugHandler(BaseHandler):
         self.reply(await self.call(self.manager.debug_code, name, node))
 
 
+class CompareHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self):
+        self.reply(await self.call(self.manager.compare, self.get_query_argument("runs", None)))
+
+
 class LintHandler(BaseHandler):
     @web.authenticated
     @_answered
@@ -259,4 +267,5 @@ def routes(base_url: str = "/") -> list[tuple[str, type]]:
         (url_path_join(api, "runs", _NAME, "nodes", r"(?P<node>[^/]+)", "debug") + "/?", DebugHandler),
         (url_path_join(api, "runs", _NAME, "artifacts", r"(?P<key>.+)"), ArtifactHandler),
         (url_path_join(api, "lint") + "/?", LintHandler),
+        (url_path_join(api, "compare") + "/?", CompareHandler),
     ]

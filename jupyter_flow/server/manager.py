@@ -182,6 +182,24 @@ class FlowManager:
             raise ManagerError(404, f"no node {node_id!r} in {name}")
         return rec, node
 
+    def compare(self, names: str | None) -> dict:
+        """``jupyter_flow.compare`` of the runs named in ``names`` (comma separated, 2 to
+        ``MAX_RUNS``), as JSON-ready data with its Vega-Lite plots."""
+        from ..comparison import MAX_RUNS, compare
+        parts = [p.strip() for p in (names or "").split(",")] if isinstance(names, str) else []
+        parts = [p for p in parts if p]
+        if len(parts) < 2:
+            raise ManagerError(400, "give 2 or more runs to compare as ?runs=NAME,NAME")
+        if len(parts) > MAX_RUNS:
+            raise ManagerError(400, f"at most {MAX_RUNS} runs can be compared at once, got {len(parts)}")
+        if len(set(parts)) != len(parts):
+            raise ManagerError(400, "a run is named twice in ?runs=")
+        runs = [self._run(p) for p in parts]     # 400 for a bad name, 404 for a missing run
+        try:
+            return compare(*runs, store=self.store).to_dict()
+        except JupyterFlowError as exc:
+            raise ManagerError(400, str(exc)) from None
+
     def debug_code(self, name: str, node_id: str) -> dict:
         """``{"code", "node"}``: the cell that reproduces the node in a kernel (``jupyter_flow.debug``)."""
         _, node = self._node(name, node_id)
