@@ -611,6 +611,9 @@ class NodePanel:
             result = str(outputs["result"])
             html_parts.append("<b>result</b>" + P.pre(result[:P.TEXT_PREVIEW] +
                                                       ("\n\u2026" if len(result) > P.TEXT_PREVIEW else "")))
+        metric_rows = node_metric_rows(self.owner.run, node.get("id"))
+        if metric_rows:   # the template's metrics.prometheus emissions of this node (escaped by P.table)
+            html_parts.append("<b>metrics</b>" + P.table(metric_rows))
         self.info.value = "".join(html_parts)
         self._show_artifacts(node, outputs.get("artifacts") or [])
         self.log_title.value = "<b>log</b>" if node.get("type") == "Pod" else ""
@@ -666,6 +669,22 @@ class NodePanel:
             return
         path = self.owner.run._store.log_path(self.owner.name, node["id"])
         self.download.value = P.download_link(path, f"{self.owner.name}-{node.get('displayName', node['id'])}.log")
+
+
+def node_metric_rows(run, node_id: str | None, limit: int = 50) -> list[tuple[str, str]]:
+    """(``name{label="value",...}``, value) of the custom metrics ``node_id`` emitted, the first
+    ``limit``; plain text, escaped where it is shown."""
+    try:
+        metrics = [m for m in run.metrics if node_id and m.get("node") == node_id]
+    except Exception:   # a run deleted meanwhile: no metrics to show
+        return []
+    rows = []
+    for m in metrics[:limit]:
+        labels = ",".join(f'{k}="{v}"' for k, v in sorted((m.get("labels") or {}).items()))
+        rows.append((f"{m.get('name')}{{{labels}}}" if labels else str(m.get("name")), f"{m.get('value'):g}"))
+    if len(metrics) > limit:
+        rows.append(("\u2026", f"{len(metrics) - limit} more"))
+    return rows
 
 
 def preview_widget(path, declared: str = ""):

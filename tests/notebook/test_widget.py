@@ -502,3 +502,24 @@ def test_phase_changes_of_many_nodes_are_one_patch_and_clicks_come_back(store, c
     assert w.selected == "synthetic-3"
     # tooltips travel as text (the page sets a title attribute), never as HTML
     assert w.graph.state()["synthetic-3"]["data"]["tip"] == "p3 \u00b7 t"
+
+
+def test_panel_lists_the_nodes_metrics_escaped(store):
+    evil = "<img src=x onerror=alert(1)>"
+    run = jupyter_flow.submit(wf("""  - name: main
+    metrics:
+      prometheus:
+      - name: step_score
+        help: score
+        labels: [{key: who, value: "{{outputs.result}}"}]
+        gauge: {value: "2.5", realtime: false}
+""" + PY + """        print("%s")
+""" % evil), wait=True, store=store)
+    assert run.phase == "Succeeded", run.to_dict()["status"]
+    w = RunWidget(run)
+    w.select(run.name)
+    info = w.panel.info.value
+    assert "<b>metrics</b>" in info
+    part = info[info.index("<b>metrics</b>"):]
+    assert "step_score{who=&quot;&lt;img src=x onerror=alert(1)&gt;&quot;}" in part and "2.5" in part
+    assert evil not in info
