@@ -457,10 +457,19 @@ def phase_symbol(phase: str | None, *, color: bool = False, utf8: bool = True) -
     return _ansi(entry[0] if utf8 else entry[1], entry[2], color)
 
 
+def cache_hit(node: Mapping[str, Any]) -> bool:
+    """A node reused from jupyter-flow's content step cache (not an Argo ``memoize`` hit, which
+    argo prints as any Succeeded node)."""
+    memo = node.get("memoizationStatus")
+    return isinstance(memo, Mapping) and memo.get("hit") is True and memo.get("cacheName") == "jupyter-flow"
+
+
 def _node_icon(node: Mapping[str, Any], color: bool, utf8: bool) -> str:
     if node.get("type") == "Suspend" and node.get("phase") == "Running":
         glyph, word, code = _SUSPEND_ICON
         return _ansi(glyph if utf8 else word, code, color)
+    if utf8 and node.get("phase") == "Succeeded" and cache_hit(node):
+        return _ansi("↺", _FG_GREEN, color)
     return phase_symbol(node.get("phase"), color=color, utf8=utf8)
 
 
@@ -767,7 +776,7 @@ def _print_node(node: Mapping[str, Any], prefix: str, ctx: _Ctx) -> None:
     ctx.visit.append(node)
     name = f"{_node_icon(node, ctx.color, ctx.utf8)} {escape_text(node.get('displayName'))}"
     template = escape_text(_template_label(node))
-    message = escape_text(node.get("message"))
+    message = escape_text(node.get("message")) or ("(cached)" if cache_hit(node) else "")
     is_pod = node.get("type") == "Pod"
     pod = escape_text(pod_name(ctx.wf, node)) if is_pod else ""
     duration = _relative_duration_short(node.get("startedAt"), node.get("finishedAt"), ctx.now) if is_pod else ""

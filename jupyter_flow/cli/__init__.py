@@ -10,6 +10,7 @@ import sys
 from typing import Sequence
 
 from .args import parse_duration, parse_labels, parse_regex, parse_selector
+from .cache import cmd_cache
 from .cron import cmd_cron
 from .commands import (cmd_cp, cmd_delete, cmd_get, cmd_lint, cmd_list, cmd_logs, cmd_node, cmd_resubmit, cmd_retry,
                        cmd_submit, cmd_template, cmd_wait, cmd_watch, control)
@@ -46,6 +47,13 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("--experiment", metavar="NAME", help="with --sweep: the experiment's name (default: generated)")
     s.add_argument("--backend", default=None, choices=["local", "container", "kubernetes", "dask", "argo"],
                    help="where steps run (default: config.yaml's backend, else local)")
+    s.add_argument("--cache", action="store_const", const=True, default=None,
+                   help="reuse steps whose content key (template, inputs, artifact contents) was seen before; "
+                        "see `jupyter-flow cache`")
+    s.add_argument("--no-cache", dest="cache", action="store_const", const=False,
+                   help="run every step even if config.yaml says cache: true")
+    s.add_argument("--continue", dest="continue_from", metavar="RUN",
+                   help="reuse every step of RUN whose content key is unchanged; run the rest")
     s.set_defaults(fn=cmd_submit)
 
     s = sub.add_parser("get", help="show workflows' trees")
@@ -159,6 +167,11 @@ def build_parser() -> argparse.ArgumentParser:
     s.add_argument("args", nargs="*")
     s.add_argument("-o", "--output", choices=["json", "yaml"])
     s.set_defaults(fn=cmd_template)
+    s = sub.add_parser("cache", help="the content step cache: list, clear, explain RUN NODE")
+    s.add_argument("action", choices=["list", "clear", "explain"])
+    s.add_argument("args", nargs="*", metavar="RUN NODE")
+    s.add_argument("-o", "--output", choices=["json", "wide"])
+    s.set_defaults(fn=cmd_cache)
     s = sub.add_parser("server", help="serve Argo Server's REST API (Hera, the argo-workflows SDK, argo CLI)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
     s.add_argument("--port", type=int, default=2746, help="port (default 2746, Argo Server's)")

@@ -59,6 +59,9 @@ def cmd_submit(a) -> int:
             labels=labels or None)).data
         if a.serviceaccount:
             wf.setdefault("spec", {})["serviceAccountName"] = a.serviceaccount
+        if a.cache is not None or a.continue_from:
+            from ..engine.stepcache import annotate
+            annotate(wf, cache=a.cache, continue_from=a.continue_from, store=store)
         workflows.append((wf, filename))
     if a.dry_run:
         fmt = a.output if a.output in ("json", "yaml") else "yaml"

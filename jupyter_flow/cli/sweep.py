@@ -16,7 +16,8 @@ def cmd_submit_sweep(a, sources: list, params: dict, labels: dict, backend) -> i
     from ..experiments.grid import parse_sweep_args
     from .output import stopped_waiting
     refused = [flag for flag, given in (("--name", a.name), ("--dry-run", a.dry_run), ("--watch", a.watch),
-                                        ("--log", a.log), ("--serviceaccount", a.serviceaccount)) if given]
+                                        ("--log", a.log), ("--serviceaccount", a.serviceaccount),
+                                        ("--continue", getattr(a, "continue_from", None))) if given]
     if refused:
         print(f"submit --sweep: {', '.join(refused)} cannot be used with a sweep (its runs are named "
               f"from --generate-name or the file's)", file=sys.stderr)
@@ -30,7 +31,8 @@ def cmd_submit_sweep(a, sources: list, params: dict, labels: dict, backend) -> i
         grid = parse_sweep_args(a.sweep)
         exp = sweep(source, grid, parallelism=parallelism, name=a.experiment, parameters=params or None,
                     entrypoint=a.entrypoint, generate_name=a.generate_name, labels=labels or None,
-                    backend=backend.name, filename=filename, detach=True, source="--sweep")
+                    backend=backend.name, filename=filename, detach=True, source="--sweep",
+                    cache=getattr(a, "cache", None))
     except SpecError as exc:
         print(str(exc), file=sys.stderr)
         return 1

@@ -181,7 +181,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                 continue
             load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root)
 
-    cached = probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
+    cached = await probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
     if cached is HIT:
         return
     sidecars = None

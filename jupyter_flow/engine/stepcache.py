@@ -16,10 +16,12 @@ one annotated ``jupyter-flow.io/cache: "false"`` opts out.
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import os
 import shutil
+import threading
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -146,13 +148,20 @@ def identity(ctl, call: "Call") -> str:
     return f"{wf}/{tname}"
 
 
+# key -> (event, controller) of a step with that key running in this process with the cache on:
+# another run's step of the same key (a sweep's shared data preparation) waits for it, then hits
+_inflight: dict[str, tuple[threading.Event, object]] = {}
+_inflight_lock = threading.Lock()
+
+
 class Probe:
     """One leaf's key, looked up before it starts and recorded once it ends."""
 
-    __slots__ = ("ctl", "node", "key", "mat", "ident", "shared")
+    __slots__ = ("ctl", "node", "key", "mat", "ident", "shared", "owner")
 
     def __init__(self, ctl, node, key, mat, ident, shared):
         self.ctl, self.node, self.key, self.mat, self.ident, self.shared = ctl, node, key, mat, ident, shared
+        self.owner: threading.Event | None = None
 
     def record(self) -> None:
         """Record the ended node (Succeeded: reusable; otherwise for ``explain`` only)."""
@@ -167,10 +176,20 @@ class Probe:
             dest = ctl.store.home / "cache" / self.key
             copy = lambda: _fill(dest, art_dir, log)  # noqa: E731 (runs on the store's writer thread)
         ctl.store.stepcache_record_later(row, copy)
+        if self.owner is not None:   # set once the row is committed: a waiter's lookup then finds it
+            ctl.store.after_writes(_release, self.key, self.owner)
 
 
-def probe(call: "Call", node: Node, tmpl: dict, local: dict) -> "Probe | None":
-    """The hook before a leaf starts a process: True-ish ``Probe.hit`` means the node is done."""
+def _release(key: str, event: threading.Event) -> None:
+    with _inflight_lock:
+        if _inflight.get(key, (None,))[0] is event:
+            del _inflight[key]
+    event.set()
+
+
+async def probe(call: "Call", node: Node, tmpl: dict, local: dict) -> "Probe | str | None":
+    """The hook before a leaf starts a process: ``HIT`` (the node is done from an entry), a
+    ``Probe`` to ``record()`` once it ended, or None (not cacheable)."""
     ctl = call.ctl
     if ctl.store is None or opted_out(call.tmpl):
         return None
@@ -182,12 +201,25 @@ def probe(call: "Call", node: Node, tmpl: dict, local: dict) -> "Probe | None":
         return None
     key = key_of(mat)
     p = Probe(ctl, node, key, mat, identity(ctl, call), conf[0])
-    if conf[0] or conf[1]:
+    while conf[0] or conf[1]:
         for entry in ctl.store.stepcache_find(key, continue_from=conf[1], shared=conf[0]):
             if _reuse(ctl, node, key, entry):
                 p.shared = False   # its files are in the cache already (or in the run continued from)
                 p.record()
                 return HIT
+        if not conf[0]:
+            break
+        with _inflight_lock:
+            running = _inflight.get(key)
+            if running is None or running[1] is ctl:
+                p.owner = threading.Event()
+                _inflight[key] = (p.owner, ctl)
+                break
+        event, other = running
+        while not event.is_set() and not other.done.is_set() and not (ctl.shutdown and not call.on_exit):
+            await asyncio.sleep(0.02)
+        if not event.is_set():
+            break
     return p
 
 

@@ -156,7 +156,7 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
           parameters: Mapping[str, Any] | None = None, entrypoint: str | None = None,
           generate_name: str | None = None, labels: Mapping[str, str] | None = None,
           backend: str | None = None, filename: str | None = None, store=None, detach: bool = False,
-          source: str = "<sweep>") -> Experiment:
+          source: str = "<sweep>", cache: bool | None = None) -> Experiment:
     """Submit one run of ``spec`` per point of ``grid`` (``{"lr": [0.1, 0.01]}``: every
     combination; or a list of parameter dicts), at most ``parallelism`` running at once.
 
@@ -164,7 +164,8 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
     parameter, an empty list, a value a parameter cannot hold: a ``SpecError`` listing each), the
     workflow is validated once, then every run is created Pending and labelled
     ``jupyter-flow.io/experiment=<name>`` (beside ``labels``). ``detach``: a scheduler process of its own runs them
-    (the CLI's way: they outlive this process)."""
+    (the CLI's way: they outlive this process). ``cache``: the content step cache, so the grid's
+    runs share the steps that do not depend on the swept values (data preparation runs once)."""
     from .. import api
     from ..backends.registry import resolve
     if not isinstance(parallelism, int) or isinstance(parallelism, bool) or parallelism < 1:
@@ -188,6 +189,9 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
     doc = api.load_document(spec, filename=filename, store=store, backend=backend, options=dict(
         parameters={**fixed, **points[0]}, entrypoint=entrypoint, labels={**(labels or {}), LABEL: name}))
     base = doc.data
+    if cache is not None:
+        from ..engine.stepcache import annotate
+        annotate(base, cache=cache)
     meta = base.get("metadata") or {}
     prefix = generate_name or meta.get("generateName") or (meta.get("name", "workflow") + "-")
     rows, taken = [], set()

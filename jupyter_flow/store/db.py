@@ -516,6 +516,10 @@ class Store:
             "INSERT OR REPLACE INTO stepcache(run, node, key, ident, material, outputs, ok, shared, created_at)"
             " VALUES (?,?,?,?,?,?,?,?,?)", (run, node, key, ident, material, outputs, ok, shared, time.time())))
 
+    def after_writes(self, fn, *args) -> None:
+        """Call ``fn(*args)`` on the writer thread once every write queued so far is committed."""
+        self._writer.submit(fn, *args)
+
     def stepcache_find(self, key: str, *, continue_from: str = "", shared: bool = False) -> list[dict]:
         """Reusable entries for ``key``: the continued run's own first, then the shared cache's."""
         rows = []

@@ -49,6 +49,14 @@ def manifest(workflow: dict, settings: dict | None = None) -> dict:
     labels.setdefault("jupyter-flow/submitted-by", "jupyter-flow")
     meta["labels"] = labels
     wf.pop("status", None)
+    from ...engine.stepcache import settings
+    cache, continue_from = settings(wf)
+    if continue_from:
+        raise JupyterFlowError(f"--continue {continue_from}: edit-and-continue reuses this machine's runs; "
+                               "on --backend argo use --cache (Argo memoize) or `argo resubmit --memoized`")
+    if cache:
+        from .memoize import add_memoize
+        add_memoize(wf)
     return wf
 
 
