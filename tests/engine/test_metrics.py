@@ -196,3 +196,38 @@ def test_runs_to_frame_has_a_metric_column_with_each_runs_last_value():
             metric("acc", "gauge", "0"), metric("acc", "gauge", "{{outputs.result}}")]})]))
     frame = jupyter_flow.runs().to_frame()
     assert sorted(frame["metric.acc"].tolist()) == [0.5, 0.75]   # the last emission of each run
+
+
+def test_template_defaults_metrics_count_every_dag_task_and_the_dag_itself():
+    # as Argo's e2e TestDAGMetrics: a diamond under templateDefaults.metrics -> 5 (A, B, C, D, the DAG)
+    echo = sh("echo", "echo {{inputs.parameters.m}}", inputs={"parameters": [{"name": "m"}]})
+    tasks = [{"name": n, "template": "echo", "arguments": {"parameters": [{"name": "m", "value": n}]},
+              **({"depends": d} if d else {})} for n, d in (("A", ""), ("B", "A"), ("C", "A"), ("D", "B && C"))]
+    doc = wf([{"name": "main", "dag": {"tasks": tasks}}, echo],
+             templateDefaults={"metrics": {"prometheus": [metric("result_counter", "counter", "1",
+                                                                 {"status": "{{status}}"})]}})
+    r = run(doc)
+    assert r.phase == "Succeeded"
+    fams = aggregate(open_store())
+    assert fams["result_counter"]["series"] == {json.dumps({"status": "Succeeded"}): 5.0}
+    assert {m["node"] for m in r.metrics} == set(r.nodes)
+
+
+def test_dag_level_metric_with_when_failed_counts_the_failed_dag_once():
+    # as Argo's e2e TestFailedMetric
+    doc = wf([{"name": "main", "dag": {"tasks": [{"name": "t", "template": "bad"}]},
+               "metrics": {"prometheus": [metric("task_failure", "counter", "1", when="{{status}} == Failed")]}},
+              sh("bad", "exit 1")])
+    r = run(doc)
+    assert r.phase == "Failed"
+    assert [(m["name"], m["node"]) for m in r.metrics] == [("task_failure", r.name)]
+
+
+def test_lint_only_warns_on_workflow_level_metrics_argo_checks_at_emission():
+    import yaml
+    doc = wf([sh("main", "true")], metrics={"prometheus": [metric("bad-name", "counter", "1")]})
+    errs = [e for e in jupyter_flow.lint(yaml.safe_dump(doc, sort_keys=False)) if "bad-name" in e.message]
+    assert errs and all(e.severity == "warning" for e in errs)
+    r = run(doc)   # submitted as Argo would; the controller refuses the metric at emission
+    assert r.phase == "Succeeded" and r.metrics == []
+    assert "metric name is invalid" in r.to_dict()["status"]["conditions"][0]["message"]
