@@ -76,6 +76,9 @@ def _parser(prog: str) -> argparse.ArgumentParser:
     p.add_argument("--sweep", action="append", default=[], metavar="NAME=V1,V2")
     p.add_argument("--parallelism", type=int, default=None)
     p.add_argument("--experiment")
+    p.add_argument("--cache", action="store_const", const=True, default=None)
+    p.add_argument("--no-cache", dest="cache", action="store_const", const=False)
+    p.add_argument("--continue", dest="continue_from", metavar="RUN")
     return p
 
 
@@ -121,7 +124,7 @@ class FlowMagics(Magics):
         except _Usage as exc:
             raise FlowMagicError([f"{_RED}%%workflow: {exc}{_RESET}",
                                   "usage: %%workflow [-p NAME=VALUE]... [--wait] [--check] [--name N] "
-                                  "[--entrypoint T] [--lint] [--backend B] "
+                                  "[--entrypoint T] [--lint] [--backend B] [--cache] [--continue RUN] "
                                   "[--sweep NAME=V1,V2... [--parallelism N] [--experiment E]]"]) from None
         # a leading newline makes YAML line numbers the editor's (the %%workflow line is line 1)
         source = "\n" + cell
@@ -146,7 +149,8 @@ class FlowMagics(Magics):
         from .. import api
         try:
             run = api.submit(source, parameters=params or None, name=args.name, generate_name=args.generate_name,
-                             entrypoint=args.entrypoint, backend=args.backend, filename=CELL_FILE)
+                             entrypoint=args.entrypoint, backend=args.backend, filename=CELL_FILE,
+                             cache=args.cache, continue_from=args.continue_from)
         except SpecError as exc:
             raise FlowMagicError(format_lint(exc.errors, shown), exc.errors) from None
         except JupyterFlowError as exc:
@@ -175,11 +179,14 @@ class FlowMagics(Magics):
         if args.name:
             raise FlowMagicError([f"{_RED}%%workflow: --name cannot be used with --sweep (each run gets a "
                                   f"generated name; --experiment names the sweep){_RESET}"])
+        if args.continue_from:
+            raise FlowMagicError([f"{_RED}%%workflow: --continue cannot be used with --sweep (use --cache: "
+                                  f"the grid's runs share the steps they have in common){_RESET}"])
         try:
             exp = sweep(source, parse_sweep_args(args.sweep), parallelism=2 if args.parallelism is None
                         else args.parallelism, name=args.experiment,
                         parameters=params or None, entrypoint=args.entrypoint, generate_name=args.generate_name,
-                        backend=args.backend, filename=CELL_FILE, source="--sweep")
+                        backend=args.backend, filename=CELL_FILE, source="--sweep", cache=args.cache)
         except SpecError as exc:
             raise FlowMagicError(format_lint(exc.errors, shown), exc.errors) from None
         except JupyterFlowError as exc:

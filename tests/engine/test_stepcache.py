@@ -171,3 +171,16 @@ def test_key_covers_backend_and_format():
     other = dict(mat, backend="container")
     assert stepcache.key_of(mat) != stepcache.key_of(other)
     assert stepcache.key_of(mat) == stepcache.key_of(dict(reversed(list(mat.items()))))   # canonical
+
+
+def test_a_sweep_shares_its_data_preparation(marks):
+    """Three points, two at once: prep (which no swept value reaches) runs once for the grid, the
+    run that started beside the first waits for it instead of running it again."""
+    import jupyter_flow
+    doc = _doc(marks)
+    doc["spec"]["arguments"] = {"parameters": [{"name": "lr", "value": "0.1"}]}
+    doc["spec"]["templates"][0]["dag"]["tasks"][1]["arguments"]["parameters"][0]["value"] = \
+        "{{workflow.parameters.lr}}"
+    exp = jupyter_flow.sweep(doc, {"lr": ["0.1", "0.01", "0.001"]}, parallelism=2, wait=True, cache=True)
+    assert exp.phase == "Succeeded"
+    assert _counts(marks) == {"prep": 1, "train": 3, "report": 3}
