@@ -95,6 +95,9 @@ def node_classes(node: Mapping[str, Any], *, selected: bool = False) -> str:
     name = node.get("name") or ""
     if name.endswith(".onExit"):
         classes.append("onExit")
+    memo = node.get("memoizationStatus")
+    if isinstance(memo, Mapping) and memo.get("hit") is True and memo.get("cacheName") == "jupyter-flow":
+        classes.append("Cached")   # reused from the content step cache: no process ran
     if selected:
         classes.append("picked")
     return " ".join(classes)
@@ -203,6 +206,9 @@ def _outbound(nodes: Mapping[str, Mapping[str, Any]], nid: str, depth: int = 0) 
     return out
 
 
+CACHED = "#17806d"   # the border of a node reused from the content step cache
+
+
 def stylesheet() -> list[dict]:
     """Cytoscape styles: shape per node type, colour per phase."""
     style: list[dict] = [
@@ -219,6 +225,8 @@ def stylesheet() -> list[dict]:
         {"selector": "node.Suspend", "style": {"shape": "round-octagon"}},
         {"selector": "node.Skipped, node.Omitted", "style": {"border-style": "dashed", "color": "#6d7f8b"}},
         {"selector": "node.onExit", "style": {"border-style": "double", "border-width": 3}},
+        {"selector": "node.Cached", "style": {"border-style": "double", "border-width": 4, "border-color": CACHED,
+                                              "font-style": "italic"}},
         {"selector": "node.More", "style": {"shape": "round-rectangle", "border-style": "dotted",
                                             "border-width": 2, "font-style": "italic"}},
         {"selector": "edge", "style": {

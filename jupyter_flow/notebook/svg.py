@@ -61,6 +61,8 @@ def draw(nodes: dict[str, G.GNode], edges: Iterable[G.GEdge], positions: dict[st
         classes = n.classes.split()
         fill = G.PHASE_COLOURS.get(_phase(n.classes), "#dde3e8")
         stroke = "#1b2733" if "picked" in classes or "Running" in classes else "#8fa4b1"
+        if "Cached" in classes:
+            stroke = G.CACHED
         dash = ' stroke-dasharray="4 3"' if {"Retry", "Skipped", "Omitted", "More"} & set(classes) else ""
         tip = html.escape(html.unescape(n.tip), quote=False)
         if half_w[nid] == 6.0:      # a step/task group: a dot, as in the interactive graph
@@ -69,7 +71,7 @@ def draw(nodes: dict[str, G.GNode], edges: Iterable[G.GEdge], positions: dict[st
             continue
         w, h = half_w[nid] * 2, G.NODE_HEIGHT
         bold = ' font-weight="bold"' if {"Steps", "DAG"} & set(classes) else ""
-        width_px = 3 if "picked" in classes else (2 if bold else 1)
+        width_px = 3 if "picked" in classes or "Cached" in classes else (2 if bold else 1)
         out.append(f'<g><title>{tip}</title><rect x="{p["x"] - w / 2:.1f}" y="{p["y"] - h / 2:.1f}" '
                    f'width="{w:.1f}" height="{h:.1f}" rx="5" fill="{fill}" stroke="{stroke}" '
                    f'stroke-width="{width_px}"{dash}/><text x="{p["x"]:.1f}" y="{p["y"] + 4:.1f}" '
