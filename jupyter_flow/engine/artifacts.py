@@ -124,13 +124,13 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
         if git.get("singleBranch") and git.get("branch"):
             cmd += ["--single-branch", "--branch", git["branch"]]
         cmd += ["--", repo, str(target)]
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=120, env=_anonymous_git_env())
         if proc.returncode != 0:
             raise ArtifactError(f"input artifact {name!r}: git clone {repo} failed: {proc.stderr.strip()} "
                                 "(this machine may have no internet access)")
         if git.get("revision"):
             subprocess.run(["git", "-C", str(target), "checkout", "--quiet", str(git["revision"]), "--"],
-                           check=False)
+                           check=False, env=_anonymous_git_env())
         return
     for loc in CLUSTER_LOCATIONS:
         if loc in art:
@@ -169,6 +169,23 @@ def _scp_like(text: str) -> bool:
     host, sep, _ = text.partition(":")
     return bool(sep and host and not host.startswith("-") and "/" not in host and "\\" not in host
                 and not any(c.isspace() for c in text))
+
+
+def _anonymous_git_env() -> dict[str, str]:
+    """The environment of the engine's ``git``: none of the user's credentials or settings.
+
+    Argo's pod clones with the credentials the artifact names (secrets) and nothing else. Run with
+    the user's environment, a URL in the workflow text would be cloned with the user's identity
+    (credential helper, ``~/.git-credentials``, the SSH agent and keys, ``insteadOf`` rewrites)
+    and handed to the step: a container step could read the user's private repositories. So the
+    user's and the system's git config are not read, no prompt, no agent, no key file.
+    """
+    env = {k: v for k, v in os.environ.items()
+           if not k.startswith(("GIT_", "SSH_")) and k not in ("DISPLAY", "WAYLAND_DISPLAY")}
+    env.update(GIT_CONFIG_GLOBAL=os.devnull, GIT_CONFIG_NOSYSTEM="1", GIT_TERMINAL_PROMPT="0",
+               GIT_ASKPASS="", SSH_ASKPASS="", GIT_SSH_COMMAND="ssh -F none -o IdentitiesOnly=yes "
+               "-o IdentityFile=none -o IdentityAgent=none -o BatchMode=yes")
+    return env
 
 
 def _option_like(git: dict, *fields: str) -> str | None:

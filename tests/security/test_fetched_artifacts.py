@@ -52,8 +52,8 @@ def _wf(templates: list, entry: str = "main") -> dict:
             "spec": {"entrypoint": entry, "templates": templates}}
 
 
-def _reader(art: dict) -> dict:
-    return {"name": "main", "inputs": {"artifacts": [dict(art, name="a", path="/tmp/a")]},
+def _reader(art: dict, path: str = "/tmp/a") -> dict:
+    return {"name": "main", "inputs": {"artifacts": [dict(art, name="a", path=path)]},
             "container": {"image": IMAGE, "command": ["sh", "-c", "cat /tmp/a /tmp/a/* 2>&1; true"]}}
 
 
@@ -111,3 +111,46 @@ def test_network_urls_are_fetched(url, git):
 def test_local_paths_and_options_are_refused(url, git):
     from jupyter_flow.engine.artifacts import fetch_problem
     assert fetch_problem(url, "url", git=git)
+
+
+@pytest.fixture
+def asking_server():
+    """A git-over-HTTP URL that asks for credentials (401), as a private repository does."""
+    import http.server
+    import threading
+
+    class Handler(http.server.BaseHTTPRequestHandler):
+        def do_GET(self):
+            self.send_response(401)
+            self.send_header("WWW-Authenticate", 'Basic realm="private"')
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{server.server_address[1]}/me/private.git"
+    server.shutdown()
+    server.server_close()
+
+
+def test_a_git_artifact_never_uses_the_users_credentials(tmp_path, monkeypatch, asking_server):
+    """Argo's pod clones with the secrets the artifact names, nothing else; the engine ran git with
+    the user's environment, so the user's credential helper answered for any URL in the text."""
+    if not shutil.which("git"):
+        pytest.skip("git is not installed")
+    monkeypatch.setenv(sb.ENV_VAR, "off")
+    home = tmp_path / "user-home"
+    home.mkdir()
+    asked = tmp_path / "ASKED"
+    helper = f"!f() {{ touch {asked}; echo username=me; echo password=hunter2; }}; f"
+    subprocess.run(["git", "config", "--file", str(home / ".gitconfig"), "credential.helper", helper], check=True)
+    monkeypatch.setenv("HOME", str(home))
+    monkeypatch.delenv("XDG_CONFIG_HOME", raising=False)
+    clone = tmp_path / "clone"   # the sandbox is off: the artifact's path is this machine's
+    run = api.submit(_wf([_reader({"git": {"repo": asking_server}}, str(clone))]), backend="local", wait=True,
+                     timeout=120)
+    assert not asked.exists(), "the user's git credential helper was asked for the workflow's URL"
+    assert run.phase == "Error"
