@@ -453,6 +453,7 @@ class Controller:
 
     # ---- globals ------------------------------------------------------------------------------
     def _init_globals(self) -> None:
+        from .scope import to_str
         meta = self.workflow.get("metadata") or {}
         g = self.globals
         g["workflow.name"] = self.name
@@ -478,14 +479,14 @@ class Controller:
                 except EnvError as exc:
                     value, why = None, str(exc)
                 if value is None and vf.get("default") is not None:
-                    value = str(vf["default"])
+                    value = to_str(vf["default"])
                 if value is None and not self.global_error:
                     ref = vf["configMapKeyRef"]
                     self.global_error = (f"failed to set global parameter {p['name']} from configmap with name "
                                          f"{ref.get('name')} and key {ref.get('key')}: {why}")
                 values[p["name"]] = value or ""
             else:
-                values[p["name"]] = str(p.get("value", ""))
+                values[p["name"]] = to_str(p.get("value", ""))
             g[f"workflow.parameters.{p['name']}"] = values[p["name"]]
         g["workflow.parameters.json"] = json.dumps(
             [{"name": p["name"], "value": values[p["name"]]} for p in params], separators=(",", ":"))

@@ -15,6 +15,7 @@ from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
 from .outputs import collect_parameters
 from .podenv import EnvError, container_env, expand_argv
+from .scope import to_str
 from .stepcache import HIT, probe
 
 if TYPE_CHECKING:
@@ -316,12 +317,12 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
         if p["name"] in values:
             value = values[p["name"]]
         elif "default" in vf:
-            value = str(vf["default"])
+            value = to_str(vf["default"])
         elif "supplied" in vf and p["name"] in input_defaults:
             # addRawOutputFields: a supplied output without default takes the same-named input's default
-            value = str(input_defaults[p["name"]])
+            value = to_str(input_defaults[p["name"]])
         elif "value" in p:
-            value = str(p["value"])
+            value = to_str(p["value"])
         else:
             continue
         params.append({"name": p["name"], "value": value})

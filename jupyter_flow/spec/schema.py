@@ -89,6 +89,9 @@ def _patch(defs: dict) -> None:
     for key in ("value", "default"):
         param[key] = {**param[key], "type": _SCALAR_ANY}
     param["enum"] = {**param["enum"], "items": {"type": _SCALAR_ANY}}
+    # ValueFrom.Default is an AnyString too (``default: false`` on a supplied output).
+    value_from = defs[_PREFIX + "ValueFrom"]["properties"]
+    value_from["default"] = {**value_from["default"], "type": _SCALAR_ANY}
 
 
 def _validator(kind: str, *, generic: bool = False) -> Any:

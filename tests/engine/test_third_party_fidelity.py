@@ -1,0 +1,60 @@
+"""Divergences found by running Argo workflows written outside this repository (issue 17).
+
+Each test is a small self-written workflow reproducing one pattern seen in third-party YAML
+(tutorial repositories, Hera-generated files, CI pipelines), checked against what Argo does.
+Real workflows, real processes.
+"""
+from __future__ import annotations
+
+import textwrap
+
+import yaml
+
+from tests.engine.workflows import by_name, run
+
+
+def load(text: str) -> dict:
+    return yaml.safe_load(textwrap.dedent(text))
+
+
+def test_yaml_bool_and_number_parameter_values_are_argo_strings():
+    """Argo's AnyString turns YAML ``true``/``3``/``0.5`` into "true"/"3"/"0.5" wherever a
+    parameter value is written: workflow arguments, suspend outputs' defaults and values."""
+    r = run(load("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: types-}
+        spec:
+          entrypoint: main
+          arguments:
+            parameters:
+            - {name: flag, value: true}
+            - {name: nope, value: false}
+            - {name: n, value: 3}
+            - {name: ratio, value: 0.5}
+          templates:
+          - name: main
+            steps:
+            - - name: show
+                template: show
+            - - name: wait
+                template: wait
+          - name: show
+            container:
+              image: alpine:3.23
+              command: [sh, -c]
+              args: ["echo {{workflow.parameters.flag}} {{workflow.parameters.nope}} {{workflow.parameters.n}} {{workflow.parameters.ratio}}"]
+          - name: wait
+            suspend: {duration: "0"}
+            outputs:
+              parameters:
+              - name: approved
+                valueFrom: {default: false, supplied: {}}
+              - name: fixed
+                value: true
+        """))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    nodes = by_name(r)
+    assert nodes["show"]["outputs"]["result"] == "true false 3 0.5"
+    outs = {p["name"]: p["value"] for p in nodes["wait"]["outputs"]["parameters"]}
+    assert outs == {"approved": "false", "fixed": "true"}
