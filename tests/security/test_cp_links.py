@@ -42,8 +42,10 @@ def finished(request, tmp_path, monkeypatch):
     try:
         request.getfixturevalue("busybox_image")
         backend = "container"
-    except pytest.skip.Exception:
-        monkeypatch.setenv(sb.ENV_VAR, "off")
+    except pytest.skip.Exception:   # the bubblewrap sandbox keeps the steps' /out off the host
+        monkeypatch.setenv(sb.ENV_VAR, "auto")
+        if sb.available() is None:
+            pytest.skip("neither podman nor bubblewrap can run here")
         backend = "local"
     run = api.submit(_workflow(victim), backend=backend, wait=True, timeout=120)
     assert run.phase == "Succeeded", run.phase
