@@ -41,7 +41,7 @@ spec:
     container:
       image: busybox
       command: [sh, -c]
-      args: ["printf 0.75 > /tmp/score; printf '%s' 'a\"b\\c} x{y=\"1\"'"]
+      args: ["printf 0.75 > /tmp/score; printf '%s\\n%s' 'a\"b\\c} x{y=\"1\"' 'argo_workflows_fake 1'"]
 """
 
 
@@ -72,7 +72,8 @@ async def test_metrics_endpoint_serves_prometheus_text_aggregated_across_runs(jp
     score = fams["argo_workflows_model_score"]
     assert score.type == "gauge" and score.documentation == "Score of the model\nsecond line \\ backslash"
     (sample,) = score.samples   # one series: the same label set in both runs, last value kept
-    assert sample.labels == {"who": 'a"b\\c} x{y="1"'} and sample.value == 0.75
+    # quotes, backslashes, braces and a newline followed by a would-be sample stay in their label
+    assert sample.labels == {"who": 'a"b\\c} x{y="1"\nargo_workflows_fake 1'} and sample.value == 0.75
     hist = fams["argo_workflows_score_hist"]
     assert hist.type == "histogram"
     buckets = {s.labels["le"]: s.value for s in hist.samples if s.name.endswith("_bucket")}
