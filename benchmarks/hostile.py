@@ -104,6 +104,17 @@ def run_case(case: dict, timeout: float, env: dict) -> dict:
     return json.loads(lines[-1][len("RESULT "):])
 
 
+NOTES = """\
+Notes. The expression times include the child's first use of the evaluator (parsing, importing RE2);
+the match itself takes microseconds. The issue measured, before: `^(a|a)*$` 70 s, `^(a?){40}a{40}$`
+hours (both holding the GIL), the fork and the nested loops past 2.5 GB in under a minute, the
+repeat a 4 GB string. Run times scale with the machine's load (a load average of 8 on 2 CPUs gives
+this process about a quarter of a CPU). A run's node count can be a few under the number of names:
+node ids are Argo's 32-bit FNV hash of the name, and among 100,000 names two or so collide (Argo's
+ids collide the same way).
+"""
+
+
 def markdown(result: dict) -> str:
     rows = ["| case | ends with | time | engine peak RSS |", "|---|---|---|---|"]
     for name, r in result["cases"].items():
@@ -111,11 +122,12 @@ def markdown(result: dict) -> str:
         if "nodes" in r:
             end += f" ({r['nodes']:,} nodes)"
         rss = f"{r['peak_rss_mb']:.0f} MB" if "peak_rss_mb" in r else "—"
-        rows.append(f"| {r['what']} | {end.replace('|', '/')} | {r['seconds']:.2f} s | {rss} |")
+        rows.append(f"| {r['what'].replace('|', chr(92) + '|')} | {end.replace('|', chr(92) + '|')} "
+                    f"| {r['seconds']:.2f} s | {rss} |")
     return (f"# Hostile inputs under the default budgets\n\nDate: {result['date']}. Machine: {result['machine']}; "
             f"load average at start {result['load']}. Produced by `python -m benchmarks.hostile` "
             "(each case in a fresh interpreter, 4 GB address-space cap; time and `ru_maxrss` of that process).\n\n"
-            + "\n".join(rows) + "\n")
+            + "\n".join(rows) + "\n\n" + NOTES)
 
 
 def main(argv: list[str] | None = None) -> dict:
