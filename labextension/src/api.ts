@@ -150,3 +150,51 @@ export async function followLog(
     }
   }
 }
+
+/** ``GET compare?runs=A,B``: runs side by side (``jupyter_flow.compare``), every string in it run data. */
+export interface IComparedValue {
+  name: string;
+  values: unknown[];
+  differs: boolean;
+}
+
+export interface ICompareArtifactDiff {
+  kind: string;
+  diff?: string;
+  note?: string;
+  columns_added?: string[];
+  columns_removed?: string[];
+  rows?: number[];
+  changes?: { row: number; column: string; a: string; b: string; delta: number | null }[];
+  truncated?: boolean;
+}
+
+export interface ICompareArtifact {
+  name: string;
+  kind: string;
+  differs: boolean;
+  diffs: (ICompareArtifactDiff | null)[];
+  images: (string | null)[] | null;
+}
+
+export interface ICompareNode {
+  path: string;
+  type: string;
+  phases: (string | null)[];
+  durations: (number | null)[];
+  outputs: IComparedValue[];
+  artifacts: ICompareArtifact[];
+  differs: string[];
+}
+
+export interface IComparison {
+  runs: { name: string; phase: string; duration: number | null }[];
+  params: IComparedValue[];
+  nodes: ICompareNode[];
+  metrics: (IComparedValue & { node: string; labels: (Record<string, string> | null)[] })[];
+  plots: Record<string, any>;
+}
+
+export function compare(names: string[]): Promise<IComparison> {
+  return request<IComparison>(['compare'], {}, `?runs=${encodeURIComponent(names.join(','))}`);
+}

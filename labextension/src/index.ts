@@ -10,10 +10,12 @@ import {
 import { Dialog, ICommandPalette, showDialog, showErrorMessage, WidgetTracker } from '@jupyterlab/apputils';
 import { IEditorExtensionRegistry, IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import * as api from './api';
+import { CompareView } from './compareview';
 import { formatLintError } from './model';
 import { RunsPanel } from './panel';
 import { RunView } from './runview';
@@ -55,12 +57,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Workflows panel, run DAG view and submit for jupyter-flow',
   autoStart: true,
   requires: [IDefaultFileBrowser],
-  optional: [ILayoutRestorer, ICommandPalette],
+  optional: [ILayoutRestorer, ICommandPalette, IRenderMimeRegistry],
   activate: (
     app: JupyterFrontEnd,
     browser: IDefaultFileBrowser,
     restorer: ILayoutRestorer | null,
-    palette: ICommandPalette | null
+    palette: ICommandPalette | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const tracker = new WidgetTracker<RunView>({ namespace: 'jupyter-flow-run' });
     if (restorer) {
@@ -126,6 +129,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     const panel = new RunsPanel(name => void openRun(name), submitSelected);
     panel.title.icon = flowIcon;
+    panel.onCompare = names => {
+      const view = new CompareView(names, rendermime);
+      view.title.icon = flowIcon;
+      app.shell.add(view, 'main');
+      app.shell.activateById(view.id);
+    };
     app.shell.add(panel, 'left', { rank: 600 });
     if (restorer) {
       restorer.add(panel, 'jupyter-flow-runs');

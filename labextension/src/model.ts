@@ -289,3 +289,20 @@ export function formatLintError(e: ILintError): string {
 export function isWorkflowCell(text: string): boolean {
   return /^\s*%%workflow(\s|$)/.test(text);
 }
+
+/** A `data:` URI of a verified raster image (what the server's compare sends), else null: an
+ * image's `src` never gets anything else (no SVG, no URL a run chose). */
+export function safeImageUri(uri: unknown): string | null {
+  return typeof uri === 'string' && /^data:image\/(png|jpeg|gif|webp);base64,[A-Za-z0-9+/=]*$/.test(uri) ? uri : null;
+}
+
+/** A compared value as text: strings as they are, numbers shortened, missing as an em dash. */
+export function compareText(value: unknown): string {
+  if (value === null || value === undefined) {
+    return '\u2014';
+  }
+  if (typeof value === 'number') {
+    return Number.isInteger(value) ? String(value) : String(Number(value.toPrecision(4)));
+  }
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}

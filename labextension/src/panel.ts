@@ -45,6 +45,10 @@ export class RunsPanel extends Widget {
   private list: HTMLElement;
   private status: HTMLElement;
   private busy = false;
+  private selected = new Set<string>();
+  private compareButton: HTMLButtonElement;
+  /** Called with the runs ticked in the panel when Compare is pressed (two or more). */
+  onCompare: ((names: string[]) => void) | null = null;
 
   constructor(
     private readonly openRun: (name: string) => void,
@@ -73,6 +77,16 @@ export class RunsPanel extends Widget {
     submit.title = 'Submit the selected YAML file as a workflow';
     submit.addEventListener('click', () => void this.submitSelected());
     header.appendChild(submit);
+    this.compareButton = el('button', 'jp-Button jf-RunsPanel-compare', 'Compare');
+    this.compareButton.title = 'Compare the runs ticked below (two or more; the first ticked is the baseline)';
+    this.compareButton.disabled = true;
+    this.compareButton.addEventListener('click', () => {
+      const names = [...this.selected]; // in the order ticked: the first is the baseline
+      if (names.length >= 2 && this.onCompare) {
+        this.onCompare(names);
+      }
+    });
+    header.appendChild(this.compareButton);
     const refresh = el('button', 'jp-Button jf-RunsPanel-refresh', '⟳');
     refresh.title = 'Refresh';
     refresh.addEventListener('click', () => void this.refresh());
@@ -116,6 +130,13 @@ export class RunsPanel extends Widget {
   }
 
   private render(): void {
+    const present = new Set(this.runs.map(r => r.name));
+    for (const name of [...this.selected]) {
+      if (!present.has(name)) {
+        this.selected.delete(name); // deleted runs leave the selection
+      }
+    }
+    this.compareButton.disabled = this.selected.size < 2;
     const runs = filterRuns(this.runs, this.phase);
     this.list.replaceChildren();
     if (!runs.length) {
@@ -132,6 +153,20 @@ export class RunsPanel extends Widget {
     li.dataset.name = run.name;
     li.dataset.phase = run.phase;
     li.title = run.message ? `${run.phase}: ${run.message}` : run.phase;
+    const check = el('input', 'jf-RunRow-check');
+    check.type = 'checkbox';
+    check.checked = this.selected.has(run.name);
+    check.setAttribute('aria-label', `Select ${run.name} to compare`);
+    check.addEventListener('click', ev => ev.stopPropagation());
+    check.addEventListener('change', () => {
+      if (check.checked) {
+        this.selected.add(run.name);
+      } else {
+        this.selected.delete(run.name);
+      }
+      this.compareButton.disabled = this.selected.size < 2;
+    });
+    li.appendChild(check);
     const icon = el('span', 'jf-RunRow-icon', phaseIcon(run.phase));
     icon.style.color = phaseColor(run.phase);
     li.appendChild(icon);

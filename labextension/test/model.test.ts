@@ -1,4 +1,6 @@
 import {
+  compareText,
+  safeImageUri,
   allowedActions,
   durationOf,
   filterRuns,
@@ -144,5 +146,24 @@ describe('isPathSafe', () => {
       const path = new URL(`http://h/api/runs/${encodeURIComponent(name)}/delete`).pathname;
       expect(decodeURIComponent(path.split('/')[3])).toBe(name);
     }
+  });
+});
+
+describe('compare helpers', () => {
+  it('lets only verified raster data: URIs be an image source', () => {
+    expect(safeImageUri('data:image/png;base64,iVBORw0KGgo=')).toBe('data:image/png;base64,iVBORw0KGgo=');
+    expect(safeImageUri('data:image/svg+xml;base64,PHN2Zz4=')).toBeNull();
+    expect(safeImageUri('x" onerror="alert(1)')).toBeNull();
+    expect(safeImageUri('https://evil.example/a.png')).toBeNull();
+    expect(safeImageUri('data:image/png;base64,AA==" onload="x')).toBeNull();
+    expect(safeImageUri(null)).toBeNull();
+  });
+
+  it('shows compared values as text', () => {
+    expect(compareText(null)).toBe('\u2014');
+    expect(compareText(0.123456)).toBe('0.1235');
+    expect(compareText(3)).toBe('3');
+    expect(compareText('<b>x</b>')).toBe('<b>x</b>');
+    expect(compareText({ a: 1 })).toBe('{"a":1}');
   });
 });
