@@ -19,8 +19,8 @@ import pytest
 import jupyter_flow
 from jupyter_flow.store import open_store
 
-from .corpus import (EXAMPLES, by_display, duration, known_failures, local_rows, log_of, out_param, phases, pods,
-                     submissions, wait_node)
+from .corpus import (EXAMPLES, by_display, documents, duration, known_failures, local_rows, log_of, out_param,
+                     phases, pods, submissions, wait_node)
 
 ROWS = local_rows()
 KNOWN = known_failures()
@@ -974,6 +974,9 @@ CHECKS = {
     "synchronization-db-wf-level.yaml": check_hello,
     "volumes-existing.yaml": check_volumes_existing,
     "volumes-pvc.yaml": check_pvc,
+    "arguments-parameters-from-configmap.yaml": check_hello,
+    "global-parameters-from-configmap.yaml": check_hello,
+    "global-parameters-from-configmap-referenced-as-local-variable.yaml": check_hello,
 }
 
 # Submit-time parameters, as the upstream trigger would pass them.
@@ -997,12 +1000,23 @@ LIBRARY = {"workflow-template__templates.yaml": "workflow-template-submittable",
            "cluster-workflow-template__clustertemplates.yaml": "cluster-workflow-template-submittable"}
 
 
+# Examples reading ConfigMap simple-parameters, which upstream ships as a file of its own
+CONFIGMAPS = {name: "configmaps__simple-parameters-configmap.yaml" for name in (
+    "arguments-parameters-from-configmap.yaml", "global-parameters-from-configmap.yaml",
+    "global-parameters-from-configmap-referenced-as-local-variable.yaml")}
+
+
 def prepare(row: dict, store, home) -> None:
     """Register the templates a row requires and write the cluster configuration it assumes."""
     for extra in filter(None, (row.get("requires") or "").split(",")):
         submissions(EXAMPLES / extra.strip(), store, register_only=True)
     if row["file"] in SETUP:
         (home / "semaphores.yaml").write_text(SETUP[row["file"]])
+    if row["file"] in CONFIGMAPS:   # `kubectl apply` of the ConfigMap: the local engine's values file
+        import yaml
+        maps = {d["metadata"]["name"]: d.get("data") or {} for d in documents(EXAMPLES / CONFIGMAPS[row["file"]])
+                if d.get("kind") == "ConfigMap"}
+        (home / "values.yaml").write_text(yaml.safe_dump({"configMaps": maps}))
 
 
 def allowed_phases(row: dict) -> set[str]:
