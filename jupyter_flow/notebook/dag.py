@@ -113,6 +113,15 @@ class DagRenderer(LaidOutRenderer):
         """Call ``fn`` when a page reports that it created the model (every time one does)."""
         self._ready.append(fn)
 
+    def insert_cell(self, code: str) -> bool:
+        """Ask the page to insert ``code`` as a new code cell below the cell that shows this graph
+        (the lab extension does it, not run); False when no page reported the model."""
+        if not self.ready:
+            return False
+        self.widget.send({"type": "insert-cell", "code": code})
+        self.messages += 1
+        return True
+
     @property
     def awaits_frontend(self) -> bool:
         """Whether a picture should replace this graph if no page reports the model soon."""

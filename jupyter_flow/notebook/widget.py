@@ -574,12 +574,36 @@ class NodePanel:
         self.btn_close = W.Button(description="", icon="times", layout=W.Layout(width="32px"),
                                   tooltip="close")
         self.btn_close.on_click(lambda _b: owner.select(None))
+        self.btn_debug = W.Button(description="Debug in notebook", icon="bug", layout=W.Layout(width="auto"),
+                                  tooltip="a new cell below that reproduces this step in the kernel")
+        self.btn_debug.on_click(lambda _b: self.debug())
+        self.debug_out = W.HTML()
         self.box = W.VBox([W.HBox([self.title, self.btn_close], layout=W.Layout(justify_content="space-between")),
-                           self.info, self.outputs, self.log_title, self.log,
+                           self.info, W.HBox([self.btn_debug]), self.debug_out, self.outputs, self.log_title, self.log,
                            W.HBox([self.btn_download, self.download])],
                           layout=W.Layout(flex="0 0 40%", width="40%", padding="0 0 0 8px",
                                           overflow="auto", max_height="640px", display="none"))
         self._artifact_key: tuple | None = None
+        self._debugged: dict | None = None
+
+    def debug(self) -> None:
+        """"Debug in notebook": the node's reproduction (``jupyter_flow.debug``) becomes a new cell
+        below this output (the lab extension inserts it); without the extension, shown to copy."""
+        from ..debugcell import debug
+        from ..errors import JupyterFlowError
+        node = self._debugged = self.node
+        if node is None:
+            return
+        try:
+            code = debug(self.owner.run, node["id"])
+        except JupyterFlowError as exc:
+            self.debug_out.value = f"<i>{esc(str(exc))}</i>"
+            return
+        insert = getattr(self.owner.graph, "insert_cell", None)
+        if insert is not None and insert(code):
+            self.debug_out.value = "<i>a cell that reproduces this step was inserted below</i>"
+        else:
+            self.debug_out.value = "<b>debug</b> (copy into a cell)" + P.pre(code)
 
     def show(self, node: dict | None) -> None:
         self.node = node
@@ -587,6 +611,9 @@ class NodePanel:
             self.box.layout.display = "none"
             return
         self.box.layout.display = None
+        if node.get("id") != (self._debugged or {}).get("id"):
+            self.debug_out.value = ""
+        self.btn_debug.layout.display = None if node.get("type") == "Pod" else "none"
         self.title.value = (f'<b>{esc(str(node.get("displayName") or node.get("name") or ""))}</b> '
                             f'<span style="color:#6d7f8b">{esc(str(node.get("type", "")))}</span>')
         rows = [("template", node.get("templateName") or ""), ("phase", G.display_phase(node)),

@@ -198,3 +198,8 @@ export interface IComparison {
 export function compare(names: string[]): Promise<IComparison> {
   return request<IComparison>(['compare'], {}, `?runs=${encodeURIComponent(names.join(','))}`);
 }
+
+/** The code of a cell that reproduces a node in a kernel (``jupyter_flow.debug``). */
+export function debugCode(name: string, node: string): Promise<{ code: string; node: string }> {
+  return request<{ code: string; node: string }>(['runs', name, 'nodes', node, 'debug']);
+}

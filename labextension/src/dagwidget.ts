@@ -14,12 +14,15 @@
  * {event: 'ready'} once the model exists (the kernel's only proof that this page has the
  * extension: without it the kernel draws the graph as a picture instead) and
  * {event: 'click', id}. Tooltips are set as the `title` attribute (text, never HTML).
+ * Kernel -> page {type: 'insert-cell', code}: the node panel's "Debug in notebook" asks for a new
+ * code cell, below the cell whose output shows this graph (one cell, however many views).
  */
 import { DOMWidgetModel, DOMWidgetView, ISerializers } from '@jupyter-widgets/base';
 import cytoscape from 'cytoscape';
 
 import { syncElements } from './cysync';
 import { applyPatch, IElement, IGraph, IPatch } from './dagpatch';
+import { insertNear } from './debugcell';
 import { fitCapped } from './fitzoom';
 
 export const MODULE_NAME = 'jupyter-flow';
@@ -27,6 +30,8 @@ export const MODULE_VERSION = '0.1.0';
 
 export class DagModel extends DOMWidgetModel {
   private index: Map<string, IElement> | null = null;
+  /** The elements of this model's views, to find the cell a new cell goes below. */
+  readonly viewElements = new Set<HTMLElement>();
 
   defaults(): any {
     return {
@@ -56,6 +61,11 @@ export class DagModel extends DOMWidgetModel {
       if (msg && msg.type === 'patch') {
         this.index = applyPatch(this.get('graph') as IGraph, msg, this.index ?? undefined);
         this.trigger('jf:patch', msg);
+      } else if (msg && (msg as any).type === 'insert-cell' && typeof (msg as any).code === 'string') {
+        const shown = Array.from(this.viewElements).find(e => document.contains(e));
+        if (shown) {
+          insertNear(shown, (msg as any).code);
+        }
       }
     });
   }
@@ -68,6 +78,7 @@ export class DagView extends DOMWidgetView {
 
   render(): void {
     this.el.classList.add('jf-dag');
+    (this.model as DagModel).viewElements?.add(this.el);
     this.box = document.createElement('div');
     this.box.className = 'jf-dag-canvas';
     this.el.appendChild(this.box);
@@ -161,6 +172,7 @@ export class DagView extends DOMWidgetView {
   }
 
   remove(): void {
+    (this.model as DagModel).viewElements?.delete(this.el);
     this.cy?.destroy();
     this.cy = null;
     super.remove();

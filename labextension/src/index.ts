@@ -10,12 +10,14 @@ import {
 import { Dialog, ICommandPalette, showDialog, showErrorMessage, WidgetTracker } from '@jupyterlab/apputils';
 import { IEditorExtensionRegistry, IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IDefaultFileBrowser } from '@jupyterlab/filebrowser';
+import { INotebookTracker } from '@jupyterlab/notebook';
 import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { LabIcon } from '@jupyterlab/ui-components';
 import { Widget } from '@lumino/widgets';
 
 import * as api from './api';
 import { CompareView } from './compareview';
+import { cellOf, insertCodeBelow, setCellInserter } from './debugcell';
 import { formatLintError } from './model';
 import { RunsPanel } from './panel';
 import { RunView } from './runview';
@@ -57,13 +59,14 @@ const plugin: JupyterFrontEndPlugin<void> = {
   description: 'Workflows panel, run DAG view and submit for jupyter-flow',
   autoStart: true,
   requires: [IDefaultFileBrowser],
-  optional: [ILayoutRestorer, ICommandPalette, IRenderMimeRegistry],
+  optional: [ILayoutRestorer, ICommandPalette, IRenderMimeRegistry, INotebookTracker],
   activate: (
     app: JupyterFrontEnd,
     browser: IDefaultFileBrowser,
     restorer: ILayoutRestorer | null,
     palette: ICommandPalette | null,
-    rendermime: IRenderMimeRegistry | null
+    rendermime: IRenderMimeRegistry | null,
+    notebooks: INotebookTracker | null
   ) => {
     const tracker = new WidgetTracker<RunView>({ namespace: 'jupyter-flow-run' });
     if (restorer) {
@@ -74,13 +77,35 @@ const plugin: JupyterFrontEndPlugin<void> = {
       });
     }
 
+    /** A node's debug cell goes below the active cell of the notebook used last. */
+    const debugInNotebook = (code: string): void => {
+      const panel = notebooks?.currentWidget;
+      if (!panel) {
+        void showErrorMessage('Debug in notebook', 'Open a notebook first: the cell goes below its active cell.');
+        return;
+      }
+      insertCodeBelow(panel, code);
+      app.shell.activateById(panel.id);
+    };
+    if (notebooks) {
+      // the notebook widget's "Debug in notebook": below the cell whose output shows the run
+      setCellInserter((el, code) => {
+        const found = cellOf(notebooks, el);
+        if (found) {
+          insertCodeBelow(found[0], code, found[1]);
+        } else if (notebooks.currentWidget) {
+          insertCodeBelow(notebooks.currentWidget, code);
+        }
+      });
+    }
+
     const openRun = (name: string): RunView => {
       const existing = tracker.find(w => w.runName === name);
       if (existing) {
         app.shell.activateById(existing.id);
         return existing;
       }
-      const view = new RunView(name, openRun);
+      const view = new RunView(name, openRun, undefined, notebooks ? debugInNotebook : null);
       view.title.icon = flowIcon;
       void tracker.add(view);
       app.shell.add(view, 'main');

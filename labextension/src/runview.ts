@@ -54,7 +54,8 @@ export class RunView extends Widget {
   constructor(
     readonly runName: string,
     private readonly onOpen: (name: string) => void,
-    private readonly interval = 1000
+    private readonly interval = 1000,
+    private readonly onDebug: ((code: string) => void) | null = null
   ) {
     super();
     this.addClass('jf-RunView');
@@ -287,6 +288,12 @@ export class RunView extends Widget {
       this.side.dataset.node = id;
       summary = el('div', 'jf-NodePanel-summary');
       this.side.appendChild(summary);
+      if (node.type === 'Pod' && this.onDebug) {
+        const debug = el('button', 'jp-Button jf-NodePanel-debug', 'Debug in notebook');
+        debug.title = 'Insert a cell that reproduces this step below the active cell of the current notebook';
+        debug.addEventListener('click', () => void this.debugNode(id));
+        this.side.appendChild(debug);
+      }
       this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Inputs'));
       this.side.appendChild(el('pre', 'jf-NodePanel-inputs'));
       this.side.appendChild(el('h3', 'jf-NodePanel-h', 'Outputs'));
@@ -347,6 +354,16 @@ export class RunView extends Widget {
     }
     if (fresh || this.logNode !== id) {
       this.startLog(id);
+    }
+  }
+
+  /** "Debug in notebook": the server writes the cell (``jupyter_flow.debug``), ``onDebug`` places it. */
+  private async debugNode(id: string): Promise<void> {
+    try {
+      const { code } = await api.debugCode(this.runName, id);
+      this.onDebug?.(code);
+    } catch (error) {
+      void showErrorMessage('Debug in notebook', (error as Error).message);
     }
   }
 
