@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import asyncio
+import shutil
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -417,7 +418,8 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
             results[c["name"]] = result
             if log_path.exists():   # the pod's log holds every container's output, as `argo logs`
                 with open(logs / f"{node.id}.log", "a", opener=opener) as pod_log:
-                    pod_log.write(log_path.read_text(errors="replace"))
+                    with open(log_path, errors="replace") as container_log:   # streamed: a log may be GBs
+                        shutil.copyfileobj(container_log, pod_log)
             phase, message = _exit_phase(ctl, result)
             if result.exit_code is not None:
                 cnode.outputs = {"exitCode": str(result.exit_code)}

@@ -13,9 +13,19 @@ _ABSENT = object()
 
 
 def _read(path: str, host_path: Callable[[str], Path]) -> str | object:
+    """The file's text, at most the string budget: a step can leave a huge (or sparse: ``truncate
+    -s 100G``, no disk used) file there, and reading it whole took the engine's memory, the
+    Jupyter kernel's when the engine runs in it."""
+    from ..expr.limits import max_string
     target = host_path(path)
+    limit = max_string()
     try:
-        data = target.read_text(errors="replace")
+        with open(target, "rb") as fh:
+            raw = fh.read(limit + 1)
+        if len(raw) > limit:
+            raise ArtifactError(f"output parameter path {path} is over {limit} bytes "
+                                "(limits.maxStringBytes in config.yaml)")
+        data = raw.decode("utf-8", errors="replace")
     except (FileNotFoundError, NotADirectoryError):
         return _ABSENT
     except IsADirectoryError:
