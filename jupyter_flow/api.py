@@ -124,7 +124,8 @@ def apply_options(workflow: dict, *, parameters: Mapping[str, Any] | None = None
         args = spec.setdefault("arguments", {})
         plist = args.setdefault("parameters", [])
         for key, value in parameters.items():
-            value = value if isinstance(value, str) else json.dumps(value)
+            from .engine.scope import param_text
+            value = param_text(value)
             for p in plist:
                 if p.get("name") == key:
                     p["value"] = value

@@ -4,7 +4,6 @@ selectors and labels, regular expressions. The argparse ``type=`` functions rais
 from __future__ import annotations
 
 import argparse
-import json
 import re
 from typing import TYPE_CHECKING, Sequence
 
@@ -20,7 +19,8 @@ def parse_params(pairs: Sequence[str] | None, files: Sequence[str] | None) -> di
             data = yaml.safe_load(f) or {}
         if not isinstance(data, dict):
             raise SystemExit(f"--parameter-file {path}: expected a mapping of name: value")
-        out.update({k: v if isinstance(v, str) else json.dumps(v) for k, v in data.items()})
+        from jupyter_flow.engine.scope import param_text
+        out.update({str(k): param_text(v) for k, v in data.items()})
     for pair in pairs or []:
         if "=" not in pair:
             raise SystemExit(f"-p {pair!r}: expected name=value")

@@ -28,6 +28,13 @@ def to_str(value: Any) -> str:
     return json.dumps(value, separators=(",", ":"))
 
 
+def param_text(value: Any) -> str:
+    """A parameter given at submit (``-f`` file, ``submit(parameters=...)``) as Argo's CLI sends it:
+    strings as they are, anything else as compact JSON (util.ReadParametersFile keeps the YAML's
+    JSON form: ``[1,"a"]``, ``true``, ``null``), so a list is ``[1,"a"]``, not Python's ``[1, "a"]``."""
+    return "null" if value is None else to_str(value)
+
+
 def add_node(scope: dict, prefix: str, node: Node, nodes: dict[str, Node]) -> None:
     """Argo's buildLocalScope: id, status, times, exitCode and outputs under ``prefix``."""
     if node.type == RETRY and node.children:

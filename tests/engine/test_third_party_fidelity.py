@@ -58,3 +58,31 @@ def test_yaml_bool_and_number_parameter_values_are_argo_strings():
     assert nodes["show"]["outputs"]["result"] == "true false 3 0.5"
     outs = {p["name"]: p["value"] for p in nodes["wait"]["outputs"]["parameters"]}
     assert outs == {"approved": "false", "fixed": "true"}
+
+
+def test_parameters_given_at_submit_are_compact_json_like_argo_cli(tmp_path):
+    """``argo submit -f params.yaml`` sends a list or map as the YAML's compact JSON
+    (util.ReadParametersFile): ``[1,"a"]``, ``{"k":2}``, ``true``, ``1.5``."""
+    from jupyter_flow.cli.args import parse_params
+    pfile = tmp_path / "params.yaml"
+    pfile.write_text('lst: [1, "a"]\nobj: {k: 2}\nflag: true\nn: 1.50\nnone: null\ns: text\n')
+    assert parse_params([], [str(pfile)]) == {"lst": '[1,"a"]', "obj": '{"k":2}', "flag": "true",
+                                              "n": "1.5", "none": "null", "s": "text"}
+    r = run(load("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: given-}
+        spec:
+          entrypoint: show
+          arguments:
+            parameters:
+            - {name: lst, value: x}
+            - {name: obj, value: x}
+          templates:
+          - name: show
+            container:
+              image: alpine:3.23
+              command: [echo, "{{workflow.parameters.lst}} {{workflow.parameters.obj}}"]
+        """), parameters={"lst": [1, "a"], "obj": {"k": 2}})
+    assert r.phase == "Succeeded"
+    assert r.node(r.name)["outputs"]["result"] == '[1,"a"] {"k":2}'
