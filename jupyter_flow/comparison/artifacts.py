@@ -6,6 +6,10 @@ views escape. Reading is bounded: at most ``READ_BYTES`` of a file are read to d
 ``TOTAL_BYTES`` of diffs and images. A stored path must resolve inside its run's artifact
 directory (a link planted by a step to ``~/.ssh`` is refused, not read).
 
+Two artifacts are the same when their sizes and the hashes of their first ``HASH_BYTES`` are;
+a Comparison hashes at most ``HASH_TOTAL`` bytes in all (past it, ``size:unread``: same size is
+taken as the same).
+
 * text: ``difflib.unified_diff`` (at most ``DIFF_LINES`` lines, each cut to ``LINE_CHARS``);
 * image: raster only, by magic bytes (PNG, JPEG, GIF, WebP), as ``data:`` URIs side by side;
   SVG and anything else that is not verified raster is compared by hash only, never shown;
@@ -19,6 +23,7 @@ import csv
 import difflib
 import hashlib
 import io
+import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
@@ -29,6 +34,8 @@ READ_BYTES = 256 * 1024
 HASH_BYTES = 16 * 1024 * 1024
 IMAGE_BYTES = 1024 * 1024
 TOTAL_BYTES = 8 * 1024 * 1024
+HASH_TOTAL = 512 * 1024 * 1024    # bytes hashed for one Comparison (50 runs of big artifacts stay bounded)
+DIR_FILES = 10_000
 DIFF_LINES = 400
 LINE_CHARS = 500
 CSV_ROWS = 1000
@@ -50,18 +57,15 @@ def _stored(run, store, art: Mapping[str, Any]) -> Path | None:
     return path if path.exists() else None
 
 
-def _digest(path: Path) -> str:
-    if path.is_dir():
-        h = hashlib.sha256()
-        for i, p in enumerate(sorted(path.rglob("*"))):
-            if i >= 10_000:
-                break
-            h.update(p.relative_to(path).as_posix().encode("utf-8", "surrogateescape") + b"\0")
-            if p.is_file() and not p.is_symlink():
-                h.update(_digest(p).encode())
-        return "dir:" + h.hexdigest()
-    h = hashlib.sha256()
+def _file_digest(path: Path, budget: dict) -> str:
+    """``size:sha256`` of the file's first ``HASH_BYTES``, charged to the comparison's hash budget;
+    past the budget only the size is known (``size:unread``)."""
     size = path.stat().st_size
+    limit = min(HASH_BYTES, size + 1)
+    if budget.get("hashed", 0) + limit > HASH_TOTAL:
+        return f"{size}:unread"
+    budget["hashed"] = budget.get("hashed", 0) + limit
+    h = hashlib.sha256()
     with open(path, "rb") as f:
         left = HASH_BYTES
         while left > 0:
@@ -71,6 +75,26 @@ def _digest(path: Path) -> str:
             h.update(chunk)
             left -= len(chunk)
     return f"{size}:{h.hexdigest()}"
+
+
+def _digest(path: Path, budget: dict) -> str:
+    """What decides whether two artifacts are the same: a file's size and hash, a directory's
+    names and its files' digests (links are named, never followed; at most ``DIR_FILES``)."""
+    if not path.is_dir():
+        return _file_digest(path, budget)
+    h = hashlib.sha256()
+    count = 0
+    for top, dirs, files in os.walk(path, followlinks=False):
+        dirs.sort()
+        for name in sorted(files) + [d for d in dirs if os.path.islink(os.path.join(top, d))]:
+            count += 1
+            if count > DIR_FILES:
+                return "dir:" + h.hexdigest() + ":cut"
+            p = Path(top, name)
+            h.update(p.relative_to(path).as_posix().encode("utf-8", "surrogateescape") + b"\0")
+            if p.is_file() and not p.is_symlink():
+                h.update(_file_digest(p, budget).encode())
+    return "dir:" + h.hexdigest()
 
 
 def _read(path: Path, limit: int = READ_BYTES) -> tuple[bytes, bool]:
@@ -178,7 +202,7 @@ def diff_node_artifacts(runs: Sequence, store, found: Sequence[Mapping[str, Any]
     out = []
     for name in names:
         paths = [_stored(run, store, a[name]) if name in a else None for run, a in zip(runs, arts)]
-        digests = [_digest(p) if p is not None else None for p in paths]
+        digests = [_digest(p, budget) if p is not None else None for p in paths]
         base = paths[0]
         declared = str(arts[0].get(name, {}).get("path") or "") if base is not None else ""
         kind = kind_of(base, declared) if base is not None else "missing"
