@@ -94,9 +94,11 @@ def tree_digest(path: Path) -> str:
     return "tree:" + h.hexdigest()
 
 
-def material(call: "Call", node: Node, tmpl: dict, local: dict) -> dict | None:
+def material(call: "Call", node: Node, tmpl: dict, local: dict, later: dict | None = None) -> dict | None:
     """The canonical inputs of a step's key, or None when its result cannot be keyed (an input
-    artifact fetched from a URL or a repository: its content is not known before it runs)."""
+    artifact fetched from a URL or a repository: its content is not known before it runs).
+    ``later``: stored input artifacts are not hashed here but listed in it (name -> path) for
+    the caller to hash off the engine loop (``digest_into``)."""
     ctl = call.ctl
     container = dict(tmpl.get("container") or tmpl.get("script") or {})
     mounted = {m.get("name") for m in container.get("volumeMounts") or [] if isinstance(m, dict)}
@@ -122,7 +124,10 @@ def material(call: "Call", node: Node, tmpl: dict, local: dict) -> dict | None:
             src = ctl.artifact_root / str((resolved.get("local") or {}).get("key") or "")
             if src == ctl.artifact_root or not inside(ctl.artifact_root, src) or not src.exists():
                 return None
-            arts[name] = tree_digest(src)
+            if later is None:
+                arts[name] = tree_digest(src)
+            else:
+                later[name] = src
         else:
             return None
     return {"v": FORMAT, "backend": type(ctl.executor).__module__.rsplit(".", 1)[-1],
@@ -196,7 +201,15 @@ async def probe(call: "Call", node: Node, tmpl: dict, local: dict) -> "Probe | s
     conf = getattr(ctl, "_stepcache", None)
     if conf is None:
         conf = ctl._stepcache = settings(ctl.workflow)
-    mat = material(call, node, tmpl, local)
+    later: dict[str, Path] = {}
+    mat = material(call, node, tmpl, local, later)
+    if mat is not None and later:   # hashing a big artifact must not stall the engine loop
+        try:
+            digests = await asyncio.get_running_loop().run_in_executor(
+                None, lambda: {name: tree_digest(path) for name, path in later.items()})
+        except OSError:   # it went away meanwhile: the step runs uncached (and fails to load it)
+            return None
+        mat["artifacts"].update(digests)
     if mat is None:
         return None
     key = key_of(mat)
@@ -234,10 +247,12 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         shutil.rmtree(dest)
 
     def link(s, d):
+        # never through a symlink: an artifact that is a link to ~/.ssh/id_rsa must stay a link,
+        # not become a hard link to (or a copy of) the file it points at
         try:
-            os.link(s, d)
+            os.link(s, d, follow_symlinks=False)
         except OSError:
-            shutil.copy2(s, d)
+            shutil.copy2(s, d, follow_symlinks=False)
     if src.is_dir() and not src.is_symlink():
         shutil.copytree(src, dest, symlinks=True, copy_function=link)
     else:
@@ -275,8 +290,11 @@ def _reuse(ctl, node: Node, key: str, entry: dict) -> bool:
             store.log_path(entry["run"], entry["node"])
     outputs = json.loads(entry["outputs"]) if entry["outputs"] else None
     arts = (outputs or {}).get("artifacts") or []
-    if any(not (art_src / str(a.get("name"))).exists() for a in arts if "local" in a):
-        return False
+    for a in arts:
+        name = str(a.get("name"))
+        if "local" in a and (component(name) != name or name in (".", "..")
+                             or not os.path.lexists(art_src / name)):
+            return False
     dest = ctl.artifact_root / component(node.id)
     for a in arts:
         if "local" in a:

@@ -414,6 +414,8 @@ class Store:
             for table in ("nodes", "events", "requests", "metrics"):
                 conn.execute(f"DELETE FROM {table} WHERE run=?", (name,))
             conn.execute("DELETE FROM runs WHERE name=?", (name,))
+            # its step-cache records go with it, but for the entries shared through the cache area
+            conn.execute("DELETE FROM stepcache WHERE run=? AND shared=0", (name,))
         self._write(op)
         remove_tree(self.home / "runs", self.run_dir(name))
 

@@ -184,3 +184,20 @@ def test_a_sweep_shares_its_data_preparation(marks):
     exp = jupyter_flow.sweep(doc, {"lr": ["0.1", "0.01", "0.001"]}, parallelism=2, wait=True, cache=True)
     assert exp.phase == "Succeeded"
     assert _counts(marks) == {"prep": 1, "train": 3, "report": 3}
+
+
+def test_deleting_a_run_forgets_its_own_records_not_the_shared_cache(marks):
+    from jupyter_flow.errors import RunNotFound
+    from jupyter_flow.store import open_store
+    store = open_store()
+    plain = run(_doc(marks))
+    cached = run(_doc(marks), cache=True)
+    assert len(store.stepcache_entries(run=plain.name)) == 3
+    plain.delete()
+    cached.delete()
+    assert store.stepcache_entries(run=plain.name) == []
+    assert len(store.stepcache_entries(run=cached.name, shared=True)) == 3   # still reusable
+    with pytest.raises(RunNotFound):
+        run(_doc(marks), continue_from=plain.name)
+    again = run(_doc(marks), cache=True)
+    assert _counts(marks) == {"prep": 2, "train": 2, "report": 2} and again.phase == "Succeeded"
