@@ -82,10 +82,13 @@ class LogStream:
                 continue
             cut = data.rfind(b"\n") + 1
             if cut == 0:
-                if not node_over or len(data) == budget:
+                if len(data) == POLL_BUDGET:
+                    cut = len(data)   # one line longer than a whole poll's budget: sent in pieces
+                elif not node_over or len(data) == budget:
                     behind = behind or len(data) == budget
                     continue   # a partial last line: wait for the rest
-                cut = len(data)
+                else:
+                    cut = len(data)
             budget -= cut
             self.offsets[nid] += cut
             behind = behind or cut < len(data)
