@@ -254,3 +254,56 @@ def test_import_stays_light():
     code = "import sys, jupyter_flow; print('jupyter_flow.debugcell' in sys.modules, callable(jupyter_flow.debug))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True)
     assert out.stdout.split() == ["False", "True"]
+
+
+SHELL_RETRY = """apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata: {generateName: sh-retry-}
+spec:
+  entrypoint: main
+  arguments: {parameters: [{name: word, value: "it's $HOME; `id`"}]}
+  templates:
+  - name: main
+    retryStrategy: {limit: 1}
+    inputs: {parameters: [{name: word, value: "{{workflow.parameters.word}}"}]}
+    script:
+      image: alpine
+      command: [sh]
+      source: |
+        echo "attempt {{retries}}: {{inputs.parameters.word}}" ; echo JF_SCRIPT
+        exit 4
+"""
+
+
+def test_shell_script_step_and_retry_attempt_as_a_bash_snippet(flow_home, tmp_path):
+    """A non-Python script step: its substituted source in a quoted here-document (a line equal to
+    the delimiter in the source cannot end it early), run as the step ran it; an attempt of a retried
+    step sees its own {{retries}}."""
+    run = jupyter_flow.submit(SHELL_RETRY, wait=True)
+    assert run.phase == "Failed"
+    for attempt in ("0", "1"):
+        node = run.node(f"{run.name}({attempt})")
+        code = jupyter_flow.debug(run, node["id"])
+        out = subprocess.run(["bash", "-c", code.split("\n", 1)[1]], capture_output=True, text=True,
+                             env={"PATH": os.environ["PATH"], "HOME": os.environ["HOME"]})
+        assert out.returncode == 4
+        # the value was substituted into shell code, in the step as here: $HOME and `id` ran in both
+        assert out.stdout == run.logs(node["id"])
+        assert out.stdout.startswith(f"attempt {attempt}: it's {os.environ['HOME']}; uid=")
+        assert out.stdout.endswith("\nJF_SCRIPT\n")
+
+
+def test_a_step_from_a_workflow_template_is_resolved_from_the_registry(store, kernel_env, tmp_path):
+    store.put_template("WorkflowTemplate", "lib", {
+        "apiVersion": "argoproj.io/v1alpha1", "kind": "WorkflowTemplate", "metadata": {"name": "lib"},
+        "spec": {"templates": [{"name": "say", "inputs": {"parameters": [{"name": "w"}]}, "script": {
+            "image": "python:3.11", "command": ["python"],
+            "source": "print('from lib: {{inputs.parameters.w}}')\nraise KeyError('{{inputs.parameters.w}}')\n"}}]}})
+    wf = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "ref-"},
+          "spec": {"entrypoint": "main", "templates": [{"name": "main", "steps": [[{
+              "name": "call", "templateRef": {"name": "lib", "template": "say"},
+              "arguments": {"parameters": [{"name": "w", "value": "wt"}]}}]]}]}}
+    run = jupyter_flow.submit(wf, wait=True, store=store)
+    assert run.phase == "Failed"
+    (cell,) = run_in_kernel(jupyter_flow.debug(run, "call"), cwd=tmp_path)
+    assert stdout_of(cell) == "from lib: wt\n" and error_of(cell) == ("KeyError", "'wt'") == step_error(run, "call")
