@@ -6,7 +6,29 @@ from __future__ import annotations
 import pytest
 
 from tests.browser.test_lab import browser, cli_submit, lab, open_panel, page, row, shot  # noqa: F401
-from tests.server.helpers import PARAM
+DOC = """\
+apiVersion: argoproj.io/v1alpha1
+kind: Workflow
+metadata:
+  generateName: cmp-
+spec:
+  entrypoint: main
+  arguments:
+    parameters: [{name: who, value: nobody}]
+  templates:
+  - name: main
+    inputs:
+      parameters: [{name: who}]
+    outputs:
+      artifacts: [{name: note, path: /tmp/note.txt}]
+    container:
+      image: busybox
+      command: [sh, -c]
+      args:
+      - |
+        printf 'same\\n%s\\n' "$WHO" > /tmp/note.txt
+      env: [{name: WHO, value: "{{inputs.parameters.who}}"}]
+"""
 
 pytestmark = [pytest.mark.xdist_group("jupyterlab-browser")]
 
@@ -14,8 +36,8 @@ HOSTILE = "<img src=x onerror=window.__jfxss=1>"
 
 
 def test_compare_two_runs_from_the_panel(lab, page):
-    a = cli_submit(lab, PARAM, "cmp-a.yaml")
-    b = cli_submit(lab, PARAM.replace("value: nobody", f'value: "{HOSTILE}"'), "cmp-b.yaml")
+    a = cli_submit(lab, DOC, "cmp-a.yaml")
+    b = cli_submit(lab, DOC.replace("value: nobody", f'value: "{HOSTILE}"'), "cmp-b.yaml")
     open_panel(page)
     for name in (a, b):
         row(page, name).wait_for(timeout=15_000)
@@ -39,7 +61,10 @@ def test_compare_two_runs_from_the_panel(lab, page):
     # the durations plot, drawn by the vega5 renderer (a canvas or an SVG inside .vega-embed)
     plot = view.locator(".jf-plot-durations")
     plot.locator(".vega-embed canvas, .vega-embed svg").first.wait_for(timeout=20_000)
-    assert view.locator(".jf-CompareView-nodes table").inner_text().count("outputs") >= 1
+    assert "artifacts" in view.locator(".jf-CompareView-nodes table").inner_text()
+    # the artifact's text diff, hostile line included, is text in a <pre>
+    diff = view.locator("pre.jf-CompareView-diff").inner_text()
+    assert " same" in diff and "-nobody" in diff and f"+{HOSTILE}" in diff, diff
     assert page.evaluate("() => window.__jfxss") is None
     assert page.locator("img[src='x']").count() == 0
     shot(page, "compare-two-runs")
