@@ -12,6 +12,7 @@ from ..executors.local import StepSpec
 from ..executors.stepfs import StepPathError, normalise_template
 from ..store.paths import opener
 from .artifacts import ArtifactError, load_input, save_output
+from .downward import pod_fields
 from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
 from .outputs import collect_parameters
@@ -74,8 +75,8 @@ def pod_scope(call: "Call", node: Node, local: dict) -> dict:
     return scope
 
 
-def _env(container: dict, step: str, executor=None) -> dict[str, str]:
-    return container_env(container, step, executor)
+def _env(container: dict, step: str, executor=None, pod: dict | None = None) -> dict[str, str]:
+    return container_env(container, step, executor, pod)
 
 
 def _argv(container: dict, env: dict[str, str], executor) -> tuple[list[str] | None, list[str]]:
@@ -157,7 +158,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     log_path = ctl.logs_dir / f"{node.id}.log"
     deadline = call.timeout(local)
     try:
-        env = _env(container, node.display_name, ctl.executor)
+        env = _env(container, node.display_name, ctl.executor, pod_fields(ctl, node, call.tmpl))
     except EnvError as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
@@ -391,7 +392,7 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
                 ctl.set_phase(cnode, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
                 return
             try:
-                env = _env(c, cnode.display_name, ctl.executor)
+                env = _env(c, cnode.display_name, ctl.executor, pod_fields(ctl, node, call.tmpl))
             except EnvError as exc:
                 ctl.set_phase(cnode, ERROR, str(exc))
                 return

@@ -137,7 +137,17 @@ def _source(values: dict, kind: str, name: str) -> dict | None:
     return (values.get(_KINDS[kind][0]) or {}).get(name)
 
 
-def container_env(container: dict, step: str, executor=None) -> dict[str, str]:
+def _downward(vf: dict, pod: dict, container: dict) -> str | None:
+    """A fieldRef/resourceFieldRef answered locally (downward.py), or None."""
+    from .downward import field_value, resource_value
+    if isinstance(vf.get("fieldRef"), dict):
+        return field_value(pod, str(vf["fieldRef"].get("fieldPath", "")))
+    if isinstance(vf.get("resourceFieldRef"), dict):
+        return resource_value(container, vf["resourceFieldRef"])
+    return None
+
+
+def container_env(container: dict, step: str, executor=None, pod: dict | None = None) -> dict[str, str]:
     """The container's environment (steps 1-2 above); raises :class:`EnvError` when a Secret or
     ConfigMap it needs is neither on a cluster nor in the values file."""
     entries = container.get("env") or []
@@ -173,6 +183,10 @@ def container_env(container: dict, step: str, executor=None) -> dict[str, str]:
             env[name] = ""
             continue
         kind = next((k for k in ("secretKeyRef", "configMapKeyRef") if vf.get(k) is not None), None)
+        local = _downward(vf, pod, container) if kind is None and pod is not None else None
+        if local is not None:
+            env[name] = local
+            continue
         if kind is None:
             src = next(iter(vf), "valueFrom")
             raise EnvError(f"step {step!r}: env {name} comes from {src}, which needs a cluster "

@@ -17,6 +17,7 @@ import dataclasses
 import re
 from typing import TYPE_CHECKING
 
+from .downward import pod_fields
 from .podenv import EnvError, container_env, expand_argv
 
 if TYPE_CHECKING:
@@ -50,7 +51,7 @@ def start_sidecars(ctl, node: "Node", tmpl: dict, volumes_of) -> list[Sidecar]:
             raise EnvError(f"step {node.display_name!r}: sidecar name {name!r} is not a valid container name "
                            "(lowercase letters, digits and '-', at most 63)")
         sc = normalise_template({"container": sc}, step)["container"]   # its paths, checked as main's
-        env = container_env(sc, step, ctl.executor)
+        env = container_env(sc, step, ctl.executor, pod_fields(ctl, node, tmpl))
         mounts = [m for m in sc.get("volumeMounts") or [] if isinstance(m, dict) and m.get("mountPath")]
         sid = f"{node.id}-{name}"
         spec = StepSpec(node_id=sid, step_name=step, image=str(sc.get("image", "")),

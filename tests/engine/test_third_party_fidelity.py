@@ -86,3 +86,60 @@ def test_parameters_given_at_submit_are_compact_json_like_argo_cli(tmp_path):
         """), parameters={"lst": [1, "a"], "obj": {"k": 2}})
     assert r.phase == "Succeeded"
     assert r.node(r.name)["outputs"]["result"] == '[1,"a"] {"k":2}'
+
+
+def test_downward_api_env_has_local_answers():
+    """``env[].valueFrom.fieldRef``/``resourceFieldRef`` (POD_NAME, POD_NAMESPACE, NODE_NAME, a
+    memory limit) take the values the step's Pod would have instead of erroring the step; a field
+    with no local counterpart (metadata.uid) still errors naming the step."""
+    r = run(load("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: downward-, namespace: team-a}
+        spec:
+          entrypoint: main
+          serviceAccountName: runner
+          podMetadata: {labels: {app: demo}}
+          templates:
+          - name: main
+            steps:
+            - - {name: show, template: show}
+          - name: show
+            metadata: {annotations: {owner: me}}
+            container:
+              image: alpine:3.23
+              resources: {limits: {memory: 64Mi, cpu: 500m}}
+              env:
+              - {name: POD_NAME, valueFrom: {fieldRef: {fieldPath: metadata.name}}}
+              - {name: NS, valueFrom: {fieldRef: {fieldPath: metadata.namespace}}}
+              - {name: APP, valueFrom: {fieldRef: {fieldPath: "metadata.labels['app']"}}}
+              - {name: OWNER, valueFrom: {fieldRef: {fieldPath: "metadata.annotations['owner']"}}}
+              - {name: SA, valueFrom: {fieldRef: {fieldPath: spec.serviceAccountName}}}
+              - {name: IP, valueFrom: {fieldRef: {fieldPath: status.podIP}}}
+              - {name: MEM, valueFrom: {resourceFieldRef: {resource: limits.memory, divisor: 1Mi}}}
+              - {name: CPU, valueFrom: {resourceFieldRef: {containerName: main, resource: limits.cpu}}}
+              - {name: MCPU, valueFrom: {resourceFieldRef: {resource: requests.cpu, divisor: 1m}}}
+              command: [sh, -c]
+              args: ["echo $POD_NAME={{pod.name}} $NS $APP $OWNER $SA $IP $MEM $CPU $MCPU"]
+        """))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    pod, rest = by_name(r)["show"]["outputs"]["result"].split(" ", 1)
+    name, same = pod.split("=")
+    assert name == same and name.startswith(r.name + "-show-")
+    assert rest == "team-a demo me runner 127.0.0.1 64 1 500"
+
+    r = run(load("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: downward-uid-}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            container:
+              image: alpine:3.23
+              env: [{name: UID, valueFrom: {fieldRef: {fieldPath: metadata.uid}}}]
+              command: [sh, -c, "echo $UID"]
+        """))
+    assert r.phase == "Error"
+    assert "env UID comes from fieldRef" in r.node(r.name)["message"]
