@@ -84,8 +84,8 @@ def test_a_git_repo_option_runs_nothing_on_the_host(backend, tmp_path):
         {"name": "mk", "container": {"image": IMAGE, "command": ["sh", "-c", make_repo]},
          "outputs": {"artifacts": [{"name": "d", "path": out}]}},
         {"name": "use", "inputs": {"artifacts": [
-            {"name": "a", "path": "/tmp/a"},
-            {"name": "g", "path": "/tmp/a/r", "git": {"repo": f"--upload-pack=touch {pwned};:"}}]},
+            {"name": "a", "path": f"{tmp_path}/in"},
+            {"name": "g", "path": f"{tmp_path}/in/r", "git": {"repo": f"--upload-pack=touch {pwned};:"}}]},
          "container": {"image": IMAGE, "command": ["true"]}}]
     run = api.submit(_wf(templates), backend=backend, wait=True, timeout=120)
     assert not pwned.exists()
