@@ -106,8 +106,9 @@ def test_node_paths_follow_boundaries_and_number_repeats():
     nodes = {"w": {"displayName": "w", "templateName": "main", "startedAt": "2026-01-01T00:00:00Z"},
              "a1": {"displayName": "a", "boundaryID": "w", "startedAt": "2026-01-01T00:00:01Z"},
              "a2": {"displayName": "a", "boundaryID": "w", "startedAt": "2026-01-01T00:00:02Z"},
-             "c": {"displayName": "c", "boundaryID": "a1", "startedAt": "2026-01-01T00:00:03Z"}}
-    assert node_paths(nodes) == {"w": "main", "a1": "main/a", "a2": "main/a#2", "c": "main/a/c"}
+             "c": {"displayName": "c", "boundaryID": "a1", "startedAt": "2026-01-01T00:00:03Z"},
+             "l": {"displayName": "t(1:{\"lr\":\"0.1\"})", "boundaryID": "w", "startedAt": "2026-01-01T00:00:04Z"}}
+    assert node_paths(nodes) == {"w": "main", "a1": "main/a", "a2": "main/a#2", "c": "main/a/c", "l": "main/t(1)"}
 
 
 def _art(cmp, name):
@@ -234,3 +235,19 @@ def test_artifact_link_out_of_the_run_is_not_read(two, monkeypatch, tmp_path):
     finally:
         target.unlink()
         target.write_bytes(saved)
+
+
+def test_loop_children_match_by_index_though_their_items_differ():
+    d = wf([{"name": "main", "steps": [[{"name": "t", "template": "echo", "withParam": "{{workflow.parameters.items}}",
+                                         "arguments": {"parameters": [{"name": "x", "value": "{{item}}"}]}}]]},
+            sh("echo", "echo {{inputs.parameters.x}}", inputs={"parameters": [{"name": "x"}]})])
+    d["spec"]["arguments"] = {"parameters": [{"name": "items", "value": "[]"}]}
+    a = run(d, parameters={"items": '["a", "b"]'})
+    b = run(d, parameters={"items": '["a", "c"]'})
+    c = compare(a, b)
+    loop = {n["path"]: n for n in c.nodes if n["type"] == "Pod"}
+    assert sorted(p.rsplit("/", 1)[1] for p in loop) == ["t(0)", "t(1)"], sorted(loop)
+    assert all(None not in n["ids"] for n in loop.values())
+    first, second = sorted(loop.values(), key=lambda n: n["path"])
+    assert "missing" not in first["differs"] and "outputs" not in first["differs"]
+    assert next(o for o in second["outputs"] if o["name"] == "result")["values"] == ["b", "c"]

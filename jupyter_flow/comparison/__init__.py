@@ -12,6 +12,7 @@ Everything in a Comparison came from a run, so it is hostile text: the views esc
 """
 from __future__ import annotations
 
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
@@ -51,6 +52,16 @@ def _clip(value: Any) -> Any:
     return value
 
 
+_LOOP_CHILD = re.compile(r"^(.*)\((\d+):.*\)$", re.S)
+
+
+def _segment(name: str) -> str:
+    """A display name as a path segment: a loop child ``train(0:lr=0.1)`` (Argo's ``name(index:item)``)
+    is ``train(0)``, so the first item of two runs matches even when the items differ."""
+    m = _LOOP_CHILD.match(name)
+    return f"{m.group(1)}({m.group(2)})" if m else name
+
+
 def node_paths(nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
     """node id -> its path of display names from the root (``boundaryID`` chain), unique per run."""
     paths: dict[str, str] = {}
@@ -65,7 +76,7 @@ def node_paths(nodes: Mapping[str, Mapping[str, Any]]) -> dict[str, str]:
             if not cur:     # the root is named after the run: its template (the entrypoint) matches
                 chain.append(str(n.get("templateName") or "(root)"))
                 break
-            chain.append(str(n.get("displayName") or n.get("name") or cur))
+            chain.append(_segment(str(n.get("displayName") or n.get("name") or cur)))
             if cur == nid or cur not in nodes:
                 cur = ""
                 break
