@@ -212,6 +212,13 @@ def test_bad_calls_are_clear_errors(two, monkeypatch):
     assert jupyter_flow.compare([a, b]).names == [a.name, b.name]   # one iterable of runs
 
 
+def test_an_experiment_compares_its_runs():
+    exp = jupyter_flow.sweep(doc(), {"lr": ["0.5", "0.75"]}, wait=True)
+    c = jupyter_flow.compare(exp)
+    assert sorted(c.names) == sorted(exp.runs.names)
+    assert sorted(next(p for p in c.params if p["name"] == "lr")["values"]) == ["0.5", "0.75"]
+
+
 def test_artifact_link_out_of_the_run_is_not_read(two, monkeypatch, tmp_path):
     """A stored artifact replaced by a link to a file outside the run's directory is not read."""
     home, a, b = two

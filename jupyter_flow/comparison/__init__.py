@@ -168,8 +168,11 @@ class Comparison:
 
 def _resolve(items: Sequence[Any], store) -> list["Run"]:
     from .. import api
-    if len(items) == 1 and not isinstance(items[0], (str, api.Run)) and isinstance(items[0], Iterable):
-        items = list(items[0])      # compare(runs) with a Runs / Experiment.runs / list
+    if len(items) == 1 and not isinstance(items[0], (str, api.Run)):
+        one = items[0]
+        one = getattr(one, "runs", one)     # an Experiment: its runs
+        if isinstance(one, Iterable):
+            items = list(one)               # compare(runs) with a Runs / Experiment.runs / list
     if len(items) < 2:
         raise JupyterFlowError(f"compare needs at least 2 runs, got {len(items)}")
     if len(items) > MAX_RUNS:
@@ -221,7 +224,8 @@ def _durations_differ(values: list[float | None]) -> bool:
 
 
 def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparison:
-    """Compare 2 to ``MAX_RUNS`` runs (``Run`` objects, names, or one iterable of them); the first
+    """Compare 2 to ``MAX_RUNS`` runs (``Run`` objects, names, one iterable of them, or a sweep's
+    ``Experiment``); the first
     is the baseline the artifact diffs are made against. ``artifacts=False`` skips reading them."""
     from .. import api
     store = api._store(store)
