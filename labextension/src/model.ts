@@ -65,6 +65,13 @@ export interface INodeStatus {
   message?: string;
   startedAt?: string | null;
   finishedAt?: string | null;
+  memoizationStatus?: { hit?: boolean; key?: string; cacheName?: string };
+}
+
+/** A node reused from jupyter-flow's content step cache (an Argo memoize hit keeps Argo's look). */
+export function cacheHit(n: INodeStatus): boolean {
+  const m = n.memoizationStatus;
+  return !!m && m.hit === true && m.cacheName === 'jupyter-flow';
 }
 
 export interface IWorkflow {
@@ -198,7 +205,7 @@ export function graphElements(wf: IWorkflow): IGraphElement[] {
         type: n.type,
         color: phaseColor(n.phase)
       },
-      classes: `jf-phase-${n.phase || 'Pending'}${virtual ? ' jf-virtual' : ''}`
+      classes: `jf-phase-${n.phase || 'Pending'}${virtual ? ' jf-virtual' : ''}${cacheHit(n) ? ' jf-cached' : ''}`
     });
   }
   for (const n of Object.values(nodes)) {

@@ -195,6 +195,11 @@ export class RunView extends Widget {
             }
           },
           { selector: 'node.jf-virtual', style: { width: 8, height: 8, 'border-width': 0 } },
+          {
+            // reused from the content step cache: no process ran (docs/step-cache.md)
+            selector: 'node.jf-cached',
+            style: { 'border-width': 4, 'border-style': 'double', 'border-color': '#17806d' }
+          },
           { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#00A2B3' } },
           {
             selector: 'edge',

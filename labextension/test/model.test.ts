@@ -98,6 +98,22 @@ describe('graph', () => {
     expect(g.data.label).toBe('');
     expect(nodes.find(n => n.data.id === 'b')!.data.color).toBe('#E96D76');
   });
+
+  it('marks a step-cache hit, not an Argo memoize hit', () => {
+    const hit = (cacheName: string) => ({
+      metadata: { name: 'w' },
+      status: {
+        nodes: {
+          p: {
+            id: 'p', name: 'w.p', displayName: 'p', type: 'Pod', phase: 'Succeeded',
+            memoizationStatus: { hit: true, key: 'k', cacheName }
+          }
+        }
+      }
+    });
+    expect(graphElements(hit('jupyter-flow'))[0].classes).toContain('jf-cached');
+    expect(graphElements(hit('my-cache'))[0].classes).not.toContain('jf-cached');
+  });
   it('changes shape only when the structure changes', () => {
     const again = JSON.parse(JSON.stringify(wf));
     again.status.nodes.b.phase = 'Succeeded';
