@@ -149,7 +149,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     try:
         tmpl = normalise_template(ctl.substitute(call.tmpl, scope), node.display_name)
         container = tmpl.get("container") or tmpl.get("script") or {}
-        volumes = _volumes(ctl, container.get("volumeMounts"), tmpl, node.display_name)
+        volumes = _volumes(ctl, container.get("volumeMounts"), tmpl, node.display_name, node)
     except (ExprError, StepPathError) as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
@@ -187,11 +187,21 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     cached = await probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
     if cached is HIT:
         return
+    if tmpl.get("initContainers") and not getattr(ctl.executor, "env_from_cluster", False):
+        from .initcontainers import run_init_containers
+        try:
+            failed = await run_init_containers(ctl, node, tmpl, container,
+                                               lambda mounts, step: _volumes(ctl, mounts, tmpl, step, node))
+        except (EnvError, StepPathError) as exc:
+            failed = ERROR, str(exc)
+        if failed:
+            ctl.set_phase(node, *failed)
+            return
     sidecars = None
     if tmpl.get("sidecars") and not getattr(ctl.executor, "env_from_cluster", False):
         from .sidecars import start_sidecars
         try:
-            sidecars = start_sidecars(ctl, node, tmpl, lambda mounts, step: _volumes(ctl, mounts, tmpl, step))
+            sidecars = start_sidecars(ctl, node, tmpl, lambda mounts, step: _volumes(ctl, mounts, tmpl, step, node))
         except (EnvError, StepPathError) as exc:
             ctl.set_phase(node, ERROR, str(exc))
             return
@@ -260,13 +270,14 @@ def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, ho
     return ""
 
 
-def _volumes(ctl, mounts, tmpl: dict, step: str) -> list:
+def _volumes(ctl, mounts, tmpl: dict, step: str, pod: Node | None = None) -> list:
     """The step's volume mounts bound on this machine (engine/volumes.py); a backend that runs
     steps elsewhere (kubernetes) mounts the cluster's own volumes instead."""
     if not mounts or not getattr(ctl.executor, "local_volumes", False):
         return []
     from .volumes import step_volumes
-    return step_volumes(mounts, tmpl, ctl.workflow, step=step, run_dir=ctl.run_dir)
+    pod_dir = ctl.nodes_dir / f"{pod.id}.pod" if pod is not None else None   # '.': no container name has one
+    return step_volumes(mounts, tmpl, ctl.workflow, step=step, run_dir=ctl.run_dir, pod_dir=pod_dir)
 
 
 def resolve_input_artifact(ctl, art: dict, local: dict) -> dict | None:
@@ -403,7 +414,7 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
                     paths.append(m["mountPath"].rstrip("/") + "/.")
             try:
                 volumes = _volumes(ctl, (cset.get("volumeMounts") or []) + (c.get("volumeMounts") or []), tmpl,
-                                   cnode.display_name)
+                                   cnode.display_name, node)
             except StepPathError as exc:
                 ctl.set_phase(cnode, ERROR, str(exc))
                 return

@@ -9,8 +9,9 @@ Argo mounts what a pod's ``volumeMounts`` name from the template's or the workfl
   (``$JUPYTER_FLOW_HOME/volumes/<claimName>``), kept between runs as the claim is;
 * a ``hostPath`` is bound only when ``allowHostPaths`` in config.yaml names it (or a parent):
   a workflow from elsewhere must not get ``-v /:/host``; otherwise the step errors, naming it;
-* ``emptyDir`` and kinds with no local meaning (configMap, secret...) are an empty directory
-  private to the step, as a pod's ``emptyDir`` is.
+* ``emptyDir`` is an empty directory of the step's Pod (shared by its init containers, sidecars
+  and main); kinds with no local meaning (configMap, secret...) are an empty directory private
+  to the step.
 
 Claim names are checked as Kubernetes checks object names, so none names a path elsewhere.
 """
@@ -26,8 +27,12 @@ _FILE_TYPES = ("File", "FileOrCreate", "Socket", "CharDevice", "BlockDevice")
 ACCESS_MODES = ("ReadWriteOnce", "ReadOnlyMany", "ReadWriteMany", "ReadWriteOncePod")
 
 
-def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir: Path) -> list[VolumeMount]:
-    """The ``mounts`` (volumeMounts entries, paths already normalised) as host bindings."""
+def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir: Path,
+                 pod_dir: Path | None = None) -> list[VolumeMount]:
+    """The ``mounts`` (volumeMounts entries, paths already normalised) as host bindings.
+
+    With ``pod_dir`` (the step's Pod), an ``emptyDir`` is ``pod_dir/emptyDir/<name>``: one empty
+    directory shared by the Pod's init containers, sidecars and main, as a Pod's emptyDir is."""
     if not mounts:
         return []
     spec = workflow.get("spec") or {}
@@ -56,6 +61,8 @@ def step_volumes(mounts: list, tmpl: dict, workflow: dict, *, step: str, run_dir
             read_only = read_only or bool(pvc.get("readOnly"))
         elif vol is not None and "hostPath" in vol:
             source = _host_path(vol.get("hostPath") or {}, name, step)
+        elif vol is not None and "emptyDir" in vol and pod_dir is not None:
+            source = pod_dir / "emptyDir" / claim_name(name, step=step, what="emptyDir volume name")
         if source is not None and m.get("subPath"):
             sub = normalise("/" + str(m["subPath"]), step=step, what=f"volume {name!r} subPath", parent_refs=False)
             source = resolve_under(source, sub, step=step)

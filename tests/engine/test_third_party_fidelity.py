@@ -143,3 +143,45 @@ def test_downward_api_env_has_local_answers():
         """))
     assert r.phase == "Error"
     assert "env UID comes from fieldRef" in r.node(r.name)["message"]
+
+
+INIT = """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata: {generateName: init-}
+    spec:
+      entrypoint: main
+      volumes:
+      - {name: scratch, emptyDir: {}}
+      templates:
+      - name: main
+        initContainers:
+        - name: fetch
+          image: alpine:3.23
+          command: [sh, -c, "echo fetched > /work/a.txt"]
+          mirrorVolumeMounts: true
+        - name: second
+          image: alpine:3.23
+          command: [sh, -c, "echo second > /elsewhere/b.txt; exit CODE"]
+          volumeMounts: [{name: scratch, mountPath: /elsewhere}]
+        container:
+          image: alpine:3.23
+          volumeMounts: [{name: scratch, mountPath: /work}]
+          command: [sh, -c, "cat /work/a.txt /work/b.txt"]
+    """
+
+
+def test_init_containers_run_before_main_sharing_the_pods_empty_dir():
+    """A template's initContainers run in order before main, and an emptyDir is one directory
+    for the whole Pod (here mounted at different paths, and with mirrorVolumeMounts)."""
+    r = run(load(INIT.replace("CODE", "0")))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert r.node(r.name)["outputs"]["result"] == "fetched\nsecond"
+
+
+def test_a_failing_init_container_fails_the_step_before_main_starts():
+    r = run(load(INIT.replace("CODE", "3")))
+    assert r.phase == "Failed"
+    node = r.node(r.name)
+    assert node["message"] == "second: Error (exit code 3)"   # operator.go inferFailedReason
+    assert "outputs" not in node or "result" not in (node.get("outputs") or {})

@@ -1,0 +1,66 @@
+"""A template's ``initContainers`` off-cluster: run in order before its main container (and its
+sidecars), as the kubelet runs a Pod's init containers.
+
+Third-party workflows use them to fetch or prepare files in a shared ``emptyDir`` (often with
+``mirrorVolumeMounts: true``, main's mounts copied); skipping them left main without those files.
+One that exits non-zero fails the step with Argo's message ``NAME: Error (exit code N)``
+(operator.go inferFailedReason, a user container) and main never starts; one that cannot start
+here errors the step naming it. The kubernetes backend's Pods run them themselves.
+"""
+from __future__ import annotations
+
+import copy
+import re
+from typing import TYPE_CHECKING, Callable
+
+from .downward import pod_fields
+from .nodes import ERROR, FAILED
+from .podenv import EnvError, container_env, expand_argv
+
+if TYPE_CHECKING:
+    from .nodes import Node
+
+_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
+
+
+def mirrored(user: dict, main: dict) -> dict:
+    """A user container with ``mirrorVolumeMounts`` resolved: main's volumeMounts copied in."""
+    user = dict(user)
+    if user.pop("mirrorVolumeMounts", False) and main.get("volumeMounts"):
+        user["volumeMounts"] = copy.deepcopy(main["volumeMounts"])
+    return user
+
+
+async def run_init_containers(ctl, node: "Node", tmpl: dict, main: dict,
+                              volumes_of: Callable[[list, str], list]) -> tuple[str, str] | None:
+    """Run ``tmpl``'s init containers one after another; (phase, message) of the first that did
+    not succeed, or None when all did (or there are none). Raises EnvError/StepPathError when one
+    cannot be built (the caller errors the node)."""
+    from ..executors.local import StepSpec
+    from ..executors.stepfs import normalise_template
+    from .leaf import needs_isolation
+    for ic in tmpl.get("initContainers") or []:
+        if not isinstance(ic, dict):
+            continue
+        name = str(ic.get("name") or "")
+        step = f"{node.display_name}/{name}"
+        if not _NAME.match(name):
+            raise EnvError(f"step {node.display_name!r}: init container name {name!r} is not a valid container "
+                           "name (lowercase letters, digits and '-', at most 63)")
+        ic = normalise_template({"container": mirrored(ic, main)}, step)["container"]
+        env = container_env(ic, step, ctl.executor, pod_fields(ctl, node, tmpl))
+        mounts = [m for m in ic.get("volumeMounts") or [] if isinstance(m, dict) and m.get("mountPath")]
+        sid = f"{node.id}-init-{name}"
+        spec = StepSpec(node_id=sid, step_name=step, image=str(ic.get("image", "")),
+                        command=expand_argv(ic.get("command"), env), args=expand_argv(ic.get("args") or [], env),
+                        env=env, working_dir=ic.get("workingDir"), log_path=ctl.logs_dir / f"{sid}.log",
+                        root=ctl.nodes_dir / sid, private_paths=[m["mountPath"].rstrip("/") + "/." for m in mounts],
+                        template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir,
+                        volumes=volumes_of(mounts, step))
+        spec.isolate = needs_isolation(spec)
+        result = await ctl.executor.run(spec, None)
+        if result.exit_code is None:
+            return ERROR, f"init container {name}: {result.error or 'could not start'}"
+        if result.exit_code != 0:
+            return FAILED, f"{name}: Error (exit code {result.exit_code})"
+    return None
