@@ -40,6 +40,7 @@ def start_sidecars(ctl, node: "Node", tmpl: dict, volumes_of) -> list[Sidecar]:
     starts when one of them cannot be made."""
     from ..executors.local import StepSpec
     from ..executors.stepfs import normalise_template
+    from .initcontainers import mirrored
     from .leaf import needs_isolation
     specs = []
     for i, sc in enumerate(tmpl.get("sidecars") or []):
@@ -50,7 +51,8 @@ def start_sidecars(ctl, node: "Node", tmpl: dict, volumes_of) -> list[Sidecar]:
         if not _NAME.match(name):
             raise EnvError(f"step {node.display_name!r}: sidecar name {name!r} is not a valid container name "
                            "(lowercase letters, digits and '-', at most 63)")
-        sc = normalise_template({"container": sc}, step)["container"]   # its paths, checked as main's
+        main = tmpl.get("container") or tmpl.get("script") or {}
+        sc = normalise_template({"container": mirrored(sc, main)}, step)["container"]   # paths checked as main's
         env = container_env(sc, step, ctl.executor, pod_fields(ctl, node, tmpl))
         mounts = [m for m in sc.get("volumeMounts") or [] if isinstance(m, dict) and m.get("mountPath")]
         sid = f"{node.id}-{name}"

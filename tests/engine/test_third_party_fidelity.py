@@ -185,3 +185,28 @@ def test_a_failing_init_container_fails_the_step_before_main_starts():
     node = r.node(r.name)
     assert node["message"] == "second: Error (exit code 3)"   # operator.go inferFailedReason
     assert "outputs" not in node or "result" not in (node.get("outputs") or {})
+
+
+def test_a_sidecar_with_mirror_volume_mounts_shares_mains_empty_dir():
+    r = run(load("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: mirror-}
+        spec:
+          entrypoint: main
+          volumes:
+          - {name: scratch, emptyDir: {}}
+          templates:
+          - name: main
+            sidecars:
+            - name: writer
+              image: alpine:3.23
+              command: [sh, -c, "echo from-sidecar > /work/s.txt.part && mv /work/s.txt.part /work/s.txt; sleep 30"]
+              mirrorVolumeMounts: true
+            container:
+              image: alpine:3.23
+              volumeMounts: [{name: scratch, mountPath: /work}]
+              command: [sh, -c, "for i in $(seq 200); do [ -f /work/s.txt ] && break; sleep 0.1; done; cat /work/s.txt"]
+        """))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert r.node(r.name)["outputs"]["result"] == "from-sidecar"
