@@ -118,7 +118,8 @@ def w1_rerun(steps: int, reps: int) -> dict:
         cached.append(timed(hits=True, cache=True))
     u, c = statistics.median(off), statistics.median(cached)
     return {"steps": steps, "uncached_s": u, "cached_s": c, "after_clear_s": statistics.median(cleared),
-            "ratio": c / u, "uncached_all": off, "cached_all": cached, "after_clear_all": cleared}
+            "ratio": c / u, "ratio_of_rounds": statistics.median(x / y for x, y in zip(cached, off)),
+            "uncached_all": off, "cached_all": cached, "after_clear_all": cleared}
 
 
 def main(argv=None) -> int:
@@ -142,7 +143,8 @@ def main(argv=None) -> int:
         f"| key with a 1 MB input artifact, first / again | {key['artifact_1mb_first_ms']:.2f} ms / "
         f"{key['artifact_1mb_again_ms'] * 1000:.1f} µs | | |",
         f"| W1 ({w1['steps']} steps) uncached (cache off) | {w1['uncached_s'] * 1000:.0f} ms | | |",
-        f"| W1 fully cached re-run | {w1['cached_s'] * 1000:.0f} ms ({w1['ratio']:.3f}×) | ≤ {TARGET_RATIO}× "
+        f"| W1 fully cached re-run | {w1['cached_s'] * 1000:.0f} ms ({w1['ratio']:.3f}× of the medians; "
+        f"{w1['ratio_of_rounds']:.3f}× the median round) | ≤ {TARGET_RATIO}× "
         f"| {'yes' if result['met']['w1_ratio'] else 'no'} |",
         f"| W1 cache on after `cache clear` (1 step runs, 49 hit) | {w1['after_clear_s'] * 1000:.0f} ms | | |",
     ]

@@ -153,6 +153,9 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     except (ExprError, StepPathError) as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
+    cached = await probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
+    if cached is HIT:
+        return
     artifact_root = ctl.artifact_root
     root = ctl.nodes_dir / node.id
     log_path = ctl.logs_dir / f"{node.id}.log"
@@ -184,9 +187,6 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                 continue
             load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root)
 
-    cached = await probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
-    if cached is HIT:
-        return
     if tmpl.get("initContainers") and not getattr(ctl.executor, "env_from_cluster", False):
         from .initcontainers import run_init_containers
         try:

@@ -130,11 +130,14 @@ def material(call: "Call", node: Node, tmpl: dict, local: dict, later: dict | No
                 later[name] = src
         else:
             return None
-    return {"v": FORMAT, "backend": type(ctl.executor).__module__.rsplit(".", 1)[-1],
+    mat = {"v": FORMAT, "backend": type(ctl.executor).__module__.rsplit(".", 1)[-1],
             "kind": "script" if "script" in tmpl else "container", "container": container,
             "outputs": tmpl.get("outputs") or {}, "volumes": volumes, "parameters": params, "artifacts": arts,
             # for explain only (not in the key): a source that differs just by its inputs' values
             "_raw": (call.tmpl.get("script") or {}).get("source")}
+    if tmpl.get("initContainers"):   # they run first, in the same pod: part of what it computes
+        mat["init"] = tmpl["initContainers"]
+    return mat
 
 
 def key_of(mat: dict) -> str:
@@ -259,6 +262,26 @@ def _link_or_copy(src: Path, dest: Path) -> None:
         link(src, dest)
 
 
+_log_dirs: set[str] = set()   # runs' log directories known to exist (one syscall less per hit)
+
+
+def _link_log(src: Path, dest: Path) -> None:
+    """An entry's log into a run: a hard link (the entry's log is never appended to, nor is a
+    reused node's), one syscall when there is none (a step that printed nothing)."""
+    parent = str(dest.parent)
+    if parent not in _log_dirs:
+        make_dirs(dest.parent)
+        _log_dirs.add(parent)
+    try:
+        os.link(src, dest, follow_symlinks=False)
+    except FileNotFoundError:
+        if not dest.parent.is_dir():   # the run's directory went away meanwhile
+            _log_dirs.discard(parent)
+    except OSError:   # another filesystem, or one without hard links
+        if os.path.isfile(src) and not os.path.islink(src):
+            _copy_private(src, dest)
+
+
 def _copy_private(src: Path, dest: Path) -> None:
     from ..store.paths import opener
     with open(src, "rb") as fin, open(dest, "wb", opener=opener) as fout:
@@ -305,9 +328,7 @@ def _reuse(ctl, node: Node, key: str, entry: dict) -> bool:
     for p in (outputs or {}).get("parameters") or []:
         if p.get("globalName"):
             ctl.set_global_output("parameters", p["globalName"], p.get("value"))
-    if log_src.exists():
-        make_dirs(ctl.logs_dir)
-        _copy_private(log_src, ctl.logs_dir / f"{node.id}.log")
+    _link_log(log_src, ctl.logs_dir / f"{node.id}.log")
     node.outputs = outputs
     node.host_node_name = "localhost"
     node.memoization = {"hit": True, "key": key, "cacheName": CACHE_NAME}
