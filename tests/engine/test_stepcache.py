@@ -201,3 +201,16 @@ def test_deleting_a_run_forgets_its_own_records_not_the_shared_cache(marks):
         run(_doc(marks), continue_from=plain.name)
     again = run(_doc(marks), cache=True)
     assert _counts(marks) == {"prep": 2, "train": 2, "report": 2} and again.phase == "Succeeded"
+
+
+def test_init_containers_are_part_of_the_key(marks):
+    def doc(word):
+        return wf([{"name": "main", "initContainers": [
+            {"name": "init", "image": "alpine", "command": ["sh", "-c", f"echo {word} >> {marks}/init"]}],
+            "script": {"image": "python", "command": ["sh"], "source": f"echo run >> {marks}/main"}}])
+    run(doc("a"), cache=True)
+    again = run(doc("a"), cache=True)
+    assert by_name(again)[again.name]["memoizationStatus"]["hit"] is True
+    assert _count(marks, "init") == 1 and _count(marks, "main") == 1
+    changed = run(doc("b"), cache=True)
+    assert changed.phase == "Succeeded" and _count(marks, "init") == 2 and _count(marks, "main") == 2
