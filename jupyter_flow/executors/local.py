@@ -23,6 +23,7 @@ from ..errors import StepError
 from ..store.paths import make_dirs
 from ..store.writer import open_append
 from .poller import poller
+from .hostwrite import check_host_write
 from .stepfs import StepPathError, host_only, resolve_under
 
 RESULT_LIMIT = 256 * 1024
@@ -311,6 +312,16 @@ class _HostPlan:
     def host_path(self, path: str) -> Path:
         return Path(host_only(path, step=self.step))
 
+    def write_path(self, path: str) -> Path:
+        """A host path the engine writes (an input artifact): only where :mod:`.hostwrite` allows."""
+        return check_host_write(path, step=self.step, what="input artifact path")
+
+    def check_inputs(self, spec: StepSpec) -> None:
+        """Every declared input artifact path checked before the first is written."""
+        for art in (spec.template.get("inputs") or {}).get("artifacts") or []:
+            if isinstance(art, dict) and isinstance(art.get("path"), str):
+                check_host_write(art["path"], step=self.step, what=f"input artifact {art.get('name')!r} path")
+
 
 def stage_inputs(spec: StepSpec, staging: Path, prepare) -> tuple[Callable[[str], Path], list[str], str | None]:
     """A step filesystem under ``staging/fs`` for executors that copy files in and out (container, dask).
@@ -391,7 +402,9 @@ class LocalExecutor:
         ~0.05-0.3 ms here; such steps declare no files, and share ``/tmp`` anyway)."""
         if spec.working_dir:
             cwd = host_only(spec.working_dir, step=spec.step_name, what="workingDir")
-            Path(cwd).mkdir(parents=True, exist_ok=True)
+            if not os.path.isdir(cwd):   # made by the engine: only where it may write (hostwrite.py)
+                check_host_write(cwd, step=spec.step_name, what="workingDir")
+                Path(cwd).mkdir(parents=True, exist_ok=True)
             return _HostPlan(argv, cwd, spec.step_name)
         if spec.script is not None and spec.root is not None:
             return _HostPlan(argv, str(spec.root), spec.step_name)
@@ -447,7 +460,9 @@ class LocalExecutor:
             return StepResult(exit_code=None, error=str(exc), started_at=started, finished_at=time.time())
         if prepare is not None:
             try:
-                prepare(plan.host_path)
+                if isinstance(plan, _HostPlan):   # the step's paths are the host's own: see hostwrite.py
+                    plan.check_inputs(spec)
+                prepare(plan.write_path if isinstance(plan, _HostPlan) else plan.host_path)
             except Exception as exc:  # artifact loading failed: Argo marks the node Error
                 return StepResult(exit_code=None, error=str(exc), host_path=plan.host_path,
                                   started_at=started, finished_at=time.time())
