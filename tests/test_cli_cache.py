@@ -134,3 +134,14 @@ def test_argo_keeps_a_templates_own_memoize_and_opt_out(tmp_path, marks):
     assert tmpls["prep"]["memoize"]["key"] == "mine" and "memoize" not in tmpls["train"]
     proc = cli("submit", str(f), "--continue", "x", "--backend", "argo", "--dry-run", check=False)
     assert proc.returncode == 1
+
+
+def test_explain_escapes_a_hostile_parameter_value(tmp_path, marks):
+    (marks / "ok").touch()
+    f = _file(tmp_path, marks)
+    cli("submit", f, "--wait", "-o", "name")
+    # the value breaks the step's script (it fails): explain still tells why it ran
+    name = cli("submit", f, "-p", "lr=\x1b[2Jx\nfake line", "--wait", "-o", "name", check=False).stdout.strip()
+    out = cli("cache", "explain", name, "train").stdout
+    assert "\x1b" not in out and "\nfake line" not in out
+    assert "input `lr` 0.1 → " in out

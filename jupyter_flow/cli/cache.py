@@ -15,7 +15,8 @@ def cmd_cache(a) -> int:
             print("cache explain: give RUN NODE", file=sys.stderr)
             return 1
         from ..engine.explain import explain
-        print(escape_text(explain(a.args[0], a.args[1], store=store)).replace("\\n", "\n"))
+        # its own lines kept, each escaped: a value from a step cannot recolour or fake a line
+        print("\n".join(escape_text(line) for line in explain(a.args[0], a.args[1], store=store).split("\n")))
         return 0
     if a.args:
         print(f"cache {a.action}: takes no arguments", file=sys.stderr)
