@@ -2,6 +2,7 @@
 user runs them (real engine processes; steps count their runs in a file outside /tmp)."""
 from __future__ import annotations
 
+import json
 import re
 import shutil
 import tempfile
@@ -74,6 +75,8 @@ def test_submit_cache_hits_show_in_the_tree_and_cache_commands(tmp_path, marks):
     assert "cache hit" in cli("cache", "explain", name, "prep").stdout
     listed = cli("cache", "list").stdout.splitlines()
     assert listed[0].split() == ["KEY", "TEMPLATE", "RUN", "NODE", "AGE"] and len(listed) == 4   # prep, 2 x train
+    listed_json = json.loads(cli("cache", "list", "-o", "json").stdout)
+    assert len(listed_json) == 3 and {e["ident"] for e in listed_json} == {"cc/prep", "cc/train"}
     assert "cleared 3 cached steps" in cli("cache", "clear").stdout
     assert len(cli("cache", "list").stdout.splitlines()) == 1
     cli("submit", f, "--cache", "--wait", "-o", "name")

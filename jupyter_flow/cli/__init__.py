@@ -170,7 +170,7 @@ def build_parser() -> argparse.ArgumentParser:
     s = sub.add_parser("cache", help="the content step cache: list, clear, explain RUN NODE")
     s.add_argument("action", choices=["list", "clear", "explain"])
     s.add_argument("args", nargs="*", metavar="RUN NODE")
-    s.add_argument("-o", "--output", choices=["json", "wide"])
+    s.add_argument("-o", "--output", choices=["json"], help="cache list: JSON instead of a table")
     s.set_defaults(fn=cmd_cache)
     s = sub.add_parser("server", help="serve Argo Server's REST API (Hera, the argo-workflows SDK, argo CLI)")
     s.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1: this machine only)")
