@@ -112,8 +112,12 @@ def material(call: "Call", node: Node, tmpl: dict, local: dict, later: dict | No
     params = {p.get("name"): p.get("value") for p in (node.inputs or {}).get("parameters") or []}
     arts: dict[str, str] = {}
     from .leaf import resolve_input_artifact
+    from .artifacts import ArtifactError
     for art in (node.inputs or {}).get("artifacts") or []:
-        resolved = resolve_input_artifact(ctl, art, local)
+        try:
+            resolved = resolve_input_artifact(ctl, art, local)
+        except ArtifactError:   # the step itself reports it, as without the cache
+            return None
         name = str(art.get("name"))
         if resolved is None:
             arts[name] = "none"
