@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import urllib.request
 from pathlib import Path
 from typing import Callable
 
@@ -103,12 +102,11 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
         refused = fetch_problem(url, "url")
         if refused:
             raise ArtifactError(f"input artifact {name!r}: {refused}")
-        try:
-            with urllib.request.urlopen(url, timeout=20) as resp, open(target, "wb") as out:
-                shutil.copyfileobj(resp, out)
-        except Exception as exc:
-            raise ArtifactError(f"input artifact {name!r}: cannot fetch {url}: {exc} "
-                                "(this machine may have no internet access)") from None
+        from .fetch import FetchError, fetch_http
+        try:   # within limits.maxArtifactBytes and limits.artifactFetchSeconds (fetch.py)
+            fetch_http(url, target)
+        except FetchError as exc:
+            raise ArtifactError(f"input artifact {name!r}: cannot fetch {url}: {exc}") from None
         _mode(art, target)
         return
     if "git" in art:
