@@ -118,10 +118,30 @@ def _load_text(text: str | bytes | bytearray, filename: str) -> list[Document]:
     return docs
 
 
+def drop_nulls(data: Any) -> Any:
+    """``data`` with every mapping entry whose value is null removed, in place.
+
+    Go's JSON decoding (Argo's, Kubernetes') leaves a field given as null at its zero value, as if
+    absent; YAML written by Go tools (KFP's compiler, ``kubectl -o yaml``, client libraries)
+    carries ``creationTimestamp: null``, ``status: {startedAt: null}`` or ``container: null``
+    beside a ``dag``. Dropping them once here makes lint, the schema and the engine read such a
+    document as Argo does. List items stay: a null item is a value there."""
+    stack = [data]
+    while stack:
+        obj = stack.pop()
+        if isinstance(obj, dict):
+            for key in [k for k, v in obj.items() if v is None]:
+                del obj[key]
+            stack.extend(v for v in obj.values() if isinstance(v, (dict, list)))
+        elif isinstance(obj, list):
+            stack.extend(v for v in obj if isinstance(v, (dict, list)))
+    return data
+
+
 def _from_raw(raw: RawDocument, filename: str, index: int) -> Document:
     raw.key_positions.setdefault((), raw.start)
     return Document(
-        data=raw.data,
+        data=drop_nulls(raw.data),
         filename=filename,
         key_positions=raw.key_positions,
         value_positions=raw.value_positions,
@@ -140,7 +160,7 @@ def _from_plain(data: dict, filename: str, index: int) -> Document:
         raise SpecError([LintError(message=f"not JSON-like data: {exc}", file=filename)]) from None
     if not isinstance(plain, dict):
         raise SpecError([LintError(message="a workflow document must be a mapping", file=filename)])
-    return Document(data=plain, filename=filename, index=index)
+    return Document(data=drop_nulls(plain), filename=filename, index=index)
 
 
 def _jsonable(obj: Any) -> Any:

@@ -210,3 +210,40 @@ def test_a_sidecar_with_mirror_volume_mounts_shares_mains_empty_dir():
         """))
     assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
     assert r.node(r.name)["outputs"]["result"] == "from-sidecar"
+
+
+GO_NULLS = """
+    apiVersion: argoproj.io/v1alpha1
+    kind: Workflow
+    metadata:
+      generateName: nulls-
+      creationTimestamp: null
+      labels: null
+    spec:
+      entrypoint: main
+      arguments:
+        parameters: null
+      templates:
+      - name: main
+        container: null
+        inputs: {}
+        metadata: {}
+        script:
+          image: alpine:3.23
+          command: [sh]
+          source: echo ran
+          resources: {limits: null}
+    status:
+      startedAt: null
+      finishedAt: null
+    """
+
+
+def test_nulls_written_by_go_tools_read_as_absent():
+    """YAML serialised by Go (KFP's compiler, kubectl -o yaml) writes unset fields as null; Go's
+    decoder leaves them at their zero value, so lint is clean and the workflow runs."""
+    import jupyter_flow
+    assert jupyter_flow.lint(textwrap.dedent(GO_NULLS)) == []
+    r = run(load(GO_NULLS))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    assert r.node(r.name)["outputs"]["result"] == "ran"
