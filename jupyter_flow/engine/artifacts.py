@@ -46,7 +46,10 @@ def _private(path: Path) -> None:
                 os.chmod(p, mode & 0o700)
 
 
-def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, node_id: str) -> dict | None:
+def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, node_id: str,
+                key_root: Path | None = None) -> dict | None:
+    """Copy an output artifact into the run's artifact directory; a key-only one (``s3: {key}``)
+    is also saved at its key in the default repository ``key_root`` (engine/keyrepo.py)."""
     path = art.get("path")
     if not path:
         raise ArtifactError(f"output artifact {art.get('name')!r} has no path")
@@ -67,6 +70,11 @@ def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, no
     else:
         shutil.copy2(src, dest)
     _private(dest)
+    if key_root is not None:
+        from .keyrepo import key_only, save_at_key
+        located = key_only(art)
+        if located:
+            save_at_key(dest, key_root, located[1], art.get("name"))
     record = {"name": art["name"], "path": path, "local": {"key": key}}
     for k in ("archive", "globalName", "mode"):
         if k in art:
@@ -74,8 +82,10 @@ def save_output(art: dict, host_path: Callable[[str], Path], dest_root: Path, no
     return record
 
 
-def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool = True) -> None:
-    """Materialise one input artifact at ``target`` (the host path of its declared path)."""
+def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool = True,
+               key_root: Path | None = None) -> None:
+    """Materialise one input artifact at ``target`` (the host path of its declared path); a
+    key-only one (``s3: {key}``) is read from the default repository ``key_root``."""
     name = art.get("name")
     target.parent.mkdir(parents=True, exist_ok=True)
     if "raw" in art:
@@ -89,13 +99,14 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
                                 "artifact store")
         if not src.exists():
             raise ArtifactError(f"input artifact {name!r}: {src} is missing from the run's artifact store")
-        if target.exists() and target.is_dir() and src.is_dir():
-            shutil.rmtree(target)
-        if src.is_dir():
-            shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
-        else:
-            shutil.copy2(src, target)
-        _mode(art, target)
+        _copy_in(art, src, target)
+        return
+    located = None
+    if key_root is not None:
+        from .keyrepo import key_only, stored_at_key
+        located = key_only(art)
+    if located:
+        _copy_in(art, stored_at_key(key_root, located[1], name), target)
         return
     if "http" in art:
         url = (art["http"] or {}).get("url", "")
@@ -137,6 +148,17 @@ def load_input(art: dict, target: Path, artifact_root: Path, allow_network: bool
     if art.get("optional"):
         return
     raise ArtifactError(f"input artifact {name!r} has no source (from, raw, http, git) and is not optional")
+
+
+def _copy_in(art: dict, src: Path, target: Path) -> None:
+    """Place a stored artifact (a file or a tree) at ``target``."""
+    if target.exists() and target.is_dir() and src.is_dir():
+        shutil.rmtree(target)
+    if src.is_dir():
+        shutil.copytree(src, target, symlinks=True, dirs_exist_ok=True)
+    else:
+        shutil.copy2(src, target)
+    _mode(art, target)
 
 
 def fetch_problem(url: object, field: str, git: bool = False) -> str | None:

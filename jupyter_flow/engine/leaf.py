@@ -12,6 +12,7 @@ from ..executors.local import StepSpec
 from ..executors.stepfs import StepPathError, normalise_template
 from ..store.paths import opener
 from .artifacts import ArtifactError, load_input, save_output
+from .keyrepo import repository_root, with_key_substituted
 from .downward import pod_fields
 from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
@@ -185,7 +186,9 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             resolved = resolve_input_artifact(ctl, art, local)
             if resolved is None:
                 continue
-            load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root)
+            resolved = with_key_substituted(resolved, lambda v: ctl.substitute(v, scope))
+            load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root,
+                       key_root=repository_root(ctl))
 
     if tmpl.get("initContainers") and not getattr(ctl.executor, "env_from_cluster", False):
         from .initcontainers import run_init_containers
@@ -258,7 +261,7 @@ def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, ho
             outputs["parameters"] = params
         arts = []
         for art in (tmpl.get("outputs") or {}).get("artifacts") or []:
-            rec = save_output(art, host_path, artifact_root, node.id)
+            rec = save_output(art, host_path, artifact_root, node.id, key_root=repository_root(ctl))
             if rec is not None:
                 arts.append(rec)
                 if art.get("globalName"):
