@@ -50,6 +50,7 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
         return ctl.new_node(name, display, ntype, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             phase=ERROR, message=str(exc), template_ref=tref)
     local = input_scope(inputs)
+    display = annotated_display_name(ctl, tmpl, local) or display
     if ttype in ("steps", "dag") and inputs.get("artifacts"):
         local.update(input_records(inputs))   # passed on with from: "{{inputs.artifacts.NAME}}"
     call = Call(ctl, tmpl, ttype, inner_ctx, local, depth, on_exit, tmpl_name, tref, inputs)
@@ -68,6 +69,24 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
         await call.run_body(node)
     metrics.node_done(ctl, tmpl, node)   # Argo emits a template's metrics as its node completes
     return node
+
+
+DISPLAY_NAME_ANNOTATION = "workflows.argoproj.io/display-name"
+
+
+def annotated_display_name(ctl: "Controller", tmpl: dict, local: dict) -> str | None:
+    """The template's ``annotations["workflows.argoproj.io/display-name"]``, substituted with its
+    inputs: Argo names the node by it (the walk-through "Annotations"). None when it has none,
+    it is empty, or its tags do not resolve (the node keeps its generated name)."""
+    annotations = tmpl.get("annotations")
+    raw = annotations.get(DISPLAY_NAME_ANNOTATION) if isinstance(annotations, dict) else None
+    if not isinstance(raw, str) or not raw.strip():
+        return None
+    try:
+        value = expr.substitute(raw, ctl.scope(local))
+    except ExprError:
+        return None
+    return value if isinstance(value, str) and value.strip() and "{{" not in value else None
 
 
 class Call:
