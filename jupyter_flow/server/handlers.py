@@ -202,8 +202,8 @@ class ArtifactHandler(BaseHandler):
     async def get(self, name, key):
         path = await self.call(self.manager.artifact_path, name, key)
         if path.is_dir():
-            entries = sorted(p.name + ("/" if p.is_dir() else "") for p in path.iterdir())
-            self.reply({"key": key, "entries": entries})
+            from .listing import list_dir   # capped: a step decides how many files it made
+            self.reply(dict(await self.call(list_dir, path), key=key))
             return
         ctype = mimetypes.guess_type(path.name)[0] or "application/octet-stream"
         # never let the browser render an artifact as a page of this origin
