@@ -33,13 +33,6 @@ SCRIPT_PATH = "/argo/staging/script"   # where Argo stages a script template's s
 SHIMS = Path(__file__).parent / "shims"
 EXTRA_PATH = ("/usr/games", "/usr/local/games")
 
-# Images whose default entrypoint we know; any other image without `command` is an error.
-DEFAULT_ENTRYPOINTS = {
-    "argoproj/argosay:v2": ["/argosay"],
-    "argoproj/argosay:v1": ["cowsay"],
-    "docker/whalesay": ["cowsay"],
-}
-SHELL_IMAGES = ("alpine", "busybox", "ubuntu", "debian", "bash")
 
 
 @dataclass
@@ -149,22 +142,19 @@ def resolve_argv(spec: StepSpec) -> list[str]:
     Python images use the current interpreter; `sh` becomes bash where present because the
     images Argo examples use (busybox, alpine) have a shell with `$RANDOM`, Debian's dash has not.
     """
-    command = list(spec.command or [])
-    if not command:
-        base = spec.image.split("@")[0]
-        entry = DEFAULT_ENTRYPOINTS.get(base) or DEFAULT_ENTRYPOINTS.get(base.split(":")[0])
-        if entry is None and spec.script is None:
-            if any(base.split("/")[-1].startswith(s) for s in SHELL_IMAGES) and spec.args:
-                entry = ["sh"]
-            else:
-                raise StepError(
-                    f"step {spec.step_name!r}: image {spec.image!r} has no command and its entrypoint is "
-                    "unknown to the local backend; set container.command (e.g. [sh, -c]) or run with "
-                    "--backend container")
-        command = list(entry or [])
-    if spec.script is not None and not command:
-        command = ["sh"]
-    argv = command + list(spec.args)
+    if spec.command:
+        argv = list(spec.command) + list(spec.args)
+    elif spec.script is not None:
+        argv = ["sh", *spec.args]
+    else:
+        # Kubernetes: the image's ENTRYPOINT, then args or else its CMD (executors/images.py)
+        from .images import default_argv
+        argv = default_argv(spec.image, list(spec.args)) or []
+        if not argv:
+            raise StepError(
+                f"step {spec.step_name!r}: image {spec.image!r} has no command and its default command "
+                "(ENTRYPOINT/CMD) is unknown to the local backend; set container.command (e.g. [sh, -c]) "
+                "or run with --backend container")
     exe = argv[0]
     name = os.path.basename(exe)
     if name == "argosay":
