@@ -101,9 +101,29 @@ def load_document(spec: Any, *, filename: str | None = None, store=None, options
                 errors = [dataclasses.replace(e, message=e.message + given) if e.path == path else e
                           for e in errors]
         raise SpecError(errors)
+    unset = _arguments_without_value(doc)
+    if unset:
+        raise SpecError(unset)
     if key is not None and not lookups and not remote:   # a result that depends on the registry is not kept
         cache.put(key, doc.data)
     return doc
+
+
+def _arguments_without_value(doc) -> list[LintError]:
+    """What ``argo submit`` refuses and ``argo lint`` allows (validate.go validateArgumentsValues
+    with allowEmptyValues only when linting): a workflow argument with neither value nor
+    valueFrom once -p values are in (a template's inputs would otherwise end the run in Error)."""
+    args = (doc.data.get("spec") or {}).get("arguments") or {}
+    params = args.get("parameters") if isinstance(args, dict) else None
+    out = []
+    for i, p in enumerate(params if isinstance(params, list) else []):
+        if isinstance(p, dict) and p.get("value") is None and p.get("valueFrom") is None:
+            name = p.get("name")
+            line, col = doc.locate(("spec", "arguments", "parameters", i))
+            out.append(LintError(f"spec.arguments.{name}.value or spec.arguments.{name}.valueFrom is required "
+                                 f"(give it with -p {name}=VALUE)", path=f"spec.arguments.parameters[{i}]",
+                                 file=doc.filename, line=line, column=col))
+    return out
 
 
 def _is_remote(backend: str | None) -> bool:

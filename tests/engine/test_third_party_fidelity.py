@@ -247,3 +247,33 @@ def test_nulls_written_by_go_tools_read_as_absent():
     r = run(load(GO_NULLS))
     assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
     assert r.node(r.name)["outputs"]["result"] == "ran"
+
+
+def test_submit_refuses_a_workflow_argument_without_value_as_argo_submit_does():
+    """``argo lint`` allows ``spec.arguments.parameters: [{name: p}]`` (a value comes at submit);
+    ``argo submit`` refuses it unless -p gives one (validate.go validateArgumentsValues)."""
+    import jupyter_flow
+    import pytest
+    from jupyter_flow.errors import SpecError
+    text = textwrap.dedent("""\
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: noval-}
+        spec:
+          entrypoint: show
+          arguments:
+            parameters:
+            - {name: greeting, value: hi}
+            - name: who
+          templates:
+          - name: show
+            inputs: {parameters: [{name: greeting}, {name: who}]}
+            container: {image: alpine:3.23, command: [echo, "{{inputs.parameters.greeting}} {{inputs.parameters.who}}"]}
+        """)
+    assert jupyter_flow.lint(text) == []
+    with pytest.raises(SpecError) as err:
+        jupyter_flow.submit(text)
+    assert "spec.arguments.who.value or spec.arguments.who.valueFrom is required" in str(err.value)
+    assert ":9:" in str(err.value)   # the line of the argument
+    r = run(load(text), parameters={"who": "you"})
+    assert r.phase == "Succeeded" and r.node(r.name)["outputs"]["result"] == "hi you"
