@@ -19,6 +19,16 @@ def server():
 
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self):
+            if self.path == "/slow-headers":   # a header line that never ends, a byte at a time
+                try:
+                    self.wfile.write(b"HTTP/1.1 200 OK\r\nX-Drip: ")
+                    while not stop.is_set():
+                        self.wfile.write(b"x")
+                        self.wfile.flush()
+                        stop.wait(0.2)
+                except OSError:
+                    pass
+                return
             self.send_response(200)
             if self.path == "/huge-declared":
                 self.send_header("Content-Length", str(50 * 1024 ** 3))
@@ -93,6 +103,17 @@ def test_a_dripping_response_stops_at_the_deadline(flow_home, server, tmp_path, 
     node = _run(f"{server}/drip", str(target))
     assert node["phase"] == "Error", node
     assert "longer than 2 s" in node["message"] and "artifactFetchSeconds" in node["message"], node["message"]
+    assert time.monotonic() - started < 20
+    assert not target.exists()
+
+
+def test_headers_dripping_for_ever_stop_at_the_deadline(flow_home, server, tmp_path, monkeypatch):
+    monkeypatch.setenv("JUPYTER_FLOW_ARTIFACT_FETCH_SECONDS", "2")
+    target = tmp_path / "data.bin"
+    started = time.monotonic()
+    node = _run(f"{server}/slow-headers", str(target))
+    assert node["phase"] == "Error", node
+    assert "longer than 2 s" in node["message"], node["message"]
     assert time.monotonic() - started < 20
     assert not target.exists()
 
