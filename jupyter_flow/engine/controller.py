@@ -115,7 +115,8 @@ class Controller:
                         children=list(d.get("children") or []), outbound=list(d.get("outboundNodes") or []),
                         inputs=d.get("inputs"), outputs=d.get("outputs"), started_at=parse_iso(d.get("startedAt")),
                         finished_at=parse_iso(d.get("finishedAt")), template_ref=d.get("templateRef"),
-                        host_node_name=d.get("hostNodeName", ""))
+                        host_node_name=d.get("hostNodeName", ""),
+                        progress=d["progress"] if isinstance(d.get("progress"), str) else "")
             if node.id not in self.nodes and node.type == POD:
                 self._pods_total += 1
                 self._pods_done += node.phase in COMPLETED

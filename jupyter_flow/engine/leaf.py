@@ -242,6 +242,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             phase, message = ERROR, error
     node.outputs = outputs or None
     node.host_node_name = getattr(result, "host_node_name", "") or "localhost"
+    node.progress = getattr(result, "progress", None) or ""
     ctl.set_phase(node, phase, message)
     if cached is not None:
         cached.record()

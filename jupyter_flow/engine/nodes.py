@@ -107,6 +107,7 @@ class Node:
     extra: dict | None = None   # e.g. {"exitHandler": ...} bookkeeping not in Argo's shape
     daemoned: bool = False   # a daemon step that is ready and running (engine/daemons.py)
     pod_ip: str = ""
+    progress: str = ""   # self-reported N/M ($ARGO_PROGRESS_FILE, executors/progress.py)
 
     @property
     def fulfilled(self) -> bool:
@@ -154,7 +155,11 @@ class Node:
             end = self.finished_at
             if end is not None:
                 d["estimatedDuration"] = int(round(end - self.started_at))
-        if self.type == POD and self.phase in COMPLETED:
+        if self.type == POD and self.progress:
+            # Argo: a succeeded pod's reported progress is complete (M/M); otherwise as reported
+            total = self.progress.partition("/")[2]
+            d["progress"] = f"{total}/{total}" if self.phase == SUCCEEDED else self.progress
+        elif self.type == POD and self.phase in COMPLETED:
             d["progress"] = "1/1"
         elif self.type == POD:
             d["progress"] = "0/1"

@@ -84,6 +84,7 @@ class StepResult:
     host_path: Callable[[str], Path] = Path
     started_at: float = 0.0
     finished_at: float = 0.0
+    progress: str | None = None       # the last N/M the step wrote to $ARGO_PROGRESS_FILE (progress.py)
 
 
 _WHICH: dict[tuple[str, str], tuple[str, float]] = {}
@@ -424,8 +425,11 @@ class LocalExecutor:
             return StepResult(exit_code=None, error=str(exc), cannot_start=True, started_at=started,
                               finished_at=time.time())
         binds: list[tuple[str, str]] = []
+        from . import progress
+        report = spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox
+                                            or progress.wants_progress(argv, spec.script, spec.env or {}))
         try:
-            if spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox):
+            if report:
                 make_dirs(spec.root)
             script_path = None
             if spec.script is not None:
@@ -457,6 +461,12 @@ class LocalExecutor:
                 return StepResult(exit_code=None, error=str(exc), host_path=plan.host_path,
                                   started_at=started, finished_at=time.time())
         env = _base_env()
+        if report:   # a workflow's own env entry of that name, copied in next, wins
+            where = str(progress.progress_file(spec.root))
+            if any(isinstance(k, bytes) for k in env):
+                env[os.fsencode(progress.ENV)] = os.fsencode(where)
+            else:
+                env[progress.ENV] = where
         if spec.env:
             if any(isinstance(k, bytes) for k in env):
                 env.update((os.fsencode(k), os.fsencode(v)) for k, v in spec.env.items())
@@ -510,7 +520,8 @@ class LocalExecutor:
             return StepResult(exit_code=None, stdout=out, error=log_error, host_path=plan.host_path,
                               started_at=started, finished_at=time.time())
         result = StepResult(exit_code=code, stdout=out, host_path=plan.host_path, killed=killed,
-                            started_at=started, finished_at=time.time())
+                            started_at=started, finished_at=time.time(),
+                            progress=progress.read(spec.root) if report else None)
         if killed == "deadline":
             result.error = spec.deadline_message
         return result
