@@ -66,9 +66,11 @@ class Isolated:
             raise JupyterFlowError(f"spec.{what}: the expression worker stopped; try again") from None
         deadline = time.monotonic() + self.seconds
         fd = proc.stdout.fileno()
+        poller = select.poll()     # not select.select: a Jupyter server's descriptors pass 1024
+        poller.register(fd, select.POLLIN)
         while b"\n" not in self._buf:
             left = deadline - time.monotonic()
-            ready = select.select([fd], [], [], max(0.0, left))[0] if left > 0 else []
+            ready = poller.poll(max(0.0, left) * 1000) if left > 0 else []
             if not ready:
                 self.close()
                 raise JupyterFlowError(

@@ -2,6 +2,7 @@
 scheduler's rounds, driven with explicit times; each run it starts is a real detached engine."""
 from __future__ import annotations
 
+import os
 import time
 from datetime import datetime, timezone
 
@@ -177,3 +178,26 @@ def test_update_keeps_the_status_and_creation_time():
     assert doc["spec"]["schedules"] == ["@hourly"] and doc["spec"]["suspend"] is True
     assert doc["status"] == kept["status"]
     assert doc["metadata"]["creationTimestamp"] == kept["metadata"]["creationTimestamp"]
+
+
+def test_the_expression_worker_answers_when_descriptors_pass_1024(tmp_path):
+    """A Jupyter server holds well over 1024 descriptors; select() refused them ('filedescriptor out
+    of range'), so every CronWorkflow round of the server extension failed."""
+    import subprocess
+    import sys
+    code = (
+        "import os, resource\n"
+        "soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)\n"
+        "resource.setrlimit(resource.RLIMIT_NOFILE, (min(4096, hard), hard))\n"
+        "held = [os.open(os.devnull, os.O_RDONLY) for _ in range(1100)]\n"
+        "from jupyter_flow.cron_eval import Isolated\n"
+        "ev = Isolated(seconds=30)\n"
+        "try:\n"
+        "    print(ev.holds(\"'a' =~ '^a$'\", {'metadata': {'name': 'c'}}, {}, 'when'),"
+        " ev.holds('1 == 2', {'metadata': {'name': 'c'}}, {}, 'when'))\n"
+        "finally:\n"
+        "    ev.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         env=dict(os.environ, JUPYTER_FLOW_HOME=str(tmp_path)))
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"]
