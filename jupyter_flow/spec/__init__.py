@@ -58,8 +58,15 @@ def validate(doc: Document | dict, *, registry: Registry | None = None) -> list[
             out.append(doc.error(("kind",), f"unsupported kind {kind!r}; expected one of "
                                  + ", ".join(_ARGO_KINDS[:4]), at_value=True))
         return out
-    out.extend(_drop_defaulted_image(doc, schema_errors(doc)))
-    out.extend(_lint_document(doc, registry))
+    shape = _drop_defaulted_image(doc, schema_errors(doc))
+    out.extend(shape)
+    try:
+        out.extend(_lint_document(doc, registry))
+    except (TypeError, AttributeError, KeyError, IndexError):
+        # the semantic checks walk the document's shape; a field of the wrong type (``templates:
+        # true``) is what the schema errors above already locate. Without one it is our bug: raise.
+        if not any(e.severity == "error" for e in shape):
+            raise
     seen = set()
     unique = []
     for err in sorted(out, key=lambda e: (e.line or 10**9, e.column, e.path)):

@@ -18,6 +18,7 @@ templated or a template is out of sight, and a bare ``{{inputs.parameters}}``. U
 """
 from __future__ import annotations
 
+
 import re
 from typing import TYPE_CHECKING, Any, Iterable
 
@@ -78,6 +79,11 @@ class Scope:
         return tag.startswith(ALWAYS) or self.has(tag)
 
 
+def _seq(value: Any) -> list:
+    """A list field as written, or nothing: a wrong type is the schema's error to report, not a crash here."""
+    return value if isinstance(value, list) else []
+
+
 class RefChecker:
     def __init__(self, linter: "_Linter", spec: dict, kind: str, ref_spec: dict | None):
         self.linter = linter
@@ -102,7 +108,7 @@ class RefChecker:
         names: set[str] = set()
         for s in (spec, ref_spec or {}):
             args = s.get("arguments") if isinstance(s.get("arguments"), dict) else {}
-            for p in args.get("parameters") or []:
+            for p in _seq(args.get("parameters")):
                 if isinstance(p, dict) and isinstance(p.get("name"), str):
                     names.add(p["name"])
         if isinstance(spec.get("workflowTemplateRef"), dict) and ref_spec is None:
@@ -114,12 +120,12 @@ class RefChecker:
         or a template is out of sight (Argo would only know at run time too)."""
         lenient = False
         for s in (spec, ref_spec or {}):
-            for t in s.get("templates") or []:
+            for t in _seq(s.get("templates")):
                 if not isinstance(t, dict):
                     continue
                 outs = t.get("outputs") if isinstance(t.get("outputs"), dict) else {}
                 for kind in ("parameters", "artifacts"):
-                    for o in outs.get(kind) or []:
+                    for o in _seq(outs.get(kind)):
                         g = o.get("globalName") if isinstance(o, dict) else None
                         if isinstance(g, str) and g:
                             if "{{" in g:
@@ -133,7 +139,7 @@ class RefChecker:
         """Does the workflow call templates of a WorkflowTemplate (whose globalNames it cannot list)?"""
         import json
         return isinstance(spec.get("workflowTemplateRef"), dict) or '"templateRef"' in json.dumps(
-            spec.get("templates") or [], default=str)
+            _seq(spec.get("templates")), default=str)
 
     # -- reporting ---------------------------------------------------------------------------
     def check(self, value: Any, path: tuple, scope: Scope, where: str, skip: frozenset = _SKIP) -> None:
@@ -165,7 +171,7 @@ class RefChecker:
         scope = self.globals.copy()
         inputs = t.get("inputs") if isinstance(t.get("inputs"), dict) else {}
         leaf = _type(t) in LEAF
-        for a in inputs.get("artifacts") or []:
+        for a in _seq(inputs.get("artifacts")):
             if isinstance(a, dict) and isinstance(a.get("name"), str):
                 scope.names.add(f"inputs.artifacts.{a['name']}")
                 if leaf:
@@ -217,7 +223,7 @@ class RefChecker:
         ``run-{{inputs.parameters.d}}`` and a ``{{steps.run-{{inputs.parameters.d}}.status}}``
         agree (validate.go checks ``newTmpl``)."""
         inputs = t.get("inputs") if isinstance(t.get("inputs"), dict) else {}
-        names = {f"inputs.parameters.{p['name']}" for p in inputs.get("parameters") or []
+        names = {f"inputs.parameters.{p['name']}" for p in _seq(inputs.get("parameters"))
                  if isinstance(p, dict) and isinstance(p.get("name"), str)}
         names |= {n for n in self.globals.names if n.startswith("workflow.parameters.")}
 
@@ -246,12 +252,12 @@ class RefChecker:
         scope.names.add(f"{prefix}.ip")   # only a daemon's: lint_daemon reports the others, at the same place
         cset = tmpl.get("containerSet") if isinstance(tmpl.get("containerSet"), dict) else None
         has_main = cset is not None and any(isinstance(c, dict) and c.get("name") == "main"
-                                            for c in cset.get("containers") or [])
+                                            for c in _seq(cset.get("containers")))
         if kind in ("container", "script", "data", "http", "plugin") or has_main:
             scope.names |= {f"{prefix}.outputs.result", f"{prefix}.exitCode"}
         outs = tmpl.get("outputs") if isinstance(tmpl.get("outputs"), dict) else {}
         for k in ("parameters", "artifacts"):
-            for o in outs.get(k) or []:
+            for o in _seq(outs.get(k)):
                 if isinstance(o, dict) and isinstance(o.get("name"), str):
                     scope.names.add(f"{prefix}.outputs.{k}.{o['name']}")
         if aggregate:
@@ -309,7 +315,7 @@ class RefChecker:
                 self.add_outputs(scope, f"steps.{sname}", tmpl, known, aggregate)
 
     def dag(self, t: dict, tp: tuple, scope: Scope, name: str) -> None:
-        tasks = [x for x in t["dag"].get("tasks") or [] if isinstance(x, dict) and isinstance(x.get("name"), str)]
+        tasks = [x for x in _seq(t["dag"].get("tasks")) if isinstance(x, dict) and isinstance(x.get("name"), str)]
         by_name = {x["name"]: x for x in tasks}
         for task in tasks:
             tmpl, known = self.target_of(task)
@@ -318,7 +324,7 @@ class RefChecker:
         deps = {n: task_dependencies(x) for n, x in by_name.items()}
         if isinstance(t["dag"].get("target"), str):
             self.check(t["dag"]["target"], tp + ("dag", "target"), scope, f'no such task in template "{name}"')
-        for i, task in enumerate(t["dag"].get("tasks") or []):
+        for i, task in enumerate(_seq(t["dag"].get("tasks"))):
             if not isinstance(task, dict) or not isinstance(task.get("name"), str):
                 continue
             tname = task["name"]
@@ -339,7 +345,7 @@ class RefChecker:
         reference needs X among the task's (transitive) dependencies."""
         args = task.get("arguments") if isinstance(task.get("arguments"), dict) else {}
         for kind, field in (("parameters", "value"), ("artifacts", "from")):
-            for k, item in enumerate(args.get(kind) or []):
+            for k, item in enumerate(_seq(args.get(kind))):
                 value = item.get(field) if isinstance(item, dict) else None
                 if isinstance(value, str) and value.startswith("{{tasks."):
                     ref = value.split(".")[1]
@@ -352,7 +358,7 @@ class RefChecker:
 
 def task_dependencies(task: dict) -> set[str]:
     """The tasks ``task`` names in ``dependencies`` or ``depends``."""
-    out = {d for d in task.get("dependencies") or [] if isinstance(d, str)}
+    out = {d for d in _seq(task.get("dependencies")) if isinstance(d, str)}
     depends = task.get("depends")
     if isinstance(depends, str) and depends.strip() and "{{" not in depends:
         out |= X.depends_tasks(depends)[0]
@@ -379,7 +385,7 @@ def _is_ancestor(other: str, name: str, deps: dict[str, set[str]]) -> bool:
 def check_references(linter: "_Linter", spec: dict, sp: tuple, kind: str, ref_spec: dict | None) -> None:
     """Report every reference Argo's submit would refuse with ``failed to resolve``."""
     checker = RefChecker(linter, spec, kind, ref_spec)
-    for i, t in enumerate(spec.get("templates") or []):
+    for i, t in enumerate(_seq(spec.get("templates"))):
         if isinstance(t, dict):
             checker.template(t, sp + ("templates", i))
             _inline_templates(checker, t, sp + ("templates", i))
@@ -394,7 +400,7 @@ def _inline_templates(checker: RefChecker, t: dict, tp: tuple) -> None:
                 if isinstance(step, dict):
                     calls.append((step, tp + ("steps", g, j)))
     if isinstance(t.get("dag"), dict):
-        for i, task in enumerate(t["dag"].get("tasks") or []):
+        for i, task in enumerate(_seq(t["dag"].get("tasks"))):
             if isinstance(task, dict):
                 calls.append((task, tp + ("dag", "tasks", i)))
     for call, cp in calls:

@@ -203,3 +203,18 @@ def test_items_and_step_names_built_from_inputs():
         """, extra=ECHO)
     errs = _errs(text)
     assert len(errs) == 1 and "failed to resolve {{item.z}}" in errs[0], errs
+
+
+@pytest.mark.parametrize("spec_fields", [{"templates": True}, {"templates": "x"},
+                                         {"arguments": {"parameters": 3}},
+                                         {"templates": [{"name": "main", "outputs": {"parameters": True},
+                                                         "inputs": {"artifacts": 1},
+                                                         "dag": {"tasks": {"a": 1}}}]}])
+def test_fields_of_the_wrong_type_are_schema_errors_not_a_crash(spec_fields):
+    """Found by the hypothesis fuzz (tests/security/test_hostile_input_fuzz.py): the reference
+    check iterated over whatever a list field held (``templates: true``: TypeError)."""
+    from jupyter_flow import spec as S
+    doc = S.load({"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"name": "w"},
+                  "spec": {"entrypoint": "main", **spec_fields}})[0]
+    errors = S.validate(doc)
+    assert errors and all(e.message for e in errors)
