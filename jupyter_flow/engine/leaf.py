@@ -371,6 +371,13 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
         ctl.set_phase(node, ERROR, str(exc))
         return
     cset = tmpl.get("containerSet") or {}
+    from ..errors import JupyterFlowError
+    from .csretry import attempts_and_delay, run_attempts
+    try:
+        attempts, delay = attempts_and_delay(cset)
+    except JupyterFlowError as exc:
+        ctl.set_phase(node, ERROR, str(exc))
+        return
     containers = [c for c in cset.get("containers") or [] if c.get("name")]
     root = ctl.nodes_dir / node.id
     logs = ctl.logs_dir
@@ -430,7 +437,8 @@ async def _run_container_set(call: "Call", node: Node, local: dict) -> None:
                             template=tmpl, workflow=ctl.workflow, volumes=volumes)
             spec.isolate = needs_isolation(spec) or bool(paths)
             ctl.set_phase(cnode, RUNNING)
-            result = await ctl.executor.run(spec, None)
+            result = await run_attempts(lambda: ctl.executor.run(spec, None), attempts, delay, ctl.sleep,
+                                        lambda: bool(ctl.shutdown and not call.on_exit))
             results[c["name"]] = result
             if log_path.exists():   # the pod's log holds every container's output, as `argo logs`
                 with open(logs / f"{node.id}.log", "a", opener=opener) as pod_log:
