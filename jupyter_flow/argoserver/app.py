@@ -72,7 +72,11 @@ def serve(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | No
     """Run the server until interrupted. Returns the exit code."""
     import asyncio
 
-    from tornado.httpserver import HTTPServer
+    try:
+        from tornado.httpserver import HTTPServer
+    except ImportError:   # tornado comes with the `lab` extra (jupyter_server), not the core install
+        raise SystemExit("jupyter-flow server needs tornado: pip install 'jupyter-flow[lab]' "
+                         "(or pip install tornado)") from None
 
     from .. import config
     from ..server.bounds import MAX_BODY
