@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 from .. import expr
 from ..errors import JupyterFlowError
-from .scope import to_str
+from .scope import go_json, to_str
 
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
 #: most items one loop may expand to (``JUPYTER_FLOW_MAX_LOOP_ITEMS``): a typo such as
@@ -87,11 +87,11 @@ def item_vars(item: Any) -> tuple[dict[str, str], str]:
     """(``item``/``item.key`` variables, the label Argo puts in the node name)."""
     if isinstance(item, dict):
         variables = {f"item.{k}": to_str(v) for k, v in item.items()}
-        variables["item"] = json.dumps(item, separators=(",", ":"))
+        variables["item"] = go_json(item)
         label = ",".join(sorted(f"{k}:{_go_fmt(v)}" for k, v in item.items()))
         return variables, label
     if isinstance(item, list):
-        return {"item": json.dumps(item, separators=(",", ":"))}, "[" + " ".join(_go_fmt(v) for v in item) + "]"
+        return {"item": go_json(item)}, "[" + " ".join(_go_fmt(v) for v in item) + "]"
     return {"item": to_str(item)}, to_str(item)
 
 

@@ -25,7 +25,20 @@ def to_str(value: Any) -> str:
         return str(value)
     if value is None:
         return ""
-    return json.dumps(value, separators=(",", ":"))
+    return go_json(value)
+
+
+_GO_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_ESCAPE_RE = re.compile("[<>&\u2028\u2029]")
+
+
+def go_json(value: Any) -> str:
+    """Compact JSON as Go's ``json.Marshal`` writes it (Argo's ``{{item}}`` of a map or list, a
+    list-valued parameter): non-ASCII text as UTF-8 (Python would write ``caf\\u00e9``), and
+    ``<``, ``>``, ``&``, U+2028/9 escaped as ``\\u003c``... (Go's HTML-safe escaping; outside
+    strings JSON has none of these characters, so replacing them in the text is exact)."""
+    text = json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+    return _GO_ESCAPE_RE.sub(lambda m: _GO_ESCAPES[m.group()], text)
 
 
 def param_text(value: Any) -> str:

@@ -277,3 +277,34 @@ def test_submit_refuses_a_workflow_argument_without_value_as_argo_submit_does():
     assert ":9:" in str(err.value)   # the line of the argument
     r = run(load(text), parameters={"who": "you"})
     assert r.phase == "Succeeded" and r.node(r.name)["outputs"]["result"] == "hi you"
+
+
+def test_item_json_is_go_json_utf8_and_html_escaped():
+    """``{{item}}`` of a map is Go's json.Marshal text: non-ASCII as UTF-8 (not \\u00e9) and
+    < > & escaped as \\u003c \\u003e \\u0026; ``{{item.key}}`` is the raw string."""
+    r = run(load("""
+        apiVersion: argoproj.io/v1alpha1
+        kind: Workflow
+        metadata: {generateName: items-}
+        spec:
+          entrypoint: main
+          templates:
+          - name: main
+            steps:
+            - - name: each
+                template: show
+                withItems:
+                - {city: "Zürich", note: "a & <b>"}
+                arguments:
+                  parameters:
+                  - {name: whole, value: "{{item}}"}
+                  - {name: city, value: "{{item.city}}"}
+          - name: show
+            inputs: {parameters: [{name: whole}, {name: city}]}
+            container:
+              image: alpine:3.23
+              command: [printf, "%s|%s", "{{inputs.parameters.whole}}", "{{inputs.parameters.city}}"]
+        """))
+    assert r.phase == "Succeeded", r.to_dict()["status"].get("message")
+    out = [n for n in r.nodes.values() if n.get("type") == "Pod"][0]["outputs"]["result"]
+    assert out == '{"city":"Zürich","note":"a \\u0026 \\u003cb\\u003e"}|Zürich'
