@@ -154,6 +154,12 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     except (ExprError, StepPathError) as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
+    if not getattr(ctl.executor, "env_from_cluster", False):   # a cluster schedules its own pods
+        from .scheduling import unschedulable
+        reason = unschedulable(tmpl, (ctl.workflow or {}).get("spec"))
+        if reason:
+            ctl.set_phase(node, ERROR, reason)
+            return
     cached = await probe(call, node, tmpl, local)   # the content step cache (stepcache.py): a hit starts nothing
     if cached is HIT:
         return
