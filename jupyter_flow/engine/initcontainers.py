@@ -20,6 +20,7 @@ from .podenv import EnvError, container_env, expand_argv
 if TYPE_CHECKING:
     from .nodes import Node
 
+# a container name is a DNS-1123 label (it also names the container's log file and directory here)
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
@@ -31,33 +32,42 @@ def mirrored(user: dict, main: dict) -> dict:
     return user
 
 
+def user_container_spec(ctl, node: "Node", tmpl: dict, user: dict, main: dict, role: str, sid: str,
+                        volumes_of: Callable[[list, str], list]):
+    """The StepSpec of one of a pod's user containers beside main (an init container, a sidecar):
+    its name checked (it names a log file and a directory here), main's mounts mirrored when asked,
+    its paths checked as main's are, its env as the kubelet makes it, its own filesystem view."""
+    from ..executors.local import StepSpec
+    from ..executors.stepfs import normalise_template
+    from .leaf import needs_isolation
+    name = str(user.get("name") or "")
+    step = f"{node.display_name}/{name}"
+    if not _NAME.match(name):
+        raise EnvError(f"step {node.display_name!r}: {role} name {name!r} is not a valid container "
+                       "name (lowercase letters, digits and '-', at most 63)")
+    c = normalise_template({"container": mirrored(user, main)}, step)["container"]
+    env = container_env(c, step, ctl.executor, pod_fields(ctl, node, tmpl))
+    mounts = [m for m in c.get("volumeMounts") or [] if isinstance(m, dict) and m.get("mountPath")]
+    spec = StepSpec(node_id=sid, step_name=step, image=str(c.get("image", "")),
+                    command=expand_argv(c.get("command"), env), args=expand_argv(c.get("args") or [], env),
+                    env=env, working_dir=c.get("workingDir"), log_path=ctl.logs_dir / f"{sid}.log",
+                    root=ctl.nodes_dir / sid, private_paths=[m["mountPath"].rstrip("/") + "/." for m in mounts],
+                    template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir, volumes=volumes_of(mounts, step))
+    spec.isolate = needs_isolation(spec)
+    return spec
+
+
 async def run_init_containers(ctl, node: "Node", tmpl: dict, main: dict,
                               volumes_of: Callable[[list, str], list]) -> tuple[str, str] | None:
     """Run ``tmpl``'s init containers one after another; (phase, message) of the first that did
     not succeed, or None when all did (or there are none). Raises EnvError/StepPathError when one
     cannot be built (the caller errors the node)."""
-    from ..executors.local import StepSpec
-    from ..executors.stepfs import normalise_template
-    from .leaf import needs_isolation
     for ic in tmpl.get("initContainers") or []:
         if not isinstance(ic, dict):
             continue
         name = str(ic.get("name") or "")
-        step = f"{node.display_name}/{name}"
-        if not _NAME.match(name):
-            raise EnvError(f"step {node.display_name!r}: init container name {name!r} is not a valid container "
-                           "name (lowercase letters, digits and '-', at most 63)")
-        ic = normalise_template({"container": mirrored(ic, main)}, step)["container"]
-        env = container_env(ic, step, ctl.executor, pod_fields(ctl, node, tmpl))
-        mounts = [m for m in ic.get("volumeMounts") or [] if isinstance(m, dict) and m.get("mountPath")]
-        sid = f"{node.id}-init-{name}"
-        spec = StepSpec(node_id=sid, step_name=step, image=str(ic.get("image", "")),
-                        command=expand_argv(ic.get("command"), env), args=expand_argv(ic.get("args") or [], env),
-                        env=env, working_dir=ic.get("workingDir"), log_path=ctl.logs_dir / f"{sid}.log",
-                        root=ctl.nodes_dir / sid, private_paths=[m["mountPath"].rstrip("/") + "/." for m in mounts],
-                        template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir,
-                        volumes=volumes_of(mounts, step))
-        spec.isolate = needs_isolation(spec)
+        spec = user_container_spec(ctl, node, tmpl, ic, main, "init container", f"{node.id}-init-{name}",
+                                   volumes_of)
         result = await ctl.executor.run(spec, None)
         if result.exit_code is None:
             return ERROR, f"init container {name}: {result.error or 'could not start'}"

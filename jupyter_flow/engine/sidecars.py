@@ -14,18 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import re
 from typing import TYPE_CHECKING
-
-from .downward import pod_fields
-from .podenv import EnvError, container_env, expand_argv
 
 if TYPE_CHECKING:
     from .nodes import Node
 
 _KILLED = (137, 143)
-# a container name is a DNS-1123 label (it also names the sidecar's log file and directory here)
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
 @dataclasses.dataclass
@@ -38,31 +32,14 @@ class Sidecar:
 def start_sidecars(ctl, node: "Node", tmpl: dict, volumes_of) -> list[Sidecar]:
     """Start the template's sidecars; raises EnvError/StepPathError (the node errors) before any
     starts when one of them cannot be made."""
-    from ..executors.local import StepSpec
-    from ..executors.stepfs import normalise_template
-    from .initcontainers import mirrored
-    from .leaf import needs_isolation
+    from .initcontainers import user_container_spec
     specs = []
-    for i, sc in enumerate(tmpl.get("sidecars") or []):
+    main = tmpl.get("container") or tmpl.get("script") or {}
+    for sc in tmpl.get("sidecars") or []:
         if not isinstance(sc, dict):
             continue
         name = str(sc.get("name") or "")
-        step = f"{node.display_name}/{name}"
-        if not _NAME.match(name):
-            raise EnvError(f"step {node.display_name!r}: sidecar name {name!r} is not a valid container name "
-                           "(lowercase letters, digits and '-', at most 63)")
-        main = tmpl.get("container") or tmpl.get("script") or {}
-        sc = normalise_template({"container": mirrored(sc, main)}, step)["container"]   # paths checked as main's
-        env = container_env(sc, step, ctl.executor, pod_fields(ctl, node, tmpl))
-        mounts = [m for m in sc.get("volumeMounts") or [] if isinstance(m, dict) and m.get("mountPath")]
-        sid = f"{node.id}-{name}"
-        spec = StepSpec(node_id=sid, step_name=step, image=str(sc.get("image", "")),
-                        command=expand_argv(sc.get("command"), env), args=expand_argv(sc.get("args") or [], env),
-                        env=env, working_dir=sc.get("workingDir"), log_path=ctl.logs_dir / f"{sid}.log",
-                        root=ctl.nodes_dir / sid, private_paths=[m["mountPath"].rstrip("/") + "/." for m in mounts],
-                        template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir,
-                        volumes=volumes_of(mounts, step))
-        spec.isolate = needs_isolation(spec)
+        spec = user_container_spec(ctl, node, tmpl, sc, main, "sidecar", f"{node.id}-{name}", volumes_of)
         specs.append((name, spec))
     return [Sidecar(name, spec.node_id, asyncio.ensure_future(ctl.executor.run(spec, None))) for name, spec in specs]
 
