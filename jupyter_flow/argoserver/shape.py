@@ -12,10 +12,10 @@ import copy
 import re
 from typing import Any
 
+from ..spec.names import is_dns1123_label
 from .errors import invalid
 
 _NAME = re.compile(r"[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?", re.ASCII)          # DNS-1123 subdomain
-_NAMESPACE = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?", re.ASCII)      # DNS-1123 label
 _LABEL_KEY = r"(?:[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?/)?[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?"
 _LABEL_VALUE = r"(?:[A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?"
 _REQUIREMENT = re.compile(
@@ -34,7 +34,7 @@ def check_name(name: Any, what: str = "name") -> str:
 
 
 def check_namespace(namespace: Any) -> str:
-    if not isinstance(namespace, str) or not _NAMESPACE.fullmatch(namespace):
+    if not is_dns1123_label(namespace):
         raise invalid(f"namespace {str(namespace)[:80]!r} is not a valid namespace (a DNS-1123 label)")
     return namespace
 

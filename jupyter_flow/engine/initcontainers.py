@@ -10,9 +10,9 @@ here errors the step naming it. The kubernetes backend's Pods run them themselve
 from __future__ import annotations
 
 import copy
-import re
 from typing import TYPE_CHECKING, Callable
 
+from ..spec.names import is_dns1123_label
 from .downward import pod_fields
 from .nodes import ERROR, FAILED
 from .podenv import EnvError, container_env, expand_argv
@@ -20,8 +20,6 @@ from .podenv import EnvError, container_env, expand_argv
 if TYPE_CHECKING:
     from .nodes import Node
 
-# a container name is a DNS-1123 label (it also names the container's log file and directory here)
-_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\Z")
 
 
 def mirrored(user: dict, main: dict) -> dict:
@@ -42,7 +40,7 @@ def user_container_spec(ctl, node: "Node", tmpl: dict, user: dict, main: dict, r
     from .leaf import needs_isolation
     name = str(user.get("name") or "")
     step = f"{node.display_name}/{name}"
-    if not _NAME.match(name):
+    if not is_dns1123_label(name):   # it also names the container's log file and directory here
         raise EnvError(f"step {node.display_name!r}: {role} name {name!r} is not a valid container "
                        "name (lowercase letters, digits and '-', at most 63)")
     c = normalise_template({"container": mirrored(user, main)}, step)["container"]

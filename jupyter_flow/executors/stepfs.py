@@ -18,15 +18,13 @@ from __future__ import annotations
 
 import os
 import posixpath
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import JupyterFlowError
+from ..spec.names import is_dns1123_subdomain
 
 _MAX_LINKS = 40   # as the kernel's ELOOP limit
-# a Kubernetes object name (DNS-1123 subdomain): a PVC's claimName, a volume claim template's name
-_DNS_SUBDOMAIN = re.compile(r"[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*")
 
 
 class StepPathError(JupyterFlowError):
@@ -189,7 +187,7 @@ def inside(top: Path, candidate: Path) -> bool:
 def claim_name(name: object, *, step: str = "", what: str = "claimName") -> str:
     """A PVC or volume claim template name, checked as Kubernetes checks object names (a DNS-1123
     subdomain: lower-case letters, digits, ``-`` and ``.``), so it cannot name a path elsewhere."""
-    if not isinstance(name, str) or len(name) > 253 or not _DNS_SUBDOMAIN.fullmatch(name):
+    if not is_dns1123_subdomain(name):
         raise StepPathError(f"{_who(step)}{what} {name!r} is not a valid Kubernetes name "
                             "(lower-case letters, digits, '-' and '.')")
     return name

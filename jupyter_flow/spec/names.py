@@ -36,6 +36,7 @@ GENERATED_SUFFIX = 5
 
 _LABEL = r"[a-z0-9]([-a-z0-9]*[a-z0-9])?"
 _SUBDOMAIN = re.compile(rf"{_LABEL}(\.{_LABEL})*\Z")
+_LABEL_RE = re.compile(rf"{_LABEL}\Z")
 _FIELD = re.compile(r"[a-zA-Z0-9][-a-zA-Z0-9]*\Z")
 _PARAM_OR_ARTIFACT = re.compile(r"[-a-zA-Z0-9_]+\Z")
 _TAG = re.compile(r"\{\{.*?\}\}", re.S)
@@ -43,6 +44,15 @@ _TAG = re.compile(r"\{\{.*?\}\}", re.S)
 _SUBDOMAIN_RULE = ("must be a DNS-1123 subdomain: lower-case letters, digits, '-' and '.', "
                    "starting and ending with a letter or digit (e.g. my-workflow)")
 
+
+def is_dns1123_subdomain(name: object) -> bool:
+    """A Kubernetes object name (k8s IsDNS1123Subdomain): a claim name, a Workflow's before Argo's own limit."""
+    return isinstance(name, str) and len(name) <= MAX_SUBDOMAIN and bool(_SUBDOMAIN.match(name))
+
+
+def is_dns1123_label(name: object) -> bool:
+    """A Kubernetes label-like name (k8s IsDNS1123Label): a container name, a namespace."""
+    return isinstance(name, str) and len(name) <= MAX_OBJECT_NAME and bool(_LABEL_RE.match(name))
 
 def _shown(name: str) -> str:
     return repr(name if len(name) <= 80 else name[:77] + "...")
