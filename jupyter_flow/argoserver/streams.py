@@ -41,6 +41,7 @@ class LogStream:
         self.tail_lines = tail_lines
         self.offsets: dict[str, int] = {}
         self.done = False
+        self._finished: dict | None = None
 
     def _pods(self, wf: dict) -> list[tuple[dict, str]]:
         from ..render import pod_name, pods_in_order
@@ -57,12 +58,16 @@ class LogStream:
 
     def poll(self) -> list[dict]:
         from ..cli.output import tail_offset
-        try:
-            wf = self.ops._workflow(self.name)
-        except Exception:   # deleted while followed
-            self.done = True
-            return []
+        wf = self._finished
+        if wf is None:   # a finished run's pods no longer change: read it once, not on every poll
+            try:
+                wf = self.ops._workflow(self.name)
+            except Exception:   # deleted while followed
+                self.done = True
+                return []
         over = (wf.get("status") or {}).get("phase") in FINISHED
+        if over:
+            self._finished = wf
         store = self.ops.store
         out: list[dict] = []
         budget = POLL_BUDGET
