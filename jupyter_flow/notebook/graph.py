@@ -11,7 +11,7 @@ readable; the phase is a class too (``Succeeded``, ``Failed``...), so a status c
 ``classes`` update, never a relayout.
 
 Two renderers draw them with the same four methods (``add``, ``replace``, ``update``,
-``on_click``), so the widget does not care which: ``dag.DagRenderer`` (the default: the whole
+``on_click``), so the widget does not care which: ``dagmodel.DagRenderer`` (the default: the whole
 graph as one widget model, drawn by the jupyter-flow lab extension) and ``CytoscapeRenderer``
 here, the only code that knows ipycytoscape (its last release is from 2022), for frontends
 without the lab extension (``JUPYTER_FLOW_GRAPH=ipycytoscape``).

@@ -1,4 +1,4 @@
-"""What the renderers laid out in the kernel share (``dag.DagRenderer``, ``svg.SvgRenderer``).
+"""What the renderers laid out in the kernel share (``dagmodel.DagRenderer``, ``svg.SvgRenderer``).
 
 Both keep the graph they last drew (nodes and edges by id, positions from
 ``graph.layered_positions``), take the same structural calls from ``RunWidget`` and pass a

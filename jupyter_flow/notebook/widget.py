@@ -4,7 +4,7 @@ Updates are coalesced. The engine may emit a thousand node events a second on it
 ``_on_event`` only records the newest state of each node under a lock and wakes the widget's
 worker thread, which flushes at most every ``interval`` seconds (8 a second by default: smooth
 to the eye, under the 10 widget updates a second the project allows itself): the nodes that
-changed since the last flush in one message (``dag.DagRenderer``; one message per node with
+changed since the last flush in one message (``dagmodel.DagRenderer``; one message per node with
 ipycytoscape), structural changes (new nodes and edges) as one batch, and no more often than
 every ``structure_interval`` seconds. When the run ends the worker does a full resync from the
 controller (so the last state is exact) within ``interval`` seconds.
@@ -56,7 +56,7 @@ class RunWidget:
         self.poll_interval = poll_interval
         self.tick_interval = tick_interval
         if renderer_factory is None:
-            from .dag import default_renderer
+            from .dagmodel import default_renderer
             renderer_factory = default_renderer()
         self.graph = renderer_factory()
         self.graph.on_click(self.select)

@@ -6,7 +6,7 @@ import pytest
 pytest.importorskip("ipywidgets")
 
 import jupyter_flow  # noqa: E402
-from jupyter_flow.notebook.dag import DagRenderer  # noqa: E402
+from jupyter_flow.notebook.dagmodel import DagRenderer  # noqa: E402
 from jupyter_flow.notebook.widget import RunWidget  # noqa: E402
 
 FAILS = """apiVersion: argoproj.io/v1alpha1

@@ -10,7 +10,7 @@ pytest.importorskip("ipywidgets")
 
 from jupyter_flow.notebook import graph as G  # noqa: E402
 from jupyter_flow.notebook import widget as widget_mod  # noqa: E402
-from jupyter_flow.notebook.dag import DagRenderer, default_renderer  # noqa: E402
+from jupyter_flow.notebook.dagmodel import DagRenderer, default_renderer  # noqa: E402
 from jupyter_flow.notebook.svg import SvgRenderer, draw  # noqa: E402
 from jupyter_flow.notebook.widget import RunWidget  # noqa: E402
 
