@@ -40,7 +40,7 @@ TARGET_RATIO = 0.25
 def _call():
     """A real Controller, Call and Node for one script step (what leaf.py hands the probe)."""
     from jupyter_flow.engine.controller import Controller
-    from jupyter_flow.engine.execute import Call
+    from jupyter_flow.engine.call import Call
     from jupyter_flow.engine.nodes import Node
     tmpl = {"name": "train", "inputs": {"parameters": [{"name": "lr"}, {"name": "depth"}, {"name": "seed"}]},
             "script": {"image": "python:3.12", "command": ["python"],

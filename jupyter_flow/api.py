@@ -144,7 +144,7 @@ def apply_options(workflow: dict, *, parameters: Mapping[str, Any] | None = None
         args = spec.setdefault("arguments", {})
         plist = args.setdefault("parameters", [])
         for key, value in parameters.items():
-            from .engine.scope import param_text
+            from .engine.variables import param_text
             value = param_text(value)
             for p in plist:
                 if p.get("name") == key:

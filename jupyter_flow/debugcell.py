@@ -71,7 +71,7 @@ def resolve(run: Any, selector: str) -> SimpleNamespace:
     from . import expr
     from .api import registry_for
     from .engine.controller import Controller
-    from .engine.leaf import pod_scope
+    from .engine.pods import pod_scope
     from .engine.nodes import Node
     from .engine.templates import TemplateError, input_scope
     from .errors import ExprError

@@ -19,7 +19,7 @@ def parse_params(pairs: Sequence[str] | None, files: Sequence[str] | None) -> di
             data = yaml.safe_load(f) or {}
         if not isinstance(data, dict):
             raise SystemExit(f"--parameter-file {path}: expected a mapping of name: value")
-        from jupyter_flow.engine.scope import param_text
+        from jupyter_flow.engine.variables import param_text
         out.update({str(k): param_text(v) for k, v in data.items()})
     for pair in pairs or []:
         if "=" not in pair:

@@ -454,7 +454,7 @@ class Controller:
 
     # ---- globals ------------------------------------------------------------------------------
     def _init_globals(self) -> None:
-        from .scope import to_str
+        from .variables import to_str
         meta = self.workflow.get("metadata") or {}
         g = self.globals
         g["workflow.name"] = self.name
@@ -509,7 +509,7 @@ class Controller:
             return
         from .. import expr
         from ..errors import ExprError
-        from .scope import to_str
+        from .variables import to_str
         meta = self.workflow.setdefault("metadata", {})
         for kind in ("labels", "annotations"):
             values = {k: str(v) for k, v in (wm.get(kind) or {}).items()}
@@ -547,7 +547,7 @@ class Controller:
 
     # ---- the run --------------------------------------------------------------------------------
     async def run(self) -> str:
-        from .execute import execute
+        from .call import execute
 
         self.loop = asyncio.get_running_loop()
         self._resume = asyncio.Event()
@@ -642,7 +642,7 @@ class Controller:
         return self.phase
 
     async def _run_exit_handler(self, template: "str | dict", phase: str) -> str:
-        from .execute import execute
+        from .call import execute
 
         self.globals["workflow.status"] = phase
         self.globals["workflow.duration"] = str(time.time() - (self.started_at or time.time()))

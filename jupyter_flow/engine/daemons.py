@@ -30,7 +30,7 @@ from .nodes import FAILED, RETRY, RUNNING, SUCCEEDED, Node
 
 if TYPE_CHECKING:
     from ..executors.local import StepSpec
-    from .execute import Call
+    from .call import Call
 
 LOCAL_IP = "127.0.0.1"
 _SAFE_PATH = re.compile(r"[!-~]*\Z")            # printable ASCII, no space: nothing to split a request
@@ -106,7 +106,7 @@ async def _stop_sidecars(ctl, sidecars: list) -> None:
 
 def _ended(ctl, node: Node, result) -> None:
     """A daemon's process ended without being killed by its scope: the node fails."""
-    from .leaf import _exit_phase
+    from .pods import _exit_phase
     phase, message = _exit_phase(ctl, result)
     if phase == SUCCEEDED:   # assessNodeStatus: a daemon pod that succeeded is marked Failed
         phase = FAILED

@@ -17,11 +17,11 @@ from .loops import expand, is_loop
 from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, SKIPPED_TYPE, SUCCEEDED,
                     TASK_GROUP, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
+from .variables import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
 from .steps import FAIL_FAST_MESSAGE, _loop_template_type, _step_template, continues_on, fails_fast
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 
 def task_dependencies(task: dict) -> list[str]:
@@ -163,7 +163,7 @@ class DagRun:
 
     async def _run_one(self, name: str, task: dict, resolved: dict, full: str, display: str,
                        group: Node | None = None) -> Node | None:
-        from .execute import execute
+        from .call import execute
         ctl = self.ctl
         if group is not None and ctl.budget.exceeded is not None:   # over a budget, ending: no more nodes
             return None

@@ -11,10 +11,10 @@ from typing import TYPE_CHECKING
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
 from .nodes import Node
-from .scope import add_node
+from .variables import add_node
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 
 def step_hooks(step: dict) -> dict:
@@ -64,7 +64,7 @@ def _fires(hook: dict, scope) -> bool:
 
 
 async def _run_hook(call: "Call", hook_name: str, hook: dict, child: Node, local: dict, boundary_id: str) -> None:
-    from .execute import execute
+    from .call import execute
     ctl = call.ctl
     hook_scope = ctl.scope(local)
     try:
@@ -119,7 +119,7 @@ HOOK_POLL = 0.1
 async def run_workflow_hooks(ctl, fired: set, status: str | None = None) -> None:
     """spec.hooks (all but ``exit``): fire once when the expression over the global variables is
     true (hooks.go executeWfLifeCycleHook), as ``<workflow>.hooks.<name>`` children of the root."""
-    from .execute import execute
+    from .call import execute
     hooks = {k: v for k, v in (ctl.spec.get("hooks") or {}).items() if k != "exit"}
     if not hooks:
         return

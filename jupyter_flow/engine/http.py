@@ -11,7 +11,7 @@ from ..errors import ExprError
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 
 class ResponseTooLarge(Exception):

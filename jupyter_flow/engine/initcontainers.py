@@ -37,7 +37,7 @@ def user_container_spec(ctl, node: "Node", tmpl: dict, user: dict, main: dict, r
     its paths checked as main's are, its env as the kubelet makes it, its own filesystem view."""
     from ..executors.local import StepSpec
     from ..executors.stepfs import normalise_template
-    from .leaf import needs_isolation
+    from .pods import needs_isolation
     name = str(user.get("name") or "")
     step = f"{node.display_name}/{name}"
     if not is_dns1123_label(name):   # it also names the container's log file and directory here

@@ -6,7 +6,7 @@ from typing import Any, Callable, Mapping
 
 from .. import expr
 from ..errors import JupyterFlowError
-from .scope import go_json, to_str
+from .variables import go_json, to_str
 
 LOOP_KEYS = ("withItems", "withParam", "withSequence")
 #: most items one loop may expand to (``JUPYTER_FLOW_MAX_LOOP_ITEMS``): a typo such as

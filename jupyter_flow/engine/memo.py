@@ -14,7 +14,7 @@ from .durations import parse_duration
 from .nodes import SUCCEEDED
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 
 @contextlib.asynccontextmanager

@@ -7,7 +7,7 @@ from typing import Callable, Mapping
 from .. import expr
 from ..errors import ExprError
 from .artifacts import ArtifactError
-from .scope import to_str
+from .variables import to_str
 
 _ABSENT = object()
 

@@ -29,7 +29,7 @@ from ..store.paths import component, inside, make_dirs
 from .nodes import SUCCEEDED, Node
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 FORMAT = 1
 CACHE_NAME = "jupyter-flow"
@@ -111,7 +111,7 @@ def material(call: "Call", node: Node, tmpl: dict, local: dict, later: dict | No
             volumes[name] = {"claim": claim}
     params = {p.get("name"): p.get("value") for p in (node.inputs or {}).get("parameters") or []}
     arts: dict[str, str] = {}
-    from .leaf import resolve_input_artifact
+    from .pods import resolve_input_artifact
     from .artifacts import ArtifactError
     for art in (node.inputs or {}).get("artifacts") or []:
         try:

@@ -11,11 +11,11 @@ from .loops import expand, is_loop
 from .nodes import (DAG, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP,
                     STEPS, SUCCEEDED, Node)
 from .outputs import collect_template_outputs
-from .scope import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
+from .variables import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
 from .templates import template_type
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 
 def continues_on(step: dict, phase: str) -> bool:
@@ -143,7 +143,7 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
                 return ctl.new_node(full, name, SKIPPED_TYPE, boundary_id=node.id, parent=gnode, phase=SKIPPED,
                                     message=f"when '{resolved['when']}' evaluated false",
                                     template_name=step.get("template", ""))
-        from .execute import execute
+        from .call import execute
         if limit is not None:
             await limit.acquire()
         try:

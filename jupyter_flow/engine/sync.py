@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 from .. import config, expr
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 POLL = 0.05
 

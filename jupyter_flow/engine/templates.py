@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable
 
 from ..errors import JupyterFlowError
-from .scope import ABSENT_ARG
+from .variables import ABSENT_ARG
 
 TEMPLATE_TYPES = ("container", "script", "steps", "dag", "suspend", "resource", "http", "data", "plugin",
                   "containerSet")
@@ -232,5 +232,5 @@ def input_scope(inputs: dict) -> dict:
 
 
 def _pstr(value: Any) -> str:
-    from .scope import to_str
+    from .variables import to_str
     return to_str(value)

@@ -99,7 +99,7 @@ class RefChecker:
             if params:
                 self.globals.names |= {"workflow.parameters", "workflow.parameters.json"}
             self.globals.names |= {f"workflow.parameters.{p}" for p in params}
-        # spec.retryStrategy is every template's default (engine/retry.py): `retries` may be there
+        # spec.retryStrategy is every template's default (engine/retries.py): `retries` may be there
         self.default_retry = spec.get("retryStrategy") is not None
         self._global_outputs(spec, ref_spec)
 

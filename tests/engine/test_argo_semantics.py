@@ -91,7 +91,7 @@ def test_dag_tasks_after_a_loop_with_uncombinable_referenced_results_error():
 
 
 def test_go_json_errors():
-    from jupyter_flow.engine.scope import go_json_error, result_referenced
+    from jupyter_flow.engine.variables import go_json_error, result_referenced
     assert go_json_error("") == "unexpected end of JSON input"
     assert go_json_error("1 2") == "invalid character '2' after top-level value"
     assert go_json_error("[1 2]") == "invalid character '2' after array element"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import jupyter_flow
-from jupyter_flow.engine import leaf
+from jupyter_flow.engine import pods as leaf
 
 TWO_STEPS = {
     "apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "bug-"},

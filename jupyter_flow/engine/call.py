@@ -55,11 +55,11 @@ async def execute(ctl: "Controller", holder: dict, *, name: str, display: str, b
         local.update(input_records(inputs))   # passed on with from: "{{inputs.artifacts.NAME}}"
     call = Call(ctl, tmpl, ttype, inner_ctx, local, depth, on_exit, tmpl_name, tref, inputs)
     from . import metrics
-    from .retry import retry_strategy
+    from .retries import retry_strategy
     if retry_strategy(ctl, tmpl) is not None:
         node = ctl.new_node(name, display, RETRY, template_name=tmpl_name, boundary_id=boundary_id, parent=parent,
                             phase=RUNNING, inputs=inputs or None, template_ref=tref)
-        from .retry import run_retries
+        from .retries import run_retries
         metrics.node_started(ctl, tmpl, node)
         await run_retries(call, node)
     else:
@@ -110,7 +110,7 @@ class Call:
             return
         try:
             if self.ttype in ("container", "script"):
-                from .leaf import run_pod
+                from .pods import run_pod
                 await run_pod(self, node, local)
             elif self.ttype in ("steps", "dag"):
                 if self.ttype == "steps":
@@ -124,16 +124,16 @@ class Call:
                         from .daemons import kill_scope
                         await kill_scope(ctl, node.id)
             elif self.ttype == "suspend":
-                from .leaf import run_suspend
+                from .pods import run_suspend
                 await run_suspend(self, node, local)
             elif self.ttype == "containerSet":
-                from .leaf import run_container_set
+                from .pods import run_container_set
                 await run_container_set(self, node, local)
             elif self.ttype == "http":
-                from .leaf import run_http
+                from .pods import run_http
                 await run_http(self, node, local)
             elif self.ttype == "resource" and hasattr(ctl.executor, "run_resource"):
-                from .leaf import run_resource
+                from .pods import run_resource
                 await run_resource(self, node, local)
             elif not self.ttype:
                 ctl.set_phase(node, ERROR, f"template {self.tmpl.get('name', '')!r} has no type "

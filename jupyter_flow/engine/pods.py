@@ -18,11 +18,11 @@ from .durations import parse_duration
 from .nodes import ERROR, FAILED, RUNNING, SUCCEEDED, Node
 from .outputs import collect_parameters
 from .podenv import EnvError, container_env, expand_argv
-from .scope import to_str
+from .variables import to_str
 from .stepcache import HIT, probe
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 
 def private_paths(tmpl: dict) -> list[str]:

@@ -10,7 +10,7 @@ from .durations import parse_duration
 from .nodes import ERROR, FAILED, SUCCEEDED, Node
 
 if TYPE_CHECKING:
-    from .execute import Call
+    from .call import Call
 
 POLICIES = {"Always": (True, True), "OnFailure": (True, False), "OnError": (False, True),
             "OnTransientError": (False, False)}
