@@ -57,11 +57,7 @@ export function getRun(name: string): Promise<IWorkflow> {
   return request<IWorkflow>(['runs', name]);
 }
 
-export function submit(
-  yaml: string,
-  filename?: string,
-  parameters?: Record<string, string>
-): Promise<IWorkflow> {
+export function submit(yaml: string, filename?: string, parameters?: Record<string, string>): Promise<IWorkflow> {
   return request<IWorkflow>(['runs'], {
     method: 'POST',
     body: JSON.stringify({ yaml, filename, parameters })

@@ -72,8 +72,9 @@ export class CompareView extends Widget {
     try {
       data = await api.compare(this.names);
     } catch (error) {
-      this.node.replaceChildren(el('div', 'jf-CompareView-status jf-CompareView-error',
-        `Cannot compare: ${(error as Error).message}`));
+      this.node.replaceChildren(
+        el('div', 'jf-CompareView-status jf-CompareView-error', `Cannot compare: ${(error as Error).message}`)
+      );
       return;
     }
     this.render(data);
@@ -90,26 +91,43 @@ export class CompareView extends Widget {
     this.node.replaceChildren();
     const names = data.runs.map(r => r.name);
     this.section('Runs', 'jf-CompareView-runs').appendChild(
-      table('', ['run', 'phase', 'duration'], data.runs.map(r => [r.name, r.phase, formatDuration(r.duration)])));
+      table(
+        '',
+        ['run', 'phase', 'duration'],
+        data.runs.map(r => [r.name, r.phase, formatDuration(r.duration)])
+      )
+    );
 
     const params = data.params.filter(p => p.differs);
     const ps = this.section('Parameters that differ', 'jf-CompareView-params');
-    ps.appendChild(params.length
-      ? table('', ['parameter', ...names], params.map(p => [p.name, ...p.values.map(compareText)]))
-      : el('div', 'jf-CompareView-none', 'Every parameter is the same.'));
+    ps.appendChild(
+      params.length
+        ? table(
+            '',
+            ['parameter', ...names],
+            params.map(p => [p.name, ...p.values.map(compareText)])
+          )
+        : el('div', 'jf-CompareView-none', 'Every parameter is the same.')
+    );
 
     const nodes = data.nodes.filter(n => n.differs.length);
     const ns = this.section('Nodes that differ', 'jf-CompareView-nodes');
     const rows: string[][] = [];
     for (const n of nodes) {
-      rows.push([n.path, n.differs.join(', '),
-        ...n.phases.map((p, i) => `${p ?? 'missing'} ${formatDuration(n.durations[i])}`)]);
+      rows.push([
+        n.path,
+        n.differs.join(', '),
+        ...n.phases.map((p, i) => `${p ?? 'missing'} ${formatDuration(n.durations[i])}`)
+      ]);
       for (const o of n.outputs.filter(o => o.differs)) {
         rows.push(['', o.name, ...o.values.map(compareText)]);
       }
     }
-    ns.appendChild(rows.length ? table('', ['node', 'differs in', ...names], rows)
-      : el('div', 'jf-CompareView-none', 'No node differs.'));
+    ns.appendChild(
+      rows.length
+        ? table('', ['node', 'differs in', ...names], rows)
+        : el('div', 'jf-CompareView-none', 'No node differs.')
+    );
 
     const as = this.section('Artifacts that differ', 'jf-CompareView-artifacts');
     let shown = 0;
@@ -142,13 +160,23 @@ export class CompareView extends Widget {
           }
           as.appendChild(el('div', 'jf-CompareView-pair', `${names[0]} \u2192 ${names[i]}`));
           if (d.kind === 'csv') {
-            as.appendChild(el('div', 'jf-CompareView-pair',
-              `rows ${d.rows?.[0]} \u2192 ${d.rows?.[1]}` +
-              (d.columns_added?.length ? `; columns added: ${d.columns_added.join(', ')}` : '') +
-              (d.columns_removed?.length ? `; columns removed: ${d.columns_removed.join(', ')}` : '') +
-              (d.truncated ? '; (cut)' : '')));
-            as.appendChild(table('jf-CompareView-csv', ['row', 'column', 'was', 'is', '\u0394'],
-              (d.changes ?? []).map(c => [String(c.row), c.column, c.a, c.b, compareText(c.delta)])));
+            as.appendChild(
+              el(
+                'div',
+                'jf-CompareView-pair',
+                `rows ${d.rows?.[0]} \u2192 ${d.rows?.[1]}` +
+                  (d.columns_added?.length ? `; columns added: ${d.columns_added.join(', ')}` : '') +
+                  (d.columns_removed?.length ? `; columns removed: ${d.columns_removed.join(', ')}` : '') +
+                  (d.truncated ? '; (cut)' : '')
+              )
+            );
+            as.appendChild(
+              table(
+                'jf-CompareView-csv',
+                ['row', 'column', 'was', 'is', '\u0394'],
+                (d.changes ?? []).map(c => [String(c.row), c.column, c.a, c.b, compareText(c.delta)])
+              )
+            );
           } else if (d.diff !== undefined) {
             as.appendChild(el('pre', 'jf-CompareView-diff', d.diff));
           } else {
@@ -162,10 +190,15 @@ export class CompareView extends Widget {
     }
 
     const ms = this.section('Metrics', 'jf-CompareView-metrics');
-    ms.appendChild(data.metrics.length
-      ? table('', ['metric', 'node', ...names], data.metrics.map(m => [m.name, m.node || '(workflow)',
-        ...m.values.map(compareText)]))
-      : el('div', 'jf-CompareView-none', 'No metrics recorded.'));
+    ms.appendChild(
+      data.metrics.length
+        ? table(
+            '',
+            ['metric', 'node', ...names],
+            data.metrics.map(m => [m.name, m.node || '(workflow)', ...m.values.map(compareText)])
+          )
+        : el('div', 'jf-CompareView-none', 'No metrics recorded.')
+    );
 
     const plots = this.section('Plots', 'jf-CompareView-plots');
     for (const [kind, title] of PLOT_TITLES) {

@@ -3,14 +3,7 @@
  * so it is unit-tested with jest (labextension/test).
  */
 
-export type Phase =
-  | 'Pending'
-  | 'Running'
-  | 'Succeeded'
-  | 'Failed'
-  | 'Error'
-  | 'Skipped'
-  | 'Omitted';
+export type Phase = 'Pending' | 'Running' | 'Succeeded' | 'Failed' | 'Error' | 'Skipped' | 'Omitted';
 
 export const PHASES: Phase[] = ['Pending', 'Running', 'Succeeded', 'Failed', 'Error'];
 export const FINISHED = ['Succeeded', 'Failed', 'Error'];

@@ -23,11 +23,7 @@ const ACTIONS: [string, string][] = [
   ['delete', 'Delete']
 ];
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (cls) {
     node.className = cls;
@@ -178,9 +174,7 @@ export class RunsPanel extends Widget {
       this.openRun(run.name);
     });
     main.appendChild(name);
-    const duration = isFinished(run.phase)
-      ? run.duration
-      : durationOf(run.startedAt, run.finishedAt) ?? run.duration;
+    const duration = isFinished(run.phase) ? run.duration : (durationOf(run.startedAt, run.finishedAt) ?? run.duration);
     const meta = el('div', 'jf-RunRow-meta');
     meta.appendChild(el('span', 'jf-RunRow-phase', run.phase));
     meta.appendChild(el('span', 'jf-RunRow-start', formatAge(run.startedAt || run.createdAt)));

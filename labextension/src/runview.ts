@@ -22,11 +22,7 @@ import {
 
 const ACTIONS = ['resume', 'suspend', 'stop', 'terminate', 'retry', 'resubmit', 'delete'];
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  cls?: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
+function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
   const node = document.createElement(tag);
   if (cls) {
     node.className = cls;
@@ -131,7 +127,8 @@ export class RunView extends Widget {
       }
     } catch (error) {
       const status = (error as api.ApiError).status;
-      this.header.textContent = status === 404 ? `${this.runName}: deleted` : `${this.runName}: ${(error as Error).message}`;
+      this.header.textContent =
+        status === 404 ? `${this.runName}: deleted` : `${this.runName}: ${(error as Error).message}`;
       if (status === 404) {
         window.clearInterval(this.timer);
       }
@@ -151,7 +148,11 @@ export class RunView extends Widget {
     this.header.appendChild(el('span', 'jf-RunView-name', wf.metadata.name));
     this.header.appendChild(el('span', 'jf-RunView-phase', phase));
     this.header.appendChild(
-      el('span', 'jf-RunView-meta', `${status.progress || ''}  ${formatDuration(durationOf(status.startedAt, status.finishedAt))}`)
+      el(
+        'span',
+        'jf-RunView-meta',
+        `${status.progress || ''}  ${formatDuration(durationOf(status.startedAt, status.finishedAt))}`
+      )
     );
     if (status.message) {
       this.header.appendChild(el('span', 'jf-RunView-message', status.message));

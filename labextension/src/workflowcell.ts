@@ -8,11 +8,7 @@
  */
 import { Compartment, EditorState, Extension, Prec } from '@codemirror/state';
 import { EditorView } from '@codemirror/view';
-import {
-  EditorExtensionRegistry,
-  IEditorExtensionRegistry,
-  IEditorLanguageRegistry
-} from '@jupyterlab/codemirror';
+import { EditorExtensionRegistry, IEditorExtensionRegistry, IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 
 import { isWorkflowCell } from './model';
 
@@ -32,10 +28,7 @@ export async function registerWorkflowHighlighting(
   if (!yaml) {
     return false;
   }
-  const on: Extension = [
-    Prec.highest(yaml),
-    EditorView.editorAttributes.of({ class: 'jf-workflow-cell' })
-  ];
+  const on: Extension = [Prec.highest(yaml), EditorView.editorAttributes.of({ class: 'jf-workflow-cell' })];
   extensions.addExtension({
     name: 'jupyter-flow:workflow-cell-yaml',
     factory: options => {

@@ -26,7 +26,12 @@ describe('syncElements', () => {
 
     // a retry replaced b by c: b and its edge go, c and its edge come
     expect(syncElements(cy, [node('a', 'Succeeded'), node('c')], [edge('a', 'c')])).toBe(true);
-    expect(cy.nodes().map(n => n.id()).sort()).toEqual(['a', 'c']);
+    expect(
+      cy
+        .nodes()
+        .map(n => n.id())
+        .sort()
+    ).toEqual(['a', 'c']);
     expect(cy.edges().map(e => e.id())).toEqual(['a->c']);
   });
 });

@@ -16,12 +16,24 @@ const labelWidth = (label: string): number => Math.min(Math.max(label.length, 1)
 
 describe('layeredPositions', () => {
   it('draws a chain straight down and a diamond with its middle on one rank', () => {
-    const chain = layeredPositions(['a', 'b', 'c'], [['a', 'b'], ['b', 'c']], () => 30);
+    const chain = layeredPositions(
+      ['a', 'b', 'c'],
+      [
+        ['a', 'b'],
+        ['b', 'c']
+      ],
+      () => 30
+    );
     expect([chain.get('a')!.y, chain.get('b')!.y, chain.get('c')!.y]).toEqual([0, 62, 124]);
     expect(new Set([chain.get('a')!.x, chain.get('b')!.x, chain.get('c')!.x]).size).toBe(1);
     const d = layeredPositions(
       ['a', 'b', 'c', 'd'],
-      [['a', 'b'], ['a', 'c'], ['b', 'd'], ['c', 'd']],
+      [
+        ['a', 'b'],
+        ['a', 'c'],
+        ['b', 'd'],
+        ['c', 'd']
+      ],
       () => 30
     );
     expect(d.get('b')!.y).toBe(d.get('c')!.y);
@@ -51,7 +63,14 @@ describe('layeredPositions', () => {
         expect(gap).toBeGreaterThanOrEqual(half + 17.9);
       }
     }
-    const cyc = layeredPositions(['a', 'b'], [['a', 'b'], ['b', 'a']], () => 10);
+    const cyc = layeredPositions(
+      ['a', 'b'],
+      [
+        ['a', 'b'],
+        ['b', 'a']
+      ],
+      () => 10
+    );
     expect(cyc.size).toBe(2);
   });
 });

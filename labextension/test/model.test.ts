@@ -105,7 +105,11 @@ describe('graph', () => {
       status: {
         nodes: {
           p: {
-            id: 'p', name: 'w.p', displayName: 'p', type: 'Pod', phase: 'Succeeded',
+            id: 'p',
+            name: 'w.p',
+            displayName: 'p',
+            type: 'Pod',
+            phase: 'Succeeded',
             memoizationStatus: { hit: true, key: 'k', cacheName }
           }
         }
