@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = Path(os.environ.get("JUPYTER_FLOW_SHARED", ROOT.parent / "shared"))
 
 
 @pytest.fixture(autouse=True)

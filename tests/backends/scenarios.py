@@ -5,15 +5,15 @@ kubelet double) and against a real cluster (``test_real_cluster.py``). Images ar
 """
 from __future__ import annotations
 
-import os
 import re
 import time
 from pathlib import Path
 
 import yaml
 
+from tests.upstream import EXAMPLES as UPSTREAM  # the one corpus location; fails if absent
+
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
-UPSTREAM = Path(os.environ.get("JUPYTER_FLOW_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "argo" / "examples"
 SEEDS = ("hello-world.yaml", "steps.yaml", "dag-diamond.yaml")
 
 

@@ -19,6 +19,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import scenarios as sc  # noqa: E402
 from fakekubelet import BWRAP  # noqa: E402
 
+from tests.upstream import example  # noqa: E402
+
 pytestmark = pytest.mark.skipif(BWRAP is None, reason="the kubelet test double isolates pods with bwrap (bubblewrap)")
 
 
@@ -141,9 +143,7 @@ def test_pods_are_not_held_to_the_local_process_cap(kube, tmp_path, monkeypatch)
 
 
 def test_raw_input_artifacts_are_written_by_an_init_container(kube):
-    path = sc.UPSTREAM / "input-artifact-raw.yaml"
-    if not path.exists():
-        pytest.skip(f"upstream example {path} not found (set JUPYTER_FLOW_SHARED)")
+    path = example("input-artifact-raw.yaml")
     wf = sc.yaml.safe_load(path.read_text())
     local = api.submit(wf, backend="local", wait=True, timeout=60)
     run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)

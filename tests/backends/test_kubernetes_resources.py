@@ -22,14 +22,11 @@ sys.path.insert(0, os.path.dirname(__file__))
 import scenarios as sc  # noqa: E402
 from fakekube import FakeKube  # noqa: E402
 
-UPSTREAM = sc.UPSTREAM
+from tests.upstream import example  # noqa: E402
 
 
 def upstream(name: str) -> dict:
-    path = UPSTREAM / name
-    if not path.exists():
-        pytest.skip(f"upstream example {path} not found (set JUPYTER_FLOW_SHARED)")
-    return yaml.safe_load(path.read_text())
+    return yaml.safe_load(example(name).read_text())
 
 
 @pytest.fixture

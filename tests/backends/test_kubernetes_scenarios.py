@@ -21,6 +21,8 @@ sys.path.insert(0, os.path.dirname(__file__))
 import scenarios as sc  # noqa: E402
 from fakekubelet import BWRAP  # noqa: E402
 
+from tests.upstream import example as example_path  # noqa: E402
+
 pytestmark = pytest.mark.skipif(BWRAP is None, reason="the kubelet test double isolates pods with bwrap (bubblewrap)")
 
 
@@ -43,9 +45,7 @@ def test_seed_examples_run_as_pods_with_the_local_node_tree(kube, example):
 @pytest.mark.parametrize("example", ["output-parameter.yaml", "loops-maps.yaml", "dag-multiroot.yaml",
                                      "exit-code-output-variable.yaml", "continue-on-fail.yaml"])
 def test_deterministic_upstream_examples_give_the_local_node_tree(kube, example):
-    path = sc.UPSTREAM / example
-    if not path.exists():
-        pytest.skip(f"upstream example {path} not found (set JUPYTER_FLOW_SHARED)")
+    path = example_path(example)
     wf = sc.yaml.safe_load(path.read_text())
     local = api.submit(wf, backend="local", wait=True, timeout=60)
     run = api.submit(wf, backend="kubernetes", wait=True, timeout=60)

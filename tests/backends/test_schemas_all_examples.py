@@ -11,8 +11,6 @@ from __future__ import annotations
 
 import copy
 import functools
-import os
-from pathlib import Path
 
 import pytest
 import yaml
@@ -20,9 +18,9 @@ import yaml
 from jupyter_flow import api, spec
 from jupyter_flow.backends import argo
 from jupyter_flow.backends.k8s.pods import dry_run_pods
+from tests.upstream import EXAMPLES as UPSTREAM  # the one corpus location; fails if absent
 
-UPSTREAM = Path(os.environ.get("JUPYTER_FLOW_SHARED", Path(__file__).resolve().parents[3] / "shared")) / "argo" / "examples"
-FILES = sorted(UPSTREAM.glob("**/*.yaml")) if UPSTREAM.exists() else []
+FILES = sorted(UPSTREAM.glob("**/*.yaml"))
 K8S_VERSION = "1.30"
 
 
@@ -57,7 +55,6 @@ def pod_validator():
     return validator
 
 
-@pytest.mark.skipif(not FILES, reason=f"upstream examples not found at {UPSTREAM} (set JUPYTER_FLOW_SHARED)")
 def test_every_pod_of_every_upstream_example_is_a_valid_kubernetes_pod(pod_validator):
     checked, failures = 0, []
     docs = _documents(("Workflow", "WorkflowTemplate", "ClusterWorkflowTemplate", "CronWorkflow"))
@@ -74,7 +71,6 @@ def test_every_pod_of_every_upstream_example_is_a_valid_kubernetes_pod(pod_valid
     assert len(docs) > 200 and checked > 300   # the corpus was really walked (311 pods from 223 documents)
 
 
-@pytest.mark.skipif(not FILES, reason=f"upstream examples not found at {UPSTREAM} (set JUPYTER_FLOW_SHARED)")
 def test_argo_dry_run_of_every_upstream_workflow_validates_against_argos_schema():
     failures = []
     docs = _documents(("Workflow",))

@@ -1,30 +1,24 @@
 """The upstream Argo corpus as the conformance suite sees it: catalog rows, documents, helpers.
 
-The corpus lives beside the checkout (``<parent of repo>/shared/argo``), as CI lays it out;
-``JUPYTER_FLOW_SHARED`` overrides the ``shared`` directory.
+The corpus is vendored in ``tests/argo_corpus`` (``tests/upstream.py`` is its one location;
+``JUPYTER_FLOW_SHARED`` overrides it with another ``shared`` directory holding ``argo/``).
 """
 from __future__ import annotations
 
 import csv
-import os
 import time
 from datetime import datetime, timezone
 from pathlib import Path
 
 import yaml
 
+from tests.upstream import ARGO, CATALOG, E2E, E2E_INDEX, EXAMPLES  # noqa: F401  (the one corpus location)
+
 HERE = Path(__file__).resolve().parent
-SHARED = Path(os.environ.get("JUPYTER_FLOW_SHARED") or Path(__file__).resolve().parents[3] / "shared")
-ARGO = SHARED / "argo"
-EXAMPLES = ARGO / "examples"
-E2E = ARGO / "e2e"
 
 
 def catalog() -> list[dict]:
-    path = ARGO / "catalog.tsv"
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
+    with CATALOG.open(newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
 
 
@@ -61,10 +55,7 @@ def reaudited(rows: list[dict]) -> list[dict]:
 
 
 def e2e_index() -> list[dict]:
-    path = E2E / "e2e_index.tsv"
-    if not path.exists():
-        return []
-    with path.open(newline="") as f:
+    with E2E_INDEX.open(newline="") as f:
         return list(csv.DictReader(f, delimiter="\t"))
 
 

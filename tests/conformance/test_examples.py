@@ -1047,7 +1047,7 @@ def _marks(row):
 
 
 def test_catalog_is_present():
-    assert ROWS, f"no catalog rows found under {EXAMPLES.parent}: lay shared/ beside the checkout"
+    assert ROWS, f"no catalog rows found under {EXAMPLES.parent}"
     assert len([r for r in ROWS if r["kind"] == "Workflow"]) >= 100
 
 

@@ -12,17 +12,8 @@ from pathlib import Path
 import pytest
 
 import jupyter_flow
-from tests.conftest import SHARED
 from tests.engine.workflows import ALPINE, by_name, logs, run, wf
-
-EXAMPLES = SHARED / "argo" / "examples"
-
-
-def _upstream(name: str) -> Path:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"upstream example {name} not laid out beside the checkout")
-    return path
+from tests.upstream import example as _upstream
 
 
 def test_upstream_nested_workflow_passes_its_input_artifact_on():

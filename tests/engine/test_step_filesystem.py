@@ -18,7 +18,7 @@ import pytest
 from jupyter_flow import api
 from jupyter_flow.executors import sandbox as sb
 
-from tests.conformance.corpus import EXAMPLES
+from tests.upstream import example
 from tests.executors.test_container import IMAGE, busybox_image  # noqa: F401 (a fixture)
 
 
@@ -80,10 +80,7 @@ def test_a_step_without_outputs_writes_nothing_into_the_project(sandbox, project
 
 
 def _upstream(name: str) -> str:
-    path = EXAMPLES / name
-    if not path.exists():
-        pytest.skip(f"upstream example {name} not present")
-    return path.read_text()
+    return example(name).read_text()
 
 
 def test_a_volume_claim_template_is_one_directory_shared_by_the_runs_steps(sandbox_on, flow_home):

@@ -1,23 +1,21 @@
 """Every expression in Argo's upstream examples and e2e workflows parses.
 
-Collected from /work/shared/argo/{examples,e2e}: each ``{{= }}`` tag, each ``when`` (after replacing
-tags by a placeholder, as the controller substitutes before govaluate), each ``depends``, and each
-expr-lang field (``expression``, ``fromExpression``, HTTP ``successCondition``).
+Collected from the corpus's examples and e2e workflows (``tests/upstream.py``): each ``{{= }}``
+tag, each ``when`` (after replacing tags by a placeholder, as the controller substitutes before
+govaluate), each ``depends``, and each expr-lang field (``expression``, ``fromExpression``, HTTP ``successCondition``).
 """
 from __future__ import annotations
 
-import os
-from pathlib import Path
 from typing import Any, Iterator
 
 import pytest
 
 from jupyter_flow.expr import check, check_when, depends_tasks, tags
+from tests.upstream import E2E, EXAMPLES
 
 yaml = pytest.importorskip("yaml")
 
-ROOT = Path(os.environ.get("ARGO_SHARED", "/work/shared/argo"))
-FOLDERS = [ROOT / "examples", ROOT / "e2e"]
+FOLDERS = [EXAMPLES, E2E]
 EXPR_FIELDS = {"expression", "fromExpression"}
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
@@ -47,8 +45,6 @@ def _placeholder(text: str) -> str:
 def _collect() -> list[tuple[str, str, str]]:
     found: list[tuple[str, str, str]] = []
     for folder in FOLDERS:
-        if not folder.is_dir():
-            continue
         for file in sorted(folder.glob("*.yaml")):
             try:
                 docs = list(yaml.load_all(file.read_text(), Loader=_LOADER))
@@ -78,8 +74,6 @@ CORPUS = _collect()
 
 
 def test_corpus_is_not_empty() -> None:
-    if not CORPUS:
-        pytest.skip("Argo examples not available")
     kinds = {k for k, _, _ in CORPUS}
     assert {"expr", "when", "depends", "exprfield"} <= kinds
     assert sum(1 for k, _, _ in CORPUS if k == "expr") >= 30

@@ -2,13 +2,10 @@
 from __future__ import annotations
 
 import textwrap
-from pathlib import Path
 
 import pytest
 
-ARGO = Path(__file__).resolve().parents[3] / "shared" / "argo"  # CI lays shared/ beside the clone
-EXAMPLES = ARGO / "examples"
-E2E = ARGO / "e2e"
+from tests.upstream import ARGO, E2E, EXAMPLES  # noqa: F401  (the one corpus location; fails if absent)
 
 
 def dedent(text: str) -> str:
@@ -23,7 +20,3 @@ def yaml_text():
 def errors_only(errs):
     return [e for e in errs if e.severity == "error"]
 
-
-def require_corpus():
-    if not EXAMPLES.is_dir():
-        pytest.skip("upstream Argo corpus not present")
