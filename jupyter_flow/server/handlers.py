@@ -2,7 +2,9 @@
 
 Routes (under ``<base_url>jupyter-flow/api/``)::
 
-    GET    runs[?phase=P]                      list runs (summaries, newest first)
+    GET    runs[?phase=P[,P]&label=SEL&prefix=N&since=T&until=T&offset=N&limit=L]
+                                               {"runs": summaries newest first, "total", "offset", "limit",
+                                               "counts": {phase: runs}} (L <= 1000; no run's nodes are read)
     POST   runs                                submit {"yaml", "parameters"?, "filename"?, "name"?, "wait"?}
     GET    runs/NAME                           the run as an Argo Workflow (status.nodes)
     DELETE runs/NAME                           delete it
@@ -38,6 +40,7 @@ from .manager import ACTIONS, FlowManager, ManagerError
 
 API = "jupyter-flow/api"
 _NAME = r"(?P<name>[^/]+)"
+MAX_PAGE = 1000  # summaries in one answer; without limit every match is listed
 _SAFE_TYPES = {"text/plain", "text/csv", "application/json", "image/png", "image/jpeg", "image/gif"}
 
 
@@ -94,8 +97,12 @@ class RunsHandler(BaseHandler):
     @web.authenticated
     @_answered
     async def get(self):
-        phase = self.get_query_argument("phase", None) or None
-        self.reply({"runs": await self.call(self.manager.list_runs, phase)})
+        """A page of run summaries (never the nodes) and the total that matches the filters."""
+        arg = self.get_query_argument
+        self.reply(await self.call(
+            self.manager.runs_page, phase=",".join(self.get_query_arguments("phase")) or None,
+            label=arg("label", None), prefix=arg("prefix", None), since=arg("since", None), until=arg("until", None),
+            offset=self.int_query("offset", default=0), limit=self.int_query("limit", low=1, high=MAX_PAGE)))
 
     @web.authenticated
     @_answered

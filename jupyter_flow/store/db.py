@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS runs (
     updated_at REAL NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
+CREATE INDEX IF NOT EXISTS runs_phase ON runs(phase, created_at);  -- list counts and pages by phase (runquery)
 CREATE INDEX IF NOT EXISTS runs_experiment
     ON runs(json_extract(workflow, '$.metadata.labels."jupyter-flow.io/experiment"'));
 CREATE TABLE IF NOT EXISTS nodes (
