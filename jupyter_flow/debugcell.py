@@ -349,7 +349,8 @@ def _failing_cell(path) -> int | None:
 
 def bash_cell(step) -> str:
     """A container (or non-Python script) step: ``cd``, ``env -i`` and the command line."""
-    from .executors.local import StepSpec, resolve_argv
+    from .executors.base import StepSpec
+    from .executors.commands import resolve_argv
     from .errors import StepError
     box = step.box
     env, withheld = _env(box)

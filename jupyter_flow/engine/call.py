@@ -5,6 +5,7 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
+from ..executors.base import capabilities
 from .artifact_refs import bind_all, input_records
 from .artifacts import ArtifactError
 from .durations import parse_duration
@@ -132,7 +133,7 @@ class Call:
             elif self.ttype == "http":
                 from .pods import run_http
                 await run_http(self, node, local)
-            elif self.ttype == "resource" and hasattr(ctl.executor, "run_resource"):
+            elif self.ttype == "resource" and capabilities(ctl.executor).runs_resources:
                 from .pods import run_resource
                 await run_resource(self, node, local)
             elif not self.ttype:

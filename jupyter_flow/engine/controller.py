@@ -16,6 +16,7 @@ from collections import ChainMap
 from typing import Any, Callable
 
 from .. import config, expr
+from ..executors.base import capabilities
 from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SUCCEEDED, SUSPEND,
                     TASK_GROUP, Node, iso, node_id, parse_iso, pod_name, pod_name_version)
 from .templates import TemplateContext
@@ -53,7 +54,7 @@ class Controller:
         self.artifact_root = self.run_dir / "artifacts"
         self.registry = registry
         self.executor = executor or LocalExecutor()
-        if not getattr(self.executor, "creates_dirs", False):   # the local executor makes them when needed
+        if not capabilities(self.executor).creates_dirs:   # the local executor makes them when needed
             from ..store.paths import make_dirs
             make_dirs(self.logs_dir)
         self.nodes: dict[str, Node] = {}
@@ -554,7 +555,7 @@ class Controller:
         if self.spec.get("parallelism"):
             self.pod_limit = asyncio.Semaphore(int(self.spec["parallelism"]))
         # the local process cap, unless the executor's steps run elsewhere (a cluster sets its own)
-        self.proc_limit = asyncio.Semaphore(getattr(self.executor, "max_concurrent", None) or config.max_processes())
+        self.proc_limit = asyncio.Semaphore(capabilities(self.executor).max_concurrent or config.max_processes())
         live[self.name] = self
         self.started_at = time.time()
         self.phase = RUNNING

@@ -26,10 +26,11 @@ import re
 from typing import TYPE_CHECKING
 
 from ..errors import JupyterFlowError
+from ..executors.base import capabilities
 from .nodes import FAILED, RETRY, RUNNING, SUCCEEDED, Node
 
 if TYPE_CHECKING:
-    from ..executors.local import StepSpec
+    from ..executors.base import StepSpec
     from .call import Call
 
 LOCAL_IP = "127.0.0.1"
@@ -65,7 +66,7 @@ async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, contai
     sidecars = sidecars or []
     probe = container.get("readinessProbe")
     check = None
-    if probe and not getattr(ctl.executor, "env_from_cluster", False):
+    if probe and not capabilities(ctl.executor).env_from_cluster:
         try:   # a probe this engine cannot run errors the node before anything starts
             check = _checker(probe, container, node, spec, ctl)
         except ProbeError as exc:
@@ -83,7 +84,7 @@ async def run_daemon(call: "Call", node: Node, spec: "StepSpec", prepare, contai
     spec.write_later = None   # it runs on: its log is a file from the start
     ctl.set_phase(node, RUNNING)
     task = asyncio.ensure_future(ctl.executor.run(spec, prepare))
-    if not getattr(ctl.executor, "reports_start", False):
+    if not capabilities(ctl.executor).reports_start:
         started.set()   # the executor cannot tell: started once submitted
     ready = await _wait_ready(task, started, probe, check)
     if not ready:

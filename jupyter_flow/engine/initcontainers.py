@@ -35,7 +35,7 @@ def user_container_spec(ctl, node: "Node", tmpl: dict, user: dict, main: dict, r
     """The StepSpec of one of a pod's user containers beside main (an init container, a sidecar):
     its name checked (it names a log file and a directory here), main's mounts mirrored when asked,
     its paths checked as main's are, its env as the kubelet makes it, its own filesystem view."""
-    from ..executors.local import StepSpec
+    from ..executors.base import StepSpec
     from ..executors.stepfs import normalise_template
     from .pods import needs_isolation
     name = str(user.get("name") or "")

@@ -31,6 +31,7 @@ from typing import Mapping
 
 from .. import config
 from ..errors import JupyterFlowError
+from ..executors.base import capabilities
 
 VALUES_FILE = "values.yaml"
 # utilvalidation.IsEnvVarName (a C identifier, plus '-' and '.'): other keys of an envFrom source
@@ -152,7 +153,7 @@ def container_env(container: dict, step: str, executor=None, pod: dict | None = 
     ConfigMap it needs is neither on a cluster nor in the values file."""
     entries = container.get("env") or []
     env_from = container.get("envFrom") or []
-    if getattr(executor, "env_from_cluster", False):
+    if capabilities(executor).env_from_cluster:
         # the executor's Pod takes envFrom/valueFrom from the template (kubernetes backend)
         return {e["name"]: str(e.get("value") or "") for e in entries if "value" in e or not e.get("valueFrom")}
     env: dict[str, str] = {}

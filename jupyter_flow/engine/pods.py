@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError
-from ..executors.local import StepSpec
+from ..executors.base import StepSpec, capabilities
 from ..executors.stepfs import StepPathError, normalise_template
 from ..store.paths import opener
 from .artifacts import ArtifactError, load_input, save_output
@@ -83,7 +83,7 @@ def _env(container: dict, step: str, executor=None, pod: dict | None = None) -> 
 def _argv(container: dict, env: dict[str, str], executor) -> tuple[list[str] | None, list[str]]:
     """``command`` and ``args`` with Kubernetes' ``$(VAR)`` expansion (a real Pod does it itself)."""
     command, args = container.get("command"), [str(a) for a in container.get("args") or []]
-    if getattr(executor, "env_from_cluster", False):
+    if capabilities(executor).env_from_cluster:
         return command, args
     return expand_argv(command, env), expand_argv(args, env)
 
@@ -154,7 +154,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
     except (ExprError, StepPathError) as exc:
         ctl.set_phase(node, ERROR, str(exc))
         return
-    if not getattr(ctl.executor, "env_from_cluster", False):   # a cluster schedules its own pods
+    if not capabilities(ctl.executor).env_from_cluster:   # a cluster schedules its own pods
         from .scheduling import unschedulable
         reason = unschedulable(tmpl, (ctl.workflow or {}).get("spec"))
         if reason:
@@ -180,7 +180,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
                     log_path=log_path, root=root, private_paths=private_paths(tmpl), deadline=deadline,
                     template=tmpl, workflow=ctl.workflow, run_dir=ctl.run_dir, volumes=volumes)
     spec.isolate = needs_isolation(spec)
-    if ctl.store is not None and getattr(ctl.executor, "creates_dirs", False):
+    if ctl.store is not None and capabilities(ctl.executor).creates_dirs:
         spec.write_later = ctl.store.write_file_later
     inputs = (node.inputs or {}).get("artifacts") or []
     # where each input goes: the template's path, normalised and checked (normalise_template)
@@ -196,7 +196,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             load_input(resolved, host_path(in_paths.get(art.get("name")) or art["path"]), artifact_root,
                        key_root=repository_root(ctl))
 
-    if tmpl.get("initContainers") and not getattr(ctl.executor, "env_from_cluster", False):
+    if tmpl.get("initContainers") and not capabilities(ctl.executor).env_from_cluster:
         from .initcontainers import run_init_containers
         try:
             failed = await run_init_containers(ctl, node, tmpl, container,
@@ -207,7 +207,7 @@ async def _run_pod(call: "Call", node: Node, local: dict) -> None:
             ctl.set_phase(node, *failed)
             return
     sidecars = None
-    if tmpl.get("sidecars") and not getattr(ctl.executor, "env_from_cluster", False):
+    if tmpl.get("sidecars") and not capabilities(ctl.executor).env_from_cluster:
         from .sidecars import start_sidecars
         try:
             sidecars = start_sidecars(ctl, node, tmpl, lambda mounts, step: _volumes(ctl, mounts, tmpl, step, node))
@@ -283,7 +283,7 @@ def _collect_outputs(ctl, tmpl: dict, node: Node, local: dict, outputs: dict, ho
 def _volumes(ctl, mounts, tmpl: dict, step: str, pod: Node | None = None) -> list:
     """The step's volume mounts bound on this machine (engine/volumes.py); a backend that runs
     steps elsewhere (kubernetes) mounts the cluster's own volumes instead."""
-    if not mounts or not getattr(ctl.executor, "local_volumes", False):
+    if not mounts or not capabilities(ctl.executor).local_volumes:
         return []
     from .volumes import step_volumes
     pod_dir = ctl.nodes_dir / f"{pod.id}.pod" if pod is not None else None   # '.': no container name has one

@@ -27,8 +27,9 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from .local import LocalExecutor, StepResult, StepSpec, stage_inputs
-from .stepfs import resolve_under
+from .base import StepResult, StepSpec
+from .local import LocalExecutor
+from .stepfs import resolve_under, stage_inputs
 
 PODMAN_RUN_ARGS = ["--ulimit", "nofile=1024:4096", "--ulimit", "nproc=4096:4096"]
 SCRIPT_PATH = "/argo/staging/script"

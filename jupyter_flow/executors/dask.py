@@ -34,7 +34,9 @@ from pathlib import Path
 from typing import Callable
 
 from ..store.paths import opener
-from .local import LocalExecutor, StepResult, StepSpec, stage_inputs
+from .base import StepResult, StepSpec
+from .local import LocalExecutor
+from .stepfs import stage_inputs
 
 LOG_TOPIC = "jupyter-flow-logs"
 _clients: dict[tuple, object] = {}

@@ -30,7 +30,7 @@ from ..backends.k8s.pods import dry_run_pods, output_paths, parse_termination, p
 from ..backends.k8s.resource import condition as _condition  # noqa: F401
 from ..errors import JupyterFlowError
 from ..store.paths import opener
-from .local import RESULT_LIMIT, StepResult, StepSpec
+from .base import RESULT_LIMIT, Executor, StepResult, StepSpec
 from .stepfs import resolve_under
 
 __all__ = ["KubernetesExecutor", "dry_run_pods", "pod_manifest", "parse_termination", "output_paths", "_condition"]
@@ -42,7 +42,7 @@ def _main_terminated(status: dict) -> bool:
                for cs in status.get("containerStatuses") or [])
 
 
-class KubernetesExecutor:
+class KubernetesExecutor(Executor):
     """Steps as Pods; the controller stays in this process."""
 
     name = "kubernetes"

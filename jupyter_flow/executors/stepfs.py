@@ -20,9 +20,13 @@ import os
 import posixpath
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Callable
 
 from ..errors import JupyterFlowError
 from ..spec.names import is_dns1123_subdomain
+
+if TYPE_CHECKING:
+    from .base import StepSpec
 
 _MAX_LINKS = 40   # as the kernel's ELOOP limit
 
@@ -207,3 +211,24 @@ def allowed_host_path(path: str, allowed: list[str]) -> bool:
 
 def _who(step: str) -> str:
     return f"step {step!r}: " if step else ""
+
+
+def stage_inputs(spec: StepSpec, staging: Path, prepare) -> tuple[Callable[[str], Path], list[str], str | None]:
+    """A step filesystem under ``staging/fs`` for executors that copy files in and out (container, dask).
+
+    Returns (host_path for a step path, the step's input artifact paths, the error from placing
+    the inputs, or None).
+    """
+    fs = staging / "fs"
+    fs.mkdir(parents=True, exist_ok=True)
+
+    def host_path(path: str) -> Path:
+        return resolve_under(fs, path, step=spec.step_name)
+
+    input_paths = [a["path"] for a in ((spec.template.get("inputs") or {}).get("artifacts") or []) if a.get("path")]
+    if prepare is not None:
+        try:
+            prepare(host_path)
+        except Exception as exc:  # artifact loading failed: Argo marks the node Error
+            return host_path, input_paths, str(exc)
+    return host_path, input_paths, None

@@ -109,9 +109,9 @@ def test_a_step_over_within_spool_for_hands_its_log_over(tmp_path, monkeypatch):
     # between one step's exit and the next step's start
     import asyncio
 
-    from jupyter_flow.executors import local
+    from jupyter_flow.executors import steplog
     from jupyter_flow.executors.local import LocalExecutor
-    monkeypatch.setattr(local, "SPOOL_FOR", 30.0)   # "short", however loaded the machine
+    monkeypatch.setattr(steplog, "SPOOL_FOR", 30.0)   # "short", however loaded the machine
     handed: list = []
     spec = _spec(tmp_path, "echo out; sleep 0.1; echo err >&2; sleep 0.1; echo out2", handed, root=True)
     result = asyncio.run(LocalExecutor().run(spec))
@@ -140,7 +140,7 @@ def _log_while_running(spec):
 
 
 def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
-    from jupyter_flow.executors.local import SPOOL_FOR
+    from jupyter_flow.executors.steplog import SPOOL_FOR
     handed: list = []
     spec = _spec(tmp_path, f"echo start; sleep {SPOOL_FOR + 2}; echo end", handed)
     seen, result = _log_while_running(spec)   # the first line shows up while the step sleeps
@@ -153,7 +153,7 @@ def test_a_longer_step_streams_its_log_to_the_file_while_it_runs(tmp_path):
 def test_a_step_silent_past_spool_for_streams_its_late_output_to_the_file(tmp_path):
     # the spooling timer is set by the first output; output that comes later than SPOOL_FOR
     # goes to the file at once, not to memory
-    from jupyter_flow.executors.local import SPOOL_FOR
+    from jupyter_flow.executors.steplog import SPOOL_FOR
     handed: list = []
     spec = _spec(tmp_path, f"sleep {SPOOL_FOR + 0.2}; echo late; sleep 2; echo end", handed)
     seen, result = _log_while_running(spec)
@@ -167,9 +167,9 @@ def test_a_short_steps_log_is_handed_over_once_and_no_timer_writes_it_again(tmp_
     # with the step, so nothing writes the log a second time once SPOOL_FOR has passed
     import asyncio
 
-    from jupyter_flow.executors import local
+    from jupyter_flow.executors import steplog
     from jupyter_flow.executors.local import LocalExecutor
-    monkeypatch.setattr(local, "SPOOL_FOR", 0.3)
+    monkeypatch.setattr(steplog, "SPOOL_FOR", 0.3)
     handed: list = []
 
     async def main():

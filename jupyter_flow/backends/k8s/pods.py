@@ -11,7 +11,7 @@ import re
 import shlex
 
 from ...errors import JupyterFlowError
-from ...executors.local import StepSpec
+from ...executors.base import StepSpec
 
 CONTAINER_FIELDS = ("resources", "volumeMounts", "imagePullPolicy", "securityContext", "ports", "envFrom",
                     "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "stdin", "tty",

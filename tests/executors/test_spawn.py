@@ -4,11 +4,11 @@ import shutil
 
 import pytest
 
-from jupyter_flow.executors import local
+from jupyter_flow.executors import spawn
 
 
 def _run(argv, log_fd=None, cwd=None):
-    proc = local._spawn(argv, cwd, dict(os.environ), log_fd)
+    proc = spawn.spawn(argv, cwd, dict(os.environ), log_fd)
     out = b""
     while chunk := os.read(proc.stdout.fileno(), 65536):
         out += chunk
@@ -17,7 +17,7 @@ def _run(argv, log_fd=None, cwd=None):
 
 
 def test_spawn_fast_path_matches_popen(tmp_path, monkeypatch):
-    monkeypatch.setattr(local, "_stray", (float("-inf"), None))   # list the descriptors again
+    monkeypatch.setattr(spawn, "_stray", (float("-inf"), None))   # list the descriptors again
     bash = shutil.which("bash")
     stray_r, stray_w = os.pipe()
     os.set_inheritable(stray_w, True)   # a descriptor a terminal/kernel handed down: close_fds keeps it from steps
@@ -30,7 +30,7 @@ def test_spawn_fast_path_matches_popen(tmp_path, monkeypatch):
         os.close(log)
         os.close(stray_r)
         os.close(stray_w)
-    assert isinstance(proc, local._Spawned)
+    assert isinstance(proc, spawn._Spawned)
     lines = out.split()
     assert "leaked" not in out
     assert lines[0] == "/dev/null"
@@ -42,11 +42,11 @@ def test_spawn_fast_path_matches_popen(tmp_path, monkeypatch):
 
 def test_spawn_errors_like_popen(tmp_path):
     with pytest.raises(OSError) as info:
-        local._spawn([str(tmp_path / "missing")], None, dict(os.environ), None)
+        spawn.spawn([str(tmp_path / "missing")], None, dict(os.environ), None)
     assert "missing" in str(info.value)
 
 
 def test_spawn_with_cwd_uses_popen(tmp_path):
     proc, code, out = _run([shutil.which("pwd")], cwd=str(tmp_path))
-    assert not isinstance(proc, local._Spawned)
+    assert not isinstance(proc, spawn._Spawned)
     assert out.strip() == str(tmp_path) and code == 0
