@@ -383,6 +383,17 @@ class Run:
         from .engine.controller import live
         return live.get(self.name)
 
+    @property
+    def controller(self):
+        """The engine running this run in this process (events: ``subscribe``), or None when
+        another process owns it or it is over (then ``store`` has its state)."""
+        return self._live
+
+    @property
+    def store(self):
+        """The store this run is recorded in."""
+        return self._store
+
     def _record(self):
         rec = self._store.get_run(self.name)
         if rec is None:

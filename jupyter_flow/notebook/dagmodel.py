@@ -11,7 +11,11 @@ under the server's iopub rate limit. Here the whole graph is one model:
 - phase changes are one custom ``patch`` message per flush for any number of nodes; the page's
   model merges them into its state (a second view, or saved widget state, shows the current
   phases), and the kernel keeps the same picture here, so the next ``graph`` it sends is whole;
-- a click in the page comes back as ``{"event": "click", "id": ...}``.
+- a click in the page comes back as ``{"event": "click", "id": ...}`` (on a group node: the
+  kernel opens it and sends the new structure);
+- the page's search box sends ``{"event": "search", "query": ...}``; the kernel finds the node
+  (``picture.groups.Picture.focus``: name or phase), opens the groups it is in and answers
+  ``{"type": "focus", "id": ...}`` after the new structure.
 
 - the page's model says ``{"event": "ready"}`` when it is created: the kernel's proof that this
   frontend has the lab extension.
@@ -25,12 +29,12 @@ picture instead (``svg.SvgRenderer``) and goes back to this model if the page an
 """
 from __future__ import annotations
 
-import html
 from typing import Any, Callable, Iterable
 
 import ipywidgets as W
 import traitlets as T
 
+from ..picture.wire import graph_json, node_json
 from . import graph as G
 from .laidout import LaidOutRenderer
 
@@ -57,9 +61,7 @@ class DagWidget(W.DOMWidget):
 
 
 def _node_data(n: G.GNode) -> dict:
-    data = G.node_data(n)
-    data["tip"] = html.unescape(n.tip)      # shown as a title attribute (text), not as HTML
-    return data
+    return node_json(n)                     # tip as text: shown as a title attribute, not as HTML
 
 
 class DagRenderer(LaidOutRenderer):
@@ -71,6 +73,7 @@ class DagRenderer(LaidOutRenderer):
         self.fallback = fallback               # may RunWidget draw a picture if the page never answers?
         self.ready = False                     # the page created the model: the lab extension is there
         self._ready: list[Callable[[], None]] = []
+        self._search: list[Callable[[str], Any]] = []
         self.widget = DagWidget(cy_style=G.stylesheet())
         self.widget.layout.width = "auto"
         self.widget.layout.min_width = "0"
@@ -80,12 +83,7 @@ class DagRenderer(LaidOutRenderer):
     # -- structure: the whole graph in one message ------------------------------------------------
     def _relayout(self) -> None:
         self._rev += 1
-        self.widget.graph = {
-            "rev": self._rev,
-            "nodes": [{"data": _node_data(n), "classes": n.classes, "position": self._positions[nid]}
-                      for nid, n in self._gnodes.items()],
-            "edges": [{"data": {"id": e.id, "source": e.source, "target": e.target},
-                       "classes": (e.classes + " directed").strip()} for e in self._gedges.values()]}
+        self.widget.graph = {"rev": self._rev, **graph_json(self._gnodes, self._gedges.values(), self._positions)}
         self.messages += 1
 
     # -- status: one patch message for any number of nodes ------------------------------------------
@@ -113,6 +111,15 @@ class DagRenderer(LaidOutRenderer):
         """Call ``fn`` when a page reports that it created the model (every time one does)."""
         self._ready.append(fn)
 
+    def on_search(self, fn: Callable[[str], Any]) -> None:
+        """Call ``fn(query)`` when the page's search box asks for a node by name or phase."""
+        self._search.append(fn)
+
+    def focus(self, node_id: str) -> None:
+        """Ask the page to centre ``node_id`` (after a search revealed it)."""
+        self.widget.send({"type": "focus", "id": node_id})
+        self.messages += 1
+
     def insert_cell(self, code: str) -> bool:
         """Ask the page to insert ``code`` as a new code cell below the cell that shows this graph
         (the lab extension does it, not run); False when no page reported the model."""
@@ -136,6 +143,9 @@ class DagRenderer(LaidOutRenderer):
                 fn()
         elif content.get("event") == "click":
             self._picked(content.get("id"))
+        elif content.get("event") == "search" and isinstance(content.get("query"), str):
+            for fn in list(self._search):
+                fn(content["query"][:200])
 
 
 def default_renderer() -> Callable[[], Any]:

@@ -57,13 +57,13 @@ def text(run) -> str:
 def widget_for(run, *, fresh: bool = False):
     """The (shared) live widget of ``run``."""
     from .widget import RunWidget
-    key = (str(run._store.home), run.name)
+    key = (str(run.store.home), run.name)
     with _lock:
         w = _widgets.get(key)
         if w is not None and not fresh:
-            ctl = run._live
-            if ctl is not None and ctl is not w._ctl and not ctl.done.is_set():
-                w._attach(run)
+            ctl = run.controller
+            if ctl is not None and ctl is not w.feed.controller and not ctl.done.is_set():
+                w.feed.attach(run)
             else:
                 w.refresh()
             return w

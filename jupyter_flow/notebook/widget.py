@@ -1,22 +1,15 @@
-"""The live run widget: header (name, phase, duration, progress, buttons), DAG, node panel.
+"""The live run widget: header (name, phase, duration, progress, buttons), DAG, node panel, search.
 
-Updates are coalesced. The engine may emit a thousand node events a second on its own thread;
-``_on_event`` only records the newest state of each node under a lock and wakes the widget's
-worker thread, which flushes at most every ``interval`` seconds (8 a second by default: smooth
-to the eye, under the 10 widget updates a second the project allows itself): the nodes that
-changed since the last flush in one message (``dagmodel.DagRenderer``; one message per node with
-ipycytoscape), structural changes (new nodes and edges) as one batch, and no more often than
-every ``structure_interval`` seconds. When the run ends the worker does a full resync from the
-controller (so the last state is exact) within ``interval`` seconds.
-
-Runs not owned by this kernel (read from the store: another notebook, the CLI's detached engine)
-are polled every ``poll_interval`` seconds until they finish. The worker thread exits when there
-is nothing left to do and is started again by the next event, click or button.
+A thin view over ``feed.RunFeed`` (where the run's state comes from and how updates are
+coalesced: at most ``interval`` seconds apart) and ``picture.groups.Picture`` (what is drawn: big
+fan-outs and sub-DAGs as group nodes with their phase counts, opened by a click; a search reveals a
+node wherever it is). A flush restyles only the drawn nodes whose look changed (a phase change
+inside a group is that group's counts); structural changes (new nodes and edges) go out as one
+batch, no more often than every ``structure_interval`` seconds.
 """
 from __future__ import annotations
 
 import html
-import threading
 import time
 from typing import Any, Callable
 
@@ -24,8 +17,8 @@ import ipywidgets as W
 
 from . import graph as G
 from . import preview as P
+from .feed import FINISHED, RunFeed
 
-FINISHED = ("Succeeded", "Failed", "Error")
 esc = html.escape
 
 # The Jupyter server drops a kernel's iopub messages (comm messages included) once more than
@@ -49,48 +42,28 @@ class RunWidget:
 
     def __init__(self, run, *, renderer_factory: Callable[[], Any] | None = None, interval: float = 0.125,
                  structure_interval: float = 0.5, poll_interval: float = 0.5, tick_interval: float = 1.0):
-        self.run = run
         self.name = run.name
-        self.interval = interval
         self.structure_interval = structure_interval
-        self.poll_interval = poll_interval
-        self.tick_interval = tick_interval
         if renderer_factory is None:
             from .dagmodel import default_renderer
             renderer_factory = default_renderer()
         self.graph = renderer_factory()
         self.graph.on_click(self.select)
+        if hasattr(self.graph, "on_search"):
+            self.graph.on_search(self.search)
         self._lab_graph = None                # the DagRenderer a picture stands in for (see check_frontend)
         self._frontend_check = None
         if hasattr(self.graph, "on_ready"):
             self.graph.on_ready(self._frontend_ready)
-
-        # state shared with the engine thread (guarded by _cond)
-        self._cond = threading.Condition(threading.Lock())
-        self._pending: dict[str, dict] = {}
-        self._pending_run: dict | None = None
-        self._resync = False
-        self._worker: threading.Thread | None = None
-        self._closed = False
-        # widget-side state (guarded by _wlock: worker thread, click and button handlers)
-        self._wlock = threading.RLock()
-        self.nodes: dict[str, dict] = {}
-        self.info: dict[str, Any] = {"phase": "Pending"}
+        self.picture = G.Picture(run.name)
         self.selected: str | None = None
-        self.expanded: set[str] = set()      # groups whose "+N more" node was clicked open
-        self._ctl = None
-        self._unsubscribe: Callable[[], None] | None = None
-        self._polling = False
-        self._last_flush = 0.0
         self._last_struct = 0.0
-        self._next_tick = 0.0
+        self._struct_deferred = False
+        self._rebuild = False
         self._log_size = -1
         self._carry: set[str] = set()               # node updates over the message budget
         self._sent_log: list[tuple[float, int]] = []  # (time, node updates sent) in the window
-        # counters (tests, debugging)
-        self.flushes = 0
         self.updates = 0
-        self.events = 0
 
         self.header = W.HTML()
         self.error = W.HTML()
@@ -103,11 +76,17 @@ class RunWidget:
         self.btn_resume.on_click(lambda _b: self._control("resume"))
         self.btn_stop.on_click(lambda _b: self._control("stop"))
         self.btn_retry.on_click(lambda _b: self._control("retry"))
+        self.find = W.Text(placeholder="find a node (name or phase)", continuous_update=False,
+                           layout=W.Layout(width="220px"))
+        self.find.add_class("jf-run-find")
+        self.find.observe(lambda ch: self.search(ch["new"]), "value")
+        self.find_note = W.HTML()
         self.legend = W.HTML(G.legend_html())
         self.panel = NodePanel(self)
         self.graph.widget.layout.flex = "1 1 auto"
         self.body = W.HBox([self.graph.widget, self.panel.box], layout=W.Layout(width="100%"))
-        buttons = W.HBox([self.btn_resume, self.btn_stop, self.btn_retry])
+        buttons = W.HBox([self.find, self.find_note, self.btn_resume, self.btn_stop, self.btn_retry],
+                         layout=W.Layout(align_items="center"))
         self.box = W.VBox([W.HBox([self.header, buttons], layout=W.Layout(justify_content="space-between",
                                                                            align_items="center")),
                            self.error, self.body, self.legend],
@@ -117,269 +96,115 @@ class RunWidget:
         self.header.add_class("jf-run-header")
         self.graph.widget.add_class("jf-run-graph")
         self.panel.box.add_class("jf-node-panel")
-        self._attach(run)
+        self.feed = RunFeed(run, self, interval=interval, poll_interval=poll_interval, tick_interval=tick_interval)
+        self.feed.on_error = self._show_error
+        self.feed.attach(run)
 
-    # -- sources ----------------------------------------------------------------------------------
-    def _attach(self, run) -> None:
-        """Subscribe to the live controller (atomically with a snapshot) or read/poll the store."""
-        self._detach()
-        self.run = run
-        self.info = {"phase": "Pending"}
-        ctl = run._live
-        snapshot = None
-        if ctl is not None and not ctl.done.is_set():
-            snapshot = self._subscribe(ctl)
-        if snapshot is None:
-            snapshot = run.to_dict()
-            self._polling = (snapshot.get("status") or {}).get("phase") not in FINISHED
-        self._apply_snapshot(snapshot, rebuild=True)
-        self._render_all()
-        if self._polling or self._ctl is not None:
-            self._wake()
+    # -- the feed's state, as the view shows it ---------------------------------------------------------
+    @property
+    def run(self):
+        return self.feed.run
 
-    def _subscribe(self, ctl) -> dict | None:
-        import concurrent.futures
+    @property
+    def nodes(self) -> dict[str, dict]:
+        return self.feed.nodes
 
-        fut: concurrent.futures.Future = concurrent.futures.Future()
+    @property
+    def info(self) -> dict[str, Any]:
+        return self.feed.info
 
-        def hook():
-            try:
-                unsub = ctl.subscribe(self._on_event)
-                fut.set_result((unsub, ctl.to_dict()))
-            except BaseException as exc:  # pragma: no cover - defensive
-                fut.set_exception(exc)
-        loop = ctl.loop
-        try:
-            if loop is not None and not loop.is_closed():
-                loop.call_soon_threadsafe(hook)
-                deadline = time.monotonic() + 10
-                while True:
-                    try:
-                        unsub, snap = fut.result(timeout=0.05)
-                        break
-                    except concurrent.futures.TimeoutError:
-                        if ctl.done.is_set() or time.monotonic() > deadline:
-                            return None     # finished meanwhile: the store has the final state
-            else:
-                # the engine thread has not started its loop yet: nothing has run, no event is lost
-                unsub, snap = ctl.subscribe(self._on_event), ctl.to_dict()
-        except (RuntimeError, concurrent.futures.TimeoutError):
-            return None
-        self._ctl = ctl
-        self._unsubscribe = unsub
-        self.info["started"] = getattr(ctl, "started_at", None)   # Argo-backed runs have no local clock
-        import json
-        return json.loads(json.dumps(snap))
+    @property
+    def interval(self) -> float:
+        return self.feed.interval
 
-    def _detach(self) -> None:
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-        self._unsubscribe = None
-        self._ctl = None
-        self._polling = False
+    @property
+    def flushes(self) -> int:
+        return self.feed.flushes
+
+    @property
+    def events(self) -> int:
+        return self.feed.events
+
+    @property
+    def expanded(self) -> set[str]:
+        """The groups opened by a click."""
+        return set(self.picture.view.opened)
 
     def close(self) -> None:
         """Stop listening (the displayed widgets stay as they are)."""
-        self._detach()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
+        self.feed.close()
 
     def refresh(self) -> None:
         """Re-read the run (after a re-display, or a retry started elsewhere)."""
-        from ..engine.controller import live
-        ctl = live.get(self.name)
-        if ctl is not None and ctl is not self._ctl and not ctl.done.is_set():
-            from ..api import Run
-            self._attach(Run(self.name, store=self.run._store, controller=ctl))
-            return
-        if self._ctl is None:
-            snap = self.run.to_dict()
-            with self._wlock:
-                self._apply_snapshot(snap, rebuild=set(snap["status"].get("nodes", {})) != set(self.nodes))
-                self._render_all()
-            if snap["status"].get("phase") not in FINISHED and not self._polling:
-                self._polling = True
-                self._wake()
+        self.feed.refresh()
 
-    # -- engine thread: record and wake, nothing else ------------------------------------------------
-    def _on_event(self, event: dict) -> None:
-        kind = event.get("kind")
-        with self._cond:
-            self.events += 1
-            was_dirty = bool(self._pending) or self._pending_run is not None or self._resync
-            if kind == "node":
-                node = event.get("node") or {}
-                if "id" in node:
-                    self._pending[node["id"]] = node
-            elif kind == "run":
-                self._pending_run = {"phase": event.get("phase")}
-                if event.get("phase") in FINISHED:
-                    self._resync = True
-            else:
-                return
-            if not was_dirty:      # the worker already knows when to flush otherwise
-                self._start_worker_locked()
-                self._cond.notify()
+    def suspended(self) -> bool:
+        return self.feed.suspended()
 
-    def _wake(self) -> None:
-        with self._cond:
-            self._start_worker_locked()
-            self._cond.notify()
+    def _show_error(self, exc: BaseException) -> None:
+        self.error.value = f'<span style="color:#c4323e">widget error: {esc(repr(exc))}</span>'
 
-    def _start_worker_locked(self) -> None:
-        if self._worker is None and not self._closed:
-            self._worker = threading.Thread(target=self._work, name=f"jupyter-flow-widget:{self.name}",
-                                            daemon=True)
-            self._worker.start()
+    # -- FeedView: called by the feed's worker, holding feed.lock ---------------------------------------
+    def feed_flush(self, changed: set[str], *, rebuild: bool, final: bool) -> None:
+        sent = self._sync_graph(changed, rebuild=rebuild, force=final)
+        sent |= self._render_header()
+        if self.selected in changed:
+            self.panel.show(self.nodes.get(self.selected))
+            sent = True
+        if sent:
+            self.updates += 1
 
-    # -- worker thread --------------------------------------------------------------------------------
-    def _ticking(self) -> bool:
-        if self._polling or (self._ctl is not None and self.info.get("phase") not in FINISHED):
-            return True
+    def feed_tick(self) -> None:
+        self._render_header()
+        self.panel.tail_log()
+
+    def feed_backlog(self) -> float | None:
+        due = None
+        if self._carry:
+            due = 0.0
+        if self._struct_deferred:
+            due = self._last_struct + self.structure_interval if due is None else due
+        return due
+
+    def feed_ticking(self) -> bool:
         node = self.nodes.get(self.selected or "")
         return bool(node) and node.get("phase") in ("Pending", "Running")
 
-    def _work(self) -> None:
-        while True:
-            with self._cond:
-                if self._closed:
-                    self._worker = None
-                    return
-                now = time.monotonic()
-                dirty = (bool(self._pending) or self._pending_run is not None or self._resync
-                         or bool(self._carry))
-                due = float("inf")
-                if dirty:
-                    due = self._last_flush + self.interval
-                if self._struct_deferred:
-                    due = min(due, max(self._last_flush + self.interval,
-                                       self._last_struct + self.structure_interval))
-                ticking = self._ticking()
-                next_tick = self._next_tick if ticking else float("inf")
-                if min(due, next_tick) == float("inf"):
-                    self._worker = None
-                    return
-                if min(due, next_tick) > now:
-                    self._cond.wait(min(due, next_tick) - now)
-                    continue
-                do_flush = now >= due
-                pending, run_ev, resync = {}, None, False
-                if do_flush:
-                    pending, self._pending = self._pending, {}
-                    run_ev, resync = self._pending_run, self._resync
-                    self._pending_run, self._resync = None, False
-            try:
-                if do_flush:
-                    self._flush(pending, run_ev, resync)
-                if ticking and time.monotonic() >= next_tick:
-                    self._tick()
-            except Exception as exc:  # keep the widget alive; show what went wrong
-                self.error.value = f'<span style="color:#c4323e">widget error: {esc(repr(exc))}</span>'
-
-    def _flush(self, pending: dict[str, dict], run_ev: dict | None, resync: bool) -> None:
-        snap = None
-        ctl = self._ctl
-        if resync and ctl is not None:
-            # the run has ended: take the controller's final state (not under the widget lock,
-            # so a click is never kept waiting)
-            import json
-            ctl.done.wait(5)
-            snap = json.loads(json.dumps(ctl.to_dict()))
-        with self._wlock:
-            self.flushes += 1
-            self._last_flush = time.monotonic()
-            changed = set(pending)
-            if snap is not None:
-                self.info["finished"] = getattr(ctl, "finished_at", None)
-                changed |= self._apply_snapshot(snap)
-            else:
-                self.nodes.update(pending)
-                if run_ev:
-                    self.info["phase"] = run_ev["phase"]
-            sent = self._sync_graph(changed, force=resync)
-            sent |= self._render_header()
-            if self.selected in changed:
-                self.panel.show(self.nodes.get(self.selected))
-                sent = True
-            if sent:
-                self.updates += 1
-
-    def _tick(self) -> None:
-        self._next_tick = time.monotonic() + (self.poll_interval if self._polling else
-                                              min(self.tick_interval, self.poll_interval))
-        if self._polling:
-            self._poll_store()
-        with self._wlock:
-            self._render_header()
-            self.panel.tail_log()
-
-    def _poll_store(self) -> None:
-        store = self.run._store
-        rec = self.run._record()
-        # node rows are re-read only when the owning engine recorded something new (cheap when idle)
-        events = store.events(self.name, after=self._event_seq)
-        if events:
-            self._event_seq = events[-1]["seq"]
-        elif rec.phase == self.info.get("phase") and rec.phase not in FINISHED and self._event_seq:
-            return
-        nodes = store.get_nodes(self.name)
-        with self._wlock:
-            changed = {nid for nid, n in nodes.items() if self.nodes.get(nid) != n}
-            removed = set(self.nodes) - set(nodes)
-            self.nodes = nodes
-            self.info.update(phase=rec.phase, message=rec.message, started=rec.started_at,
-                             finished=rec.finished_at, suspended=bool(rec.status.get("suspended")))
-            if rec.phase in FINISHED:
-                self._polling = False
-            if changed or removed:
-                self._sync_graph(changed, rebuild=bool(removed), force=rec.phase in FINISHED)
-                if self.selected in changed:
-                    self.panel.show(self.nodes.get(self.selected))
-                self.updates += 1
-
-    # -- state -> widgets -------------------------------------------------------------------------------
-    def _apply_snapshot(self, wf: dict, *, rebuild: bool = False) -> set[str]:
-        status = wf.get("status") or {}
-        nodes = status.get("nodes") or {}
-        changed = {nid for nid, n in nodes.items() if self.nodes.get(nid) != n}
-        if rebuild or set(self.nodes) - set(nodes):
-            self._rebuild = True
-        self.nodes = dict(nodes)
-        self.info.update(phase=status.get("phase") or "Pending", message=status.get("message") or "",
-                         suspended=bool(status.get("suspended")), startedAt=status.get("startedAt"),
-                         finishedAt=status.get("finishedAt"))
-        return changed
-
-    _rebuild = False
-    _struct_deferred = False
-    _event_seq = 0
-
+    # -- state -> the graph -------------------------------------------------------------------------------
     def _sync_graph(self, changed: set[str], *, rebuild: bool = False, force: bool = False) -> bool:
-        els = G.elements(self.nodes, self.name, selected=self.selected, expanded=self.expanded)
+        pic = self.picture
+        targets = None
+        if not (rebuild or self._rebuild or self._struct_deferred or not pic.nodes):
+            targets = pic.update({nid: self.nodes[nid] for nid in changed if nid in self.nodes})
+        else:
+            pic.set_nodes(self.nodes)
+        if targets is not None:        # phases only: restyle what they touched
+            return self._restyle(targets | self._carry) > 0
+        els = pic.elements
         drawn = self.graph.node_ids()
-        sent = False
         if rebuild or self._rebuild or drawn - set(els.nodes):
             self._rebuild = False
-            self._struct_deferred = False
-            self.graph.replace(els.nodes.values(), els.edges.values())
-            self._last_struct = time.monotonic()
+            self._redraw()
             return True
-        new_nodes = [n for nid, n in els.nodes.items() if nid not in drawn]
+        sent = False
         drawn_edges = self.graph.edge_ids()
+        new_nodes = [n for nid, n in els.nodes.items() if nid not in drawn]
         new_edges = [e for eid, e in els.edges.items() if eid not in drawn_edges]
+        self._struct_deferred = False
         if new_nodes or new_edges:
             if force or time.monotonic() - self._last_struct >= self.structure_interval:
                 self.graph.add(new_nodes, new_edges)
                 self._last_struct = time.monotonic()
-                self._struct_deferred = False
                 sent = True
             else:   # batch: the worker comes back when the structure interval has passed
                 self._struct_deferred = True
-        targets = {els.hidden.get(nid, nid) for nid in changed | self._carry}
+        return self._restyle((set(els.nodes) & drawn) | self._carry) > 0 or sent
+
+    def _restyle(self, targets: set[str]) -> int:
+        els = self.picture.elements
         self._carry = set()
         if getattr(self.graph, "batched", False):      # one message for the whole flush
-            return self.graph.update_many(els.nodes[nid] for nid in targets if nid in els.nodes) > 0 or sent
+            return self.graph.update_many(els.nodes[nid] for nid in targets if nid in els.nodes)
         budget = self._message_budget()
         count = 0
         for nid in targets:
@@ -388,11 +213,10 @@ class RunWidget:
                 continue
             gnode = els.nodes.get(nid)
             if gnode is not None and self.graph.update(gnode):
-                sent = True
                 count += 1
         if count:
             self._sent_log.append((time.monotonic(), count))
-        return sent
+        return count
 
     def _message_budget(self) -> int:
         """Node updates this flush may send without the window exceeding MSG_BUDGET."""
@@ -402,42 +226,20 @@ class RunWidget:
             log.pop(0)
         return MSG_BUDGET - sum(n for _, n in log)
 
-    def _render_all(self) -> None:
-        with self._wlock:
-            self._sync_graph(set(self.nodes), force=True)
-            self._render_header()
-            if self.selected:
-                self.panel.show(self.nodes.get(self.selected))
-
-    def _duration(self) -> float | None:
-        started = self.info.get("started")
-        finished = self.info.get("finished")
-        if started is None:
-            from .. import render
-            s = render._parse_time(self.info.get("startedAt"))
-            f = render._parse_time(self.info.get("finishedAt"))
-            if s is None:
-                return None
-            return ((f.timestamp() if f else time.time()) - s.timestamp())
-        if self.info.get("phase") in FINISHED and finished is None and self._ctl is not None:
-            finished = getattr(self._ctl, "finished_at", None)
-        return (finished or time.time()) - started
-
-    def suspended(self) -> bool:
-        if self.info.get("phase") != "Running":
-            return False
-        if self.info.get("suspended"):
-            return True
-        if self._ctl is not None and getattr(self._ctl, "suspended", False):
-            return True
-        return any(n.get("type") == "Suspend" and n.get("phase") == "Running" for n in self.nodes.values())
+    def _redraw(self) -> None:
+        """Draw the picture whole (nodes went away, a group opened, a node was revealed)."""
+        els = self.picture.elements
+        self.graph.replace(els.nodes.values(), els.edges.values())
+        self._last_struct = time.monotonic()
+        self._struct_deferred = False
+        self._carry = set()
 
     def _render_header(self) -> bool:
         from ..render import format_duration, progress
         phase = self.info.get("phase") or "Pending"
         shown = "Suspended" if self.suspended() else phase
         colour = G.PHASE_COLOURS.get(shown, "#8fa4b1")
-        dur = self._duration()
+        dur = self.feed.duration()
         message = self.info.get("message") or ""
         value = (f'<div style="font-size:13px"><b>{esc(self.name)}</b> '
                  f'<span style="background:{colour};color:#fff;border-radius:3px;padding:1px 6px">'
@@ -463,22 +265,37 @@ class RunWidget:
     def select(self, node_id: str | None) -> None:
         """Show ``node_id`` in the side panel (what a click on a node does).
 
-        A click on a ``+N more`` node draws that group's hidden children instead."""
-        if node_id and node_id.endswith("::more"):
-            with self._wlock:
-                self.expanded.add(node_id[:-len("::more")])
-                self._sync_graph(set(self.nodes), rebuild=True)
-            return
-        with self._wlock:
+        A click on a group node opens it (``picture.groups``: a page of its members)."""
+        with self.feed.lock:
+            if self.picture.is_group(node_id):
+                self.picture.open(node_id)
+                self._redraw()
+                return
             old, self.selected = self.selected, node_id
-            drawn = [G.elements({nid: self.nodes[nid]}, self.name, selected=self.selected,
-                                collapse_after=None).nodes[nid]
-                     for nid in dict.fromkeys((old, node_id)) if nid and nid in self.nodes]
-            self.graph.update_many(drawn)   # the old and the new highlight (one message when batched)
+            self.picture.selected = node_id
+            self.graph.update_many(self.picture.restyle(dict.fromkeys(i for i in (old, node_id) if i)))
             self._log_size = -1
             self.panel.show(self.nodes.get(node_id) if node_id else None)
-        if self._ticking():
-            self._wake()
+        if self.feed.ticking():
+            self.feed.wake()
+
+    def search(self, query: str) -> str | None:
+        """Find a node by name or phase, open the groups it is in, and focus it; returns its id."""
+        query = (query or "").strip()
+        if not query:
+            return None
+        with self.feed.lock:
+            nid = self.picture.focus(query)
+            if nid is None:
+                self.find_note.value = '<span style="color:#6d7f8b;font-size:11px">no match</span>'
+                return None
+            self.find_note.value = ""
+            self._redraw()
+            focus = getattr(self.graph, "focus", None)
+            if focus is not None:
+                focus(nid)
+        self.select(nid)
+        return nid
 
     def _control(self, action: str) -> None:
         self.error.value = ""
@@ -489,13 +306,13 @@ class RunWidget:
                 self.run.stop()
             elif action == "retry":
                 new = self.run.retry()
-                self._attach(new)
+                self.feed.attach(new)
                 return
         except Exception as exc:
             self.error.value = f'<span style="color:#c4323e">{esc(str(exc))}</span>'
             return
-        if self._polling or self._ctl is not None:
-            self._wake()
+        if self.feed.polling or self.feed.controller is not None:
+            self.feed.wake()
 
     # -- the page's frontend: the lab extension's graph, or a picture -------------------------------------------
     def check_frontend(self) -> None:
@@ -523,7 +340,7 @@ class RunWidget:
 
     def _frontend_due(self, loop, due: float) -> None:
         self._frontend_check = None
-        if self._closed or not getattr(self.graph, "awaits_frontend", False):
+        if self.feed.closed or not getattr(self.graph, "awaits_frontend", False):
             return
         if loop.time() - due > FRONTEND_LATE_S:   # the kernel was busy: the answer may be queued
             self._arm_frontend_check(loop)
@@ -541,10 +358,12 @@ class RunWidget:
     def use_renderer(self, renderer) -> None:
         """Draw the graph with a new ``renderer`` from now on, in place of the current one."""
         renderer.on_click(self.select)
+        if hasattr(renderer, "on_search"):
+            renderer.on_search(self.search)
         self._show(renderer)
 
     def _show(self, renderer) -> None:
-        with self._wlock:
+        with self.feed.lock:
             self.graph = renderer
             renderer.widget.layout.flex = "1 1 auto"
             renderer.widget.add_class("jf-run-graph")
@@ -652,7 +471,7 @@ class NodePanel:
             return
         self._artifact_key = key
         children: list = []
-        store = self.owner.run._store
+        store = self.owner.run.store
         for art in arts:
             name = str(art.get("name", ""))
             path = P.artifact_path(store, self.owner.name, art)
@@ -674,7 +493,7 @@ class NodePanel:
             self.btn_download.layout.display = "none"
             return
         self.btn_download.layout.display = None
-        path = self.owner.run._store.log_path(self.owner.name, node["id"])
+        path = self.owner.run.store.log_path(self.owner.name, node["id"])
         try:
             size = path.stat().st_size
         except OSError:
@@ -694,7 +513,7 @@ class NodePanel:
         node = self.node
         if node is None:
             return
-        path = self.owner.run._store.log_path(self.owner.name, node["id"])
+        path = self.owner.run.store.log_path(self.owner.name, node["id"])
         self.download.value = P.download_link(path, f"{self.owner.name}-{node.get('displayName', node['id'])}.log")
 
 

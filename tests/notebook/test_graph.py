@@ -78,7 +78,7 @@ def test_stylesheet_has_a_colour_for_every_phase_and_a_legend():
         assert phase in G.legend_html()
 
 
-def test_large_fan_outs_collapse_into_a_more_node():
+def test_large_fan_outs_collapse_into_a_group_node_with_phase_counts():
     kids = [f"k{i}" for i in range(100)]
     tree = {"wf": _n("wf", "wf", "wf", "DAG", phase="Running", children=["tg"]),
             "tg": _n("tg", "wf.loop", "loop", "TaskGroup", phase="Running", children=kids, boundary="wf")}
@@ -86,17 +86,19 @@ def test_large_fan_outs_collapse_into_a_more_node():
         tree[k] = _n(k, f"wf.loop({i})", f"loop({i}:{i})", "Pod", boundary="wf", children=["next"],
                      phase="Failed" if i == 77 else "Succeeded")
     tree["next"] = _n("next", "wf.next", "next", "Pod", phase="Pending", boundary="wf")
-    els = G.elements(tree, "wf", collapse_after=10)
-    assert len(els.nodes) == 2 + 9 + 1 + 1
-    more = els.nodes["tg::more"]
-    assert more.label == "+91 more" and more.classes == "More Failed"
-    assert "1 Failed" in more.tip and "90 Succeeded" in more.tip
+    els = G.elements(tree, "wf")
+    assert set(els.nodes) == {"wf", "tg", "tg::group", "next"}
+    group = els.nodes["tg::group"]
+    assert group.label == "loop \u00d7100" and group.classes == "Group Failed"
+    assert group.counts == (("Failed", 1), ("Succeeded", 99))
+    assert "1 Failed" in group.tip and "99 Succeeded" in group.tip
+    data = G.node_data(group)
+    assert data["n"] == 100 and data["p0"] == 99.0 and data["p4"] == 1.0     # PIE_PHASES order
     pairs = {(e.source, e.target) for e in els.edges.values()}
-    assert ("tg", "tg::more") in pairs and ("tg::more", "next") in pairs and ("k0", "next") in pairs
-    assert all(e.source in els.nodes and e.target in els.nodes for e in els.edges.values())
-    assert els.hidden["k99"] == "tg::more" and "k8" not in els.hidden
-    # expanded: everything drawn
-    assert len(G.elements(tree, "wf", collapse_after=10, expanded={"tg"}).nodes) == 103
+    assert pairs == {("wf", "tg"), ("tg", "tg::group"), ("tg::group", "next")}
+    assert els.hidden["k99"] == "tg::group" and els.hidden["k0"] == "tg::group"
+    # opened: everything drawn
+    assert len(G.elements(tree, "wf", expanded={"tg::group"}).nodes) == 103
 
 
 def test_layered_positions_top_to_bottom_without_overlap():

@@ -188,28 +188,58 @@ def test_fan_out_is_added_in_batches_not_node_by_node(store, comm_log):
         root.children.append(node.id)
         ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
         ctl.emit({"kind": "node", "run": ctl.name, "node": root.to_dict()})
-    # 200 loop children: the first 29 drawn, the rest as one "+171 more" node
-    more = f"{ctl.name}::more"
-    assert until(lambda: w.graph.state().get(more, {}).get("data", {}).get("label") == "+171 more", 2.0)
-    assert len(w.graph.state()) == 1 + 29 + 1
+    # 200 loop children: one group node with their phase counts
+    group = f"{ctl.name}::group"
+    assert until(lambda: w.graph.state().get(group, {}).get("data", {}).get("n") == 200, 2.0)
+    assert len(w.graph.state()) == 1 + 1
+    assert w.graph.state()[group]["data"]["label"] == "f \u00d7200"
     # one relayout per batch: the nodes arrived in a burst
     assert w.graph.structural_updates <= 4
     graph_updates = [m for m in comm_log if m[1] == "update" and "graph" in m[2]]
     assert 1 <= len(graph_updates) <= 4
-    assert w.graph.state()[more]["classes"] == "More Running"
-    # a hidden child failing turns the summary red, without a relayout
+    assert w.graph.state()[group]["classes"] == "Group Running"
+    # a member failing turns the group red and moves its pie, without a relayout
     assert until(lambda: not w._struct_deferred, 2.0)
     time.sleep(w.structure_interval + 0.1)      # a batch the worker had already taken lands first
     before = w.graph.structural_updates
     last = ctl.nodes["f199"]
     last.phase = "Failed"
     ctl.emit({"kind": "node", "run": ctl.name, "node": last.to_dict()})
-    assert until(lambda: w.graph.state()[more]["classes"] == "More Failed", 1.0)
+    assert until(lambda: w.graph.state()[group]["classes"] == "Group Failed", 1.0)
+    assert w.graph.state()[group]["data"]["p4"] == 0.5        # 1 of 200 Failed (PIE_PHASES[4])
     assert w.graph.structural_updates == before
-    # a click on it draws them all
-    w.select(more)
-    assert len(w.graph.state()) == 201 and more not in w.graph.state()
+    # a click on it opens it (the first page of members: all 200 here)
+    w.select(group)
+    assert len(w.graph.state()) == 201 and group not in w.graph.state()
     assert w.graph.state()["f199"]["classes"] == "Pod Failed"
+    assert w.selected is None                   # a group click opens, it does not select
+
+
+def test_search_reveals_a_node_inside_a_group_and_selects_it(store):
+    run, ctl = _synthetic(store, 0)
+    w = RunWidget(run)
+    root = ctl.nodes[ctl.name]
+    from jupyter_flow.engine.nodes import Node
+    for i in range(100):
+        node = Node(id=f"f{i}", name=f"synthetic.f({i})", display_name=f"f({i}:{i})", type="Pod",
+                    boundary_id=ctl.name, phase="Failed" if i == 61 else "Succeeded")
+        ctl.nodes[node.id] = node
+        root.children.append(node.id)
+        ctl.emit({"kind": "node", "run": ctl.name, "node": node.to_dict()})
+    ctl.emit({"kind": "node", "run": ctl.name, "node": root.to_dict()})
+    group = f"{ctl.name}::group"
+    assert until(lambda: group in w.graph.state() and w.graph.state()[group]["data"]["n"] == 100, 2.0)
+    # by phase: the one Failed node is drawn on its own, beside the group of the other 99
+    assert w.search("failed") == "f61"
+    state = w.graph.state()
+    assert "f61" in state and "found" in state["f61"]["classes"].split()
+    assert state[group]["data"]["n"] == 99 and w.selected == "f61"
+    # by name
+    assert w.search("f(7:") == "f7" and "f7" in w.graph.state()
+    assert w.search("no-such-node") is None and "no match" in w.find_note.value
+    # the search box does the same
+    w.find.value = "f(42:42)"
+    assert w.selected == "f42"
 
 
 def test_panel_shows_inputs_outputs_and_escaped_log(store):
@@ -344,11 +374,11 @@ def test_runs_owned_by_another_process_are_polled_from_the_store(store):
     run = api.get(name, store=store)
     assert run._live is None
     w = RunWidget(run, poll_interval=0.2)
-    assert w._polling
+    assert w.feed.polling
     assert until(lambda: classes(w).get("one") in ("Pod Running", "Pod Succeeded"), 10)
     assert run.wait(20) == "Succeeded"
     assert until(lambda: classes(w).get("two") == "Pod Succeeded" and "Succeeded" in w.header.value, 1.5)
-    assert until(lambda: w._worker is None, 2), "the poller stops once the run has finished"
+    assert until(lambda: w.feed._worker is None, 2), "the poller stops once the run has finished"
 
 
 def test_redisplay_shares_one_widget_and_text_fallback_outside_a_kernel(store):
