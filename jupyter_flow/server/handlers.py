@@ -14,6 +14,9 @@ Routes (under ``<base_url>jupyter-flow/api/``)::
     GET    runs/NAME/nodes/NODE/log?follow=1[&offset=N | &tail=L]
                                                the same as Server-Sent Events (``log`` {text, start, offset},
                                                ``end``, or ``budget`` after 4 MiB), until the node finishes
+    GET    runs/NAME/graph[?open=GROUP&find=TEXT&node=ID]
+                                               {"wf" (no nodes but ID's), "graph", "style", "found"}: the
+                                               run's grouped picture (``server/picture.py``)
     GET    runs/NAME/nodes/NODE/debug          {"code", "node"}: a cell reproducing the step (jupyter_flow.debug)
     GET    runs/NAME/artifacts/KEY             a stored artifact (file bytes, or a JSON listing of a directory)
     GET    compare?runs=A,B[,...]              runs side by side (``jupyter_flow.compare``: 2 to 50 runs)
@@ -135,6 +138,20 @@ class RunHandler(BaseHandler):
     @_answered
     async def delete(self, name):
         self.reply(await self.call(self.manager.action, name, "delete"))
+
+
+class GraphHandler(BaseHandler):
+    @web.authenticated
+    @_answered
+    async def get(self, name):
+        from .picture import PictureRequestError, run_picture
+        wf = await self.call(self.manager.get_run, name)
+        try:
+            self.reply(await asyncio.get_running_loop().run_in_executor(None, partial(
+                run_picture, wf, opened=self.get_query_arguments("open"), find=self.get_query_argument("find", None),
+                node=self.get_query_argument("node", None))))
+        except PictureRequestError as exc:
+            raise web.HTTPError(400, str(exc)) from None
 
 
 class ActionHandler(BaseHandler):
@@ -270,6 +287,7 @@ def routes(base_url: str = "/") -> list[tuple[str, type]]:
         (url_path_join(api, "runs") + "/?", RunsHandler),
         (url_path_join(api, "runs", _NAME) + "/?", RunHandler),
         (url_path_join(api, "runs", _NAME, rf"(?P<action>{actions})") + "/?", ActionHandler),
+        (url_path_join(api, "runs", _NAME, "graph") + "/?", GraphHandler),
         (url_path_join(api, "runs", _NAME, "nodes", r"(?P<node>[^/]+)", "log") + "/?", LogHandler),
         (url_path_join(api, "runs", _NAME, "nodes", r"(?P<node>[^/]+)", "debug") + "/?", DebugHandler),
         (url_path_join(api, "runs", _NAME, "artifacts", r"(?P<key>.+)"), ArtifactHandler),

@@ -81,7 +81,7 @@ def pod(wf):
 async def test_routes_cover_the_whole_api(jp_serverapp):
     routes = flow_routes(jp_serverapp)
     table = {(m, p) for p, h in routes for m in methods(h)}
-    assert len(routes) == 8, routes
+    assert len(routes) == 9, routes
     verbs = {m for m, _ in table}
     assert verbs == {"get", "post", "delete"}
     mutating = [(m, u) for p, h in routes for m in methods(h) & MUTATING
