@@ -15,15 +15,15 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Mapping
 
-from . import nodesel
+from . import nodesel, timestamps
 from .errors import JupyterFlowError, LintError, RunNotFound, SpecError
+from .phases import FINISHED, LIVE
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from .artifacts import FoundArtifact
 
-FINISHED = ("Succeeded", "Failed", "Error")
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 
 
@@ -199,7 +199,7 @@ def create(spec: Any, *, parameters=None, name=None, generate_name=None, entrypo
         wf["metadata"]["namespace"] = config.namespace()
     uid = str(uuid.uuid4())
     wf["metadata"]["uid"] = uid
-    wf["metadata"]["creationTimestamp"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    wf["metadata"]["creationTimestamp"] = timestamps.now_iso()
     store.create_run(run_name, wf, uid=uid, namespace=wf["metadata"]["namespace"], owner_pid=os.getpid(),
                      backend=backend)
     return run_name, wf
@@ -340,9 +340,9 @@ def reconcile_orphan(store, rec) -> None:
         return
     nodes = store.get_nodes(rec.name)
     changed = []
-    now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    now = timestamps.now_iso()
     for n in nodes.values():
-        if n.get("phase") in ("Pending", "Running"):
+        if n.get("phase") in LIVE:
             n["phase"] = "Error"
             n["message"] = "engine exited"
             n["finishedAt"] = now
@@ -601,7 +601,7 @@ class Run:
         (each once), a ``message``, or end it with ``phase`` (Succeeded, Failed or Error: an
         approval step rejected with ``phase="Failed"`` fails the workflow unless a
         ``continueOn`` covers it). A node that is not a waiting suspend node is an error."""
-        if phase is not None and phase not in ("Succeeded", "Failed", "Error"):
+        if phase is not None and phase not in FINISHED:
             raise JupyterFlowError(f"cannot set a node's phase to {phase!r}: Succeeded, Failed or Error")
         self._request("set", {"node": node, "parameters": dict(parameters or {}), "message": message,
                               **({"phase": phase} if phase else {})})

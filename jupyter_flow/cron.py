@@ -20,8 +20,9 @@ import time
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Callable
 
-from .engine.nodes import iso, parse_iso
 from .errors import JupyterFlowError
+from .phases import FINISHED
+from .timestamps import iso, parse_iso
 
 if TYPE_CHECKING:
     import threading
@@ -362,10 +363,10 @@ class Scheduler:
         still = []
         for run in status.get("active") or []:
             rec = self.store.get_run(run, with_nodes=False)
-            if rec is not None and rec.phase not in ("Succeeded", "Failed", "Error"):
+            if rec is not None and rec.phase not in FINISHED:
                 from . import api
                 rec = api.get(run, store=self.store)._record()   # an engine that died: its run is Error
-            if rec is not None and rec.phase not in ("Succeeded", "Failed", "Error"):
+            if rec is not None and rec.phase not in FINISHED:
                 still.append(run)
                 continue
             changed = True
@@ -384,7 +385,7 @@ class Scheduler:
                   "Failed": spec.get("failedJobsHistoryLimit", 1)}
         mine = [r for r in self.store.list_runs()
                 if ((r.workflow.get("metadata") or {}).get("labels") or {}).get(LABEL) == name
-                and r.phase in ("Succeeded", "Failed", "Error")]
+                and r.phase in FINISHED]
         for phase, limit in limits.items():
             done = sorted((r for r in mine if (r.phase == "Succeeded") == (phase == "Succeeded")),
                           key=lambda r: r.finished_at or r.created_at, reverse=True)

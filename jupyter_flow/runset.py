@@ -21,13 +21,12 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Iterable, Iterator, Mapping, Sequence, overload
 
 from .errors import JupyterFlowError
+from .phases import FINISHED
 
 if TYPE_CHECKING:  # pragma: no cover
     import pandas
 
     from .api import Run
-
-FINISHED = ("Succeeded", "Failed", "Error")
 
 
 def metric_columns(metrics: Iterable[Mapping[str, Any]] | None) -> dict[str, Any]:

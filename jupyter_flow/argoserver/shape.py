@@ -12,6 +12,7 @@ import copy
 import re
 from typing import Any
 
+from ..phases import FINISHED
 from ..spec.names import is_dns1123_label
 from .errors import invalid
 
@@ -118,7 +119,7 @@ def decorate(wf: dict) -> dict:
     labels = dict(meta.get("labels") or {})
     if phase:
         labels[PHASE_LABEL] = phase
-    labels[COMPLETED_LABEL] = "true" if phase in ("Succeeded", "Failed", "Error") else "false"
+    labels[COMPLETED_LABEL] = "true" if phase in FINISHED else "false"
     meta["labels"] = labels
     return wf
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..phases import FINISHED
 from .errors import invalid
 from .shape import (Cleaner, check_name, check_namespace, fields_match, labels_match,
                     parse_field_selector, parse_label_selector)
 
-FINISHED = ("Succeeded", "Failed", "Error")
 POLL_BUDGET = 1 << 20          # bytes of log read per poll
 MAX_WATCH_SECONDS = 30 * 60    # a watch ends after this (Kubernetes' watches end too; clients re-watch)
 

@@ -13,6 +13,7 @@ import time
 import uuid
 from typing import Any, Mapping
 
+from .. import timestamps
 from ..errors import JupyterFlowError, SpecError
 from .errors import already_exists, invalid, not_found
 from .shape import check_name, check_namespace, labels_match, parse_label_selector
@@ -27,7 +28,7 @@ KINDS = {
 
 
 def _now() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    return timestamps.now_iso()
 
 
 class TemplateOps:

@@ -14,12 +14,12 @@ import time
 from typing import Any, Mapping
 
 from ..errors import JupyterFlowError, RunNotFound, SpecError
+from ..phases import FINISHED
 from .errors import (ALREADY_EXISTS, FAILED_PRECONDITION, INTERNAL, NOT_FOUND, ArgoError, already_exists,
                      invalid, not_found)
 from .shape import (Cleaner, check_name, check_namespace, decorate, fields_match, labels_match,
                     parse_field_selector, parse_label_selector)
 
-FINISHED = ("Succeeded", "Failed", "Error")
 ACCEPT_SECONDS = 30.0   # how long a create waits for the run's engine to take it up
 _MANAGER_CODES = {400: 3, 403: 7, 404: NOT_FOUND, 409: FAILED_PRECONDITION, 413: 8, 422: 3}
 

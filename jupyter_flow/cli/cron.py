@@ -6,7 +6,7 @@ import sys
 import time
 from datetime import datetime, timezone
 
-from ..engine.nodes import iso
+from ..timestamps import iso
 from .args import parse_params
 from .output import dump
 

@@ -7,10 +7,10 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..phases import FINISHED
+
 if TYPE_CHECKING:
     from ..expr.goregexp import Regexp
-
-FINISHED = ("Succeeded", "Failed", "Error")
 
 
 def dump(obj: Any, fmt: str) -> str:

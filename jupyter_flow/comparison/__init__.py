@@ -13,10 +13,10 @@ Everything in a Comparison came from a run, so it is hostile text: the views esc
 from __future__ import annotations
 
 import re
-import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Iterable, Mapping, Sequence
 
+from .. import timestamps
 from ..errors import JupyterFlowError
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -32,18 +32,9 @@ DURATION_REL = 0.5
 MAX_VALUE_CHARS = 2000   # of one parameter / output value kept in a Comparison
 
 
-def _seconds(text: Any) -> float | None:
-    if not isinstance(text, str) or not text:
-        return None
-    try:
-        return time.mktime(time.strptime(text, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
-    except (ValueError, OverflowError):
-        return None
-
-
 def _duration(node: Mapping[str, Any]) -> float | None:
-    t0, t1 = _seconds(node.get("startedAt")), _seconds(node.get("finishedAt"))
-    return None if t0 is None or t1 is None else max(0.0, t1 - t0)
+    """Seconds from start to finish; None until both are known."""
+    return timestamps.duration(node.get("startedAt"), node.get("finishedAt"))
 
 
 def _clip(value: Any) -> Any:
@@ -235,10 +226,9 @@ def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparis
     summary = []
     for wf in wfs:
         st = wf.get("status") or {}
-        t0, t1 = _seconds(st.get("startedAt")), _seconds(st.get("finishedAt"))
         summary.append({"name": (wf.get("metadata") or {}).get("name"), "phase": st.get("phase"),
                         "startedAt": st.get("startedAt"), "finishedAt": st.get("finishedAt"),
-                        "duration": None if t0 is None or t1 is None else max(0.0, t1 - t0)})
+                        "duration": _duration(st)})
 
     per_run = [_params(wf) for wf in wfs]
     pnames = sorted({n for p in per_run for n in p})

@@ -5,15 +5,13 @@ name) so that ids seen locally match what the same workflow gets on a cluster.
 """
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
-PENDING, RUNNING, SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED = (
-    "Pending", "Running", "Succeeded", "Failed", "Error", "Skipped", "Omitted")
-COMPLETED = frozenset({SUCCEEDED, FAILED, ERROR})
-FULFILLED = frozenset({SUCCEEDED, FAILED, ERROR, SKIPPED, OMITTED})
-FAILED_OR_ERROR = frozenset({FAILED, ERROR})
+# The phases and timestamps are the package's (``jupyter_flow.phases`` / ``.timestamps``); the
+# engine keeps importing them from here. COMPLETED is ``phases.FINISHED`` under the engine's name.
+from ..phases import (ERROR, FAILED, FAILED_OR_ERROR, FINISHED as COMPLETED, FULFILLED,  # noqa: F401
+                      OMITTED, PENDING, RUNNING, SKIPPED, SUCCEEDED)
+from ..timestamps import iso, parse_iso  # noqa: F401
 
 POD, STEPS, STEP_GROUP, DAG, TASK_GROUP, RETRY, SKIPPED_TYPE, SUSPEND = (
     "Pod", "Steps", "StepGroup", "DAG", "TaskGroup", "Retry", "Skipped", "Suspend")
@@ -58,29 +56,6 @@ def pod_name(workflow_name: str, node_name: str, template: str, node_id: str, ve
     head = workflow_name + "-"
     digest = node_id[len(head):] if node_id.startswith(head) else str(fnv32a(node_name))
     return f"{prefix[:_MAX_POD_PREFIX]}-{digest}"
-
-
-_ISO: dict[int, str] = {}
-
-
-def iso(ts: float | None) -> str | None:
-    """RFC 3339 UTC, whole seconds (timestamps cluster, so the text of each second is cached)."""
-    if ts is None:
-        return None
-    sec = math.floor(ts)
-    text = _ISO.get(sec)
-    if text is None:
-        if len(_ISO) > 4096:
-            _ISO.clear()
-        text = _ISO[sec] = datetime.fromtimestamp(sec, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-    return text
-
-
-def parse_iso(text: str | None) -> float | None:
-    """The time ``iso`` wrote (``2026-11-29T10:00:00Z``) as a Unix timestamp; None for none."""
-    if not text:
-        return None
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=timezone.utc).timestamp()
 
 
 @dataclass(slots=True)

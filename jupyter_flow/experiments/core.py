@@ -15,7 +15,9 @@ import time
 import uuid
 from typing import TYPE_CHECKING, Any, Mapping
 
+from .. import timestamps
 from ..errors import JupyterFlowError, LintError, SpecError
+from ..phases import FINISHED
 from .grid import LABEL, check_name, declared_parameters, expand, new_experiment_name
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -24,7 +26,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..runset import Runs
     from .scheduler import Scheduler
 
-FINISHED = ("Succeeded", "Failed", "Error")
 _SUFFIX = "bcdfghjklmnpqrstvwxz2456789"
 
 
@@ -195,7 +196,7 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
     meta = base.get("metadata") or {}
     prefix = generate_name or meta.get("generateName") or (meta.get("name", "workflow") + "-")
     rows, taken = [], set()
-    created = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    created = timestamps.now_iso()
     for point in points:
         wf = api.apply_options(base, parameters=point)
         for _ in range(100):

@@ -30,7 +30,9 @@ import time
 from collections import deque
 from typing import Callable
 
-FINISHED = ("Succeeded", "Failed", "Error")
+from .. import timestamps
+from ..phases import FINISHED
+
 STOPPED = "Stopped with strategy 'Stop'"
 
 
@@ -127,7 +129,7 @@ class Scheduler:
     def _end_unstarted(self, name: str, message: str, phase: str = "Failed") -> None:
         now = time.time()
         status = {"phase": phase, "message": message,
-                  "finishedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))}
+                  "finishedAt": timestamps.iso(now)}
         self.store.save(name, run_fields={"phase": phase, "message": message, "finished_at": now,
                                           "status": status})
 

@@ -11,10 +11,11 @@ import os
 import threading
 from typing import Any
 
+from ..phases import FINISHED
+
 _widgets: dict[tuple[str, str], Any] = {}   # (store home, run name) -> RunWidget, so a re-display shares it
 _lock = threading.Lock()
 MAX_CACHED = 64
-FINISHED = ("Succeeded", "Failed", "Error")
 
 
 GRAPH_CHOICES = {"": "auto", "auto": "auto", "dag": "dag", "lab": "dag", "svg": "svg",

@@ -20,7 +20,8 @@ from typing import Any
 
 import ipywidgets as W
 
-FINISHED = ("Succeeded", "Failed", "Error")
+from ..phases import FINISHED
+
 MAX_ROWS = 500          # rows drawn in the table; the frame (``to_frame``) has all of them
 COLORS = {"Succeeded": "#18be94", "Failed": "#e96d76", "Error": "#e96d76", "Running": "#0dadea",
           "Pending": "#8d99a6"}

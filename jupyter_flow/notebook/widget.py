@@ -15,6 +15,7 @@ from typing import Any, Callable
 
 import ipywidgets as W
 
+from ..phases import FINISHED
 from . import graph as G
 from . import preview as P
 from .feed import FINISHED, RunFeed

@@ -19,10 +19,11 @@ from pathlib import Path
 from typing import Any, Iterator, Mapping
 
 from ..errors import JupyterFlowError, LintError, RunNotFound, SpecError
+from .. import timestamps
+from ..phases import FINISHED, FULFILLED, LIVE, WORKFLOW_PHASES
 from .logs import FOLLOW_BUDGET, MAX_LENGTH, LogChunk, follow_step, read_range
 
-PHASES = ("Pending", "Running", "Succeeded", "Failed", "Error")
-FINISHED = ("Succeeded", "Failed", "Error")
+PHASES = WORKFLOW_PHASES
 ACTIONS = ("resume", "suspend", "stop", "terminate", "retry", "resubmit", "delete")
 # Kubernetes object names (what Argo accepts for a Workflow), and our node ids.
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
@@ -45,15 +46,6 @@ def lint_error_dict(e: LintError) -> dict:
             "severity": e.severity, "text": str(e)}
 
 
-def _parse_time(value: str | None) -> float | None:
-    if not value:
-        return None
-    try:
-        return time.mktime(time.strptime(value, "%Y-%m-%dT%H:%M:%SZ")) - time.timezone
-    except (ValueError, OverflowError):
-        return None
-
-
 def summary(wf: dict, progress: str | None = None) -> dict:
     """One row of the runs list: what the panel shows without loading the graph.
 
@@ -63,14 +55,10 @@ def summary(wf: dict, progress: str | None = None) -> dict:
     status = wf.get("status") or {}
     if progress is None and not status.get("progress"):
         pods = [n for n in (status.get("nodes") or {}).values() if n.get("type") == "Pod"]
-        done = sum(1 for n in pods if n.get("phase") in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"))
+        done = sum(1 for n in pods if n.get("phase") in FULFILLED)
         progress = f"{done}/{len(pods)}"
     started = status.get("startedAt")
     finished = status.get("finishedAt")
-    t0, t1 = _parse_time(started), _parse_time(finished)
-    duration = None
-    if t0 is not None:
-        duration = max(0.0, (t1 if t1 is not None else time.time()) - t0)
     return {
         "name": meta.get("name"),
         "namespace": meta.get("namespace", "default"),
@@ -80,7 +68,7 @@ def summary(wf: dict, progress: str | None = None) -> dict:
         "createdAt": meta.get("creationTimestamp"),
         "startedAt": started,
         "finishedAt": finished,
-        "duration": duration,
+        "duration": timestamps.duration(started, finished, now=time.time()),
         "progress": status.get("progress") or progress,
         "suspended": bool(status.get("suspended")),
         "entrypoint": (wf.get("spec") or {}).get("entrypoint"),
@@ -287,7 +275,7 @@ class FlowManager:
         """Whether nothing more will be written to the node's log: the node or its run is over."""
         store = self.store
         phase = store.node_phase(name, node_id)
-        if phase not in ("Pending", "Running"):
+        if phase not in LIVE:
             return True
         rec = store.get_run(name, with_nodes=False)
         rec = rec and self._record(store, rec)
@@ -312,7 +300,7 @@ class FlowManager:
         rec, node = self._node(name, node_id)
         store = self.store
         path = self._inside(store.run_dir(name), store.log_path(name, node["id"]))
-        done = node.get("phase") not in ("Pending", "Running") or rec.phase in FINISHED
+        done = node.get("phase") not in LIVE or rec.phase in FINISHED
         return read_range(path, max(0, int(offset)), limit, done=done, tail=tail)
 
     def follow_log(self, name: str, node_id: str, offset: int = 0, *, poll: float = 0.2,

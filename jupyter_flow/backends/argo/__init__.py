@@ -25,13 +25,13 @@ import copy
 import threading
 import time
 
-from ...engine.nodes import iso, parse_iso
 from ...errors import JupyterFlowError
+from ...phases import FAILED_OR_ERROR, FINISHED
 from ...store.paths import make_dirs, opener
+from ...timestamps import iso, parse_iso
 from .transport import KubeTransport, ServerTransport, Transport
 
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflows"
-FINISHED = ("Succeeded", "Failed", "Error")
 LOCAL_ONLY_META = ("uid", "creationTimestamp", "resourceVersion", "generation", "managedFields", "selfLink")
 
 
@@ -278,7 +278,7 @@ def control_object(client: Transport, ns: str, name: str, action: str, payload: 
 def retry(run, wait: bool = False):
     client, ns = _client_for(run)
     rec = run._store.get_run(run.name, with_nodes=False)
-    if rec.phase not in ("Failed", "Error"):
+    if rec.phase not in FAILED_OR_ERROR:
         raise JupyterFlowError(f"workflow {run.name!r} is {rec.phase}: only Failed or Error runs can be retried")
     client.retry(ns, run.name)
     from ..registry import settings_for
@@ -341,7 +341,7 @@ def set_node_object(wf: dict, selector: str, parameters: dict, message: str | No
             continue
         if phase:
             node["phase"] = phase
-            if phase in ("Succeeded", "Failed", "Error"):
+            if phase in FINISHED:
                 node["finishedAt"] = _now()
             updated = True
         if message:
