@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any, Callable, Protocol
 
-FINISHED = ("Succeeded", "Failed", "Error")
+from ..phases import FINISHED
 
 
 class FeedView(Protocol):
