@@ -1,14 +1,14 @@
 """Each leaf step as a Pod on a Kubernetes cluster without Argo: the ``kubernetes`` backend.
 
 The embedded engine walks the templates, so the node tree is a local run's; a Pod node becomes a
-Pod (:func:`~jupyter_flow.backends.k8s.pods.pod_manifest`) named after the node id. The executor
+Pod (:func:`~jupyter_flow.executors.kubepods.pod_manifest`) named after the node id. The executor
 polls the pod's phase, follows the ``main`` container's log into the node's log file while it runs
 (``outputs.result`` is the log's last 256 KB: stdout and stderr interleaved, as the log API has
 no stream selection, where Argo's is stdout only), reads output parameters with
 ``valueFrom.path`` from the termination message, and deletes pods per ``podGC`` (default: on
 completion). A retried node's old pod (kept by ``podGC``) is replaced, as ``argo retry`` deletes
 the pods of the nodes it resets. ``resource`` templates run against the API
-(:mod:`jupyter_flow.backends.k8s.resource`). API errors (403: RBAC) become the node's message,
+(:mod:`jupyter_flow.kube.resource`). API errors (403: RBAC) become the node's message,
 naming the step. ``kubernetes`` is imported only when a step runs.
 
 Settings (``kubernetes:`` in config.yaml): ``kubeconfig``, ``context``, ``namespace``,
@@ -26,11 +26,11 @@ import time
 from pathlib import Path
 from typing import Callable
 
-from ..backends.k8s.pods import dry_run_pods, output_paths, parse_termination, pod_manifest  # noqa: F401
-from ..backends.k8s.resource import condition as _condition  # noqa: F401
 from ..errors import JupyterFlowError
+from ..kube.resource import condition as _condition  # noqa: F401
 from ..store.paths import opener
 from .base import RESULT_LIMIT, Executor, StepResult, StepSpec
+from .kubepods import dry_run_pods, output_paths, parse_termination, pod_manifest  # noqa: F401
 from .stepfs import resolve_under
 
 __all__ = ["KubernetesExecutor", "dry_run_pods", "pod_manifest", "parse_termination", "output_paths", "_condition"]
@@ -69,13 +69,13 @@ class KubernetesExecutor(Executor):
     def api(self):
         if self._core is None:
             from kubernetes import client
-            from ..backends.argo.kube import api_client
+            from ..kube.client import api_client
             self._api = api_client(self.settings, "kubernetes")
             self._core = client.CoreV1Api(self._api)
         return self._core
 
     def namespace(self, workflow: dict) -> str:
-        from ..backends.argo.kube import namespace
+        from ..kube.client import namespace
         return namespace(self.settings, workflow)
 
     async def _io(self, fn, *args, **kwargs):
@@ -84,7 +84,7 @@ class KubernetesExecutor(Executor):
     async def _call(self, what: str, ns: str, fn, *args, **kwargs):
         """One API call off the event loop; an ApiException becomes a clear error (403 names RBAC)."""
         from kubernetes.client.exceptions import ApiException
-        from ..backends.argo.kube import api_error
+        from ..kube.client import api_error
         missing_ok = kwargs.pop("_missing_ok", False)
         try:
             return await self._io(fn, *args, **kwargs)
@@ -288,7 +288,7 @@ class KubernetesExecutor(Executor):
 
     async def run_resource(self, node_id: str, step: str, tmpl: dict, workflow: dict, log_path) -> tuple:
         """A ``resource`` template: (phase, message, outputs) for the engine."""
-        from ..backends.k8s.resource import run
+        from ..kube.resource import run
         try:
             await self._io(self.api)
         except JupyterFlowError as exc:

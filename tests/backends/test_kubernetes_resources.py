@@ -16,7 +16,7 @@ import yaml
 pytest.importorskip("kubernetes", reason="the kubernetes client is not installed (pip install 'jupyter-flow[kubernetes]')")
 
 from jupyter_flow import api  # noqa: E402
-from jupyter_flow.backends.k8s.resource import condition, jq_filter, json_path  # noqa: E402
+from jupyter_flow.kube.resource import condition, jq_filter, json_path  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 import scenarios as sc  # noqa: E402

@@ -17,7 +17,7 @@ import yaml
 
 from jupyter_flow import api, spec
 from jupyter_flow.backends import argo
-from jupyter_flow.backends.k8s.pods import dry_run_pods
+from jupyter_flow.executors.kubepods import dry_run_pods
 from tests.upstream import EXAMPLES as UPSTREAM  # the one corpus location; fails if absent
 
 FILES = sorted(UPSTREAM.glob("**/*.yaml"))

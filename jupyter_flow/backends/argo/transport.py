@@ -45,7 +45,7 @@ class KubeTransport(Transport):
     """The ``argoproj.io/v1alpha1`` custom resource through the official ``kubernetes`` client."""
 
     def __init__(self, settings: dict):
-        from .kube import api_client
+        from ...kube.client import api_client
         from kubernetes import client
         self.settings = settings
         self.api = api_client(settings, "argo")
@@ -54,7 +54,7 @@ class KubeTransport(Transport):
 
     def _call(self, what: str, ns: str, fn, *args, **kwargs):
         from kubernetes.client.exceptions import ApiException
-        from .kube import api_error
+        from ...kube.client import api_error
         try:
             return fn(*args, **kwargs)
         except ApiException as exc:
@@ -89,7 +89,7 @@ class KubeTransport(Transport):
         except Exception as exc:
             from kubernetes.client.exceptions import ApiException
             if isinstance(exc, ApiException):
-                from .kube import api_error
+                from ...kube.client import api_error
                 if exc.status == 410:   # resource version too old: re-list
                     return
                 raise api_error(exc, "argo", "watch the Workflow", ns) from None
@@ -101,7 +101,7 @@ class KubeTransport(Transport):
     def _update(self, ns, name, fn, what):
         """GET, change, PUT with the fetched resourceVersion; retried on a conflict (409)."""
         from kubernetes.client.exceptions import ApiException
-        from .kube import api_error
+        from ...kube.client import api_error
         for _ in range(5):
             wf = self.get(ns, name)
             new = fn(wf)
@@ -149,7 +149,7 @@ class KubeTransport(Transport):
             self.crd.delete_namespaced_custom_object(GROUP, VERSION, ns, PLURAL, name)
         except ApiException as exc:
             if exc.status != 404:
-                from .kube import api_error
+                from ...kube.client import api_error
                 raise api_error(exc, "argo", "delete the Workflow", ns) from None
 
     def pod_log(self, ns, wf_name, node, follow):

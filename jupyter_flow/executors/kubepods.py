@@ -1,4 +1,4 @@
-"""The Pod the ``kubernetes`` backend creates for a step, and how its output parameters come back.
+"""The Pod the ``kubernetes`` executor creates for a step, and how its output parameters come back.
 
 ``pod_manifest`` is exactly what is sent. ``dry_run_pods`` builds the Pod of every leaf template of
 a workflow without running anything (unsubstituted ``{{...}}`` stay as text), so the tests can
@@ -10,8 +10,8 @@ import copy
 import re
 import shlex
 
-from ...errors import JupyterFlowError
-from ...executors.base import StepSpec
+from ..errors import JupyterFlowError
+from .base import StepSpec
 
 CONTAINER_FIELDS = ("resources", "volumeMounts", "imagePullPolicy", "securityContext", "ports", "envFrom",
                     "livenessProbe", "readinessProbe", "startupProbe", "lifecycle", "stdin", "tty",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 import os
 
-from ...errors import JupyterFlowError
+from ..errors import JupyterFlowError
 
 
 def kubeconfig_path(settings: dict) -> str:

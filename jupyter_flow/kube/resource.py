@@ -22,8 +22,8 @@ import shutil
 import subprocess
 from typing import Any
 
-from ...errors import JupyterFlowError
-from ...store.paths import opener
+from ..errors import JupyterFlowError
+from ..store.paths import opener
 
 PAST = {"create": "created", "apply": "configured", "patch": "patched", "delete": "deleted", "get": "read"}
 PATCH_TYPES = {"strategic": "application/strategic-merge-patch+json", "merge": "application/merge-patch+json",
@@ -177,7 +177,7 @@ def condition(obj: dict, cond: str) -> bool:
 
 def json_path(obj: dict, template: str) -> str:
     """kubectl's ``-o jsonpath={.a.b}``: lists print space-separated, maps as JSON."""
-    from ...expr.jsonpath import query
+    from ..expr.jsonpath import query
     m = re.fullmatch(r"\s*\{\s*(.*?)\s*\}\s*", template)
     path = m.group(1) if m else template.strip()
     if not path.startswith("$"):
@@ -263,7 +263,7 @@ def _act(rest: Rest, action: str, res: dict, kind: dict, ns: str, name: str | No
 async def run(executor, step: str, tmpl: dict, workflow: dict, log_path) -> tuple[str, str, dict | None]:
     """Run one resource template through ``executor`` (its API client, thread pool and poll interval)."""
     import yaml
-    from ..argo.kube import api_error
+    from .client import api_error
     res = tmpl.get("resource") or {}
     action = res.get("action") or "create"
     if action not in PAST:
