@@ -169,12 +169,40 @@ def _insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple]) -> None
         left -= size
 
 
+def _pause(seconds: float) -> None:
+    """The wait between two tries of a busy statement (a function of its own so a test can see it)."""
+    time.sleep(seconds)
+
+
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    conn.execute("PRAGMA journal_mode=WAL")
+    _set_wal(conn)
     conn.execute("PRAGMA synchronous=NORMAL")
     conn.execute("PRAGMA busy_timeout=30000")
     return conn
+
+
+def _set_wal(conn: sqlite3.Connection) -> None:
+    """``PRAGMA journal_mode=WAL``, retried while another process holds the database.
+
+    On a database still in rollback mode (a new ``runs.db``) the switch takes a read lock and then
+    upgrades it; when another connection holds the write lock, SQLite refuses the upgrade at once
+    with "database is locked" instead of calling the busy handler (waiting could deadlock). So
+    processes opening a new store together (a sweep's engines, ``jupyter-flow`` commands started
+    side by side) failed now and then; here the switch is retried for up to ~30 s, as long as
+    ``busy_timeout`` would have waited.
+    """
+    delay, waited = 0.005, 0.0
+    while True:
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            return
+        except sqlite3.OperationalError as exc:
+            if ("locked" not in str(exc) and "busy" not in str(exc)) or waited >= 30:
+                raise
+        _pause(delay)
+        waited += delay
+        delay = min(delay * 2, 0.2)
 
 
 class Store:

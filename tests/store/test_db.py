@@ -106,3 +106,28 @@ def test_concurrent_writers_never_surface_locked_errors(tmp_path):
     conn = sqlite3.connect(tmp_path / "runs.db")
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+
+
+def test_a_new_store_opened_while_another_process_writes_it_waits_instead_of_failing(tmp_path, monkeypatch):
+    """The cause of the flaky test above: on a new (rollback-mode) runs.db, ``PRAGMA journal_mode=WAL``
+    upgrades a read lock, and SQLite refuses that upgrade at once ("database is locked", no busy
+    handler) while another connection holds the write lock: processes creating a store together
+    failed now and then. Made deterministic: the other writer holds the lock until the store has
+    been refused once, then commits."""
+    import jupyter_flow.store.db as db
+    other = sqlite3.connect(tmp_path / "runs.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")                  # another process's write in progress
+    other.execute("CREATE TABLE theirs (x)")
+    pauses = []
+
+    def pause(seconds):
+        pauses.append(seconds)
+        if other.in_transaction:
+            other.execute("COMMIT")                   # the other process finishes its write
+
+    monkeypatch.setattr(db, "_pause", pause, raising=False)
+    store = Store(tmp_path)
+    assert pauses, "the first try was expected to be refused while the other write held the lock"
+    store.create_run("wf", _wf("wf"), uid="u")
+    assert store.exists("wf")
+    assert sqlite3.connect(tmp_path / "runs.db").execute("PRAGMA journal_mode").fetchone()[0] == "wal"
