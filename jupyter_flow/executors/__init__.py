@@ -1,1 +1,1 @@
-"""Executors: how a leaf step becomes a host process (process groups, sandboxing, shims)."""
+"""Executors: how a leaf step becomes a host process (process groups, sandboxing)."""

@@ -16,7 +16,8 @@ from pathlib import Path
 from ..errors import StepError
 from .base import StepSpec
 
-SHIMS = Path(__file__).parent / "shims"
+# Argo's argosay test-image entrypoint, vendored verbatim with its LICENSE and NOTICE
+SHIMS = Path(__file__).parents[1] / "_vendor" / "argo"
 EXTRA_PATH = ("/usr/games", "/usr/local/games")
 
 

@@ -1,4 +1,4 @@
-"""Structural validation against Argo's own JSON schema (vendored as ``argo-schema.json``).
+"""Structural validation against Argo's own JSON schema (vendored as ``_vendor/argo/schema.json``).
 
 Using upstream's schema, rather than a hand-written one, means every field Argo knows is
 accepted and typed as Argo types it. Two traps of that schema are corrected in memory
@@ -28,7 +28,8 @@ from typing import Any, Iterator
 from jupyter_flow.errors import LintError
 from jupyter_flow.spec.document import Document
 
-SCHEMA_FILE = Path(__file__).with_name("argo-schema.json")
+# vendored verbatim with its LICENSE and NOTICE (jupyter_flow/_vendor/argo/)
+SCHEMA_FILE = Path(__file__).parents[1] / "_vendor" / "argo" / "schema.json"
 _PREFIX = "io.argoproj.workflow.v1alpha1."
 #: document kinds validated against the schema, and their definition names.
 KINDS = {
