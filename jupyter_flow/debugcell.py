@@ -86,8 +86,9 @@ def resolve(run: Any, selector: str) -> SimpleNamespace:
     ctl = Controller(copy.deepcopy(rec.workflow), name=rec.name, store=store, executor=_NoExecutor(), uid=rec.uid,
                      registry=registry_for(store))
     ctl.started_at = rec.started_at or rec.created_at
-    ctl._init_globals()
-    ctl._apply_workflow_metadata()
+    from .engine import workflowvars
+    workflowvars.init_globals(ctl)
+    workflowvars.apply_workflow_metadata(ctl)
     for p in (rec.status.get("outputs") or {}).get("parameters") or []:
         ctl.globals[f"workflow.outputs.parameters.{p.get('name')}"] = str(p.get("value", ""))
     holder = {"templateRef": node["templateRef"]} if node.get("templateRef") else {"template": node.get("templateName")}

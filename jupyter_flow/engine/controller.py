@@ -13,23 +13,24 @@ import json
 import threading
 import time
 from collections import ChainMap
-from typing import Any, Callable
+from typing import Any
 
 from .. import config, expr
 from ..executors.base import capabilities
+from . import workflowvars
 from .nodes import (COMPLETED, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SUCCEEDED, SUSPEND,
                     TASK_GROUP, Node, iso, node_id, parse_iso, pod_name, pod_name_version)
+from .control import REQUEST_POLL, RunControl
+from .persist import RunPersistence, Subscriber
 from .templates import TemplateContext
+from .workflowvars import _STRFTIME_CHARS, _creation_formats, join_workflow_spec  # noqa: F401 (their old home)
 
-FLUSH_DELAY = 0.05
 TAGGED_MAX = 4096   # templates/steps whose "has a {{tag}}" answer a run keeps (see Controller.substitute)
-REQUEST_POLL = 0.2
 
-Subscriber = Callable[[dict], None]
 live: dict[str, "Controller"] = {}   # runs owned by this process, by name
 
 
-class Controller:
+class Controller(RunPersistence):
     """Runs one Workflow (already validated, parameters applied) to completion."""
 
     def __init__(self, workflow: dict, *, name: str, store=None, executor=None, uid: str = "",
@@ -74,15 +75,9 @@ class Controller:
         self._events: list[tuple] = []
         self._run_dirty = False
         self._flush_handle: asyncio.TimerHandle | None = None
-        self._resume: asyncio.Event | None = None
-        self._suspend_waiters: dict[str, asyncio.Event] = {}
-        self._sleepers: set[asyncio.Future] = set()
-        self.supplied: dict[str, dict] = {}
+        self.control = RunControl(self)   # resume/suspend/stop/`node set` and the waits they end
         self._kept: set[str] = set()   # preloaded nodes that stand as they are (see preload)
         self.kept_attempts: dict[str, Node] = {}   # retry node name -> its last kept attempt (see preload)
-        self._suspend_outputs: dict[str, list[str]] = {}   # suspend node -> outputs that need `node set`
-        # suspend node -> its declared output parameters: True for those `node set` may give (supplied)
-        self._suspend_declared: dict[str, dict[str, bool]] = {}
         self.tmpl_ctx = TemplateContext.for_workflow(dict(workflow, spec=self.spec), registry)
         self.pod_limit: asyncio.Semaphore | None = None
         self.proc_limit: asyncio.Semaphore | None = None
@@ -207,341 +202,25 @@ class Controller:
             self.failures.append(node)
         self.touch(node, changed)
 
-    def touch(self, node: Node, changed: bool = True) -> None:
-        self._dirty[node.id] = node
-        if changed:
-            if self.subscribers:
-                self.emit({"kind": "node", "run": self.name, "node": node.to_dict()})
-            else:   # what emit() records, without building the node's dict nobody reads
-                self._events.append((time.time(), "node", node.id, {"phase": node.phase}))
-        if self._flush_handle is None:
-            self._schedule_flush()
-
-    # ---- events & persistence ---------------------------------------------------------------
-    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
-        """Receive events (``kind`` = run | node | log) on the engine thread; returns unsubscribe."""
-        self.subscribers.append(fn)
-        return lambda: self.subscribers.remove(fn) if fn in self.subscribers else None
-
-    def emit(self, event: dict) -> None:
-        if event["kind"] != "log":
-            node = event.get("node") or {}
-            self._events.append((time.time(), event["kind"] if event["kind"] != "node" else "node",
-                                 node.get("id"), {"phase": node.get("phase", event.get("phase"))}))
-        for fn in list(self.subscribers):
-            try:
-                fn(event)
-            except Exception:  # a broken subscriber must not break the run
-                pass
-
-    def _schedule_flush(self) -> None:
-        # not once the run is over: its loop may serve another run by then (even a retry of this one)
-        if self._flush_handle is None and self.loop is not None and not self.done.is_set():
-            self._flush_handle = self.loop.call_later(FLUSH_DELAY, self.flush)
-
-    def status_dict(self) -> dict:
-        status: dict[str, Any] = {
-            "phase": self.phase,
-            "startedAt": iso(self.started_at),
-            "finishedAt": iso(self.finished_at),
-            "progress": f"{self._pods_done}/{self._pods_total}",
-        }
-        if self.message:
-            status["message"] = self.message
-        if self.outputs:
-            status["outputs"] = self.outputs
-        if self.suspended and self.phase == RUNNING:
-            status["suspended"] = True
-        if "_metric_state" in self.__dict__:   # Argo's MetricsError condition (engine/metrics.py)
-            from .metrics import conditions
-            if conditions(self):
-                status["conditions"] = conditions(self)
-        return status
-
-    def flush(self, wait: bool = False) -> None:
-        """Write every node changed since the last flush, and the run row, in one transaction.
-
-        The transaction runs on the store's writer thread, so a step that exits meanwhile is not
-        kept waiting. ``wait`` (the run's last flush) first waits for every earlier write (rounds,
-        short steps' logs) and writes this round itself: when it returns, all of the run is
-        on disk. An earlier write that failed makes the run end in Error, saying so.
-        """
-        self._flush_handle = None
-        if self.store is None:
-            self._dirty.clear()
-            self._events.clear()
-            return
-        nodes = [n.to_dict() for n in self._dirty.values()]
-        self._dirty.clear()
-        events, self._events = self._events, []
-        fields = {"phase": self.phase, "message": self.message, "started_at": self.started_at,
-                  "finished_at": self.finished_at, "status": self.status_dict()}
-        if not wait:
-            self.store.save_later(self.name, run_fields=fields, nodes=nodes, events=events)
-            return
-        try:
-            self.store.sync()
-        except Exception as exc:   # an earlier write (a round of nodes, a step's log) was lost: say so
-            if self.phase not in (FAILED, ERROR):
-                self.phase = ERROR
-            self.message = f"could not write the run's store or logs: {exc}"
-            fields.update(phase=self.phase, message=self.message, status=self.status_dict())
-        # the last round is written here, not handed over: nothing waits behind it, and a caller
-        # whose wait() returns must find it in the store
-        self.store.save(self.name, run_fields=fields, nodes=nodes, events=events)
-
-    def to_dict(self) -> dict:
-        wf = dict(self.workflow)
-        status = self.status_dict()
-        status["nodes"] = {nid: n.to_dict() for nid, n in self.nodes.items()}
-        wf["status"] = status
-        return wf
-
-    # ---- control ------------------------------------------------------------------------------
+    # ---- control (engine/control.py) -------------------------------------------------------------
     def request(self, action: str, payload: dict | None = None) -> "concurrent.futures.Future[str | None]":
-        """Thread-safe entry for control requests (resume, suspend, stop, terminate, set).
-
-        Returns a future of the engine's answer: None, or why it refused (a resume that would
-        leave a supplied output without a value), in the order requests were made."""
-        answer: concurrent.futures.Future = concurrent.futures.Future()
-        if self.loop is None or self.loop.is_closed() or self.done.is_set():
-            answer.set_result(None)
-            return answer
-
-        def handle() -> None:
-            try:
-                answer.set_result(self._handle(action, payload or {}))
-            except BaseException as exc:   # the caller hears of it; the loop goes on
-                answer.set_exception(exc)
-        self.loop.call_soon_threadsafe(handle)
-        return answer
-
-    def _handle(self, action: str, payload: dict) -> str | None:
-        refused = None
-        if action == "resume":
-            selector = payload.get("node")
-            if not selector:
-                self.suspended = False
-                if self._resume is not None:
-                    self._resume.set()
-                self._run_dirty = True
-            for nid, ev in list(self._suspend_waiters.items()):
-                node = self.nodes[nid]
-                if not selector or selector in (node.display_name, node.name, node.id):
-                    unset = self.unset_output(nid)
-                    if unset:   # util.ResumeWorkflow: OverrideOutputParametersWithDefault fails
-                        refused = refused or unset
-                        self.set_phase(node, node.phase, unset)
-                        continue
-                    ev.set()
-        elif action == "suspend":
-            self.suspended = True
-            if self._resume is not None:
-                self._resume.clear()
-        elif action in ("stop", "terminate"):
-            self.stop("Stop" if action == "stop" else "Terminate", payload.get("message"))
-        elif action == "set":
-            refused = self._set_node(payload)
-        self._schedule_flush()
-        return refused
-
-    def _set_node(self, payload: dict) -> str | None:
-        """``argo node set`` on the waiting suspend nodes the selector names (util.updateSuspendedNode):
-        supplied output parameters (kept across calls), a message (shown at once), and a phase
-        (Succeeded, Failed or Error: the node ends with it, as if resumed). Returns why it was
-        refused, changing nothing, or None."""
-        selector = payload.get("node")
-        targets = [nid for nid in self._suspend_waiters
-                   if selector in (self.nodes[nid].display_name, self.nodes[nid].name, self.nodes[nid].id)]
-        if not targets:
-            return f"currently, set only targets suspend nodes: no suspend nodes matching nodeFieldSelector: " \
-                   f"displayName={selector}"
-        params = payload.get("parameters") or {}
-        phase = payload.get("phase") or ""
-        if phase and phase not in (SUCCEEDED, FAILED, ERROR):
-            return f"cannot set a node's phase to {phase!r}: Succeeded, Failed or Error"
-        for nid in targets:
-            declared = self._suspend_declared.get(nid) or {}
-            if params and not declared:
-                return "cannot set output parameters because node is not expecting any raw parameters"
-            for name in params:
-                if name not in declared:
-                    return f"node is not expecting output parameter '{name}'"
-                if not declared[name]:
-                    return f"cannot set output parameter '{name}' because it does not use valueFrom.raw " \
-                           "or it was already set"
-        for nid in targets:
-            node = self.nodes[nid]
-            given = self.supplied.setdefault(nid, {})
-            given.setdefault("parameters", {}).update({k: str(v) for k, v in params.items()})
-            declared = self._suspend_declared.get(nid) or {}
-            for name in params:   # Argo clears the parameter's valueFrom: it cannot be set twice
-                declared[name] = False
-            if payload.get("message"):
-                given["message"] = payload["message"]
-                self.set_phase(node, node.phase, payload["message"])
-            if phase:
-                given["phase"] = phase
-                self._suspend_waiters[nid].set()
-        return None
-
-    def unset_output(self, nid: str) -> str:
-        """Why suspend node ``nid`` cannot finish yet: a supplied output parameter with no value
-        set (``node set``), no default and no same-named input default (Argo's message), or ""."""
-        check = self._suspend_outputs.get(nid)
-        if check is None:
-            return ""
-        values = (self.supplied.get(nid) or {}).get("parameters") or {}
-        for name in check:
-            if name not in values:
-                return f"raw output parameter '{name}' has not been set and does not have a default value"
-        return ""
+        """Thread-safe entry for control requests (see ``RunControl.request``)."""
+        return self.control.request(action, payload)
 
     def stop(self, strategy: str, message: str | None = None) -> None:
-        if self.shutdown is not None:
-            return
-        self.shutdown = strategy
-        self.message = message or f"Stopped with strategy '{strategy}'"
-        self.executor.kill_all("stop")
-        for ev in self._suspend_waiters.values():
-            ev.set()
-        for fut in list(self._sleepers):
-            if not fut.done():
-                fut.set_result(None)
-        if self._resume is not None:
-            self._resume.set()
+        self.control.stop(strategy, message)
 
     async def wait_unsuspended(self) -> None:
-        while self.suspended and self.shutdown is None:
-            self._resume.clear()
-            await self._resume.wait()
+        await self.control.wait_unsuspended()
 
     async def sleep(self, seconds: float) -> None:
         """A sleep that a stop interrupts."""
-        if seconds <= 0 or self.shutdown:
-            return
-        fut = self.loop.create_future()
-        self._sleepers.add(fut)
-        handle = self.loop.call_later(seconds, lambda: fut.done() or fut.set_result(None))
-        try:
-            await fut
-        finally:
-            handle.cancel()
-            self._sleepers.discard(fut)
+        await self.control.sleep(seconds)
 
-    async def wait_suspend(self, node: Node, duration: float | None) -> None:
-        ev = asyncio.Event()
-        self._suspend_waiters[node.id] = ev
-        try:
-            if duration is None:
-                await ev.wait()
-            else:
-                try:
-                    await asyncio.wait_for(ev.wait(), timeout=max(0.0, duration))
-                except asyncio.TimeoutError:
-                    pass
-        finally:
-            self._suspend_waiters.pop(node.id, None)
-
-    def _poll_requests(self) -> None:
-        if self.finished_at is not None:
-            return
-        try:
-            answers = {seq: self._handle(action, payload) or ""
-                       for seq, action, payload in self.store.take_requests(self.name, numbered=True)}
-            self.store.answer_requests(answers)   # a waiting `resume` elsewhere learns of a refusal
-        finally:
-            self.loop.call_later(REQUEST_POLL, self._poll_requests)
-
-    # ---- globals ------------------------------------------------------------------------------
-    def _init_globals(self) -> None:
-        from .variables import to_str
-        meta = self.workflow.get("metadata") or {}
-        g = self.globals
-        g["workflow.name"] = self.name
-        g["workflow.namespace"] = meta.get("namespace") or "default"
-        g["workflow.uid"] = self.uid
-        g["workflow.serviceAccountName"] = self.spec.get("serviceAccountName") or "default"
-        g["workflow.mainEntrypoint"] = self.spec.get("entrypoint", "")
-        created = self.started_at or time.time()
-        g["workflow.creationTimestamp"] = iso(created)
-        g["workflow.creationTimestamp.RFC3339"] = iso(created)
-        g["workflow.creationTimestamp.s"] = str(int(created))
-        g.update(_creation_formats(created))
-        if "priority" in self.spec:
-            g["workflow.priority"] = str(self.spec["priority"])
-        params = (self.spec.get("arguments") or {}).get("parameters") or []
-        values = {}
-        for p in params:
-            vf = p.get("valueFrom") or {}
-            if "value" not in p and vf.get("configMapKeyRef"):   # setGlobalParameters, from the values file
-                from .podenv import EnvError, config_map_value
-                try:
-                    value, why = config_map_value(vf["configMapKeyRef"])
-                except EnvError as exc:
-                    value, why = None, str(exc)
-                if value is None and vf.get("default") is not None:
-                    value = to_str(vf["default"])
-                if value is None and not self.global_error:
-                    ref = vf["configMapKeyRef"]
-                    self.global_error = (f"failed to set global parameter {p['name']} from configmap with name "
-                                         f"{ref.get('name')} and key {ref.get('key')}: {why}")
-                values[p["name"]] = value or ""
-            else:
-                values[p["name"]] = to_str(p.get("value", ""))
-            g[f"workflow.parameters.{p['name']}"] = values[p["name"]]
-        g["workflow.parameters.json"] = json.dumps(
-            [{"name": p["name"], "value": values[p["name"]]} for p in params], separators=(",", ":"))
-        g["workflow.parameters"] = g["workflow.parameters.json"]
-        for kind in ("labels", "annotations"):
-            values = meta.get(kind) or {}
-            for k, v in values.items():
-                g[f"workflow.{kind}.{k}"] = str(v)
-            g[f"workflow.{kind}.json"] = json.dumps(values, separators=(",", ":"))
-        scheduled = (meta.get("annotations") or {}).get("workflows.argoproj.io/scheduled-time")
-        if scheduled:   # a CronWorkflow's run; elsewhere the tag stays as written, as in Argo
-            g["workflow.scheduledTime"] = scheduled
-
-    def _apply_workflow_metadata(self) -> None:
-        """spec.workflowMetadata: labels/annotations added to the Workflow; ``labelsFrom`` values are
-        expressions over the global variables (operator.go setGlobalParameters/labelsFrom)."""
-        wm = self.spec.get("workflowMetadata") or {}
-        if not wm:
-            return
-        from .. import expr
-        from ..errors import ExprError
-        from .variables import to_str
-        meta = self.workflow.setdefault("metadata", {})
-        for kind in ("labels", "annotations"):
-            values = {k: str(v) for k, v in (wm.get(kind) or {}).items()}
-            if values:
-                meta.setdefault(kind, {}).update(values)
-        for key, src in (wm.get("labelsFrom") or {}).items():
-            try:
-                value = expr.evaluate(str((src or {}).get("expression", "")), expr.nested_env(self.globals))
-            except ExprError as exc:
-                self.message = f"failed to evaluate label {key!r} expression: {exc}"
-                continue
-            meta.setdefault("labels", {})[key] = to_str(value)
-        for kind in ("labels", "annotations"):
-            values = meta.get(kind) or {}
-            for k, v in values.items():
-                self.globals[f"workflow.{kind}.{k}"] = str(v)
-            self.globals[f"workflow.{kind}.json"] = json.dumps(values, separators=(",", ":"))
-
+    # ---- globals (engine/workflowvars.py) -----------------------------------------------------------
     def set_global_output(self, kind: str, name: str, value: Any) -> None:
         """``globalName`` outputs: visible as ``workflow.outputs.*`` and in ``status.outputs``."""
-        items = self.outputs.setdefault(kind, [])
-        items[:] = [i for i in items if i["name"] != name]
-        if kind == "parameters":
-            items.append({"name": name, "value": value})
-            self.globals[f"workflow.outputs.parameters.{name}"] = value
-        else:
-            art = dict(value, name=name)
-            items.append(art)
-            self.global_artifacts[f"workflow.outputs.artifacts.{name}"] = art
-            self.globals[f"workflow.outputs.artifacts.{name}"] = json.dumps(art)
-        self._run_dirty = True
+        workflowvars.set_global_output(self, kind, name, value)
 
     def scope(self, local: dict) -> ChainMap:
         return ChainMap(local, self.globals)
@@ -551,7 +230,7 @@ class Controller:
         from .call import execute
 
         self.loop = asyncio.get_running_loop()
-        self._resume = asyncio.Event()
+        self.control.start()
         if self.spec.get("parallelism"):
             self.pod_limit = asyncio.Semaphore(int(self.spec["parallelism"]))
         # the local process cap, unless the executor's steps run elsewhere (a cluster sets its own)
@@ -559,17 +238,17 @@ class Controller:
         live[self.name] = self
         self.started_at = time.time()
         self.phase = RUNNING
-        self._init_globals()
-        self._apply_workflow_metadata()
+        workflowvars.init_globals(self)
+        workflowvars.apply_workflow_metadata(self)
         from . import metrics
         metrics.run_started(self)
         self.emit({"kind": "run", "run": self.name, "phase": self.phase})
         if self.store is not None:
-            # "Running" reaches the store with the first round of node changes (FLUSH_DELAY), not in
+            # "Running" reaches the store with the first round of node changes (persist.FLUSH_DELAY), not in
             # a transaction of its own: a short run writes once, at its end. Durability is the same:
             # the row already names this process as its owner, so if it dies the run is marked Error.
-            self._schedule_flush()
-            self.loop.call_later(REQUEST_POLL, self._poll_requests)
+            self.schedule_flush()
+            self.loop.call_later(REQUEST_POLL, self.control.poll_requests)
         deadline = self.spec.get("activeDeadlineSeconds")
         deadline_handle = None
         if deadline is not None:
@@ -693,64 +372,6 @@ class Controller:
             out.extend([oid] if o.type == POD else self.outbound(o))
         return out
 
-
-_STRFTIME_CHARS = "aAbBcCdDeFgGhHIjklLmMnNpPrRsStTuUVwWxXyYZz"
-_STRFTIME_KEYS = [f"workflow.creationTimestamp.{ch}" for ch in _STRFTIME_CHARS]
-_STRFTIME_ALL = "\x1f".join(f"%{ch}" for ch in _STRFTIME_CHARS)
-
-
-def _creation_formats(created: float) -> dict[str, str]:
-    """``workflow.creationTimestamp.<c>`` for every strftime letter Argo offers, from one
-    ``strftime`` call with the letters separated (42 calls cost ~0.2 ms a run); letter by
-    letter if the platform rejects one of them."""
-    import datetime as _dt
-    dt = _dt.datetime.fromtimestamp(created, _dt.timezone.utc)
-    try:
-        values = dt.strftime(_STRFTIME_ALL).split("\x1f")
-    except ValueError:
-        values = []
-    if len(values) == len(_STRFTIME_KEYS):
-        return dict(zip(_STRFTIME_KEYS, values))
-    out = {}
-    for key, ch in zip(_STRFTIME_KEYS, _STRFTIME_CHARS):
-        try:
-            out[key] = dt.strftime(f"%{ch}")
-        except ValueError:
-            pass
-    return out
-
-
-def join_workflow_spec(spec: dict, registry) -> dict:
-    """Argo's JoinWorkflowSpec for ``spec.workflowTemplateRef``: the WorkflowTemplate's spec with
-    the Workflow's own fields on top; ``arguments.parameters`` merge by name, the Workflow's win."""
-    ref = spec.get("workflowTemplateRef")
-    if not ref or registry is None:
-        return spec
-    wft = registry(ref.get("name", ""), bool(ref.get("clusterScope")))
-    if not wft:
-        return spec
-    base = json.loads(json.dumps(wft.get("spec") or {}))
-    merged = dict(base)
-    for key, value in spec.items():
-        if key == "arguments":
-            continue
-        if isinstance(value, dict) and isinstance(base.get(key), dict):
-            merged[key] = {**base[key], **value}
-        else:
-            merged[key] = value
-    args = dict(base.get("arguments") or {})
-    own = spec.get("arguments") or {}
-    for kind in ("parameters", "artifacts"):
-        items = {i.get("name"): i for i in args.get(kind) or []}
-        for item in own.get(kind) or []:
-            items[item.get("name")] = item
-        if items:
-            args[kind] = list(items.values())
-    if args:
-        merged["arguments"] = args
-    if "suspend" not in spec:
-        merged.pop("suspend", None)
-    return merged
 
 
 def run_in_thread(ctl: Controller) -> threading.Thread:

@@ -313,26 +313,19 @@ async def run_suspend(call: "Call", node: Node, local: dict) -> None:
     needed = [p["name"] for p in (call.tmpl.get("outputs") or {}).get("parameters") or []
               if "supplied" in (p.get("valueFrom") or {}) and "default" not in (p.get("valueFrom") or {})
               and "value" not in p and p["name"] not in input_defaults]
-    if needed:
-        ctl._suspend_outputs[node.id] = needed
-    ctl._suspend_declared[node.id] = {p["name"]: "supplied" in (p.get("valueFrom") or {})
-                                      for p in (call.tmpl.get("outputs") or {}).get("parameters") or []}
+    declared = {p["name"]: "supplied" in (p.get("valueFrom") or {})
+                for p in (call.tmpl.get("outputs") or {}).get("parameters") or []}
     ctl.set_phase(node, RUNNING)
-    try:
-        await ctl.wait_suspend(node, duration)
-        unset = ctl.unset_output(node.id)
-    finally:
-        ctl._suspend_outputs.pop(node.id, None)
-        ctl._suspend_declared.pop(node.id, None)
+    unset = await ctl.control.suspend_node(node, duration, needed, declared)
     if ctl.shutdown and not call.on_exit:
         ctl.set_phase(node, FAILED, f"workflow shutdown with strategy: {ctl.shutdown}")
         return
-    ended = (ctl.supplied.get(node.id) or {}).get("phase")   # `node set --phase`: no output is awaited
+    ended = ctl.control.supplied_phase(node.id)   # `node set --phase`: no output is awaited
     if unset and not ended:   # the duration ran out first (operator.go executeSuspend)
-        ctl.supplied.pop(node.id, None)
+        ctl.control.take_supplied(node.id)
         ctl.set_phase(node, ERROR, unset)
         return
-    supplied = ctl.supplied.pop(node.id, {})
+    supplied = ctl.control.take_supplied(node.id)
     params = []
     values = supplied.get("parameters") or {}
     for p in (call.tmpl.get("outputs") or {}).get("parameters") or []:

@@ -1,0 +1,116 @@
+"""A run's events and its persistence: what the controller tells subscribers and writes to the store.
+
+``RunPersistence`` is the ``Controller``'s half that records: a node that changes is marked dirty
+(``touch``) and an event is kept; every ``FLUSH_DELAY`` the changed nodes, the events and the run
+row go to the store in one transaction, on the store's writer thread (``flush``). Subscribers (the
+notebook widget, a sweep) hear each change at once, on the engine thread.
+"""
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Callable
+
+from .nodes import ERROR, FAILED, RUNNING, Node, iso
+
+FLUSH_DELAY = 0.05
+Subscriber = Callable[[dict], None]
+
+
+class RunPersistence:
+    """Mixed into ``Controller``: touch/emit/flush, ``status_dict`` and ``to_dict``."""
+
+    _flush_handle: "asyncio.TimerHandle | None"
+
+    def touch(self, node: Node, changed: bool = True) -> None:
+        self._dirty[node.id] = node
+        if changed:
+            if self.subscribers:
+                self.emit({"kind": "node", "run": self.name, "node": node.to_dict()})
+            else:   # what emit() records, without building the node's dict nobody reads
+                self._events.append((time.time(), "node", node.id, {"phase": node.phase}))
+        if self._flush_handle is None:
+            self.schedule_flush()
+
+    def subscribe(self, fn: Subscriber) -> Callable[[], None]:
+        """Receive events (``kind`` = run | node | log) on the engine thread; returns unsubscribe."""
+        self.subscribers.append(fn)
+        return lambda: self.subscribers.remove(fn) if fn in self.subscribers else None
+
+    def emit(self, event: dict) -> None:
+        if event["kind"] != "log":
+            node = event.get("node") or {}
+            self._events.append((time.time(), event["kind"] if event["kind"] != "node" else "node",
+                                 node.get("id"), {"phase": node.get("phase", event.get("phase"))}))
+        for fn in list(self.subscribers):
+            try:
+                fn(event)
+            except Exception:  # a broken subscriber must not break the run
+                pass
+
+    def schedule_flush(self) -> None:
+        # not once the run is over: its loop may serve another run by then (even a retry of this one)
+        if self._flush_handle is None and self.loop is not None and not self.done.is_set():
+            self._flush_handle = self.loop.call_later(FLUSH_DELAY, self.flush)
+
+    def status_dict(self) -> dict:
+        status: dict[str, Any] = {
+            "phase": self.phase,
+            "startedAt": iso(self.started_at),
+            "finishedAt": iso(self.finished_at),
+            "progress": f"{self._pods_done}/{self._pods_total}",
+        }
+        if self.message:
+            status["message"] = self.message
+        if self.outputs:
+            status["outputs"] = self.outputs
+        if self.suspended and self.phase == RUNNING:
+            status["suspended"] = True
+        if "_metric_state" in self.__dict__:   # Argo's MetricsError condition (engine/metrics.py)
+            from .metrics import conditions
+            if conditions(self):
+                status["conditions"] = conditions(self)
+        return status
+
+    def flush(self, wait: bool = False) -> None:
+        """Write every node changed since the last flush, and the run row, in one transaction.
+
+        The transaction runs on the store's writer thread, so a step that exits meanwhile is not
+        kept waiting. ``wait`` (the run's last flush) first waits for every earlier write (rounds,
+        short steps' logs) and writes this round itself: when it returns, all of the run is
+        on disk. An earlier write that failed makes the run end in Error, saying so.
+        """
+        self._flush_handle = None
+        if self.store is None:
+            self._dirty.clear()
+            self._events.clear()
+            return
+        nodes = [n.to_dict() for n in self._dirty.values()]
+        self._dirty.clear()
+        events, self._events = self._events, []
+        fields = {"phase": self.phase, "message": self.message, "started_at": self.started_at,
+                  "finished_at": self.finished_at, "status": self.status_dict()}
+        if not wait:
+            self.store.save_later(self.name, run_fields=fields, nodes=nodes, events=events)
+            return
+        try:
+            self.store.sync()
+        except Exception as exc:   # an earlier write (a round of nodes, a step's log) was lost: say so
+            if self.phase not in (FAILED, ERROR):
+                self.phase = ERROR
+            self.message = f"could not write the run's store or logs: {exc}"
+            fields.update(phase=self.phase, message=self.message, status=self.status_dict())
+        # the last round is written here, not handed over: nothing waits behind it, and a caller
+        # whose wait() returns must find it in the store
+        self.store.save(self.name, run_fields=fields, nodes=nodes, events=events)
+
+    def to_dict(self) -> dict:
+        wf = dict(self.workflow)
+        status = self.status_dict()
+        status["nodes"] = {nid: n.to_dict() for nid, n in self.nodes.items()}
+        wf["status"] = status
+        return wf
+
+    def mark_run_dirty(self) -> None:
+        """The run row (not a node) changed: the next flush writes it."""
+        self._run_dirty = True
