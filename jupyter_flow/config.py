@@ -16,13 +16,13 @@ def home() -> Path:
     """The state directory (created on first use; asked for several times per submit, so the
     directory is made, and its path built, once per process and setting, not once per call).
 
-    It is the user's alone: 0700 whatever the umask (``store.paths.private_home``), as Jupyter
+    It is the user's alone: 0700 whatever the umask (``privatefs.private_home``), as Jupyter
     does for its runtime directory; it holds parameter values, logs and artifacts."""
     key = (os.environ.get("JUPYTER_FLOW_HOME"), os.environ.get("HOME"))
     path = _homes.get(key)
     if path is None:
         path = Path(key[0] or Path.home() / ".jupyter-flow")
-        from .store.paths import private_home
+        from .privatefs import private_home
         private_home(path)
         _homes[key] = path
     return path

@@ -219,7 +219,7 @@ def _since(since: Any) -> float | None:
     if isinstance(since, str):
         import argparse
 
-        from .cli.args import parse_duration
+        from .filters import parse_duration
         try:
             return time.time() - parse_duration(since)
         except (argparse.ArgumentTypeError, ValueError) as exc:
@@ -235,7 +235,7 @@ def _selector(labels: Any) -> list[tuple[str, str, str | None]]:
     if isinstance(labels, str):
         import argparse
 
-        from .cli.args import parse_selector
+        from .filters import parse_selector
         try:
             return parse_selector(labels)
         except argparse.ArgumentTypeError as exc:
@@ -251,7 +251,7 @@ def select(*, experiment: str | None = None, labels: Any = None, phase: str | It
     ``phase``: one phase or several; ``since``: created within (seconds, timedelta, "1h") or
     after (a datetime)."""
     from .api import _store
-    from .cli.args import labels_match
+    from .filters import labels_match
     store = _store(store)
     selector = _selector(labels)
     after = _since(since)

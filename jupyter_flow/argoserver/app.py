@@ -79,7 +79,7 @@ def serve(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | No
                          "(or pip install tornado)") from None
 
     from .. import config
-    from ..server.bounds import MAX_BODY
+    from ..httpbounds import MAX_BODY
     home_path = Path(home) if home else config.home()
     if auth_mode not in ("bearer", "none"):
         print(f"--auth-mode {auth_mode!r}: expected bearer or none", file=sys.stderr)

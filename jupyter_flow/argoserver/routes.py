@@ -183,7 +183,7 @@ class Operations:
 
 def parse_body(raw: bytes | None) -> dict:
     """A request body as a JSON object, within the REST API's size and nesting bounds."""
-    from ..server.bounds import BadRequest, json_body
+    from ..httpbounds import BadRequest, json_body
     try:
         return json_body(raw)
     except BadRequest as exc:

@@ -37,7 +37,7 @@ from jupyter_server.utils import url_path_join
 from tornado import web
 from tornado.iostream import StreamClosedError
 
-from .bounds import BadRequest, int_arg, json_body
+from ..httpbounds import BadRequest, int_arg, json_body
 from .logs import FOLLOW_BUDGET, MAX_LENGTH, follow_step
 from .manager import ACTIONS, FlowManager, ManagerError
 

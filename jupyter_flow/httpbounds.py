@@ -4,6 +4,9 @@ A request is hostile input. A JSON body nested 100,000 deep made ``json.loads`` 
 ``RecursionError`` (an uncaught 500), and ``?offset=99999999999999999999999`` overflowed the
 file seek behind it; both are the client's mistake, so both are answered 400 with a message
 saying what was expected, before any work is done.
+
+Shared by both REST surfaces (the Jupyter server extension, ``server/``, and the Argo Server API,
+``argoserver/``), so it sits below them and imports nothing from the package.
 """
 from __future__ import annotations
 
