@@ -14,7 +14,7 @@ Routes (under ``<base_url>jupyter-flow/api/``)::
     GET    runs/NAME/nodes/NODE/log?follow=1[&offset=N | &tail=L]
                                                the same as Server-Sent Events (``log`` {text, start, offset},
                                                ``end``, or ``budget`` after 4 MiB), until the node finishes
-    GET    runs/NAME/graph[?open=GROUP&find=TEXT&node=ID]
+    GET    runs/NAME/graph[?open=GROUP&find=TEXT&reveal=ID&node=ID]
                                                {"wf" (no nodes but ID's), "graph", "style", "found"}: the
                                                run's grouped picture (``server/picture.py``)
     GET    runs/NAME/nodes/NODE/debug          {"code", "node"}: a cell reproducing the step (jupyter_flow.debug)
@@ -149,7 +149,7 @@ class GraphHandler(BaseHandler):
         try:
             self.reply(await asyncio.get_running_loop().run_in_executor(None, partial(
                 run_picture, wf, opened=self.get_query_arguments("open"), find=self.get_query_argument("find", None),
-                node=self.get_query_argument("node", None))))
+                node=self.get_query_argument("node", None), reveal=self.get_query_arguments("reveal"))))
         except PictureRequestError as exc:
             raise web.HTTPError(400, str(exc)) from None
 

@@ -4,6 +4,7 @@ the stylesheet, and the run without its nodes (so a 100,000-node run is not sent
 
 Query: ``open=GROUP`` (repeatable: each one a click on that group, ``PAGE`` more members),
 ``find=TEXT`` (a node by name or phase: its groups open and its id comes back as ``found``),
+``reveal=ID`` (repeatable: nodes a search found earlier, kept drawn on the next polls),
 ``node=ID`` (the one node whose full status the side panel shows, in ``wf.status.nodes``).
 Every value is only compared with the run's ids and names, never used as a path.
 """
@@ -29,16 +30,20 @@ def _text(value: Any, what: str) -> str:
     return value
 
 
-def run_picture(wf: dict, *, opened: list[str] = (), find: str | None = None, node: str | None = None) -> dict:
+def run_picture(wf: dict, *, opened: list[str] = (), find: str | None = None, node: str | None = None,
+                reveal: list[str] = ()) -> dict:
     """The picture of ``wf`` (an Argo Workflow with ``status.nodes``), as the lab draws it."""
-    if len(opened) > MAX_OPEN:
-        raise PictureRequestError(f"open: at most {MAX_OPEN} groups")
+    if len(opened) > MAX_OPEN or len(reveal) > MAX_OPEN:
+        raise PictureRequestError(f"open, reveal: at most {MAX_OPEN} each")
     name = str((wf.get("metadata") or {}).get("name") or "")
     status = dict(wf.get("status") or {})
     nodes = status.pop("nodes", None) or {}
     pic = Picture(name)
     for gid in opened:
         pic.view.open(_text(gid, "open"))
+    for nid in reveal:
+        pic.view.reveal(_text(nid, "reveal"))
+        pic.found = nid                     # the last one found stays marked
     pic.set_nodes(nodes)
     found = pic.focus(_text(find, "find")[:200]) if find else None
     els = pic.elements

@@ -199,3 +199,34 @@ export function compare(names: string[]): Promise<IComparison> {
 export function debugCode(name: string, node: string): Promise<{ code: string; node: string }> {
   return request<{ code: string; node: string }>(['runs', name, 'nodes', node, 'debug']);
 }
+
+/** A run's picture (``GET runs/NAME/graph``): grouped elements with positions and the stylesheet,
+ * from the one Python source the notebook widget draws too (``jupyter_flow/picture``). */
+export interface IRunPicture {
+  wf: IWorkflow; // without its nodes, except the one asked for with ``node``
+  graph: { nodes: any[]; edges: any[] };
+  style: any[];
+  found: string | null;
+  total: number;
+}
+
+export function getPicture(
+  name: string,
+  opts: { open?: string[]; reveal?: string[]; find?: string; node?: string | null } = {}
+): Promise<IRunPicture> {
+  const q = new URLSearchParams();
+  for (const g of opts.open ?? []) {
+    q.append('open', g);
+  }
+  for (const r of opts.reveal ?? []) {
+    q.append('reveal', r);
+  }
+  if (opts.find) {
+    q.append('find', opts.find);
+  }
+  if (opts.node) {
+    q.append('node', opts.node);
+  }
+  const query = q.toString();
+  return request<IRunPicture>(['runs', name, 'graph'], {}, query ? `?${query}` : '');
+}

@@ -1,5 +1,5 @@
 /**
- * The notebook's run DAG as one widget model (`jupyter_flow.notebook.dag.DagRenderer`).
+ * The notebook's run DAG as one widget model (`jupyter_flow.notebook.dagmodel.DagRenderer`).
  *
  * Why not ipycytoscape: it opens a widget model per node and per edge, so a 1,000-node DAG
  * was 2,550 `comm_open` messages (~3 s before the page had them all) and every phase change
@@ -16,6 +16,12 @@
  * {event: 'click', id}. Tooltips are set as the `title` attribute (text, never HTML).
  * Kernel -> page {type: 'insert-cell', code}: the node panel's "Debug in notebook" asks for a new
  * code cell, below the cell whose output shows this graph (one cell, however many views).
+ *
+ * Big runs: the kernel groups loop fan-outs and sub-DAGs (`jupyter_flow/picture/groups.py`) into
+ * `Group` nodes drawn as a pie of their members' phases; a click on one reaches the kernel like any
+ * click and comes back as a new `graph` with the group opened. The search box sends
+ * {event: 'search', query}; the kernel opens the groups of the node it finds and answers
+ * {type: 'focus', id} after the new structure: the view centres on it.
  */
 import { DOMWidgetModel, DOMWidgetView, ISerializers } from '@jupyter-widgets/base';
 import cytoscape from 'cytoscape';
@@ -24,6 +30,7 @@ import { syncElements } from './cysync';
 import { applyPatch, IElement, IGraph, IPatch } from './dagpatch';
 import { insertNear } from './debugcell';
 import { fitCapped } from './fitzoom';
+import { findBox, focusNode, renderOptions } from './picture';
 
 export const MODULE_NAME = 'jupyter-flow';
 export const MODULE_VERSION = '0.1.0';
@@ -61,6 +68,8 @@ export class DagModel extends DOMWidgetModel {
       if (msg && msg.type === 'patch') {
         this.index = applyPatch(this.get('graph') as IGraph, msg, this.index ?? undefined);
         this.trigger('jf:patch', msg);
+      } else if (msg && (msg as any).type === 'focus' && typeof (msg as any).id === 'string') {
+        this.trigger('jf:focus', (msg as any).id);
       } else if (msg && (msg as any).type === 'insert-cell' && typeof (msg as any).code === 'string') {
         const shown = Array.from(this.viewElements).find(e => document.contains(e));
         if (shown) {
@@ -79,12 +88,20 @@ export class DagView extends DOMWidgetView {
   render(): void {
     this.el.classList.add('jf-dag');
     (this.model as DagModel).viewElements?.add(this.el);
+    const find = findBox(query => this.send({ event: 'search', query }));
+    find.classList.add('jf-dag-find');
+    this.el.appendChild(find);
     this.box = document.createElement('div');
     this.box.className = 'jf-dag-canvas';
     this.el.appendChild(this.box);
     this.listenTo(this.model, 'change:graph', () => this.syncGraph());
     this.listenTo(this.model, 'change:cy_style', () => this.cy?.style(this.model.get('cy_style')));
     this.listenTo(this.model, 'jf:patch', (msg: IPatch) => this.patch(msg));
+    this.listenTo(this.model, 'jf:focus', (id: string) => {
+      if (this.cy && focusNode(this.cy, id)) {
+        this.userMoved = true; // keep the found node in view on the next structural change
+      }
+    });
     // cytoscape measures its container: start once the output is in the page
     void this.displayed.then(() => this.start());
   }
@@ -102,7 +119,8 @@ export class DagView extends DOMWidgetView {
       minZoom: this.model.get('min_zoom'),
       maxZoom: this.model.get('max_zoom'),
       boxSelectionEnabled: false,
-      autoungrabify: true
+      autoungrabify: true,
+      ...renderOptions(graph.nodes.length + graph.edges.length)
     });
     cy.on('tap', 'node', evt => this.send({ event: 'click', id: evt.target.id() }));
     cy.on('mouseover', 'node', evt => {

@@ -1,24 +1,30 @@
-/** One run in a main-area tab: its DAG (cytoscape, layered layout), live, and a node panel with the log. */
+/**
+ * One run in a main-area tab: its picture (cytoscape), live, and a node panel with the log.
+ *
+ * The picture comes whole from the server (`GET runs/NAME/graph`, `jupyter_flow/picture`): the
+ * elements grouped as the notebook widget groups them (loop fan-outs and sub-DAGs as `Group` nodes
+ * with a pie of their phases), their positions and the stylesheet, so both show the same picture.
+ * A click on a group opens it (`open=`), the search box finds a node by name or phase (`find=`;
+ * later polls keep it drawn with `reveal=`), and only the selected node's status is sent (`node=`).
+ */
 import { showErrorMessage } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import cytoscape from 'cytoscape';
 
 import * as api from './api';
 import { syncElements } from './cysync';
-import { layeredPositions } from './layout';
 import { formatBytes, ILogRange, LOG_EARLIER_BYTES, LogTail } from './logtail';
 import {
   allowedActions,
   durationOf,
   formatDuration,
-  graphElements,
-  graphShape,
   INodeStatus,
   isFinished,
   IWorkflow,
   phaseColor,
   phaseIcon
 } from './model';
+import { findBox, focusNode, isGroup, renderOptions } from './picture';
 
 const ACTIONS = ['resume', 'suspend', 'stop', 'terminate', 'retry', 'resubmit', 'delete'];
 
@@ -36,7 +42,6 @@ function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: 
 export class RunView extends Widget {
   private cy: cytoscape.Core | null = null;
   private wf: IWorkflow | null = null;
-  private shape = '';
   private timer: number | undefined;
   private selected: string | null = null;
   private logAbort: AbortController | null = null;
@@ -46,6 +51,12 @@ export class RunView extends Widget {
   private side: HTMLElement;
   private toolbar: HTMLElement;
   private loading = false;
+  private picture: api.IRunPicture | null = null;
+  private opened: string[] = []; // group clicks, in order (each opens a page more of that group)
+  private revealed: string[] = []; // nodes a search found: kept drawn
+  private finding: string | null = null;
+  private userMoved = false;
+  private again = false;
 
   constructor(
     readonly runName: string,
@@ -73,6 +84,7 @@ export class RunView extends Widget {
     const body = el('div', 'jf-RunView-body');
     this.graph = el('div', 'jf-RunView-graph');
     this.side = el('div', 'jf-NodePanel');
+    this.graph.appendChild(findBox(q => void this.find(q)));
     this.showHint();
     body.appendChild(this.graph);
     body.appendChild(this.side);
@@ -115,12 +127,25 @@ export class RunView extends Widget {
 
   async refresh(): Promise<void> {
     if (this.loading) {
+      this.again = true; // a click or a search while a poll is out: ask again when it is back
       return;
     }
     this.loading = true;
     try {
-      const wf = await api.getRun(this.runName);
+      const finding = this.finding;
+      this.finding = null;
+      const pic = await api.getPicture(this.runName, {
+        open: this.opened,
+        reveal: this.revealed,
+        find: finding ?? undefined,
+        node: this.selected
+      });
+      this.picture = pic;
+      const wf = pic.wf;
       this.applyRun(wf);
+      if (finding !== null) {
+        this.found(finding, pic.found);
+      }
       if (isFinished(wf.status?.phase)) {
         window.clearInterval(this.timer);
         this.timer = undefined;
@@ -134,6 +159,10 @@ export class RunView extends Widget {
       }
     } finally {
       this.loading = false;
+      if (this.again) {
+        this.again = false;
+        void this.refresh();
+      }
     }
   }
 
@@ -168,85 +197,39 @@ export class RunView extends Widget {
     }
   }
 
-  private draw(wf: IWorkflow): void {
-    const shape = graphShape(wf);
-    const elements = graphElements(wf);
+  /** Draw the server's picture: elements by id (added, updated, removed), positions included. */
+  private draw(_wf: IWorkflow): void {
+    const pic = this.picture;
+    if (!pic) {
+      return;
+    }
+    const { nodes, edges } = pic.graph;
     if (!this.cy) {
       this.cy = cytoscape({
         container: this.graph,
-        elements: elements as any,
-        minZoom: 0.05,
+        elements: [...nodes.map(n => ({ group: 'nodes', ...n })), ...edges.map(e => ({ group: 'edges', ...e }))],
+        style: pic.style,
+        layout: { name: 'preset', fit: false },
+        minZoom: 0.02,
         maxZoom: 2.5,
-        style: [
-          {
-            selector: 'node',
-            style: {
-              'background-color': 'data(color)',
-              label: 'data(label)',
-              'font-size': 12,
-              color: '#333',
-              'text-valign': 'bottom',
-              'text-margin-y': 4,
-              'text-wrap': 'ellipsis',
-              'text-max-width': '140px',
-              width: 26,
-              height: 26,
-              'border-width': 1,
-              'border-color': '#888'
-            }
-          },
-          { selector: 'node.jf-virtual', style: { width: 8, height: 8, 'border-width': 0 } },
-          {
-            // reused from the content step cache: no process ran (docs/step-cache.md)
-            selector: 'node.jf-cached',
-            style: { 'border-width': 4, 'border-style': 'double', 'border-color': '#17806d' }
-          },
-          { selector: 'node:selected', style: { 'border-width': 4, 'border-color': '#00A2B3' } },
-          {
-            selector: 'edge',
-            style: {
-              width: 1.5,
-              'line-color': '#aaa',
-              'target-arrow-color': '#aaa',
-              'target-arrow-shape': 'triangle',
-              'curve-style': 'bezier'
-            }
-          }
-        ]
+        boxSelectionEnabled: false,
+        autoungrabify: true,
+        ...renderOptions(nodes.length + edges.length)
       });
-      this.cy.on('tap', 'node', ev => {
-        const id = ev.target.id();
-        this.selected = id;
-        this.showNode(id, true);
+      this.cy.on('tap', 'node', ev => this.tapped(ev.target.id(), ev.target.classes().join(' ')));
+      this.cy.on('mouseover', 'node', ev => {
+        this.graph.title = String(ev.target.data('tip') ?? '');
       });
-      this.relayout();
-      this.shape = shape;
+      this.cy.on('scrollzoom pinchzoom dragpan', () => (this.userMoved = true));
+      this.fitGraph();
       return;
     }
     const cy = this.cy;
-    if (shape !== this.shape) {
-      // nodes come and go (a retry drops the failed attempt's): the shared sync removes them too
-      syncElements(
-        cy,
-        elements.filter(e => e.group === 'nodes'),
-        elements.filter(e => e.group === 'edges')
-      );
-      this.shape = shape;
-      this.relayout();
-    } else {
-      cy.batch(() => {
-        for (const e of elements) {
-          if (e.group === 'nodes') {
-            const existing = cy.getElementById(e.data.id);
-            existing.data(e.data);
-            if (e.classes) {
-              existing.classes(e.classes);
-            }
-          }
-        }
-      });
+    const changed = syncElements(cy, nodes, edges);
+    if (changed && !this.userMoved) {
+      this.fitGraph();
     }
-    if (this.selected && cy.getElementById(this.selected).empty()) {
+    if (this.selected && cy.getElementById(this.selected).empty() && !pic.wf.status?.nodes?.[this.selected]) {
       this.selected = null; // its node went with the attempt it belonged to: so does its panel
       this.showHint();
     }
@@ -255,26 +238,38 @@ export class RunView extends Widget {
     }
   }
 
-  private relayout(): void {
-    const cy = this.cy;
-    if (!cy) {
+  /** A click: a group opens (a page more of its members); any other node opens in the side panel. */
+  private tapped(id: string, classes: string): void {
+    if (isGroup(classes)) {
+      this.opened.push(id);
+    } else {
+      this.selected = id;
+      this.side.replaceChildren(); // the panel is built afresh for it
+      this.logNode = null;
+    }
+    void this.refresh();
+  }
+
+  /** Ask the server for a node by name or phase; `found` then focuses it. */
+  private async find(query: string): Promise<void> {
+    this.finding = query;
+    await this.refresh();
+  }
+
+  private found(query: string, id: string | null): void {
+    this.graph.dataset.found = id ?? '';
+    if (!id || !this.cy) {
+      void showErrorMessage('Find a node', `No node named or in phase "${query}"`);
       return;
     }
-    cy.resize();
-    const nodes = cy.nodes();
-    const width = new Map<string, number>();
-    nodes.forEach(n => {
-      const label = String(n.data('label') ?? '');
-      width.set(n.id(), n.hasClass('jf-virtual') ? 8 : Math.max(26, Math.min(label.length * 7, 140)));
-    });
-    const positions = layeredPositions(
-      nodes.map(n => n.id()),
-      cy.edges().map(e => [e.source().id(), e.target().id()] as [string, string]),
-      id => width.get(id) ?? 26,
-      { rankSep: 70, nodeSep: 24 }
-    );
-    cy.layout({ name: 'preset', positions: (n: any) => positions.get(n.id()), padding: 30, fit: true } as any).run();
-    this.fitGraph(); // a graph of one or two nodes should not fill the tab
+    if (!this.revealed.includes(id)) {
+      this.revealed.push(id);
+    }
+    focusNode(this.cy, id);
+    this.userMoved = true;
+    if (this.selected !== id) {
+      this.tapped(id, '');
+    }
   }
 
   /** Render the node panel; ``fresh`` when another node was clicked (restarts the log). */

@@ -227,7 +227,7 @@ def graph_nodes(page, name: str, timeout: float = 15_000) -> list[dict]:
         const cy = el && el._cyreg && el._cyreg.cy;
         if (!cy) return null;
         const box = el.getBoundingClientRect();
-        return cy.nodes().map(n => ({id: n.id(), label: n.data('label'), phase: n.data('phase'),
+        return cy.nodes().map(n => ({id: n.id(), label: n.data('label'), phase: (['Pending','Running','Suspended','Succeeded','Failed','Error','Skipped','Omitted'].find(p => n.hasClass(p))),
             color: n.style('background-color'),
             x: box.left + n.renderedPosition().x, y: box.top + n.renderedPosition().y}));
     }"""
@@ -355,20 +355,20 @@ def test_the_dag_updates_live(lab, page):
         page.wait_for_function(
             f"""() => {{ const el = document.querySelector('#jupyter-flow-run-{name} .jf-RunView-graph');
                 return el && el._cyreg && el._cyreg.cy.nodes().some(n => n.data('label') === 'approve'
-                       && n.data('phase') === 'Running'); }}""", timeout=20_000)
+                       && (['Pending','Running','Suspended','Succeeded','Failed','Error','Skipped','Omitted'].find(p => n.hasClass(p))) === 'Suspended'); }}""", timeout=20_000)
     except Exception:
         shot(page, "FAIL-dag-live")
         print("DEBUG", name, page.evaluate(f"""() => {{ const v = document.querySelector('#jupyter-flow-run-{name}');
             const el = v && v.querySelector('.jf-RunView-graph');
             return [v && v.className, v && v.querySelector('.jf-RunView-header').textContent,
-                    el && el._cyreg ? el._cyreg.cy.nodes().map(n => [n.data('label'), n.data('phase')]) : 'nocy'] }}"""),
+                    el && el._cyreg ? el._cyreg.cy.nodes().map(n => [n.data('label'), (['Pending','Running','Suspended','Succeeded','Failed','Error','Skipped','Omitted'].find(p => n.hasClass(p)))]) : 'nocy'] }}"""),
               page.errors, cli(lab, "get", name))
         raise
     shot(page, "05-run-live-suspended")
     page.locator(f"#jupyter-flow-run-{name} .jf-action-resume").click()
     page.wait_for_function(
         f"""() => {{ const el = document.querySelector('#jupyter-flow-run-{name} .jf-RunView-graph');
-            return el._cyreg.cy.nodes().some(n => n.data('label') === 'after' && n.data('phase') === 'Succeeded'); }}""",
+            return el._cyreg.cy.nodes().some(n => n.data('label') === 'after' && (['Pending','Running','Suspended','Succeeded','Failed','Error','Skipped','Omitted'].find(p => n.hasClass(p))) === 'Succeeded'); }}""",
         timeout=30_000)
     assert page.locator(f"#jupyter-flow-run-{name}").get_attribute("data-phase") == "Succeeded"
     shot(page, "06-run-live-resumed")
@@ -404,7 +404,7 @@ def test_a_retry_redraws_the_dag_without_the_failed_attempts(lab, page):
         f"""() => {{ const el = document.querySelector('#jupyter-flow-run-{name} .jf-RunView-graph');
             const labels = el._cyreg.cy.nodes().map(n => n.data('label'));
             return labels.includes('flaky(0)') && !labels.includes('flaky(1)')
-                && el._cyreg.cy.nodes().every(n => n.data('phase') === 'Succeeded'); }}""", timeout=30_000)
+                && el._cyreg.cy.nodes().every(n => (['Pending','Running','Suspended','Succeeded','Failed','Error','Skipped','Omitted'].find(p => n.hasClass(p))) === 'Succeeded'); }}""", timeout=30_000)
     # the node panel showed flaky(1): it goes back to its hint rather than show a node that is gone
     page.locator(f"#jupyter-flow-run-{name} .jf-NodePanel-hint").wait_for(timeout=10_000)
     assert not page.errors, page.errors

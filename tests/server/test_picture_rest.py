@@ -48,8 +48,9 @@ async def test_graph_endpoint_groups_a_loop_and_opens_and_finds(jp_fetch):
     code, found = await api(jp_fetch, "runs", name, "graph", params={"find": pod})
     hit = found["found"]
     assert hit and any(n["data"]["id"] == hit and "found" in n["classes"] for n in found["graph"]["nodes"])
-    code, one = await api(jp_fetch, "runs", name, "graph", params={"node": hit})
+    code, one = await api(jp_fetch, "runs", name, "graph", params={"node": hit, "reveal": hit})
     assert list(one["wf"]["status"]["nodes"]) == [hit]
+    assert hit in {n["data"]["id"] for n in one["graph"]["nodes"]}     # the next polls keep it drawn
     assert one["wf"]["status"]["nodes"][hit]["displayName"] == pod
 
 
