@@ -59,8 +59,6 @@ async def run_retries(call: "Call", node: Node) -> None:
     strategy = retry_strategy(ctl, call.tmpl) or {}
     limit = _limit(call, strategy)
     policy = strategy.get("retryPolicy") or ("Always" if strategy.get("expression") else "OnFailure")
-    on_failed, on_error = POLICIES.get(policy, (True, False))
-    backoff = strategy.get("backoff") or {}
     first_start = time.time()
     attempt = 0
     extra: dict = {"retries": "0"}
@@ -77,47 +75,72 @@ async def run_retries(call: "Call", node: Node) -> None:
             node.outputs = child.outputs
             ctl.set_phase(node, SUCCEEDED)
             return
-        message = child.message
-        retry = (child.phase == FAILED and on_failed) or (child.phase == ERROR and on_error)
-        if policy == "OnTransientError":
-            retry = any(t in (child.message or "").lower() for t in TRANSIENT)
-        if ctl.shutdown:
-            retry = False
+        # Argo's processNodeRetries, in its order: shutdown, backoff (maxDuration), retryPolicy,
+        # limit, expression; the first that stops the retries gives the message
         extra = {"retries": str(attempt + 1), **_last_retry(child)}
-        if retry and strategy.get("expression"):
-            scope = ctl.scope(dict(call.local, **extra))
-            env = expr.nested_env(scope)
-            try:
-                # the template (retryStrategy included) is substituted with its inputs before use, as in
-                # Argo: `{{inputs.parameters.x}} == true` becomes `true == true`
-                text = expr.substitute(strategy["expression"], ctl.scope(call.local))
-                ok = expr.evaluate(text, env)
-            except ExprError as exc:
-                ctl.set_phase(node, ERROR, f"retryStrategy.expression: {exc}")
-                node.outputs = child.outputs
-                return
-            if ok is not True:
-                retry = False
-        if retry and limit is not None and attempt >= limit:
-            retry, message = False, "No more retries left"
+        retry, phase, message, wait = _decide(call, strategy, policy, limit, child, attempt + 1, first_start, extra)
         if retry:   # Argo emits the template's metrics for an attempt that is retried (lastChildNode)
             from .metrics import node_done
             node_done(ctl, call.tmpl, child)
-            wait = 0.0
-            if backoff.get("duration") is not None:
-                base = parse_duration(backoff["duration"])
-                factor = float(backoff.get("factor", 1) or 1)
-                wait = base * (factor ** attempt)
-                if backoff.get("cap") is not None:
-                    wait = min(wait, parse_duration(backoff["cap"]))
-                if backoff.get("maxDuration") is not None:
-                    if time.time() - first_start + wait > parse_duration(backoff["maxDuration"]):
-                        retry, message = False, "Max duration limit exceeded"
-            if retry:
-                await ctl.sleep(wait)
-                if not ctl.shutdown:
-                    attempt += 1
-                    continue
+            await ctl.sleep(wait)
+            if not ctl.shutdown:
+                attempt += 1
+                continue
         node.outputs = child.outputs
-        ctl.set_phase(node, child.phase, message)
+        ctl.set_phase(node, phase, message)
         return
+
+
+def _decide(call: "Call", strategy: dict, policy: str, limit: int | None, child: Node, attempts: int,
+            first_start: float, extra: dict) -> tuple[bool, str, str, float]:
+    """Whether to run another attempt after the failed ``child`` (``attempts`` so far), the phase
+    and message the Retry node ends with otherwise (the child's phase; Error for an expression that
+    cannot be evaluated), and how long to wait before the next attempt.
+
+    Argo's processNodeRetries checks, in this order: a shutdown; ``backoff.maxDuration`` (measured
+    from the first attempt's start: "Max duration limit exceeded" once past it, "Backoff would
+    exceed max duration limit" when the wait would end past it); the ``retryPolicy`` (an attempt it
+    does not retry ends the node with that attempt's message); ``limit`` ("No more retries left"
+    after 1 + limit attempts); ``expression`` ("retryStrategy.expression evaluated to false").
+    The wait is ``duration * factor^(attempts-1)``, at most ``cap``.
+    """
+    ctl = call.ctl
+    if ctl.shutdown:
+        return False, child.phase, child.message, 0.0
+    wait = 0.0
+    backoff = strategy.get("backoff") or {}
+    if backoff:
+        now = time.time()
+        deadline = None
+        if backoff.get("maxDuration") is not None:
+            deadline = first_start + parse_duration(backoff["maxDuration"])
+            if now > deadline:
+                return False, child.phase, "Max duration limit exceeded", 0.0
+        if backoff.get("duration") is not None:
+            wait = parse_duration(backoff["duration"])
+            factor = float(backoff.get("factor") or 0)   # Argo: no factor (or 0) is a constant wait
+            if factor > 0:
+                wait *= factor ** (attempts - 1)
+            if backoff.get("cap") is not None:
+                wait = min(wait, parse_duration(backoff["cap"]))
+            if deadline is not None and (child.finished_at or now) + wait > deadline:
+                return False, child.phase, "Backoff would exceed max duration limit", 0.0
+    on_failed, on_error = POLICIES.get(policy, (True, False))
+    if policy == "OnTransientError":
+        on_failed = on_error = any(t in (child.message or "").lower() for t in TRANSIENT)
+    if (child.phase == FAILED and not on_failed) or (child.phase == ERROR and not on_error):
+        return False, child.phase, child.message, 0.0
+    if limit is not None and attempts > limit:
+        return False, child.phase, "No more retries left", 0.0
+    if strategy.get("expression"):
+        env = expr.nested_env(ctl.scope(dict(call.local, **extra)))
+        try:
+            # the template (retryStrategy included) is substituted with its inputs before use, as in
+            # Argo: `{{inputs.parameters.x}} == true` becomes `true == true`
+            text = expr.substitute(strategy["expression"], ctl.scope(call.local))
+            ok = expr.evaluate(text, env)
+        except ExprError as exc:
+            return False, ERROR, f"retryStrategy.expression: {exc}", 0.0
+        if ok is not True:
+            return False, child.phase, "retryStrategy.expression evaluated to false", 0.0
+    return True, child.phase, child.message or "", wait

@@ -465,11 +465,31 @@ def check_resubmit(run, row):
     assert (run.phase == "Failed") == bool(failed)
 
 
+def exact_retries(run, retry: dict, limit: int | None, retried: tuple = ("Failed",)) -> list[dict]:
+    """The attempts of a Retry node whose outcomes are random, held to exactly what Argo's
+    processNodeRetries does with them: every attempt but the last is one the policy retries, the
+    node ends with the last attempt's phase, a success ends it at once, and 1 + ``limit`` failed
+    attempts end it with "No more retries left" (tests/engine/test_retry_policy.py pins each rule
+    with fixed outcomes)."""
+    kids = [run.nodes[c] for c in retry["children"]]
+    assert kids and (limit is None or len(kids) <= limit + 1), len(kids)
+    assert [k["displayName"] for k in kids] == [f"{retry['displayName']}({i})" for i in range(len(kids))]
+    assert all(k["phase"] in retried for k in kids[:-1]), [k["phase"] for k in kids]
+    last = kids[-1]
+    assert retry["phase"] == last["phase"]
+    if last["phase"] == "Succeeded":
+        assert not retry.get("message")
+    elif limit is not None and len(kids) == limit + 1:
+        assert retry["message"] == "No more retries left", retry.get("message")
+    return kids
+
+
 def check_retry_backoff(run, row):
     retry = [n for n in run.nodes.values() if n["type"] == "Retry"][0]
-    kids = [run.nodes[c] for c in retry["children"]]
-    assert 1 <= len(kids) <= 11
+    kids = exact_retries(run, retry, 10)
     assert (run.phase == "Succeeded") == (kids[-1]["phase"] == "Succeeded")
+    if kids[-1]["phase"] != "Succeeded" and len(kids) < 11:   # stopped by maxDuration (1m) before the limit
+        assert retry["message"] in ("Max duration limit exceeded", "Backoff would exceed max duration limit")
     from .corpus import ts
     waits = [ts(b["startedAt"]) - ts(a["finishedAt"]) for a, b in zip(kids, kids[1:])]
     expected = [1, 2, 4, 5, 5, 5, 5, 5, 5, 5]
@@ -479,26 +499,34 @@ def check_retry_backoff(run, row):
 
 def check_retry_conditional(run, row):
     retry = [n for n in run.nodes.values() if n["type"] == "Retry"][0]
-    kids = [run.nodes[c] for c in retry["children"]]
+    kids = exact_retries(run, retry, 10)
     codes = [k["outputs"]["exitCode"] for k in kids]
-    # retries only while the exit code is 2: the first exit 1 stops
-    assert codes[-1] == "1" and all(c == "2" for c in codes[:-1]), codes
+    # retries only while the exit code is 2: the first exit 1 stops, with Argo's message
+    assert all(c == "2" for c in codes[:-1]), codes
     assert retry["phase"] == "Failed"
+    if codes[-1] == "1":
+        assert retry["message"] == "retryStrategy.expression evaluated to false"
+    else:
+        assert len(kids) == 11 and retry["message"] == "No more retries left"
+
+
+RETRY_LIMITS = {"retry-container-to-completion.yaml": None}   # `retryStrategy: {}`: no limit
 
 
 def check_retry_generic(run, row):
     retries = [n for n in run.nodes.values() if n["type"] == "Retry"]
     assert retries
     for r in retries:
-        kids = [run.nodes[c] for c in r["children"]]
-        assert kids and r["phase"] == kids[-1]["phase"]
-        assert all(k["phase"] != "Succeeded" for k in kids[:-1])
+        exact_retries(run, r, RETRY_LIMITS.get(row["file"], 10))   # OnFailure (the default), limit 10
 
 
 def check_retry_on_error(run, row):
+    """retryPolicy Always, limit 2, exit code random in 0..4: retried while non-zero, three at most."""
     retry = [n for n in run.nodes.values() if n["type"] == "Retry"][0]
-    kids = [run.nodes[c] for c in retry["children"]]
-    assert 1 <= len(kids) <= 3
+    kids = exact_retries(run, retry, 2)
+    codes = [k["outputs"]["exitCode"] for k in kids]
+    assert all(c != "0" for c in codes[:-1]) and (codes[-1] == "0") == (kids[-1]["phase"] == "Succeeded"), codes
+    assert len(kids) == 3 or kids[-1]["phase"] == "Succeeded"
     assert (run.phase == "Succeeded") == (kids[-1]["phase"] == "Succeeded")
 
 
