@@ -41,15 +41,44 @@ def test_renderer_redraws_on_change_only_and_the_dropdown_stands_in_for_clicks()
     r.add([gnode("a", "a", "Pod Pending"), gnode("b", "b", "Pod Pending")], [G.GEdge("a", "b")])
     assert r.node_ids() == {"a", "b"} and r.edge_ids() == {"a->b"}
     assert [v for _, v in r.picker.options] == ["", "a", "b"]
-    drawn = r.messages
+    drawn, picture = r.messages, r.picture.value
     assert r.update_many([gnode("a", "a", "Pod Pending")]) == 0 and r.messages == drawn
     assert r.update(gnode("a", "a", "Pod Succeeded")) and r.messages == drawn + 1
-    assert G.PHASE_COLOURS["Succeeded"] in r.picture.value
+    # a phase change restyles through the small <style> widget: the picture is not sent again
+    assert r.picture.value == picture and r.picture_draws == 1
+    assert f".{r.uid} .n0>rect:first-of-type" in r.paint.value and G.PHASE_COLOURS["Succeeded"] in r.paint.value
+    assert ".n1" not in r.paint.value
     assert r.state()["a"]["classes"] == "Pod Succeeded" and set(r.state()["a"]["position"]) == {"x", "y"}
     r.picker.value = "b"
     assert clicked == ["b"]
     r.replace([gnode("c", "c", "Pod Running")], [])        # a new structure resets the dropdown quietly
     assert r.picker.value == "" and clicked == ["b"] and r.node_ids() == {"c"}
+
+
+def test_groups_draw_a_stacked_bar_that_follows_their_counts_without_a_redraw():
+    from jupyter_flow.picture.groups import Picture
+    kids = [f"k{i}" for i in range(50)]
+    nodes = {"wf": {"id": "wf", "name": "wf", "type": "DAG", "phase": "Running", "children": ["tg"]},
+             "tg": {"id": "tg", "name": "wf.loop", "displayName": "loop", "type": "TaskGroup", "phase": "Running",
+                    "boundaryID": "wf", "children": kids}}
+    for i, k in enumerate(kids):
+        nodes[k] = {"id": k, "name": f"wf.loop({i})", "displayName": f"loop({i}:{i})", "type": "Pod",
+                    "phase": "Succeeded" if i < 25 else "Running", "boundaryID": "wf"}
+    pic = Picture("wf")
+    els = pic.set_nodes(nodes)
+    r = SvgRenderer()
+    r.add(els.nodes.values(), els.edges.values())
+    svg = r.picture.value
+    assert "loop \u00d750" in svg and svg.count('class="b') == 8        # one segment per phase of the bar
+    group_index = list(r._gnodes).index("tg::group")
+    # half the loop fails: the group's ring and its bar change in the <style> widget only
+    for i in range(25, 50):
+        pic.update({f"k{i}": dict(nodes[f"k{i}"], phase="Failed")})
+    r.update_many(pic.elements.nodes[t] for t in ["tg::group"])
+    assert r.picture.value == svg and r.picture_draws == 1
+    paint = r.paint.value
+    assert f".n{group_index}>rect:first-of-type" in paint and G.PHASE_COLOURS["Failed"] in paint
+    assert f".n{group_index}>.b4{{" in paint        # the Failed segment (PIE_PHASES[4]) got its width
 
 
 @pytest.mark.parametrize("value, kind, fallback", [
