@@ -27,8 +27,7 @@ import os
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from ..notebook.inert import raster_format
-from ..notebook.preview import kind_of
+from ..filekinds import kind_of, raster_format
 
 READ_BYTES = 256 * 1024
 HASH_BYTES = 16 * 1024 * 1024

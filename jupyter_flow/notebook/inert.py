@@ -25,6 +25,8 @@ import re
 from pathlib import Path
 from typing import Any, Mapping
 
+from ..filekinds import RASTER, raster_format  # noqa: F401  (kept here by name)
+
 esc = html.escape
 
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
@@ -33,7 +35,6 @@ MAX_NOTEBOOK_BYTES = 32 * 1024 * 1024
 MAX_OUTPUTS = 50
 MAX_NOTEBOOK_HTML = 8_000_000     # characters of one notebook's preview (its images are base64 in it)
 
-RASTER = {"png": b"\x89PNG\r\n\x1a\n", "jpeg": b"\xff\xd8\xff", "gif": b"GIF8"}
 
 TAGS = {"a", "abbr", "b", "blockquote", "br", "caption", "code", "dd", "del", "div", "dl", "dt", "em",
         "h1", "h2", "h3", "h4", "h5", "h6", "hr", "i", "ins", "kbd", "li", "ol", "p", "pre", "q", "s", "samp",
@@ -82,16 +83,6 @@ def markdown_html(text: str) -> str:
 def pre(text: str, *, max_height: str = "260px") -> str:
     return (f'<pre style="white-space:pre-wrap;word-break:break-all;max-height:{max_height};overflow:auto;'
             f'margin:2px 0;padding:4px;background:#f6f8fa;font-size:11px">{esc(text)}</pre>')
-
-
-def raster_format(data: bytes) -> str | None:
-    """'png' | 'jpeg' | 'gif' | 'webp' when ``data`` starts like one, else None."""
-    for fmt, magic in RASTER.items():
-        if data.startswith(magic):
-            return fmt
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "webp"
-    return None
 
 
 def img(data: bytes, mime: str) -> str:

@@ -15,14 +15,14 @@ import json
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
+from ..filekinds import MARKUP_TYPES, kind_of, raster_format  # noqa: F401  (kept here by name)
 from . import inert
-from .inert import pre, raster_format  # noqa: F401  (pre: the widget's escaped text block)
+from .inert import pre  # noqa: F401  (pre: the widget's escaped text block)
 
 TEXT_PREVIEW = 4096          # characters of a text artifact / result shown inline
 CSV_ROWS = 20
 LOG_TAIL_LINES = 200
 LOG_TAIL_BYTES = 64 * 1024
-MARKUP_TYPES = {".svg": "svg", ".html": "html", ".htm": "html", ".md": "markdown", ".markdown": "markdown"}
 MAX_IMAGE_BYTES = 5 * 1024 * 1024
 MAX_MARKUP_BYTES = 1024 * 1024
 MAX_DOWNLOAD_BYTES = 32 * 1024 * 1024
@@ -81,40 +81,6 @@ def artifact_path(store, run: str, art: Mapping[str, Any]) -> Path | None:
     if root not in path.parents and path != root:
         return None    # a key must stay inside the run's artifact directory
     return path if path.exists() else None
-
-
-def kind_of(path: Path, declared: str = "") -> str:
-    """'image' | 'svg' | 'html' | 'markdown' | 'csv' | 'notebook' | 'text' | 'binary' | 'dir'.
-
-    ``declared`` is the artifact's path inside the step (the stored file is named after the
-    artifact, so its suffix is the better hint). 'image' means a raster image whose first bytes
-    are that image's (a ``.png`` holding HTML is text, shown escaped).
-    """
-    if path.is_dir():
-        return "dir"
-    suffix = (Path(declared).suffix or path.suffix).lower()
-    if suffix in MARKUP_TYPES:
-        return MARKUP_TYPES[suffix]
-    with open(path, "rb") as f:
-        head = f.read(2048)
-    if raster_format(head):
-        return "image"
-    if suffix in (".csv", ".tsv"):
-        return "csv"
-    if suffix == ".ipynb":
-        return "notebook"
-    if head.lstrip().startswith(b"{") and b'"cells"' in head:
-        return "notebook"
-    if b"\0" in head:
-        return "binary"
-    try:
-        head.decode("utf-8")
-    except UnicodeDecodeError:
-        try:
-            head[:-4].decode("utf-8")
-        except UnicodeDecodeError:
-            return "binary"
-    return "text"
 
 
 def image_format(path: Path, declared: str = "") -> str:
