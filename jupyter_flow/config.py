@@ -5,7 +5,9 @@ see the same runs: ``$JUPYTER_FLOW_HOME`` or ``~/.jupyter-flow``.
 """
 from __future__ import annotations
 
+import copy
 import os
+import time
 from pathlib import Path
 
 
@@ -44,7 +46,6 @@ def allowed_host_paths() -> list[str]:
     """``allowHostPaths`` in ``config.yaml``: the host directories a workflow's ``hostPath``
     volumes may bind (each entry and everything below it), for the backends that run steps on
     this machine. Empty by default: a workflow from elsewhere must not reach ``/`` or ``~``."""
-    from .backends.registry import load_config
     value = load_config().get("allowHostPaths") or []
     if isinstance(value, str):
         value = [value]
@@ -57,7 +58,6 @@ def namespace() -> str:
     ``default``. What ``jupyter-flow server``'s Argo clients see and filter by."""
     value = os.environ.get("JUPYTER_FLOW_NAMESPACE")
     if not value:
-        from .backends.registry import load_config
         value = load_config().get("namespace") or "default"
     return str(value)
 
@@ -73,7 +73,6 @@ def limit(key: str, env: str, default: int) -> int:
     value: object = os.environ.get(env)
     where = env
     if not value:
-        from .backends.registry import load_config
         value = (load_config().get("limits") or {}).get(key)
         where = f"limits.{key} in {home() / 'config.yaml'}"
     if value in (None, ""):
@@ -85,3 +84,36 @@ def limit(key: str, env: str, default: int) -> int:
     if number < 1 or isinstance(value, bool):
         raise JupyterFlowError(f"{where}: expected a positive integer, got {value!r}")
     return number
+
+
+_config_cache: dict[str, tuple[tuple, dict]] = {}
+
+
+def load_config() -> dict:
+    """``$JUPYTER_FLOW_HOME/config.yaml`` (empty when absent).
+
+    Read on every submit (three times), so the parsed file is kept while its size and mtime stay
+    the same: one ``stat`` per call instead of a read and a YAML parse. A file changed in the last
+    second is read again every time (two writes in one mtime tick can look the same). Callers get
+    a copy.
+    """
+    path = home() / "config.yaml"
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        return {}
+    key = (st.st_mtime_ns, st.st_size, st.st_ino)
+    cached = _config_cache.get(str(path))
+    if cached is not None and cached[0] == key and time.time() - st.st_mtime > 1.0:
+        return copy.deepcopy(cached[1])
+    import yaml
+
+    from .errors import JupyterFlowError
+    try:
+        data = yaml.safe_load(path.read_text()) or {}
+    except yaml.YAMLError as exc:
+        raise JupyterFlowError(f"{path}: not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise JupyterFlowError(f"{path}: expected a mapping (backend: NAME, NAME: {{settings}})")
+    _config_cache[str(path)] = (key, data)
+    return copy.deepcopy(data)

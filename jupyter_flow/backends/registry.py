@@ -111,36 +111,11 @@ backends.register("argo", kind="remote", target="jupyter_flow.backends.argo",
 BUILTIN = ("local", "container", "kubernetes", "dask", "argo")
 
 
-_config_cache: dict[str, tuple[tuple, dict]] = {}
-
-
 def load_config() -> dict:
-    """``$JUPYTER_FLOW_HOME/config.yaml`` (empty when absent).
-
-    Read on every submit (three times), so the parsed file is kept while its size and mtime stay
-    the same: one ``stat`` per call instead of a read and a YAML parse. A file changed in the last
-    second is read again every time (two writes in one mtime tick can look the same). Callers get
-    a copy.
-    """
-    from .. import config
-    path = config.home() / "config.yaml"
-    try:
-        st = os.stat(path)
-    except FileNotFoundError:
-        return {}
-    key = (st.st_mtime_ns, st.st_size, st.st_ino)
-    cached = _config_cache.get(str(path))
-    if cached is not None and cached[0] == key and time.time() - st.st_mtime > 1.0:
-        return copy.deepcopy(cached[1])
-    import yaml
-    try:
-        data = yaml.safe_load(path.read_text()) or {}
-    except yaml.YAMLError as exc:
-        raise JupyterFlowError(f"{path}: not valid YAML: {exc}") from None
-    if not isinstance(data, dict):
-        raise JupyterFlowError(f"{path}: expected a mapping (backend: NAME, NAME: {{settings}})")
-    _config_cache[str(path)] = (key, data)
-    return copy.deepcopy(data)
+    """``$JUPYTER_FLOW_HOME/config.yaml``: :func:`jupyter_flow.config.load_config` (the file is
+    config's; the backends read their settings from it)."""
+    from ..config import load_config
+    return load_config()
 
 
 def resolve(name: str | None = None) -> str:

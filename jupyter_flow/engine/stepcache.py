@@ -48,7 +48,7 @@ def settings(workflow: dict) -> tuple[bool, str]:
     if on in ("true", "false"):
         enabled = on == "true"
     else:
-        from ..backends.registry import load_config
+        from ..config import load_config
         enabled = load_config().get("cache") is True
     return enabled, str(ann.get(CONTINUE_ANNOTATION) or "")
 
