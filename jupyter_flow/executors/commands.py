@@ -71,6 +71,13 @@ def base_env() -> dict:
     return env
 
 
+class UnknownEntrypoint(StepError):
+    """The image has no ``command`` and its default one is unknown here. Argo's controller fails the
+    same way before any pod exists (``failed to look-up entrypoint/cmd for image``, markNodeError), so
+    the step is an Error; a command that exists in the spec but not on this machine is a container
+    that cannot start (Failed, as Argo's StartError)."""
+
+
 def resolve_argv(spec: StepSpec) -> list[str]:
     """The host command line for a step: map image tools to what this machine has.
 
@@ -86,7 +93,7 @@ def resolve_argv(spec: StepSpec) -> list[str]:
         from .images import default_argv
         argv = default_argv(spec.image, list(spec.args)) or []
         if not argv:
-            raise StepError(
+            raise UnknownEntrypoint(
                 f"step {spec.step_name!r}: image {spec.image!r} has no command and its default command "
                 "(ENTRYPOINT/CMD) is unknown to the local backend; set container.command (e.g. [sh, -c]) "
                 "or run with --backend container")

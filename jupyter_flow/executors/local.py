@@ -23,7 +23,7 @@ from ..errors import StepError
 from ..store.paths import make_dirs
 from ..store.writer import open_append
 from .base import RESULT_LIMIT, Executor, StepResult, StepSpec
-from .commands import forget, resolve_argv, step_env
+from .commands import UnknownEntrypoint, forget, resolve_argv, step_env
 from .hostplan import HostPlan, host_plan
 from .poller import poller
 from .spawn import spawn, watch_exit
@@ -95,9 +95,9 @@ class LocalExecutor(Executor):
         started = time.time()
         try:
             argv = resolve_argv(spec)
-        except StepError as exc:
-            return StepResult(exit_code=None, error=str(exc), cannot_start=True, started_at=started,
-                              finished_at=time.time())
+        except StepError as exc:   # an unknown entrypoint is an Error, a missing command a Failed start
+            return StepResult(exit_code=None, error=str(exc), cannot_start=not isinstance(exc, UnknownEntrypoint),
+                              started_at=started, finished_at=time.time())
         binds: list[tuple[str, str]] = []
         from . import progress
         report = spec.root is not None and (spec.isolate or spec.script is not None or self._sandbox

@@ -124,7 +124,8 @@ def test_retry_of_a_failed_run_replaces_only_the_failed_pod(kube, flow_home, tmp
 def test_forbidden_names_the_step_and_rbac(kube, forbidden, what):
     kube.forbid.add(forbidden)
     run = api.submit(sc.seed("steps.yaml"), backend="kubernetes", wait=True, timeout=60)
-    assert run.phase in ("Error", "Failed")
+    assert run.phase == "Failed"                       # a steps workflow whose step errored
+    assert sc.node(run, "hello1")["phase"] == "Error"   # Argo: the pod could not be made (markNodeError)
     msg = sc.node(run, "hello1")["message"]
     assert msg.startswith("step 'hello1': backend 'kubernetes': " + what), msg
     assert "forbidden (403)" in msg and "namespace 'jobs'" in msg and "RBAC" in msg and "rolebinding" in msg

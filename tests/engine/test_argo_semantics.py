@@ -167,7 +167,7 @@ def test_skipped_producer_without_default_falls_back_to_consumer_input_default()
 
 def test_skipped_producer_without_any_default_errors_the_consumer():
     r = run(_skipped_producer())
-    assert r.phase in ("Error", "Failed")
+    assert r.phase == "Error"   # a DAG takes its errored task's phase (Argo's TestDAGSkippedOutputRef)
     consumer = r.node("consumer")
     assert consumer["phase"] == "Error" and "absent optional" in consumer["message"]
 
@@ -479,4 +479,4 @@ def test_a_suspend_that_times_out_without_its_supplied_output_errors():
     node = by_name(r)["approve"]
     assert node["phase"] == "Error"
     assert node["message"] == "raw output parameter 'message' has not been set and does not have a default value"
-    assert r.phase in ("Error", "Failed") and "release" not in by_name(r)
+    assert r.phase == "Failed" and "release" not in by_name(r)   # steps around the errored node

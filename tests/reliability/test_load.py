@@ -145,8 +145,8 @@ def test_a_full_disk_while_logging_fails_the_node_clearly_and_keeps_the_store(st
         run = jupyter_flow.submit(wf, store=store)
         phase = run.wait(120)
         nodes = {n["displayName"]: n for n in run.nodes.values()}
-        assert phase in ("Failed", "Error"), phase
-        assert nodes["noisy"]["phase"] in ("Failed", "Error")
+        assert phase == "Failed", phase                 # steps around the errored step
+        assert nodes["noisy"]["phase"] == "Error"      # the engine could not keep its log: not the step's fault
         assert "no space left" in nodes["noisy"]["message"].lower(), nodes["noisy"]["message"]
         assert "after" not in nodes or nodes["after"]["phase"] not in ("Running", "Pending")
         conn = sqlite3.connect(str(store.path))

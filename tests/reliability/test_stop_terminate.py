@@ -78,7 +78,7 @@ def test_stop_or_terminate_kills_fifty_process_groups_within_two_seconds(store, 
     elapsed = time.monotonic() - t0
     assert not live_groups() & set(pgids), "process groups survived the " + action
     assert elapsed < 2.0, f"{action}: groups gone after {elapsed:.2f}s"
-    assert run.wait(60) in ("Failed", "Error")
+    assert run.wait(60) == "Failed"   # Argo ends a stopped or terminated workflow Failed
     if action == "stop":
         assert marker.exists() and marker.read_text().strip() == "Failed", "exit handler did not run on stop"
         assert any(n["displayName"].endswith(".onExit") for n in run.nodes.values())

@@ -112,7 +112,7 @@ def test_a_value_doubled_at_every_recursion_level_fails_the_run(tmp_path):
             {"name": "s", "value": "{{inputs.parameters.s}}{{inputs.parameters.s}}"}]}}]]}])
     wf["spec"]["arguments"] = {"parameters": [{"name": "s", "value": "abcdefgh" * 64}]}
     res = run_workflow(wf, tmp_path)
-    assert res["phase"] in ("Failed", "Error"), res
+    assert res["phase"] == "Failed", res   # the recursion is steps: each level fails around the errored one
     assert any("string too long" in m for m in res["node_messages"]), res
     assert res["rss_mb"] < RSS_MB, res
 

@@ -225,7 +225,7 @@ def test_stop_and_terminate_end_a_running_run(mgr, verb):
                          for n in mgr.get_run(name)["status"].get("nodes", {}).values()))
     mgr.action(name, verb, {"message": "enough"} if verb == "stop" else None)
     wait_for(finished(mgr, name))
-    assert mgr.get_run(name)["status"]["phase"] in ("Failed", "Error")
+    assert mgr.get_run(name)["status"]["phase"] == "Failed"   # Argo: stopped or terminated is Failed
 
 
 def test_actions_on_a_finished_run_are_409(mgr):
@@ -241,7 +241,7 @@ def test_retry_a_failed_run(mgr):
     name = wf["metadata"]["name"]
     assert wf["status"]["phase"] == "Failed"
     assert mgr.action(name, "retry") == {"name": name}
-    wait_for(lambda: mgr.store.get_run(name).status.get("phase") in ("Failed", "Error")
+    wait_for(lambda: mgr.store.get_run(name).status.get("phase") == "Failed"
              and len(mgr.get_run(name)["status"]["nodes"]) >= 1, timeout=30)
     wait_for(finished(mgr, name))
     assert mgr.get_run(name)["status"]["phase"] == "Failed"  # it fails again, as it must
