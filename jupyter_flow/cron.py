@@ -17,9 +17,10 @@ time is run, and only when ``startingDeadlineSeconds`` is set and has not passed
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import TYPE_CHECKING, Callable
 
+from .cron_eval import holds  # when / stopStrategy.expression, as the worker evaluates them
 from .errors import JupyterFlowError
 from .phases import FINISHED
 from .timestamps import iso, parse_iso
@@ -145,37 +146,6 @@ def to_workflow(doc: dict, scheduled: float, *, name: str | None = None) -> dict
         out_meta["generateName"] = f"{cron}-"
     return {"apiVersion": doc.get("apiVersion", "argoproj.io/v1alpha1"), "kind": "Workflow",
             "metadata": out_meta, "spec": copy.deepcopy(spec.get("workflowSpec") or {})}
-
-
-def _env(doc: dict, status: dict) -> dict:
-    """The variables of ``when`` and ``stopStrategy.expression`` (cron operator.go expressionEnv)."""
-    import json
-    meta = doc.get("metadata") or {}
-    last = status.get("lastScheduledTime")
-    return {"cronworkflow.name": meta.get("name", ""), "cronworkflow.namespace": meta.get("namespace", "default"),
-            "cronworkflow.labels": meta.get("labels") or {}, "cronworkflow.annotations": meta.get("annotations") or {},
-            "cronworkflow.labels.json": json.dumps(meta.get("labels") or {}),
-            "cronworkflow.annotations.json": json.dumps(meta.get("annotations") or {}),
-            "cronworkflow.lastScheduledTime": datetime.fromtimestamp(parse_iso(last), timezone.utc) if last else None,
-            "cronworkflow.failed": int(status.get("failed") or 0),
-            "cronworkflow.succeeded": int(status.get("succeeded") or 0)}
-
-
-def holds(text: str, doc: dict, status: dict, what: str) -> bool:
-    """``when`` or ``stopStrategy.expression``, through the project's parsers: ``{{= }}`` tags are
-    replaced, then the result is a govaluate boolean (``when``) or an expr one (stop)."""
-    from . import expr
-    from .errors import ExprError
-    env = _env(doc, status)
-    try:
-        if what == "when":
-            return bool(expr.when(expr.substitute(text, env)))
-        result = expr.evaluate(text, expr.nested_env(env))
-    except ExprError as exc:
-        raise JupyterFlowError(f"spec.{what}: {exc}") from None
-    if not isinstance(result, bool):
-        raise JupyterFlowError(f"spec.{what}: {text!r} gave {result!r}, not a boolean")
-    return result
 
 
 def due(doc: dict, since: float, now: float) -> float | None:

@@ -10,6 +10,9 @@ jupyter_flow.cron_eval``) and waits for the answer off the GIL, for at most
 (``JUPYTER_FLOW_CRON_EXPR_MB``, 1024 MB). An expression over its time is stopped (the child is
 killed and started again next time) and, like any bad ``when``, recorded on the CronWorkflow as a
 ``SubmissionError`` condition; the round goes on with the next CronWorkflow.
+
+:func:`holds` is the evaluation itself (the worker runs it; ``cron`` runs it in process when no
+worker is used), so the worker imports only the expression packages, never the scheduler.
 """
 from __future__ import annotations
 
@@ -18,8 +21,10 @@ import os
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 
 from .errors import JupyterFlowError
+from .timestamps import parse_iso
 
 _ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))   # imports this jupyter_flow
 SECONDS = 10.0
@@ -104,6 +109,37 @@ class Isolated:
             proc.wait()
 
 
+def _env(doc: dict, status: dict) -> dict:
+    """The variables of ``when`` and ``stopStrategy.expression`` (cron operator.go expressionEnv)."""
+    import json
+    meta = doc.get("metadata") or {}
+    last = status.get("lastScheduledTime")
+    return {"cronworkflow.name": meta.get("name", ""), "cronworkflow.namespace": meta.get("namespace", "default"),
+            "cronworkflow.labels": meta.get("labels") or {}, "cronworkflow.annotations": meta.get("annotations") or {},
+            "cronworkflow.labels.json": json.dumps(meta.get("labels") or {}),
+            "cronworkflow.annotations.json": json.dumps(meta.get("annotations") or {}),
+            "cronworkflow.lastScheduledTime": datetime.fromtimestamp(parse_iso(last), timezone.utc) if last else None,
+            "cronworkflow.failed": int(status.get("failed") or 0),
+            "cronworkflow.succeeded": int(status.get("succeeded") or 0)}
+
+
+def holds(text: str, doc: dict, status: dict, what: str) -> bool:
+    """``when`` or ``stopStrategy.expression``, through the project's parsers: ``{{= }}`` tags are
+    replaced, then the result is a govaluate boolean (``when``) or an expr one (stop)."""
+    from . import expr
+    from .errors import ExprError
+    env = _env(doc, status)
+    try:
+        if what == "when":
+            return bool(expr.when(expr.substitute(text, env)))
+        result = expr.evaluate(text, expr.nested_env(env))
+    except ExprError as exc:
+        raise JupyterFlowError(f"spec.{what}: {exc}") from None
+    if not isinstance(result, bool):
+        raise JupyterFlowError(f"spec.{what}: {text!r} gave {result!r}, not a boolean")
+    return result
+
+
 def _serve(memory_mb: int) -> None:
     """The worker: one JSON request per line in, one answer per line out."""
     import resource
@@ -113,7 +149,6 @@ def _serve(memory_mb: int) -> None:
         resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     except (ValueError, OSError):
         pass
-    from .cron import holds
     for line in sys.stdin.buffer:
         req = json.loads(line)
         try:
