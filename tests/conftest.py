@@ -43,6 +43,29 @@ def _stop_detached_engines(home: Path) -> None:
                 pass
 
 
+#: UTC, and two zones with daylight saving on either side of it (the server once parsed times with
+#: ``mktime - timezone``, an hour off in summer): a test using ``zone`` runs once in each
+ZONES = ("UTC", "Europe/Berlin", "America/New_York")
+
+
+@pytest.fixture(params=ZONES)
+def zone(request, monkeypatch):
+    """The process (and every process it starts) in time zone ``request.param`` for one test."""
+    import time
+    if not hasattr(time, "tzset"):
+        pytest.skip("time.tzset is POSIX only")
+    monkeypatch.setenv("TZ", request.param)
+    time.tzset()
+    summer = 1782907200   # 2026-07-01T12:00:00Z
+    if request.param != "UTC" and not time.localtime(summer).tm_isdst:
+        pytest.skip(f"no time zone database entry for {request.param} (install tzdata)")
+    try:
+        yield request.param
+    finally:
+        monkeypatch.undo()
+        time.tzset()
+
+
 @pytest.fixture
 def store(flow_home):
     from jupyter_flow.store import open_store

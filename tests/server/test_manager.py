@@ -1,10 +1,13 @@
 """FlowManager without HTTP: listing, reading, logs, submit, actions, lint, path safety."""
 from __future__ import annotations
 
+import calendar
 import os
+import time
 
 import pytest
 
+from jupyter_flow import timestamps
 from jupyter_flow.server.manager import ACTIONS, FlowManager, ManagerError, summary
 
 from .helpers import APPROVE, FAIL, HELLO, PARAM, SLEEP, TYPO, wait_for
@@ -34,7 +37,8 @@ def test_empty_store_lists_nothing(mgr):
     assert mgr.list_runs("Running") == []
 
 
-def test_submit_runs_in_its_own_process_and_lists(mgr):
+def test_submit_runs_in_its_own_process_and_lists(mgr, zone):
+    submitted = time.time()
     wf = submit_wait(mgr, HELLO, filename="hello.yaml")
     name = wf["metadata"]["name"]
     assert name.startswith("hello-")
@@ -44,6 +48,10 @@ def test_submit_runs_in_its_own_process_and_lists(mgr):
     row = rows[0]
     assert row["phase"] == "Succeeded" and row["progress"] == "1/1"
     assert row["startedAt"] and row["finishedAt"] and row["duration"] is not None
+    # the engine (its own process, in the same zone) stamps UTC, and the summary reads it as UTC
+    started, ended = timestamps.parse_iso(row["startedAt"]), timestamps.parse_iso(row["finishedAt"])
+    assert int(submitted) - 1 <= started <= ended <= time.time() + 1, (zone, row)
+    assert row["duration"] == ended - started
     assert mgr.list_runs("Succeeded")[0]["name"] == name
     assert mgr.list_runs("Failed") == []
 
@@ -296,6 +304,13 @@ def test_runs_from_other_processes_share_the_store(mgr, flow_home):
     assert [r["name"] for r in mgr.list_runs()] == [name]
 
 
-def test_summary_of_a_running_run_has_a_live_duration():
-    row = summary({"metadata": {"name": "x"}, "status": {"phase": "Running", "startedAt": "2020-01-01T00:00:00Z"}})
-    assert row["duration"] > 1e7 and row["finishedAt"] is None and row["progress"] == "0/0"
+def test_summary_of_a_running_run_has_a_live_duration(zone):
+    before = time.time()
+    row = summary({"metadata": {"name": "x"}, "status": {"phase": "Running", "startedAt": "2020-07-01T00:00:00Z"}})
+    after = time.time()
+    started = calendar.timegm((2020, 7, 1, 0, 0, 0))
+    assert before - started <= row["duration"] <= after - started, (zone, row["duration"])
+    assert row["finishedAt"] is None and row["progress"] == "0/0"
+    done = summary({"metadata": {"name": "y"}, "status": {"phase": "Succeeded", "startedAt": "2026-03-08T06:30:00Z",
+                                                          "finishedAt": "2026-03-08T07:30:00Z"}})
+    assert done["duration"] == 3600   # across New York's spring switch (07:00 UTC): still one hour

@@ -2,6 +2,7 @@
 creation window) answered from the ``runs`` rows; the lab's panel draws 10,000 runs from these."""
 from __future__ import annotations
 
+import calendar
 import json
 import sqlite3
 import time
@@ -92,7 +93,7 @@ def test_bad_label_selectors_are_400_not_sql(mgr, selector):
     assert e.value.status == 400 and e.value.message.startswith("label:")
 
 
-def test_name_prefix_and_creation_window(mgr, seeded):
+def test_name_prefix_and_creation_window(mgr, seeded, zone):
     _, info = seeded
     page = mgr.runs_page(prefix="run-001", limit=1000)
     assert [r["name"] for r in page["runs"]] == newest_first(info, lambda n: n.startswith("run-001"))
@@ -107,6 +108,12 @@ def test_name_prefix_and_creation_window(mgr, seeded):
     assert older["total"] + recent["total"] == N + 1
     offset = time.strftime("%Y-%m-%dT%H:%M:%S+02:00", time.gmtime(NOW - 3 * 86400 + 7200))
     assert mgr.runs_page(since=offset)["total"] == recent["total"]
+    naive = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(NOW - 3 * 86400))   # no offset: UTC, in any zone
+    assert mgr.runs_page(since=naive)["total"] == recent["total"]
+    day = time.strftime("%Y-%m-%d", time.gmtime(NOW - 3 * 86400))             # a date: its UTC midnight
+    midnight = calendar.timegm(time.strptime(day, "%Y-%m-%d"))
+    created = [NOW - 30 * 86400 + 30 * 86400 * (i + 1) / (N + 1) for i in range(N)] + [NOW - 11]   # as seeded
+    assert mgr.runs_page(since=day, limit=1000)["total"] == sum(1 for c in created if c >= midnight)
     for bad in ("yesterday", "2026-13-01", "1e9"):
         with pytest.raises(ManagerError) as e:
             mgr.runs_page(since=bad)
