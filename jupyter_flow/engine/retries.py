@@ -15,7 +15,29 @@ if TYPE_CHECKING:
 POLICIES = {"Always": (True, True), "OnFailure": (True, False), "OnError": (False, True),
             "OnTransientError": (False, False)}
 TRANSIENT = ("exceeded quota", "connection reset", "connection refused", "i/o timeout", "temporarily unavailable",
-             "too many open files", "resource temporarily unavailable")
+             "too many open files", "resource temporarily unavailable",
+             # the rest of Argo's util/errors IsTransientErr messages
+             "connection closed by foreign host", "tls handshake timeout", "connection timed out",
+             "http2: client connection lost", "http2: server sent goaway", "invalid connection",
+             "etcdserver: leader changed", "etcdserver: request timed out", "etcdserver: too many requests",
+             "upper: no more rows in")
+
+
+def is_transient(message: str) -> bool:
+    """Argo's IsTransientErr on a node's message: the known network and API blips (matched without
+    case: here they come from Python as well as from Go), or the ``TRANSIENT_ERROR_PATTERN``
+    regular expression from the environment, as the controller reads it."""
+    import os
+    import re
+    if any(t in message.lower() for t in TRANSIENT):
+        return True
+    pattern = os.environ.get("TRANSIENT_ERROR_PATTERN")
+    if not pattern:
+        return False
+    try:
+        return re.search(pattern, message) is not None
+    except re.error:
+        return False
 
 
 def retry_strategy(ctl, tmpl: dict) -> dict | None:
@@ -127,7 +149,7 @@ def _decide(call: "Call", strategy: dict, policy: str, limit: int | None, child:
                 return False, child.phase, "Backoff would exceed max duration limit", 0.0
     on_failed, on_error = POLICIES.get(policy, (True, False))
     if policy == "OnTransientError":
-        on_failed = on_error = any(t in (child.message or "").lower() for t in TRANSIENT)
+        on_failed = on_error = is_transient(child.message or "")
     if (child.phase == FAILED and not on_failed) or (child.phase == ERROR and not on_error):
         return False, child.phase, child.message, 0.0
     if limit is not None and attempts > limit:

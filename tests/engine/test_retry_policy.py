@@ -106,6 +106,25 @@ def test_on_transient_error_retries_a_refused_connection_but_not_a_plain_failure
     assert (node["phase"], node["message"]) == ("Failed", "Error (exit code 1)")
 
 
+def test_transient_error_pattern_makes_a_message_transient(monkeypatch):
+    """``TRANSIENT_ERROR_PATTERN`` (a regular expression the controller reads from its environment)
+    adds messages to Argo's transient ones: here the plain failure of the test above."""
+    monkeypatch.setenv("TRANSIENT_ERROR_PATTERN", r"exit code [0-9]+\)$")
+    _, node, kids = retried(failing({"limit": 1, "retryPolicy": "OnTransientError"}))
+    assert [k["phase"] for k in kids] == ["Failed", "Failed"]
+    assert (node["phase"], node["message"]) == ("Failed", "No more retries left")
+
+
+def test_argos_transient_messages():
+    from jupyter_flow.engine.retries import is_transient
+    for message in ("dial tcp 10.0.0.1:443: connect: connection refused", "read: connection reset by peer",
+                    "net/http: TLS handshake timeout", "dial tcp: i/o timeout", "etcdserver: leader changed",
+                    "http2: server sent GOAWAY and closed the connection", "Connection closed by foreign host"):
+        assert is_transient(message), message
+    for message in ("Error (exit code 1)", "pod deleted", "OOMKilled (exit code 137)", ""):
+        assert not is_transient(message), message
+
+
 def test_a_limit_of_zero_runs_once_and_a_success_stops_the_retries(tmp_path):
     _, node, kids = retried(failing({"limit": 0}))
     assert [k["phase"] for k in kids] == ["Failed"]
