@@ -49,20 +49,24 @@ ZONES = ("UTC", "Europe/Berlin", "America/New_York")
 
 
 @pytest.fixture(params=ZONES)
-def zone(request, monkeypatch):
+def zone(request):
     """The process (and every process it starts) in time zone ``request.param`` for one test."""
     import time
     if not hasattr(time, "tzset"):
         pytest.skip("time.tzset is POSIX only")
-    monkeypatch.setenv("TZ", request.param)
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = request.param
     time.tzset()
-    summer = 1782907200   # 2026-07-01T12:00:00Z
-    if request.param != "UTC" and not time.localtime(summer).tm_isdst:
-        pytest.skip(f"no time zone database entry for {request.param} (install tzdata)")
     try:
+        summer = 1782907200   # 2026-07-01T12:00:00Z
+        if request.param != "UTC" and not time.localtime(summer).tm_isdst:
+            pytest.skip(f"no time zone database entry for {request.param} (install tzdata)")
         yield request.param
-    finally:
-        monkeypatch.undo()
+    finally:   # restored by hand: monkeypatch.undo() would also undo the other fixtures' patches
+        if before is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = before
         time.tzset()
 
 
