@@ -12,6 +12,14 @@ __all__ = ["submit", "get", "runs", "sweep", "experiment", "lint", "debug", "com
            "Comparison",
            "load_ipython_extension", "__version__"]
 
+# How the API's objects display in a kernel is the notebook's to say, not the API's: these views
+# are registered in ``jupyter_flow.views`` (by import path, loaded on the first display), so
+# neither ``import jupyter_flow`` nor the API imports the notebook package.
+VIEWS = {"run": "jupyter_flow.notebook.display:mimebundle",
+         "experiment": "jupyter_flow.notebook.display:experiment_mimebundle",
+         "comparison": "jupyter_flow.notebook.compare_view:mimebundle",
+         "comparison-widget": "jupyter_flow.notebook.compare_view:widget"}
+
 if TYPE_CHECKING:  # pragma: no cover
     from .api import Run
     from .comparison import Comparison

@@ -282,17 +282,12 @@ class Scheduler:
             if changed:
                 self._save(name, status)
             return None
-        from .backends.registry import resolve
-        backend = resolve(None)   # config.yaml's backend, as `submit` without --backend
-        try:
-            run_name, created = api.create(wf, store=self.store, name=wf["metadata"]["name"], backend=backend)
-        except Exception:
-            if self.store.exists(wf["metadata"]["name"]):   # another scheduler fired this time first
-                if changed:
-                    self._save(name, status)
-                return None
-            raise
-        api.launch(run_name, created, self.store, backend=backend, detach=True)
+        try:   # on config.yaml's backend, as `submit` without --backend
+            run_name = api.submit(wf, store=self.store, name=wf["metadata"]["name"], detach=True).name
+        except api.RunExists:   # another scheduler fired this time first
+            if changed:
+                self._save(name, status)
+            return None
         status.setdefault("active", []).append(run_name)
         status["phase"] = "Active"
         status["lastScheduledTime"] = iso(when)

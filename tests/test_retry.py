@@ -1,4 +1,4 @@
-"""``argo retry`` and ``argo resubmit --memoized`` (jupyter_flow/retry.py): what succeeded is not
+"""``argo retry`` and ``argo resubmit --memoized`` (each backend's ``retry``, jupyter_flow/resubmit.py): what succeeded is not
 run again, with real runs whose steps count their executions in a file."""
 from __future__ import annotations
 

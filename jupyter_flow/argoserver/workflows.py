@@ -1,6 +1,6 @@
 """Argo's WorkflowService over jupyter-flow's store: what each route does, without HTTP.
 
-A Workflow created here is an ordinary run (``api.create`` + an engine process of its own, as
+A Workflow created here is an ordinary run (``jupyter_flow.launch``, detached: an engine process of its own, as
 ``jupyter-flow submit`` makes), so the CLI, the notebook widget and the lab panel see it, and a
 run started anywhere else is listed here. ``metadata.namespace`` is kept on every run (the
 request's, else the configured default) and every route filters by it: a run of another
@@ -143,28 +143,27 @@ class WorkflowOps:
 
     def _create(self, wf: dict, *, dry_run: bool = False) -> dict:
         from .. import api
-        from ..backends.registry import resolve
         store = self.store
         name = (wf.get("metadata") or {}).get("name")
         if name and store.exists(name):
             raise already_exists("workflows", name)
-        backend = resolve(None)
+        backend = api.choose_backend(None)   # config.yaml's, as `submit` without --backend
         if dry_run:
             try:
-                doc = api.load_document(wf, filename="<request>", store=store, backend=backend)
+                doc = api.load_document(wf, filename="<request>", store=store, backend=backend.name)
             except SpecError as exc:
                 raise invalid(spec_message(exc)) from None
             out = doc.data
             out["metadata"].setdefault("name", api.new_name(out, store))
             return out
         try:
-            run_name, created = api.create(wf, filename="<request>", store=store, backend=backend)
+            run_name = api.submit(wf, filename="<request>", store=store, backend=backend.name, detach=True).name
         except SpecError as exc:
             raise invalid(spec_message(exc)) from None
+        except api.RunExists as exc:
+            raise ArgoError(ALREADY_EXISTS, str(exc)) from None
         except JupyterFlowError as exc:
-            code = ALREADY_EXISTS if "already exists" in str(exc) else INTERNAL
-            raise ArgoError(code, str(exc)) from None
-        api.launch(run_name, created, store, backend=backend, detach=True)
+            raise ArgoError(INTERNAL, str(exc)) from None
         self._accepted(run_name)
         return self._workflow(run_name)
 

@@ -17,48 +17,15 @@ under the backend's name::
 from __future__ import annotations
 
 import copy
-import importlib
 import os
 import time
-from dataclasses import dataclass, field
-from typing import Any
 
 from ..errors import JupyterFlowError
+from .base import Backend
+from .engine import EngineBackend
+from .remote import RemoteBackend
 
 ENTRY_POINT_GROUP = "jupyter_flow.backends"
-
-
-@dataclass
-class Backend:
-    """One backend: ``make_executor(settings)`` for executor backends, or ``remote`` for whole-workflow ones."""
-
-    name: str
-    kind: str                                   # "executor" | "remote"
-    target: str = ""                            # "module:attr" of the executor class / remote module
-    description: str = ""
-    extra: str = ""                             # pip extra that brings its dependencies
-    _loaded: Any = field(default=None, repr=False)
-
-    def load(self) -> Any:
-        if self._loaded is None:
-            module, _, attr = self.target.partition(":")
-            try:
-                mod = importlib.import_module(module)
-            except ImportError as exc:
-                hint = f"pip install 'jupyter-flow[{self.extra}]'" if self.extra else "install its dependencies"
-                raise JupyterFlowError(f"backend {self.name!r} needs {exc.name or exc}: {hint}") from exc
-            self._loaded = getattr(mod, attr) if attr else mod
-        return self._loaded
-
-    def make_executor(self, settings: dict | None = None):
-        if self.kind != "executor":
-            raise JupyterFlowError(f"backend {self.name!r} runs whole workflows, it has no step executor")
-        cls = self.load()
-        return cls.from_settings(dict(settings or {})) if hasattr(cls, "from_settings") else cls()
-
-    @property
-    def remote(self) -> bool:
-        return self.kind == "remote"
 
 
 class Backends:
@@ -69,7 +36,17 @@ class Backends:
         self._entry_points_loaded = False
 
     def register(self, name: str, backend: Backend | None = None, **kwargs) -> Backend:
-        backend = backend or Backend(name=name, **kwargs)
+        """Register ``backend``, or one made from ``kwargs`` (``kind="executor"`` or ``"remote"``
+        picks its lifecycle: the embedded engine, or a whole-Workflow module)."""
+        if backend is None or type(backend) is Backend:
+            fields = dict(kwargs) if backend is None else {
+                "name": backend.name, "kind": backend.kind, "target": backend.target,
+                "description": backend.description, "extra": backend.extra, "_loaded": backend._loaded}
+            fields.setdefault("name", name)
+            kind = fields.get("kind") or "executor"
+            if kind not in _KINDS:
+                raise JupyterFlowError(f"backend {name!r}: kind must be executor or remote, not {kind!r}")
+            backend = _KINDS[kind](**fields)
         self._backends[name] = backend
         return backend
 
@@ -82,7 +59,7 @@ class Backends:
             if ep.name not in self._backends:
                 obj = ep.load()
                 self.register(ep.name, obj if isinstance(obj, Backend) else
-                              Backend(name=ep.name, kind="executor", _loaded=obj))
+                              EngineBackend(name=ep.name, kind="executor", _loaded=obj))
 
     def names(self) -> list[str]:
         return list(self._backends)
@@ -96,6 +73,7 @@ class Backends:
             raise JupyterFlowError(f"unknown backend {name!r}; choose one of: {', '.join(self._backends)}") from None
 
 
+_KINDS = {"executor": EngineBackend, "remote": RemoteBackend}
 backends = Backends()
 backends.register("local", kind="executor", target="jupyter_flow.executors.local:LocalExecutor",
                   description="processes on this machine (sandboxed with bubblewrap)")

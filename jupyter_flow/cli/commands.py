@@ -43,8 +43,8 @@ def cmd_submit(a) -> int:
         sources = [(sys.stdin.read(), "<stdin>") if f == "-" else (f, f) for f in a.file]
     params = parse_params(a.parameter, a.parameter_file)
     labels = {k: v for d in a.labels or [] for k, v in d.items()}
-    from ..backends.registry import get_backend, settings_for
-    backend = get_backend(a.backend)
+    from ..launch import choose_backend, prepare
+    backend = choose_backend(a.backend)
     if getattr(a, "sweep", None):
         from .sweep import cmd_submit_sweep
         return cmd_submit_sweep(a, sources, params, labels, backend)
@@ -52,29 +52,27 @@ def cmd_submit(a) -> int:
         print("submit: --parallelism and --experiment go with --sweep", file=sys.stderr)
         return 1
     # every file is loaded and checked before any is submitted: a bad one submits nothing
-    workflows = []
+    docs = []
     for source, filename in sources:
-        wf = api.load_document(source, filename=filename, store=store, backend=backend.name, options=dict(
-            parameters=params, name=a.name, generate_name=a.generate_name, entrypoint=a.entrypoint,
-            labels=labels or None)).data
+        doc = prepare(source, backend, store, parameters=params, name=a.name, generate_name=a.generate_name,
+                      entrypoint=a.entrypoint, labels=labels or None, filename=filename)
         if a.serviceaccount:
-            wf.setdefault("spec", {})["serviceAccountName"] = a.serviceaccount
+            doc.data.setdefault("spec", {})["serviceAccountName"] = a.serviceaccount
         if a.cache is not None or a.continue_from:
             from ..engine.stepcache import annotate
-            annotate(wf, cache=a.cache, continue_from=a.continue_from, store=store)
-        workflows.append((wf, filename))
+            annotate(doc.data, cache=a.cache, continue_from=a.continue_from, store=store)
+        docs.append(doc)
     if a.dry_run:
         fmt = a.output if a.output in ("json", "yaml") else "yaml"
-        for i, (wf, _) in enumerate(workflows):
-            if backend.remote:   # exactly what would be sent
-                wf = backend.load().manifest(wf, settings_for(backend.name))
+        for i, doc in enumerate(docs):
+            wf = backend.manifest(doc.data)   # exactly what the backend would be given
             print(("---\n" if i and fmt == "yaml" else "") + dump(wf, fmt), end="" if fmt == "yaml" else "\n")
         return 0
     runs = []
-    for wf, filename in workflows:
-        name, wf = api.create(wf, filename=filename, store=store, backend=backend.name)
+    for doc in docs:
         # A detached engine owns the run, as a cluster would: Ctrl-C stops waiting, not the run.
-        run = api.launch(name, wf, store, backend=backend.name, detach=True)
+        run = api.submit(doc, store=store, backend=backend.name, detach=True)
+        name = run.name
         runs.append(run)
         if not (a.wait or a.watch or a.log):
             if a.output == "name":

@@ -144,13 +144,17 @@ class Comparison:
         return pandas.DataFrame(rows)
 
     def _repr_mimebundle_(self, include=None, exclude=None) -> dict:
-        from ..notebook.compare_view import mimebundle
-        return mimebundle(self, include=include, exclude=exclude)
+        """The notebook's tables and plots (``jupyter_flow.views``), else the text ``repr``."""
+        from .. import views
+        return views.mimebundle("comparison", self, lambda: repr(self), include=include, exclude=exclude)
 
     def widget(self):
         """An ipywidgets view: tabs of parameters, nodes, artifact diffs, metrics and plots."""
-        from ..notebook.compare_view import widget
-        return widget(self)
+        from .. import views
+        view = views.hook("comparison-widget")
+        if view is None:
+            raise JupyterFlowError("Comparison.widget needs the notebook views (import jupyter_flow.notebook)")
+        return view(self)
 
     def __repr__(self) -> str:
         return (f"<Comparison of {len(self.runs)} runs: {len(self.differing_params)} parameters and "

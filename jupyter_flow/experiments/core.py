@@ -117,16 +117,10 @@ class Experiment:
         return f"<Experiment {self.name} {self.phase} {done}/{total}>"
 
     def _repr_mimebundle_(self, include=None, exclude=None):
-        """The live widget (progress, the table of runs, a run's DAG on click) in a kernel."""
-        from ..notebook.display import widgets_available
-        plain = repr(self)
-        if not widgets_available():
-            return {"text/plain": plain}
-        from ..notebook.experiment_widget import widget_for
-        w = widget_for(self)
-        return {"text/plain": plain,
-                "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
-                                                             "model_id": w.box.model_id}}
+        """The live widget (progress, the table of runs, a run's DAG on click) in a kernel: what the
+        notebook registered (``jupyter_flow.views``), else the text ``repr``."""
+        from .. import views
+        return views.mimebundle("experiment", self, lambda: repr(self), include=include, exclude=exclude)
 
 
 def experiment(name: str, *, store=None) -> Experiment:
@@ -174,7 +168,7 @@ def sweep(spec: Any, grid: Any, *, parallelism: int = 2, name: str | None = None
                                    path="parallelism", file=source)])
     backend = resolve(backend)
     store = api._store(store)
-    declared, raw = _declared(spec, filename, store, api._is_remote(backend))
+    declared, raw = _declared(spec, filename, store, api.choose_backend(backend).remote)
     points = expand(grid, declared, source=source)
     if name is None:
         for _ in range(20):

@@ -96,3 +96,15 @@ def mimebundle(run, include=None, exclude=None) -> dict:
     if exclude:
         bundle = {k: v for k, v in bundle.items() if k not in exclude}
     return bundle
+
+
+def experiment_mimebundle(experiment, include=None, exclude=None) -> dict:
+    """What ``Experiment._repr_mimebundle_`` returns: its live widget in a kernel with ipywidgets."""
+    plain = repr(experiment)
+    if not widgets_available():
+        return {"text/plain": plain}
+    from .experiment_widget import widget_for as experiment_widget_for
+    w = experiment_widget_for(experiment)
+    return {"text/plain": plain,
+            "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
+                                                         "model_id": w.box.model_id}}

@@ -18,7 +18,7 @@ import ipywidgets as W
 from ..phases import FINISHED
 from . import graph as G
 from . import preview as P
-from .feed import FINISHED, RunFeed
+from .feed import RunFeed
 
 esc = html.escape
 

@@ -11,7 +11,6 @@ directory, so neither ``..`` nor a symlink planted in an artifact can reach othe
 """
 from __future__ import annotations
 
-import json
 import os
 import re
 import time
@@ -20,7 +19,7 @@ from typing import Any, Iterator, Mapping
 
 from ..errors import JupyterFlowError, LintError, RunNotFound, SpecError
 from .. import timestamps
-from ..phases import FINISHED, FULFILLED, LIVE, WORKFLOW_PHASES
+from ..phases import FAILED_OR_ERROR, FINISHED, FULFILLED, LIVE, WORKFLOW_PHASES
 from .logs import FOLLOW_BUDGET, MAX_LENGTH, LogChunk, follow_step, read_range
 
 PHASES = WORKFLOW_PHASES
@@ -372,7 +371,8 @@ class FlowManager:
     def submit(self, text: str, parameters: Mapping[str, Any] | None = None, *, filename: str | None = None,
                name: str | None = None, generate_name: str | None = None, entrypoint: str | None = None,
                wait: bool = False, timeout: float | None = None) -> dict:
-        """Create a run from a YAML document and start its engine in its own process."""
+        """Launch a run of a YAML document on the configured backend (``config.yaml``'s ``backend:``,
+        as ``jupyter-flow submit``), detached: it outlives this server."""
         from .. import api
         filename = self._filename(filename)
         text = self._document(text)
@@ -382,16 +382,14 @@ class FlowManager:
             self.check_name(name)
         store = self.store
         try:
-            run_name, _ = api.create(text, parameters=dict(parameters or {}), name=name,
-                                     generate_name=generate_name, entrypoint=entrypoint,
-                                     filename=filename, store=store)
+            run = api.submit(text, parameters=dict(parameters or {}), name=name, generate_name=generate_name,
+                             entrypoint=entrypoint, filename=filename, store=store, detach=True)
         except SpecError as exc:
             raise ManagerError(422, "invalid workflow", [lint_error_dict(e) for e in exc.errors]) from None
+        except api.RunExists as exc:
+            raise ManagerError(409, str(exc)) from None
         except JupyterFlowError as exc:
-            status = 409 if "already exists" in str(exc) else 400
-            raise ManagerError(status, str(exc)) from None
-        self._start(run_name, store)
-        run = api.Run(run_name, store=store)
+            raise ManagerError(400, str(exc)) from None
         if wait:
             run.wait(timeout)
         return run.to_dict()
@@ -407,12 +405,9 @@ class FlowManager:
                 run.delete()
                 return {"name": name, "deleted": True}
             if action == "retry":
-                if run.phase not in ("Failed", "Error"):
+                if run.phase not in FAILED_OR_ERROR:
                     raise ManagerError(409, f"workflow {name!r} is {run.phase}: only Failed or Error runs retry")
-                # until the new engine process claims the run, this (living) server owns it, so
-                # no reader mistakes the run for an orphan of its previous, finished engine
-                self.store.save(name, run_fields={"owner_pid": os.getpid()})
-                run.retry(detach=True)
+                run.retry(detach=True)   # the backend records who owns the run until its engine claims it
                 return {"name": name}
             if action == "resubmit":
                 return {"name": self._resubmit(run)}
@@ -433,21 +428,9 @@ class FlowManager:
         return {"name": name}
 
     @staticmethod
-    def _start(run_name: str, store) -> None:
-        """Start the run's engine process and record it as the owner at once, so that no reader
-        ever sees the run owned by a process that is gone (this server, after a restart)."""
-        from .. import api
-        pid = api.start_detached(run_name, store)
-        store.save(run_name, run_fields={"owner_pid": pid})
-
-    def _resubmit(self, run) -> str:
-        """``argo resubmit``: a new run of the same Workflow, on its own engine process."""
-        from .. import api
-        store = self.store
-        clean = api.resubmission(store.get_run(run.name, with_nodes=False).workflow)
+    def _resubmit(run) -> str:
+        """``argo resubmit``: a new run of the same Workflow on the same backend, detached."""
         try:
-            new_name, _ = api.create(json.loads(json.dumps(clean)), store=store)
+            return run.resubmit(detach=True).name
         except SpecError as exc:
             raise ManagerError(422, "invalid workflow", [lint_error_dict(e) for e in exc.errors]) from None
-        self._start(new_name, store)
-        return new_name

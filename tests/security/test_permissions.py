@@ -58,8 +58,7 @@ from jupyter_flow.store import open_store
 store = open_store()
 run = jupyter_flow.submit(sys.argv[1], wait=True, timeout=60)
 assert run.phase == "Succeeded", run.to_dict()["status"]
-name, wf = api.create(sys.argv[1], name="detached-run", store=store)
-detached = api.launch(name, wf, store, backend="local", detach=True)
+detached = api.submit(sys.argv[1], name="detached-run", store=store, backend="local", detach=True)
 assert detached.wait(60) == "Succeeded"
 modes = {}
 for dirpath, dirnames, filenames in os.walk(store.home):

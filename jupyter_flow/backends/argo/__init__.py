@@ -250,7 +250,7 @@ def start(run_name: str, workflow: dict, store, settings: dict, *, thread: bool 
 
 def _client_for(run) -> tuple[Transport, str]:
     from ..registry import settings_for
-    rec = run._store.get_run(run.name, with_nodes=False)
+    rec = run.store.get_run(run.name, with_nodes=False)
     settings = settings_for("argo")
     ns = (rec.workflow.get("metadata") or {}).get("namespace") or settings.get("namespace") or "default"
     return transport(settings), ns
@@ -275,25 +275,22 @@ def control_object(client: Transport, ns: str, name: str, action: str, payload: 
         raise JupyterFlowError(f"backend 'argo': unknown action {action!r}")
 
 
-def retry(run, wait: bool = False):
+def retry(run) -> ArgoRun:
+    """``argo retry`` in the cluster; returns the handle following the retried run from here."""
     client, ns = _client_for(run)
-    rec = run._store.get_run(run.name, with_nodes=False)
+    rec = run.store.get_run(run.name, with_nodes=False)
     if rec.phase not in FAILED_OR_ERROR:
         raise JupyterFlowError(f"workflow {run.name!r} is {rec.phase}: only Failed or Error runs can be retried")
     client.retry(ns, run.name)
     from ..registry import settings_for
-    from ...api import Run
-    handle = ArgoRun(run.name, rec.workflow, run._store, settings_for("argo"), client)
+    handle = ArgoRun(run.name, rec.workflow, run.store, settings_for("argo"), client)
     handle.phase = "Running"
     handle._phases = {}
-    run._store.save(run.name, run_fields={"phase": "Running", "message": "", "finished_at": None})
+    run.store.save(run.name, run_fields={"phase": "Running", "message": "", "finished_at": None})
     from ...engine.controller import live
     live[run.name] = handle
     threading.Thread(target=handle.follow, daemon=True, name=f"argo:{run.name}").start()
-    result = Run(run.name, store=run._store, controller=handle)
-    if wait:
-        result.wait()
-    return result
+    return handle
 
 
 def delete(run) -> None:
