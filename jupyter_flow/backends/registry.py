@@ -16,9 +16,7 @@ under the backend's name::
 """
 from __future__ import annotations
 
-import copy
 import os
-import time
 
 from ..errors import JupyterFlowError
 from .base import Backend
