@@ -14,14 +14,13 @@ import time
 from typing import Any, Mapping
 
 from ..errors import JupyterFlowError, RunNotFound, SpecError
-from ..phases import FINISHED
-from .errors import (ALREADY_EXISTS, FAILED_PRECONDITION, INTERNAL, NOT_FOUND, ArgoError, already_exists,
+from ..phases import FAILED_OR_ERROR, FINISHED
+from .errors import (ALREADY_EXISTS, FAILED_PRECONDITION, INTERNAL, ArgoError, already_exists,
                      invalid, not_found)
 from .shape import (Cleaner, check_name, check_namespace, decorate, fields_match, labels_match,
                     parse_field_selector, parse_label_selector)
 
 ACCEPT_SECONDS = 30.0   # how long a create waits for the run's engine to take it up
-_MANAGER_CODES = {400: 3, 403: 7, 404: NOT_FOUND, 409: FAILED_PRECONDITION, 413: 8, 422: 3}
 
 
 def spec_message(exc: SpecError) -> str:
@@ -272,25 +271,33 @@ class WorkflowOps:
             run.set_node(node, parameters=params, message=message or None, phase=phase)
 
     def _again(self, rec, run, action: str, body: Mapping[str, Any]) -> dict:
-        """retry (the same run, failed nodes again) and resubmit (a new run; ``memoized``)."""
-        from ..server.manager import FlowManager, ManagerError
+        """retry (the same run, failed nodes again) and resubmit (a new run; ``memoized``), on the
+        run's backend, detached: the run's own lifecycle (``Run.retry`` / ``Run.resubmit``)."""
         from .submit import parameters as _parameters
         params = _parameters(body.get("parameters"))
-        try:
-            if action == "retry":
-                if params or body.get("restartSuccessful") or body.get("nodeFieldSelector"):
-                    raise invalid("retry with parameters, restartSuccessful or nodeFieldSelector is not "
-                                  "implemented by jupyter-flow server")
-                FlowManager(self._home).action(rec.name, "retry")
-                return self._workflow(rec.name)
-            if body.get("memoized") or params:
-                new = run.resubmit(detach=True, parameters=params or None, memoized=bool(body.get("memoized"))).name
-            else:
-                new = FlowManager(self._home).action(rec.name, "resubmit")["name"]
-            self._accepted(new)
-            return self._workflow(new)
-        except ManagerError as exc:
-            raise ArgoError(_MANAGER_CODES.get(exc.status, INTERNAL), exc.message) from None
+        if action == "retry":
+            if params or body.get("restartSuccessful") or body.get("nodeFieldSelector"):
+                raise invalid("retry with parameters, restartSuccessful or nodeFieldSelector is not "
+                              "implemented by jupyter-flow server")
+            if run.phase not in FAILED_OR_ERROR:
+                raise ArgoError(FAILED_PRECONDITION, f"workflow {rec.name!r} is {run.phase}: only Failed or Error "
+                                                     "runs retry")
+            try:
+                run.retry(detach=True)
+            except JupyterFlowError as exc:
+                raise ArgoError(FAILED_PRECONDITION, str(exc)) from None
+            return self._workflow(rec.name)
+        if body.get("memoized") or params:
+            new = run.resubmit(detach=True, parameters=params or None, memoized=bool(body.get("memoized"))).name
+        else:
+            try:
+                new = run.resubmit(detach=True).name
+            except SpecError as exc:
+                raise invalid("invalid workflow") from None
+            except JupyterFlowError as exc:
+                raise ArgoError(FAILED_PRECONDITION, str(exc)) from None
+        self._accepted(new)
+        return self._workflow(new)
 
     def submit(self, namespace: str, body: Mapping[str, Any]) -> dict:
         """SubmitWorkflow: see :mod:`.submit`."""
