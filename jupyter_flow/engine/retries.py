@@ -26,18 +26,20 @@ TRANSIENT = ("exceeded quota", "connection reset", "connection refused", "i/o ti
 def is_transient(message: str) -> bool:
     """Argo's IsTransientErr on a node's message: the known network and API blips (matched without
     case: here they come from Python as well as from Go), or the ``TRANSIENT_ERROR_PATTERN``
-    regular expression from the environment, as the controller reads it."""
+    regular expression from the environment, as the controller reads it. The pattern runs on RE2
+    with Go's syntax (``expr.goregexp``), as Go's ``regexp`` does: a node's message is step output,
+    and a backtracking engine would let it stall the engine loop on a pattern like ``(a+)+$``."""
     import os
-    import re
     if any(t in message.lower() for t in TRANSIENT):
         return True
     pattern = os.environ.get("TRANSIENT_ERROR_PATTERN")
     if not pattern:
         return False
+    from ..expr import goregexp
     try:
-        return re.search(pattern, message) is not None
-    except re.error:
-        return False
+        return goregexp.compile(pattern).match_string(message)
+    except goregexp.RegexError:
+        return False      # Argo's controller logs an invalid pattern and treats nothing as transient
 
 
 def retry_strategy(ctl, tmpl: dict) -> dict | None:

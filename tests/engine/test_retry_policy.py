@@ -115,6 +115,22 @@ def test_transient_error_pattern_makes_a_message_transient(monkeypatch):
     assert (node["phase"], node["message"]) == ("Failed", "No more retries left")
 
 
+def test_transient_error_pattern_runs_on_re2_in_linear_time(monkeypatch):
+    """The pattern is matched against step output (a node's message): with a backtracking engine
+    ``(a+)+$`` over 'aaaa...!' would take hours; on RE2 (Go's semantics) it answers at once. An
+    invalid pattern (or one only Python accepts) makes nothing transient instead of raising."""
+    import time
+    from jupyter_flow.engine.retries import is_transient
+    monkeypatch.setenv("TRANSIENT_ERROR_PATTERN", r"(a+)+$")
+    started = time.monotonic()
+    assert not is_transient("a" * 5000 + "!")
+    assert time.monotonic() - started < 2.0
+    assert is_transient("pod failed: aaaa")
+    for bad in (r"(unclosed", r"(?<=lookbehind)x", r"(a)\1"):
+        monkeypatch.setenv("TRANSIENT_ERROR_PATTERN", bad)
+        assert not is_transient("lookbehindx aa"), bad
+
+
 def test_argos_transient_messages():
     from jupyter_flow.engine.retries import is_transient
     for message in ("dial tcp 10.0.0.1:443: connect: connection refused", "read: connection reset by peer",
