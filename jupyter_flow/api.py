@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from typing import TYPE_CHECKING, Any, Mapping
 
@@ -108,8 +109,19 @@ def reconcile_orphan(store, rec) -> bool:
             n["finishedAt"] = now
             changed.append(n)
     status = dict(rec.status, phase="Error", message="engine exited", finishedAt=now)
-    store.save(rec.name, run_fields={"phase": "Error", "message": "engine exited", "finished_at": time.time(),
-                                     "status": status}, nodes=changed)
+    save = store._save_op(rec.name, {"phase": "Error", "message": "engine exited", "finished_at": time.time(),
+                                     "status": status}, changed, ())
+
+    def op(conn):
+        # ``rec`` was read before the pid check: an engine that wrote its run's end and exited in
+        # between left a finished row, which must not be overwritten with "engine exited"
+        row = conn.execute("SELECT phase, owner_pid FROM runs WHERE name=?", (rec.name,)).fetchone()
+        if row is None or row[0] != rec.phase or row[1] != rec.owner_pid:
+            return False
+        save(conn)
+        return True
+    if not store._write(op):
+        return False
     _kill_orphans(store, rec.name)
     return True
 
@@ -140,8 +152,10 @@ class Run:
     def _live(self):
         if self._ctl is not None:
             return self._ctl
-        from .engine.controller import live
-        return live.get(self.name)
+        controller = sys.modules.get("jupyter_flow.engine.controller")
+        if controller is None:   # no engine ever loaded in this process (a CLI reading the store): none live
+            return None
+        return controller.live.get(self.name)
 
     @property
     def controller(self):
@@ -155,11 +169,11 @@ class Run:
         return self._store
 
     def _record(self):
-        rec = self._store.get_run(self.name)
+        rec = self._store.get_run(self.name, with_nodes=False)   # the nodes are read where needed
         if rec is None:
             raise RunNotFound(f"workflow {self.name!r} not found")
         if reconcile_orphan(self._store, rec):
-            rec = self._store.get_run(self.name)
+            rec = self._store.get_run(self.name, with_nodes=False)
         return rec
 
     @property
@@ -195,15 +209,7 @@ class Run:
                     pass
             elif ctl.done.is_set():
                 return json.loads(json.dumps(ctl.to_dict()))
-        rec = self._record()
-        wf = dict(rec.workflow)
-        status = dict(rec.status)
-        status["phase"] = rec.phase
-        if rec.message:
-            status["message"] = rec.message
-        status["nodes"] = self._store.get_nodes(self.name)
-        wf["status"] = status
-        return wf
+        return self._record().to_dict(self._store.get_nodes(self.name))
 
     @property
     def metrics(self) -> list[dict]:
@@ -226,6 +232,16 @@ class Run:
 
         A display name several nodes share raises :class:`~jupyter_flow.errors.AmbiguousNode`
         listing their ids and full names, instead of picking one."""
+        if self._live is None:   # a stored run: look the node up inside SQLite, decoding no other node
+            found = self._store.match_nodes(self.name, selector)
+            if not found and selector.startswith(self.name + "-"):
+                # a pod name (v2 ``<run>-<template>-<hash>``) is its node id's hash: try that id
+                maybe = self._store.get_node(self.name, f"{self.name}-{selector.rsplit('-', 1)[1]}")
+                namer = self._pod_namer(selector)
+                found = [maybe] if maybe is not None and namer is not None and namer(maybe) == selector else []
+            if len(found) == 1:
+                return found[0]
+        # several nodes of that display name (AmbiguousNode names them all) or none: over every node
         found = nodesel.one(self.nodes, selector, self._pod_namer(selector))
         if found is not None:
             return found
@@ -270,11 +286,11 @@ class Run:
 
     def logs(self, node: str | None = None) -> str:
         """The log of one node, or of every pod (prefixed with its name, as ``argo logs``)."""
-        nodes = self.nodes
         if node is not None:
             n = self.node(node)
             path = self._store.log_path(self.name, n["id"])
             return path.read_text(errors="replace") if path.exists() else ""
+        nodes = self.nodes
         from .render import pods_in_order
         lines = []
         for n in pods_in_order(nodes):

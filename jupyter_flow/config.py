@@ -117,3 +117,32 @@ def load_config() -> dict:
         raise JupyterFlowError(f"{path}: expected a mapping (backend: NAME, NAME: {{settings}})")
     _config_cache[str(path)] = (key, data)
     return copy.deepcopy(data)
+
+def keep() -> tuple[int | None, float | None]:
+    """``keep: {runs: N, days: D}`` in ``config.yaml``: the store keeps at most N finished runs and
+    none finished over D days ago (``store/retention.py``; running runs are never deleted). Either may
+    be left out. A value that is not a number of 0 or more (``runs`` a whole one) is ignored with a
+    warning on stderr: a typo must not delete runs."""
+    import sys
+    try:
+        value = load_config().get("keep")
+    except Exception as exc:   # a config.yaml that does not parse: its own commands say so
+        print(f"jupyter-flow: keep: {exc}", file=sys.stderr)
+        return None, None
+    if value is None:
+        return None, None
+    if not isinstance(value, dict):
+        print(f"jupyter-flow: keep in {home() / 'config.yaml'}: expected {{runs: N, days: D}}, got {value!r}",
+              file=sys.stderr)
+        return None, None
+    out: list = []
+    for key, whole in (("runs", True), ("days", False)):
+        raw = value.get(key)
+        ok = (raw is None or (isinstance(raw, int) and not isinstance(raw, bool) and raw >= 0)
+              or (not whole and isinstance(raw, float) and raw >= 0 and raw == raw and raw != float("inf")))
+        if not ok:
+            print(f"jupyter-flow: keep.{key} in {home() / 'config.yaml'}: expected a "
+                  f"{'whole ' if whole else ''}number of 0 or more, got {raw!r}; ignored", file=sys.stderr)
+            raw = None
+        out.append(raw if raw is None or whole else float(raw))
+    return out[0], out[1]

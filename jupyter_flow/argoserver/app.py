@@ -119,6 +119,9 @@ def serve(*, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, token: str | No
             print("    no authentication (--auth-mode none): any local user can use it", file=out, flush=True)
         if not is_loopback(host):
             print(f"    WARNING: listening on {host}, beyond this machine", file=out, flush=True)
+        from ..store import open_store
+        from ..store.retention import start_thread
+        start_thread(open_store(home_path))   # ttlStrategy, podGC and keep, swept every minute
         await asyncio.Event().wait()
 
     try:

@@ -56,9 +56,34 @@ class LogStream:
             out.append((node, pod))
         return out
 
+    def _pod_alone(self) -> dict | None:
+        """The run's row with only the node of ``pod_name`` (looked up by id, or by the id a v2 pod
+        name ``<wf>-<template>-<hash>`` carries, then checked): one pod's log never reads the run's
+        other nodes. None when it is not found that way (the whole run is searched then)."""
+        from ..render import pod_name
+        store = self.ops.store
+        rec = store.get_run(self.name, with_nodes=False)
+        if rec is None:
+            return None
+        wf = rec.to_dict()
+        wf.setdefault("metadata", {}).setdefault("name", self.name)
+        node = store.get_node(self.name, self.pod_name)
+        if node is None and self.pod_name.startswith(self.name + "-"):
+            node = store.get_node(self.name, f"{self.name}-{self.pod_name.rsplit('-', 1)[1]}")
+            if node is not None and pod_name(wf, node) != self.pod_name:
+                node = None
+        if node is None or node.get("type") != "Pod":
+            return None
+        wf["status"]["nodes"] = {node["id"]: node}
+        return wf
+
     def poll(self) -> list[dict]:
-        from ..cli.output import tail_offset
+        from ..store.logtail import tail_offset
         wf = self._finished
+        if wf is None and self.pod_name is not None:
+            wf = self._pod_alone()
+            if wf is not None and (wf.get("status") or {}).get("phase") in FINISHED:
+                self._finished = wf
         if wf is None:   # a finished run's pods no longer change: read it once, not on every poll
             try:
                 wf = self.ops._workflow(self.name)

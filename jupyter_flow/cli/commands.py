@@ -8,7 +8,7 @@ from typing import Sequence
 
 from .args import parse_params
 from .output import FINISHED, dump, print_run, stopped_waiting, tail_logs, watch_run
-from .select import select_runs, wanted_phases
+from .select import select_records, select_runs, wanted_phases
 
 
 def cmd_submit(a) -> int:
@@ -119,25 +119,51 @@ def cmd_list(a) -> int:
     wanted = wanted_phases(a.status, "list")
     if wanted is None:
         return 1
-    runs = select_runs(a, wanted)
+    from ..store import open_store
+    from ..store.retention import sweep_now_and_then
+    sweep_now_and_then(open_store())   # ttlStrategy, podGC and keep: what is due goes before it is listed
+    records = select_records(a, wanted)
     if a.output == "name":
-        for r in runs:
+        for r in records:
             print(r.name)
         return 0
-    wfs = [r.to_dict() for r in runs]
     if a.output in ("json", "yaml"):
-        print(dump(wfs, a.output))
-    else:
-        print(render.render_list(wfs, wide=a.output == "wide", no_headers=a.no_headers))
+        print(dump([run_named(r.name).to_dict() for r in records], a.output))
+        return 0
+    # the table reads no node: a run's pods (P/R/C of -o wide) and running Suspend nodes (the
+    # "(Suspended)" of a running run) are picked out inside SQLite
+    from ..store import open_store
+    store = open_store()
+    wide = a.output == "wide"
+    nodes = store.list_nodes_digest([r.name for r in records if wide or r.phase == "Running"], pods=wide)
+    if wide:
+        params = dict(store._read("SELECT name, json_extract(workflow, '$.spec.arguments.parameters') FROM runs"))
+        from ..store.db import _loads_json
+        for r in records:
+            r.parameters = _loads_json(params[r.name]) if params.get(r.name) else None
+    wfs = [r.to_dict(nodes.get(r.name, {})) for r in records]
+    print(render.render_list(wfs, wide=wide, no_headers=a.no_headers))
     return 0
 
 
 def cmd_logs(a) -> int:
     run = run_named(a.name)
-    # a node by step name, node name, id or pod name (a clear error for an unknown one)
-    node = run.node(a.node)["id"] if a.node else None
     offsets: dict[str, int] = {}
     opts = dict(grep=a.grep, tail=a.tail if a.tail is not None and a.tail >= 0 else None)
+    if a.node and run._live is None:
+        # a node by step name, node name, id or pod name (a clear error for an unknown one), found
+        # inside SQLite: one node's log never reads the run's other nodes
+        n = run.node(a.node)
+        while True:
+            n["phase"] = run._store.node_phase(run.name, n["id"]) or n.get("phase")
+            finished = not a.follow or run._record().phase in FINISHED
+            tail_logs(run, None, offsets, n["id"], node=n, **opts)
+            if finished:
+                n["phase"] = run._store.node_phase(run.name, n["id"]) or n.get("phase")
+                tail_logs(run, None, offsets, n["id"], node=n, **opts)
+                return 0
+            time.sleep(0.2)
+    node = run.node(a.node)["id"] if a.node else None
     while True:
         wf = run.to_dict()
         tail_logs(run, wf, offsets, node, **opts)

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 
 from ..phases import FINISHED
 
+from ..store.logtail import tail_offset  # noqa: F401  (here before; ``logs --tail`` uses it)
+
 if TYPE_CHECKING:
     from ..expr.goregexp import Regexp
 
@@ -24,6 +26,8 @@ def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True)
     from .. import render
     if output == "name":
         print(run.name)
+    elif output == "json" and run._live is None:
+        stream_json(run, sys.stdout)
     elif output in ("json", "yaml"):
         wf = run.to_dict()
         metrics = run.metrics
@@ -33,6 +37,32 @@ def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True)
     else:
         print(render.render_get(run.to_dict(), wide=output == "wide", short=output == "short", utf8=utf8,
                                 color=color and sys.stdout.isatty()))
+
+
+def stream_json(run, out) -> None:
+    """``get -o json`` of a stored run written node by node: the run's row, then its nodes a page
+    at a time (in id order, the key order of Argo's ``status.nodes``), each decoded and re-indented
+    alone, so memory stays flat whatever the size of the run; the text is ``json.dumps(wf, indent=2)``'s."""
+    import secrets
+    store = run._store
+    wf = run._record().to_dict()
+    status = wf["status"]
+    marker = secrets.token_hex(16)   # where the nodes go: a string no workflow can have guessed
+    status["nodes"] = marker
+    metrics = run.metrics
+    if metrics:   # not a field of Argo's status (Argo sends them to Prometheus): an extra one
+        status["metrics"] = metrics
+    head, tail = json.dumps(wf, indent=2).split(f'"{marker}"', 1)
+    from ..store.db import _loads_json
+    out.write(head)
+    first = True
+    for node_id, text in store.iter_node_rows(run.name):
+        body = json.dumps(_loads_json(text), indent=2).replace("\n", "\n      ")
+        out.write(("{\n      " if first else ",\n      ") + json.dumps(node_id) + ": " + body)
+        first = False
+    out.write("{}" if first else "\n    }")
+    out.write(tail + "\n")
+    out.flush()
 
 
 def stopped_waiting(names: list[str]) -> int:
@@ -73,35 +103,14 @@ def watch_run(run, *, log: bool = False) -> None:
         time.sleep(0.2 if tty else 0.1)
 
 
-def tail_offset(path, lines: int) -> int:
-    """Where the last ``lines`` lines of the file at ``path`` start (read from the end, a block at a time)."""
-    with open(path, "rb") as f:
-        end = f.seek(0, 2)
-        if lines <= 0 or end == 0:
-            return end
-        f.seek(end - 1)
-        want = lines + (f.read(1) == b"\n")   # a final newline ends the last line, it starts none
-        pos, buf = end, b""
-        while pos > 0:
-            step = min(1 << 16, pos)
-            pos -= step
-            f.seek(pos)
-            buf = f.read(step) + buf
-            if buf.count(b"\n") >= want:
-                idx = len(buf)
-                for _ in range(want):
-                    idx = buf.rfind(b"\n", 0, idx)
-                return pos + idx + 1
-        return 0
-
-
-def tail_logs(run, wf: dict, offsets: dict[str, int], node_filter: str | None = None, *,
-               grep: "Regexp | None" = None, tail: int | None = None) -> None:
+def tail_logs(run, wf: dict | None, offsets: dict[str, int], node_filter: str | None = None, *,
+              grep: "Regexp | None" = None, tail: int | None = None, node: dict | None = None) -> None:
     """Print what each pod logged since ``offsets``; ``tail``: start a pod seen for the first time at its
-    last ``tail`` lines; ``grep``: only the lines it matches (after the tail, as argo applies them)."""
+    last ``tail`` lines; ``grep``: only the lines it matches (after the tail, as argo applies them).
+    ``node``: that one node only (its row, without the run's other nodes: ``logs RUN NODE``)."""
     store = run._store
     from ..render import pods_in_order
-    for n in pods_in_order(wf["status"].get("nodes", {})):
+    for n in [node] if node is not None else pods_in_order(wf["status"].get("nodes", {})):
         if node_filter and n["id"] != node_filter:
             continue
         path = store.log_path(run.name, n["id"])

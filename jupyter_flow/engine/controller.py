@@ -318,6 +318,9 @@ class Controller(RunPersistence):
                 self._flush_handle.cancel()
             self.flush(wait=True)
             live.pop(self.name, None)
+            if self.store is not None:   # podGC of this run, TTL and keep of the others (store/retention.py)
+                from ..store.retention import after_run
+                after_run(self.store, self.name)
             self.done.set()
         return self.phase
 

@@ -26,14 +26,17 @@ _EXECUTABLE_TYPES = frozenset({"Pod", "HTTP", "Plugin", "Container", "Suspend"})
 
 
 def _d(obj: Any) -> Mapping[str, Any]:
-    return obj if isinstance(obj, Mapping) else {}
+    # a dict or nothing are the common cases; the ABC check (slow) only for anything else
+    if type(obj) is dict:
+        return obj
+    return {} if obj is None or not isinstance(obj, Mapping) else obj
 
 
 def _nodes(wf: Mapping[str, Any]) -> Mapping[str, Mapping[str, Any]]:
     nodes = _d(wf.get("status")).get("nodes")
     if not isinstance(nodes, Mapping):
         return {}
-    if all(isinstance(n, Mapping) for n in nodes.values()):
+    if all(type(n) is dict or isinstance(n, Mapping) for n in nodes.values()):
         return nodes
     return {k: n for k, n in nodes.items() if isinstance(n, Mapping)}  # tolerate corrupt entries
 
@@ -49,11 +52,19 @@ def pod_name(wf: Mapping[str, Any], node: Mapping[str, Any]) -> str:
     """The pod name argo shows (and accepts in ``argo logs WF POD``) for a node: v2 by default,
     the node id with the ``workflows.argoproj.io/pod-name-format: v1`` annotation
     (``engine.nodes.pod_name``, Argo's ``util.GeneratePodName``)."""
-    meta = _d(wf.get("metadata"))
-    ref = _d(node.get("templateRef"))
-    template = _to_str(ref.get("template")) if ref else _to_str(node.get("templateName"))
-    return _pod_name(_to_str(meta.get("name")), _to_str(node.get("name")), template, _to_str(node.get("id")),
-                     pod_name_version(wf))
+    return _pod_namer(wf)(node)
+
+
+def _pod_namer(wf: Mapping[str, Any]):
+    """``pod_name`` for the nodes of ``wf``, with the workflow's name and pod name format read once."""
+    name = _to_str(_d(wf.get("metadata")).get("name"))
+    version = pod_name_version(wf)
+
+    def namer(node: Mapping[str, Any]) -> str:
+        ref = _d(node.get("templateRef"))
+        template = _to_str(ref.get("template")) if ref else _to_str(node.get("templateName"))
+        return _pod_name(name, _to_str(node.get("name")), template, _to_str(node.get("id")), version)
+    return namer
 
 
 def phase_symbol(phase: str | None, *, color: bool = False, utf8: bool = True) -> str:
@@ -72,6 +83,8 @@ def cache_hit(node: Mapping[str, Any]) -> bool:
     """A node reused from jupyter-flow's content step cache (not an Argo ``memoize`` hit, which
     argo prints as any Succeeded node)."""
     memo = node.get("memoizationStatus")
+    if memo is None:
+        return False
     return isinstance(memo, Mapping) and memo.get("hit") is True and memo.get("cacheName") == "jupyter-flow"
 
 

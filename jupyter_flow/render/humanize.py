@@ -74,7 +74,24 @@ def _parse_time(value: Any) -> datetime | None:
     """Parse an RFC 3339 string / datetime / epoch number to an aware UTC datetime.
 
     Missing or empty values mean Go's zero time (``IsZero()``) and give None.
+    A string's answer is remembered (a big run's nodes share a few thousand distinct seconds:
+    ``get`` of 100,000 nodes parsed 300,000 of them).
     """
+    if type(value) is str:
+        dt = _PARSED.get(value, _MISSING)
+        if dt is _MISSING:
+            if len(_PARSED) >= 8192:
+                _PARSED.clear()
+            dt = _PARSED[value] = _parse_uncached(value)
+        return dt
+    return _parse_uncached(value)
+
+
+_PARSED: dict[str, datetime | None] = {}
+_MISSING: Any = object()
+
+
+def _parse_uncached(value: Any) -> datetime | None:
     if value is None or value == "" or value == 0:
         return None
     if isinstance(value, datetime):
@@ -86,7 +103,7 @@ def _parse_time(value: Any) -> datetime | None:
         if text.endswith(("Z", "z")):
             text = text[:-1] + "+00:00"
         # Python 3.10's fromisoformat accepts only 0, 3 or 6 fraction digits.
-        m = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", text)
+        m = re.match(r"^(.*T\d\d:\d\d:\d\d)\.(\d+)(.*)$", text) if "." in text else None
         if m:
             text = f"{m.group(1)}.{(m.group(2) + '000000')[:6]}{m.group(3)}"
         try:

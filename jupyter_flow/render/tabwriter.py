@@ -15,14 +15,12 @@ def _tabwrite(lines: list[list[str]], padding: int) -> str:
     widths: list[int] = []
 
     def write_lines(line0: int, line1: int) -> None:
+        # each cell padded to its column's width (never narrower: a width is its longest cell plus padding)
+        n = len(widths)
         for i in range(line0, line1):
             line = lines[i]
-            buf: list[str] = []
-            for j, cell in enumerate(line):
-                buf.append(cell)
-                if j < len(widths):
-                    buf.append(" " * (widths[j] - len(cell)))
-            out.append("".join(buf))
+            text = "".join([cell.ljust(w) for cell, w in zip(line, widths)])
+            out.append(text + "".join(line[n:]) if len(line) > n else text)
 
     def fmt(line0: int, line1: int) -> None:
         column = len(widths)

@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ..engine.nodes import node_id
-from .fields import (_Selector, _d, _node_fields, _node_icon, _nodes, _template_label, cache_hit, pod_name)
+from .fields import (_Selector, _d, _node_fields, _node_icon, _nodes, _pod_namer, _template_label, cache_hit)
 from .humanize import _GO_ZERO, _go_duration, _parse_time, _relative_duration_short
 from .text import _FG_DEFAULT, _ansi, _to_str, escape_text
 
@@ -169,7 +169,8 @@ def _find_roots(wf: Mapping[str, Any]) -> tuple[_RNode | None, _RNode | None]:
 
 
 class _Ctx:
-    __slots__ = ("wf", "nodes", "mode", "color", "utf8", "selector", "now", "show_result", "rows", "visit", "seen")
+    __slots__ = ("wf", "nodes", "mode", "color", "utf8", "selector", "now", "show_result", "rows", "visit", "seen",
+                 "pod_name", "durations")
 
     def __init__(self, wf: Mapping[str, Any], mode: str, color: bool, utf8: bool,
                  selector: _Selector | None, now: datetime, show_result: bool) -> None:
@@ -184,6 +185,8 @@ class _Ctx:
         self.rows: list[list[str]] = []
         self.visit: list[Mapping[str, Any]] = []
         self.seen: set[str] = set()
+        self.pod_name = _pod_namer(wf)
+        self.durations: dict[tuple[str, str], str] = {}
 
 
 def _filter_node(node: Mapping[str, Any], ctx: _Ctx) -> tuple[bool, bool]:
@@ -205,14 +208,25 @@ def _truncate(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+def _duration(node: Mapping[str, Any], ctx: _Ctx) -> str:
+    """A pod's DURATION cell; pods that started and ended in the same seconds share the answer."""
+    key = (node.get("startedAt"), node.get("finishedAt"))
+    if type(key[0]) is not str or type(key[1]) is not str:
+        return _relative_duration_short(key[0], key[1], ctx.now)
+    text = ctx.durations.get(key)
+    if text is None:
+        text = ctx.durations[key] = _relative_duration_short(key[0], key[1], ctx.now)
+    return text
+
+
 def _print_node(node: Mapping[str, Any], prefix: str, ctx: _Ctx) -> None:
     ctx.visit.append(node)
     name = f"{_node_icon(node, ctx.color, ctx.utf8)} {escape_text(node.get('displayName'))}"
     template = escape_text(_template_label(node))
     message = escape_text(node.get("message")) or ("(cached)" if cache_hit(node) else "")
     is_pod = node.get("type") == "Pod"
-    pod = escape_text(pod_name(ctx.wf, node)) if is_pod else ""
-    duration = _relative_duration_short(node.get("startedAt"), node.get("finishedAt"), ctx.now) if is_pod else ""
+    pod = escape_text(ctx.pod_name(node)) if is_pod else ""
+    duration = _duration(node, ctx) if is_pod else ""
     host = escape_text(node.get("hostNodeName")) if is_pod else ""
     if ctx.mode == "wide":
         outputs = _d(node.get("outputs"))

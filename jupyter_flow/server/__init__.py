@@ -30,18 +30,24 @@ class JupyterFlowApp(ExtensionApp):
     )
 
     _cron_stop = None
+    _retention_stop = None
 
     def initialize_settings(self) -> None:
+        from ..store.retention import start_thread
         from .manager import FlowManager
         manager = FlowManager(self.home or None)
         self.settings["jupyter_flow_manager"] = manager
         if self.schedule_crons:
             from ..cron import Scheduler
             self._cron_stop = Scheduler(manager.store).start_thread()
+        # ttlStrategy, podGC and keep (config.yaml), swept every minute as Argo's controller does
+        self._retention_stop = start_thread(manager.store)
 
     async def stop_extension(self) -> None:
         if self._cron_stop is not None:
             self._cron_stop.set()
+        if self._retention_stop is not None:
+            self._retention_stop.set()
 
     def initialize_handlers(self) -> None:
         from ..argoserver.handlers import jupyter_routes

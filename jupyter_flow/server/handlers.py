@@ -132,6 +132,9 @@ class RunHandler(BaseHandler):
     @web.authenticated
     @_answered
     async def get(self, name):
+        if self.get_query_argument("summary", "") in ("1", "true"):   # the list's row: no node is read
+            self.reply(await self.call(self.manager.run_summary, name))
+            return
         self.reply(await self.call(self.manager.get_run, name))
 
     @web.authenticated
