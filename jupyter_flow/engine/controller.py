@@ -72,6 +72,8 @@ class Controller(RunPersistence):
         self.done = threading.Event()
         self.loop: asyncio.AbstractEventLoop | None = None
         self._dirty: dict[str, Node] = {}
+        self._big_written: dict[str, tuple] = {}   # big node id -> (when, phase, message) last written (persist.py)
+        self._child_sets: dict[str, set[str]] = {}   # node id -> its children, for nodes with many (add_child)
         self._events: list[tuple] = []
         self._run_dirty = False
         self._flush_handle: asyncio.TimerHandle | None = None
@@ -180,9 +182,19 @@ class Controller(RunPersistence):
         return node
 
     def add_child(self, parent: Node, child: Node) -> None:
-        if child.id not in parent.children:
-            parent.children.append(child.id)
-            self.touch(parent)
+        kids = parent.children
+        if len(kids) < 64:
+            if child.id in kids:
+                return
+        else:   # a big loop's group: a scan of its list per child was O(n^2) over the loop
+            seen = self._child_sets.get(parent.id)
+            if seen is None or len(seen) != len(kids):
+                seen = self._child_sets[parent.id] = set(kids)
+            if child.id in seen:
+                return
+            seen.add(child.id)
+        kids.append(child.id)
+        self.touch(parent)
 
     def set_phase(self, node: Node, phase: str, message: str | None = None) -> None:
         now = time.time()

@@ -18,7 +18,8 @@ from .nodes import (ERROR, FAILED, FAILED_OR_ERROR, OMITTED, RUNNING, SKIPPED, S
                     TASK_GROUP, Node)
 from .outputs import collect_template_outputs
 from .variables import add_aggregate, add_node, add_skipped_outputs, mark_absent_args, resolve_step, result_referenced
-from .steps import FAIL_FAST_MESSAGE, _loop_template_type, _step_template, continues_on, fails_fast
+from .admission import gather_admitted
+from .steps import FAIL_FAST_MESSAGE, _loop_template_type, _step_template, continues_on, fails_fast, gated
 
 if TYPE_CHECKING:
     from .call import Call
@@ -232,8 +233,11 @@ class DagRun:
                              boundary_id=self.node.id, phase=RUNNING)
         self.connect(name, group)
         self.task_nodes[name] = group
-        results = await asyncio.gather(*(self._run_one(name, task, resolved, f"{self.node.name}.{cname}", cname,
-                                                        group) for cname, resolved in children))
+        items = [(name, task, resolved, f"{self.node.name}.{cname}", cname, group) for cname, resolved in children]
+        if gated(self.call, [task], len(items)):   # a big fan-out under parallelism (admission.py)
+            results = await gather_admitted(self._run_one, items)
+        else:
+            results = await asyncio.gather(*(self._run_one(*item) for item in items))
         kids = [r for r in results if r is not None]
         phase = SUCCEEDED
         for k in kids:

@@ -14,6 +14,12 @@ from typing import Any, Callable
 from .nodes import ERROR, FAILED, RUNNING, Node, iso
 
 FLUSH_DELAY = 0.05
+# A node with more children than this (a loop's group: 100,000 at most) is rewritten at most every
+# BIG_NODE_EVERY seconds while only its children list grows: re-encoding and rewriting its whole
+# list at every round made a 100k-item loop write O(n^2) bytes (GBs through the WAL). Its phase
+# or message changing, and the run's last flush, write it at once.
+BIG_NODE = 1000
+BIG_NODE_EVERY = 1.0
 Subscriber = Callable[[dict], None]
 
 
@@ -85,8 +91,11 @@ class RunPersistence:
             self._dirty.clear()
             self._events.clear()
             return
-        nodes = [n.to_dict() for n in self._dirty.values()]
-        self._dirty.clear()
+        if wait:
+            nodes = [n.to_dict() for n in self._dirty.values()]
+            self._dirty.clear()
+        else:
+            nodes = self._take_dirty()
         events, self._events = self._events, []
         fields = {"phase": self.phase, "message": self.message, "started_at": self.started_at,
                   "finished_at": self.finished_at, "status": self.status_dict()}
@@ -103,6 +112,26 @@ class RunPersistence:
         # the last round is written here, not handed over: nothing waits behind it, and a caller
         # whose wait() returns must find it in the store
         self.store.save(self.name, run_fields=fields, nodes=nodes, events=events)
+
+    def _take_dirty(self) -> list[dict]:
+        """The dirty nodes' dicts, leaving dirty the big nodes whose children alone changed since
+        they were written less than ``BIG_NODE_EVERY`` ago (see ``BIG_NODE``)."""
+        out, kept = [], {}
+        now = time.monotonic()
+        big = self._big_written
+        for nid, n in self._dirty.items():
+            if len(n.children) > BIG_NODE:
+                last = big.get(nid)
+                if last is not None and now - last[0] < BIG_NODE_EVERY and last[1] == n.phase \
+                        and last[2] == n.message:
+                    kept[nid] = n
+                    continue
+                big[nid] = (now, n.phase, n.message)
+            out.append(n.to_dict())
+        self._dirty = kept
+        if kept:   # written by a later round, even if nothing else changes meanwhile
+            self.schedule_flush()
+        return out
 
     def to_dict(self) -> dict:
         wf = dict(self.workflow)

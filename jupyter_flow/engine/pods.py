@@ -11,6 +11,7 @@ from ..errors import ExprError
 from ..executors.base import StepSpec, capabilities
 from ..executors.stepfs import StepPathError, normalise_template
 from ..store.paths import opener
+from .admission import admitted
 from .artifacts import ArtifactError, load_input, save_output
 from .keyrepo import repository_root, with_key_substituted
 from .downward import pod_fields
@@ -100,6 +101,7 @@ class _Slots:
     async def __aenter__(self) -> None:
         if self.pod_limit is not None:
             await self.pod_limit.acquire()
+            admitted()   # a gated fan-out may start this step's next sibling (admission.py)
         try:
             await self.proc_limit.acquire()
         except BaseException:   # cancelled while waiting for a process slot

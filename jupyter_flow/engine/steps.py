@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 from .. import expr
 from ..errors import ExprError, JupyterFlowError
+from .admission import GATE_FROM, gather_admitted
 from .hooks import run_step_hooks, watch_running_hooks
 from .loops import expand, is_loop
 from .nodes import (DAG, ERROR, FAILED, FAILED_OR_ERROR, POD, RETRY, RUNNING, SKIPPED, SKIPPED_TYPE, STEP_GROUP,
@@ -167,6 +168,8 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
 
     if len(planned) == 1:   # a lone step runs in this task: a gather costs a Task and two loop turns
         results = [await one(*planned[0])]
+    elif gated(call, [step for step, _, _ in planned], len(planned)):   # a big fan-out under parallelism
+        results = await gather_admitted(one, planned)
     else:
         results = await asyncio.gather(*(one(s, n, r) for s, n, r in planned))
     by_step: dict[str, list[Node]] = {}
@@ -193,6 +196,25 @@ async def _run_group(call, node, gnode, group, scope, limit, fail_fast) -> Node 
     if failed is None and not_json is not None:
         raise AggregateError(not_json)
     return failed
+
+
+def gated(call, steps: list[dict], count: int) -> bool:
+    """Whether a group of ``count`` children from ``steps`` starts them one after another
+    (``admission.gather_admitted``): under workflow parallelism, a big group of plain pod steps
+    (container or script: each waits for its pod slot and nothing else); any other child (a
+    steps/DAG/suspend template, a lock) could wait on something a later sibling ends."""
+    if call.ctl.pod_limit is None or count < GATE_FROM:
+        return False
+    seen: set[int] = set()
+    for step in steps:
+        if id(step) in seen:
+            continue
+        seen.add(id(step))
+        tmpl = _step_template(call, step)
+        if tmpl is None or template_type(tmpl) not in ("container", "script") or tmpl.get("synchronization") \
+                or step.get("hooks") or tmpl.get("memoize"):
+            return False
+    return True
 
 
 def _step_template(call, step) -> dict | None:
