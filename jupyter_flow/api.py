@@ -1,8 +1,12 @@
 """The Python API: ``submit()`` a workflow, get a ``Run`` back, and steer it.
 
-A Run is a handle on a row of the store. When this process owns the run (submitted here) it
+``submit`` is the launch pipeline (:mod:`jupyter_flow.launch`) with a ``Run`` around its result.
+A Run is a handle on a row of the store. When this process follows the run (submitted here) it
 also talks to the live controller, so ``wait()`` and ``phase`` never poll; otherwise it reads
-the store and sends control requests through it, which the owning engine picks up.
+the store. Steering (resume, stop, retry, delete, ...) is the run's backend's
+(:class:`jupyter_flow.backends.base.Backend`): the engine that owns a local run picks requests up
+from the store, a cluster's run is steered in the cluster. How a Run displays in a notebook is
+the notebook's to say (:mod:`jupyter_flow.views`): this module imports no surface.
 """
 from __future__ import annotations
 
