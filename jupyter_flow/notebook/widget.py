@@ -82,6 +82,7 @@ class RunWidget:
         self.find.add_class("jf-run-find")
         self.find.observe(lambda ch: self.search(ch["new"]), "value")
         self.find_note = W.HTML()
+        self._search_box_for(self.graph)
         self.legend = W.HTML(G.legend_html())
         self.panel = NodePanel(self)
         self.graph.widget.layout.flex = "1 1 auto"
@@ -236,9 +237,10 @@ class RunWidget:
         self._carry = set()
 
     def _render_header(self) -> bool:
-        from ..render import format_duration, progress
+        from ..render import format_duration
         phase = self.info.get("phase") or "Pending"
-        shown = "Suspended" if self.suspended() else phase
+        done, suspended = self.feed.tally.progress(), self.suspended()
+        shown = "Suspended" if suspended else phase
         colour = G.PHASE_COLOURS.get(shown, "#8fa4b1")
         dur = self.feed.duration()
         message = self.info.get("message") or ""
@@ -246,14 +248,14 @@ class RunWidget:
                  f'<span style="background:{colour};color:#fff;border-radius:3px;padding:1px 6px">'
                  f'{esc(shown)}</span> '
                  f'<span title="duration">{esc(format_duration(dur, units=2)) if dur is not None else ""}</span> '
-                 f'&middot; <span title="progress">{esc(progress(self.nodes))}</span>'
+                 f'&middot; <span title="progress">{esc(done)}</span>'
                  + (f' &middot; <span style="color:#6d7f8b">{esc(message)}</span>' if message else "")
                  + "</div>")
         sent = False
         if self.header.value != value:
             self.header.value = value
             sent = True
-        for btn, show in ((self.btn_resume, self.suspended()),
+        for btn, show in ((self.btn_resume, suspended),
                           (self.btn_stop, phase in ("Pending", "Running")),
                           (self.btn_retry, phase in ("Failed", "Error"))):
             display = None if show else "none"
@@ -363,8 +365,14 @@ class RunWidget:
             renderer.on_search(self.search)
         self._show(renderer)
 
+    def _search_box_for(self, renderer) -> None:
+        """The page's graph has its own search box (``dagwidget.ts``); a picture or ipycytoscape
+        gets this one."""
+        self.find.layout.display = "none" if hasattr(renderer, "on_search") else None
+
     def _show(self, renderer) -> None:
         with self.feed.lock:
+            self._search_box_for(renderer)
             self.graph = renderer
             renderer.widget.layout.flex = "1 1 auto"
             renderer.widget.add_class("jf-run-graph")

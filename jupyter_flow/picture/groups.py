@@ -87,12 +87,13 @@ class Structure:
                                      and nodes[b].get("type") in _CONTAINERS) else None
         for gid, pid in self.fanouts.items():
             self.parent[gid] = pid if nodes[pid].get("type") in _CONTAINERS else self.parent.get(pid)
-        # hostile or broken data could make a loop of containers: cut it where it closes
+        # hostile or broken data could make a loop of containers: cut it where it closes. Only
+        # containers can be on a loop (each is someone's container), so only they are walked.
         self.depth: dict[str, int] = {}
-        for nid in self.parent:
+        for start in {p for p in self.parent.values() if p is not None}:
             chain: list[str] = []
             seen: set[str] = set()
-            cur: str | None = nid
+            cur: str | None = start
             while cur is not None and cur not in self.depth:
                 if cur in seen:
                     self.parent[chain[-1]] = None
@@ -200,36 +201,33 @@ class Picture:
         return True
 
     def _assign(self) -> None:
+        """``vis``: every node (and group id) -> what is drawn for it (itself or its group node).
+        Containers first, outermost first (their depth), then every node in one tight pass."""
         st = self.structure
+        parent, collapsed, fanouts = st.parent, self.collapsed, st.fanouts
         vis: dict[str, str] = {}
 
-        def resolve(nid: str) -> str:
-            # iterative: walk up to a known answer, then come back down
-            path = []
-            cur = nid
-            while cur not in vis:
-                path.append(cur)
-                p = st.parent.get(cur)
-                if p is None:
-                    break
-                cur = p
-            for x in reversed(path):
-                p = st.parent.get(x)
-                if p is None:
-                    vis[x] = x
-                    continue
-                outer = vis[p]
-                if outer != p:                      # the container itself is inside a group
-                    vis[x] = outer
-                elif self._hides(p, x):
-                    vis[x] = p
-                else:
-                    vis[x] = x
-            return vis[nid]
+        def place(x: str) -> None:
+            p = parent.get(x)
+            if p is None:
+                vis[x] = x
+                return
+            outer = vis.get(p, p)
+            if outer != p:                      # the container itself is inside a group
+                vis[x] = outer
+            elif p in collapsed and self._hides(p, x):
+                vis[x] = p
+            else:
+                vis[x] = x
+        for c in sorted(st.depth, key=st.depth.__getitem__):
+            place(c)
         for nid in self.nodes:
-            resolve(nid)
-        for gid in st.fanouts:
-            resolve(gid)
+            if nid not in vis:
+                p = parent.get(nid)
+                if p is None or (p not in collapsed and vis.get(p, p) == p):
+                    vis[nid] = nid
+                else:
+                    place(nid)
         self.vis = vis
 
     def _groups_drawn(self) -> set[str]:
