@@ -79,8 +79,13 @@ def test_loop_group_opens_on_click_and_search_finds_a_member(lab, tmp_path):
             assert next(n for n in nodes.values() if "Group" in n["classes"].split())["n"] == 39
             page.locator(".jf-run-widget").screenshot(path=str(SHOTS / "widget-loop-found.png"))
 
-            # a click on the group opens it: every member drawn
-            group = next(n for n in nodes.values() if "Group" in n["classes"].split())
+            # a click on the group opens it: every member drawn (the whole graph in view first: the
+            # search centred the found node at a readable zoom)
+            page.evaluate("""() => { const area = document.querySelector('.jf-run-graph');
+                const el = [area, ...area.querySelectorAll('*')].find(e => e._cyreg && e._cyreg.cy);
+                el._cyreg.cy.fit(undefined, 20); }""")
+            page.wait_for_timeout(200)
+            group = next(n for n in page.evaluate(NODES) if "Group" in n["classes"].split())
             page.mouse.click(group["x"], group["y"])
             page.wait_for_function(f"() => {{ const n = ({NODES})(); return n && n.length === 42; }}",
                                    timeout=20_000)
