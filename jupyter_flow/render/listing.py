@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Iterable, Mapping, Sequence
 
+from ..phases import FINISHED
 from .fields import _d, _nodes, workflow_status
 from .humanize import _SHORT_MAGNITUDES, _diff_us, _now, _parse_time, _rel, _relative_duration_short
 from .tabwriter import _tabwrite
@@ -37,7 +38,7 @@ def _pod_counts(wf: Mapping[str, Any]) -> tuple[int, int, int]:
             continue
         phase = node.get("phase")
         synced = node.get("taskResultSynced")
-        fulfilled = (phase in ("Succeeded", "Failed", "Error") and synced is not False) or phase in ("Skipped", "Omitted")
+        fulfilled = (phase in FINISHED and synced is not False) or phase in ("Skipped", "Omitted")
         if node.get("daemoned") and phase != "Pending":
             fulfilled = True
         if fulfilled:

@@ -1,6 +1,7 @@
 """Go's ``text/tabwriter`` (the alignment ``argo get`` and ``argo list`` print with)."""
 from __future__ import annotations
 
+
 def _tabwrite(lines: list[list[str]], padding: int) -> str:
     """Align cells exactly like Go's ``tabwriter.NewWriter(w, 0, 0, padding, ' ', 0)``.
 
@@ -10,39 +11,43 @@ def _tabwrite(lines: list[list[str]], padding: int) -> str:
     block of lines that have that column, as Go does, so a short line (argo's
     onExit separator) splits blocks the same way.  Widths count code points,
     like Go counts runes, so ANSI colour codes affect alignment identically.
+
+    Go finds the blocks column by column, each inside its parent column's block; since a line that
+    has column j has every column before it, they are simply the maximal runs of lines having
+    column j, found here per column with list operations (a 100,000-row tree: a few list passes
+    per column instead of a Python step per cell).
     """
+    n = len(lines)
+    aligned = [len(line) - 1 for line in lines]   # the cells of each line that take part
+    # per line, the widths of its aligned cells; lines of one segment (no block starts or ends
+    # inside it) share one list
+    bounds = {0, n}
+    runs_by_col: list[list[tuple[int, int, int]]] = []
+    for j in range(max(aligned, default=0)):
+        gaps = [i for i, k in enumerate(aligned) if k <= j]
+        runs = []
+        start = 0
+        for stop in gaps + [n]:
+            if stop > start:
+                runs.append((start, stop, max([len(line[j]) for line in lines[start:stop]]) + padding))
+                bounds.update((start, stop))
+            start = stop + 1
+        runs_by_col.append(runs)
+    edges = sorted(bounds)
+    cursor = [0] * len(runs_by_col)
     out: list[str] = []
-    widths: list[int] = []
-
-    def write_lines(line0: int, line1: int) -> None:
-        # each cell padded to its column's width (never narrower: a width is its longest cell plus padding)
-        n = len(widths)
-        for i in range(line0, line1):
-            line = lines[i]
+    for a, b in zip(edges, edges[1:]):
+        widths = []
+        for j, runs in enumerate(runs_by_col):
+            if aligned[a] <= j:
+                break
+            c = cursor[j]
+            while runs[c][1] <= a:
+                c += 1
+            cursor[j] = c
+            widths.append(runs[c][2])
+        k = len(widths)
+        for line in lines[a:b]:
             text = "".join([cell.ljust(w) for cell, w in zip(line, widths)])
-            out.append(text + "".join(line[n:]) if len(line) > n else text)
-
-    def fmt(line0: int, line1: int) -> None:
-        column = len(widths)
-        this = line0
-        while this < line1:
-            if column >= len(lines[this]) - 1:
-                this += 1
-                continue
-            write_lines(line0, this)
-            line0 = this
-            width = 0
-            while this < line1:
-                line = lines[this]
-                if column >= len(line) - 1:
-                    break
-                width = max(width, len(line[column]) + padding)
-                this += 1
-            widths.append(width)
-            fmt(line0, this)
-            widths.pop()
-            line0 = this
-        write_lines(line0, line1)
-
-    fmt(0, len(lines))
+            out.append(text + "".join(line[k:]) if len(line) > k else text)
     return "".join(s + "\n" for s in out)

@@ -27,7 +27,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
-FINISHED = ("Succeeded", "Failed", "Error")
+from ..phases import FAILED_OR_ERROR, FULFILLED, SUCCEEDED
+from ..phases import FINISHED as _FINISHED
+
+FINISHED = tuple(sorted(_FINISHED))   # bound into SQL as parameters
 POD_STRATEGIES = ("OnPodCompletion", "OnPodSuccess", "OnWorkflowCompletion", "OnWorkflowSuccess")
 _MAX_SECONDS = 1e12   # ~31,700 years: a larger TTL or delay is "never" (and no float overflows)
 
@@ -87,9 +90,9 @@ def ttl_seconds(ttl: Any, phase: str) -> float | None:
     """Argo's ``GetTTL``: the TTL that applies to a run that ended in ``phase``, None for none."""
     if not isinstance(ttl, dict) or phase not in FINISHED:
         return None
-    if phase == "Succeeded" and ttl.get("secondsAfterSuccess") is not None:
+    if phase == SUCCEEDED and ttl.get("secondsAfterSuccess") is not None:
         return _seconds(ttl.get("secondsAfterSuccess"))
-    if phase in ("Failed", "Error") and ttl.get("secondsAfterFailure") is not None:
+    if phase in FAILED_OR_ERROR and ttl.get("secondsAfterFailure") is not None:
         return _seconds(ttl.get("secondsAfterFailure"))
     if ttl.get("secondsAfterCompletion") is not None:
         return _seconds(ttl.get("secondsAfterCompletion"))
@@ -262,7 +265,7 @@ def collect_pods(store, run: str, now: float) -> list[str] | None:
         phase = node.get("phase")
         if strategy == "OnPodSuccess" and phase != "Succeeded":
             continue
-        if phase not in ("Succeeded", "Failed", "Error", "Skipped", "Omitted"):
+        if phase not in FULFILLED:
             continue
         template = templates.get(node.get("templateName"))
         if not _selector_matches(gc.get("labelSelector"), _pod_labels(rec.workflow, node, template)):
