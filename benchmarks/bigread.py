@@ -88,3 +88,167 @@ def fill_many(store, count: int, *, pods: int = 3, prefix: str = "r") -> list[st
                        nodes=big_run_rows(b, pods, t0))
         names += batch
     return names
+
+
+# -- measuring ------------------------------------------------------------------------------------
+
+def _command(args: list[str], home: Path, tree: Path, out: str | None = None) -> dict:
+    """One ``jupyter-flow`` process over ``home`` with ``tree`` on PYTHONPATH: wall, CPU and peak RSS."""
+    env = dict(os.environ, JUPYTER_FLOW_HOME=str(home), PYTHONPATH=str(tree))
+    t0 = time.perf_counter()
+    with open(out or os.devnull, "wb") as sink, tempfile.TemporaryFile() as err:
+        proc = subprocess.Popen([sys.executable, "-m", "jupyter_flow.cli", *args], env=env, stdout=sink, stderr=err)
+        _, status, usage = os.wait4(proc.pid, 0)   # this child's own CPU and peak RSS
+        wall = time.perf_counter() - t0
+        proc.returncode = os.waitstatus_to_exitcode(status)
+        if proc.returncode != 0:
+            err.seek(0)
+            raise RuntimeError(f"jupyter-flow {' '.join(args)}: {err.read().decode()[-2000:]}")
+    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+
+
+def _median(runs: list[dict]) -> dict:
+    return {k: round(statistics.median(r[k] for r in runs), 3) for k in runs[0]}
+
+
+def measure(args: list[str], home: Path, tree: Path, reps: int) -> dict:
+    _command(args, home, tree)   # warm the page cache
+    return _median([_command(args, home, tree) for _ in range(reps)])
+
+
+def in_process(home: Path, n_big: int) -> dict:
+    """The same reads inside one process (imports paid already): what a server or a notebook waits."""
+    os.environ["JUPYTER_FLOW_HOME"] = str(home)
+    if str(ROOT) not in sys.path:
+        sys.path.insert(0, str(ROOT))
+    import contextlib
+    import io
+    import tracemalloc
+    import types
+
+    from jupyter_flow import api
+    from jupyter_flow.cli import commands
+    from jupyter_flow.cli.output import print_run
+    from jupyter_flow.server.manager import FlowManager
+    from jupyter_flow.store import open_store
+    store = open_store(home)
+    mid = f"big-{n_big // 2}"
+    out: dict = {}
+
+    def timed(fn, reps=5):
+        fn()
+        xs = []
+        for _ in range(reps):
+            t = time.perf_counter()
+            fn()
+            xs.append(time.perf_counter() - t)
+        return round(statistics.median(xs) * 1000, 2)
+    quiet = contextlib.redirect_stdout(io.StringIO())
+    for label, selector in (("id", mid), ("pod_name", f"big-t-{n_big // 2}"), ("display_name", f"t({n_big // 2}:{n_big // 2})")):
+        a = types.SimpleNamespace(name="big", node=selector, follow=False, grep=None, tail=None)
+
+        def logs(a=a):
+            with contextlib.redirect_stdout(io.StringIO()):
+                commands.cmd_logs(a)
+        out[f"logs_by_{label}_ms"] = timed(logs)
+    mgr = FlowManager(home)
+    out["summary_of_big_run_ms"] = timed(lambda: mgr.run_summary("big"), reps=20)
+    with quiet:
+        pass
+    run = api.get("big", store=store)
+    tracemalloc.start()
+    with contextlib.redirect_stdout(io.StringIO()) as buf:
+        buf.write = lambda text: len(text)   # keep nothing: what a pipe to a file holds
+        print_run(run, "json")
+    out["get_json_tracemalloc_peak_mb"] = round(tracemalloc.get_traced_memory()[1] / 1e6, 1)
+    tracemalloc.stop()
+    return out
+
+
+def run(n_big: int, n_runs: int, reps: int, before: Path | None) -> dict:
+    result: dict = {"nodes": n_big, "runs": n_runs, "reps": reps, "targets": TARGETS,
+                    "load_average": os.getloadavg()[0]}
+    with tempfile.TemporaryDirectory(prefix="jf-bigread-") as tmp:
+        big, many = Path(tmp) / "big", Path(tmp) / "many"
+        if str(ROOT) not in sys.path:
+            sys.path.insert(0, str(ROOT))
+        from jupyter_flow.store import Store
+        t0 = time.perf_counter()
+        store = Store(big)
+        rows = fill_big(store, "big", n_big)
+        mid = rows[2 + n_big // 2]
+        log = store.log_path("big", mid["id"])
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.write_text("".join(f"line {i}\n" for i in range(1000)))
+        store.close()
+        store = Store(many)
+        fill_many(store, n_runs)
+        store.close()
+        result["fill_s"] = round(time.perf_counter() - t0, 1)
+        trees = {"after": ROOT} | ({"before": before} if before else {})
+        for which, tree in trees.items():
+            r = result[which] = {}
+            r["get"] = measure(["get", "big"], big, tree, reps)
+            r["get_json"] = measure(["get", "big", "-o", "json"], big, tree, reps)
+            r["logs_by_id"] = measure(["logs", "big", mid["id"]], big, tree, reps)
+            r["list"] = measure(["list"], many, tree, reps)
+            r["list_wide"] = measure(["list", "-o", "wide"], many, tree, reps)
+            r["startup"] = measure(["template", "list"], big, tree, reps)
+        result["after"]["in_process"] = in_process(big, n_big)
+    a = result["after"]
+    result["met"] = {"get": a["get"]["wall_s"] <= TARGETS["get_s"],
+                     "logs_in_process": a["in_process"]["logs_by_id_ms"] <= TARGETS["logs_s"] * 1000,
+                     "list": a["list"]["wall_s"] <= TARGETS["list_s"],
+                     "summary": a["in_process"]["summary_of_big_run_ms"] <= TARGETS["summary_ms"]}
+    return result
+
+
+def report(r: dict) -> str:
+    rows = [("get (text tree)", "get"), ("get -o json (streamed)", "get_json"), ("logs RUN NODE (by id)", "logs_by_id"),
+            (f"list ({r['runs']} runs)", "list"), ("list -o wide", "list_wide"), ("template list (startup)", "startup")]
+    lines = ["# Reading big runs and many runs (issue #21)", "",
+             f"`python -m benchmarks.bigread`: one run of {r['nodes']:,} nodes (a `withSequence` of `true` steps, "
+             f"rows as the engine writes them) and a store of {r['runs']:,} runs; each command a fresh "
+             f"`jupyter-flow` process, median of {r['reps']}. Load average at the start: {r['load_average']:.1f} "
+             "on 2 cores shared with other work: wall times are upper bounds, CPU (user+sys) is the steadier figure.", "",
+             "| command | " + " | ".join(f"{w} wall s | {w} CPU s | {w} peak RSS MB" for w in ("before", "after") if w in r) + " |",
+             "|---|" + "---|---|---|" * sum(w in r for w in ("before", "after"))]
+    for label, key in rows:
+        cells = []
+        for w in ("before", "after"):
+            if w in r:
+                m = r[w][key]
+                cells += [f"{m['wall_s']:.2f}", f"{m['cpu_s']:.2f}", f"{m['rss_mb']:.0f}"]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    ip = r["after"]["in_process"]
+    lines += ["", "In one process (imports paid, as in a server or a notebook):", "",
+              f"- `logs RUN NODE`: by id {ip['logs_by_id_ms']} ms, by pod name {ip['logs_by_pod_name_ms']} ms, "
+              f"by display name {ip['logs_by_display_name_ms']} ms (a scan inside SQLite);",
+              f"- REST summary of the {r['nodes']:,}-node run (`GET runs/big?summary=1`'s work): {ip['summary_of_big_run_ms']} ms;",
+              f"- `get -o json`: tracemalloc peak {ip['get_json_tracemalloc_peak_mb']} MB while writing the document "
+              "(the largest single node: the StepGroup listing every child id).", "",
+              "Targets: " + ", ".join(f"{k} {'met' if v else 'missed'}" for k, v in r["met"].items()) + "."]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> dict:
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.bigread", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--nodes", type=int, default=None)
+    ap.add_argument("--runs", type=int, default=None)
+    ap.add_argument("--reps", type=int, default=None)
+    ap.add_argument("--before", type=Path, default=None, help="a checkout of the code before, measured the same way")
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--json", default=str(ROOT / "benchmarks" / "bigread.json"))
+    ap.add_argument("--md", default=str(ROOT / "benchmarks" / "BIGREAD.md"))
+    args = ap.parse_args(argv)
+    result = run(args.nodes or (2000 if args.smoke else 100_000), args.runs or (500 if args.smoke else 10_000),
+                 args.reps or (1 if args.smoke else 3), args.before)
+    Path(args.json).write_text(json.dumps(result, indent=2) + "\n")
+    Path(args.md).write_text(report(result))
+    print(report(result))
+    return result
+
+
+if __name__ == "__main__":
+    main()
