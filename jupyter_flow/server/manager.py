@@ -204,6 +204,7 @@ class FlowManager:
         store = self.store
         self._reconcile_active(store)
         rows = runquery.page(store, flt, offset, limit)
+        waiting = runquery.suspend_waiting(store, [r["name"] for r in rows if r["phase"] == "Running"])
         out = []
         for row in rows:
             status = dict(row["status"], phase=row["phase"])
@@ -217,6 +218,8 @@ class FlowManager:
                     "creationTimestamp": row["creationTimestamp"] or _iso(row["created_at"])}
             item = summary({"metadata": meta, "spec": {"entrypoint": row["entrypoint"]}, "status": status}, progress)
             item["labels"] = row["labels"] if isinstance(row["labels"], dict) else {}
+            # Argo's isWorkflowSuspended: `argo suspend`, or a Suspend step waiting for its resume
+            item["suspended"] = item["suspended"] or row["name"] in waiting
             out.append(item)
         return {"runs": out, "total": runquery.count(store, flt), "offset": offset, "limit": limit,
                 "counts": runquery.phase_counts(store, flt)}

@@ -50,5 +50,8 @@ def run_picture(wf: dict, *, opened: list[str] = (), find: str | None = None, no
     if node is not None:
         _text(node, "node")
     status["nodes"] = {node: nodes[node]} if node in nodes else {}
+    # Argo UI's isWorkflowSuspended looks at every node: the view, sent none of them, is told here
+    waiting = status.get("phase") == "Running" and any(
+        n.get("type") == "Suspend" and n.get("phase") == "Running" for n in nodes.values())
     return {"wf": {**wf, "status": status}, "graph": graph_json(els.nodes, els.edges.values()),
-            "style": stylesheet(), "found": found, "total": len(nodes)}
+            "style": stylesheet(), "found": found, "total": len(nodes), "suspended": waiting}

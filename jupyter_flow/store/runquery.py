@@ -113,3 +113,15 @@ def active_rows(store) -> list[tuple[str, int | None, str]]:
     an owner): the only rows orphan reconciliation can change, checked before a filtered page is read."""
     return store._read("SELECT name, owner_pid, backend FROM runs"
                        " WHERE phase='Running' OR (phase='Pending' AND owner_pid IS NOT NULL)")
+
+
+def suspend_waiting(store, names: list[str]) -> set[str]:
+    """Which of ``names`` have a Suspend node Running (Argo UI's ``isWorkflowSuspended``: the run
+    can be resumed). Only Running node rows are looked at (their ``phase`` column), so a run's
+    finished nodes are never decoded; ask for Running runs only."""
+    if not names:
+        return set()
+    marks = ",".join("?" * len(names))
+    return {r[0] for r in store._read(
+        f"SELECT DISTINCT run FROM nodes WHERE run IN ({marks}) AND phase='Running'"
+        " AND json_extract(data, '$.type')='Suspend'", tuple(names))}

@@ -3,7 +3,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ILogRange } from './logtail';
-import { ILintError, IRunSummary, isPathSafe, IWorkflow, SseParser } from './model';
+import { ILintError, IRunsFilter, IRunsPage, IRunSummary, isPathSafe, IWorkflow, runsQuery, SseParser } from './model';
 
 export class ApiError extends Error {
   constructor(
@@ -51,6 +51,11 @@ export function artifactUrl(name: string, key: string): string {
 export async function listRuns(phase?: string | null): Promise<IRunSummary[]> {
   const query = phase ? `?phase=${encodeURIComponent(phase)}` : '';
   return (await request<{ runs: IRunSummary[] }>(['runs'], {}, query)).runs;
+}
+
+/** One page of the runs list under a filter (``GET runs?offset&limit&...``, built by ``runsQuery``). */
+export function listRunsPage(filter: IRunsFilter, offset: number, limit: number): Promise<IRunsPage> {
+  return request<IRunsPage>(['runs'], {}, runsQuery(filter, offset, limit));
 }
 
 export function getRun(name: string): Promise<IWorkflow> {
@@ -208,6 +213,8 @@ export interface IRunPicture {
   style: any[];
   found: string | null;
   total: number;
+  /** a Suspend step waits for its resume (Argo UI's isWorkflowSuspended over all the nodes) */
+  suspended?: boolean;
 }
 
 export function getPicture(

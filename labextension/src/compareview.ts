@@ -10,6 +10,7 @@ import { IRenderMimeRegistry, MimeModel } from '@jupyterlab/rendermime';
 import { Widget } from '@lumino/widgets';
 
 import * as api from './api';
+import { el } from './dom';
 import { compareText, formatDuration, safeImageUri } from './model';
 
 const VEGALITE = 'application/vnd.vegalite.v5+json';
@@ -18,17 +19,6 @@ const PLOT_TITLES: [string, string][] = [
   ['parallel', 'Parallel coordinates'],
   ['durations', 'Duration per node']
 ];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) {
-    node.className = cls;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 function table(cls: string, header: string[], rows: string[][]): HTMLTableElement {
   const t = el('table', `jf-CompareView-table ${cls}`);

@@ -114,7 +114,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
       const text = String(model.content ?? '');
       try {
         const wf = await api.submit(text, model.name);
-        panel.refresh();
+        void panel.refresh();
         openRun(wf.metadata.name);
         return wf.metadata.name;
       } catch (error) {

@@ -42,6 +42,7 @@ export interface IRunSummary {
   duration?: number | null;
   progress?: string;
   suspended?: boolean;
+  labels?: Record<string, string>;
 }
 
 export interface INodeStatus {
@@ -162,17 +163,125 @@ export function filterRuns(runs: IRunSummary[], phase: string | null): IRunSumma
   return phase ? runs.filter(r => r.phase === phase) : runs.slice();
 }
 
-/** Which actions make sense for a run in this phase (Argo UI's workflow-operations-map). */
+/**
+ * Which actions make sense for a run (Argo UI's workflow-operations-map): stop, terminate and
+ * suspend while it runs, resume only while it is suspended (``suspended``: ``argo suspend`` or a
+ * Suspend step waiting, as Argo's ``isWorkflowSuspended``), suspend only while it is not, retry
+ * after Failed or Error; resubmit and delete always. A Pending run has not started: Argo offers
+ * none of the running actions for it either.
+ */
 export function allowedActions(run: { phase: string; suspended?: boolean }): Set<string> {
   const out = new Set<string>(['delete', 'resubmit']);
-  if (run.phase === 'Running' || run.phase === 'Pending') {
+  if (run.phase === 'Running') {
     out.add('stop');
     out.add('terminate');
-    out.add('suspend');
-    out.add('resume');
+    out.add(run.suspended ? 'resume' : 'suspend');
   }
   if (run.phase === 'Failed' || run.phase === 'Error') {
     out.add('retry');
+  }
+  return out;
+}
+
+/** Argo UI's ``isWorkflowSuspended``: ``spec.suspend`` (or our ``status.suspended``, set by
+ * ``argo suspend``), or a Suspend step waiting for its resume. */
+export function isSuspended(wf: IWorkflow): boolean {
+  if (wf.spec?.suspend || wf.status?.suspended) {
+    return true;
+  }
+  return Object.values(wf.status?.nodes ?? {}).some(n => n.type === 'Suspend' && n.phase === 'Running');
+}
+
+/** What the runs list shows: the server filters (``GET runs?...``), so 10,000 runs stay on the server. */
+export interface IRunsFilter {
+  /** one phase, or '' for all */
+  phase: string;
+  /** a Kubernetes label selector (``team=nlp,batch!=3``), as ``argo list -l`` */
+  label: string;
+  /** the start of the run's name */
+  prefix: string;
+  /** created on or after this day (``YYYY-MM-DD``, the browser's local day), or '' */
+  since: string;
+  /** created on or before this day, or '' */
+  until: string;
+}
+
+export const NO_FILTER: IRunsFilter = { phase: '', label: '', prefix: '', since: '', until: '' };
+
+/** Midnight starting a local ``YYYY-MM-DD`` day, as an ISO instant ('' when it is not a date). */
+export function localDayStart(day: string, plusDays = 0): string {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(day.trim());
+  if (!m) {
+    return '';
+  }
+  const d = new Date(Number(m[1]), Number(m[2]) - 1, Number(m[3]) + plusDays);
+  return isNaN(d.getTime()) ? '' : d.toISOString();
+}
+
+/** The query string of one page of the runs list under a filter (``until`` includes its whole day). */
+export function runsQuery(filter: IRunsFilter, offset: number, limit: number): string {
+  const params: [string, string][] = [
+    ['offset', String(Math.max(0, Math.floor(offset)))],
+    ['limit', String(Math.max(1, Math.floor(limit)))]
+  ];
+  if (filter.phase) {
+    params.push(['phase', filter.phase]);
+  }
+  if (filter.label.trim()) {
+    params.push(['label', filter.label.trim()]);
+  }
+  if (filter.prefix.trim()) {
+    params.push(['prefix', filter.prefix.trim()]);
+  }
+  const since = localDayStart(filter.since);
+  if (since) {
+    params.push(['since', since]);
+  }
+  const until = localDayStart(filter.until, 1);
+  if (until) {
+    params.push(['until', until]);
+  }
+  return '?' + params.map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
+}
+
+/** One answer of ``GET runs``: a page of summaries and how many runs match. */
+export interface IRunsPage {
+  runs: IRunSummary[];
+  total: number;
+  offset: number;
+  limit: number | null;
+  counts: Record<string, number>;
+}
+
+/**
+ * The rows of a virtual list to build: those in view plus ``overscan`` on each side, as
+ * ``[start, end)`` within ``total`` rows of ``rowHeight`` pixels scrolled to ``scrollTop``.
+ */
+export function visibleRange(
+  scrollTop: number,
+  viewport: number,
+  rowHeight: number,
+  total: number,
+  overscan = 5
+): [number, number] {
+  if (total <= 0 || rowHeight <= 0) {
+    return [0, 0];
+  }
+  const first = Math.floor(Math.max(0, scrollTop) / rowHeight);
+  const count = Math.ceil(Math.max(0, viewport) / rowHeight) + 1;
+  const start = Math.max(0, Math.min(first, total - 1) - overscan);
+  const end = Math.min(total, first + count + overscan);
+  return [start, Math.max(start, end)];
+}
+
+/** The page numbers (of ``pageSize`` rows) that hold rows ``[start, end)``. */
+export function pagesOf(start: number, end: number, pageSize: number): number[] {
+  if (end <= start) {
+    return [];
+  }
+  const out: number[] = [];
+  for (let p = Math.floor(start / pageSize); p <= Math.floor((end - 1) / pageSize); p++) {
+    out.push(p);
   }
   return out;
 }

@@ -11,8 +11,10 @@ import { showErrorMessage } from '@jupyterlab/apputils';
 import { Widget } from '@lumino/widgets';
 import cytoscape from 'cytoscape';
 
+import { runAction } from './actions';
 import * as api from './api';
 import { syncElements } from './cysync';
+import { el } from './dom';
 import { formatBytes, ILogRange, LOG_EARLIER_BYTES, LogTail } from './logtail';
 import {
   allowedActions,
@@ -20,29 +22,27 @@ import {
   formatDuration,
   INodeStatus,
   isFinished,
+  isSuspended,
   IWorkflow,
   phaseColor,
   phaseIcon
 } from './model';
 import { findBox, focusNode, isGroup, renderOptions } from './picture';
+import { IRunError, RunModel } from './runmodel';
+
+/** One reading of the run for this view: its picture, and the search it answered (if any). */
+interface IReading {
+  pic: api.IRunPicture;
+  finding: string | null;
+}
 
 const ACTIONS = ['resume', 'suspend', 'stop', 'terminate', 'retry', 'resubmit', 'delete'];
-
-function el<K extends keyof HTMLElementTagNameMap>(tag: K, cls?: string, text?: string): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (cls) {
-    node.className = cls;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}
 
 export class RunView extends Widget {
   private cy: cytoscape.Core | null = null;
   private wf: IWorkflow | null = null;
-  private timer: number | undefined;
+  /** The run, read live by a Poll (``RunModel``); this view draws each reading. */
+  readonly model: RunModel<IReading>;
   private selected: string | null = null;
   private logAbort: AbortController | null = null;
   private logNode: string | null = null;
@@ -50,18 +50,16 @@ export class RunView extends Widget {
   private graph: HTMLElement;
   private side: HTMLElement;
   private toolbar: HTMLElement;
-  private loading = false;
   private picture: api.IRunPicture | null = null;
   private opened: string[] = []; // group clicks, in order (each opens a page more of that group)
   private revealed: string[] = []; // nodes a search found: kept drawn
   private finding: string | null = null;
   private userMoved = false;
-  private again = false;
 
   constructor(
     readonly runName: string,
     private readonly onOpen: (name: string) => void,
-    private readonly interval = 1000,
+    interval = 1000,
     private readonly onDebug: ((code: string) => void) | null = null
   ) {
     super();
@@ -69,6 +67,14 @@ export class RunView extends Widget {
     this.id = `jupyter-flow-run-${runName}`;
     this.title.label = runName;
     this.title.closable = true;
+    this.model = new RunModel<IReading>(
+      runName,
+      () => this.read(),
+      interval,
+      r => isFinished(r.pic.wf.status?.phase)
+    );
+    this.model.changed.connect((_, r) => this.applyReading(r), this);
+    this.model.failed.connect((_, e) => this.showError(e), this);
     this.toolbar = el('div', 'jf-RunView-toolbar');
     this.header = el('div', 'jf-RunView-header');
     this.toolbar.appendChild(this.header);
@@ -92,8 +98,7 @@ export class RunView extends Widget {
   }
 
   protected onAfterAttach(): void {
-    void this.refresh();
-    this.timer = window.setInterval(() => void this.refresh(), this.interval);
+    void this.model.follow();
   }
 
   protected onResize(): void {
@@ -119,51 +124,42 @@ export class RunView extends Widget {
   }
 
   dispose(): void {
-    window.clearInterval(this.timer);
+    this.model.dispose();
     this.logAbort?.abort();
     this.cy?.destroy();
     super.dispose();
   }
 
-  async refresh(): Promise<void> {
-    if (this.loading) {
-      this.again = true; // a click or a search while a poll is out: ask again when it is back
-      return;
+  /** Read the run again now (after a click, a search or an action); a reading already out is
+   * let finish first. Reading goes on until the run finishes. */
+  refresh(): Promise<void> {
+    return this.model.refresh();
+  }
+
+  /** The model's reading: the picture for what this view shows (groups opened, nodes found,
+   * the selected node), and the search it answers. */
+  private async read(): Promise<IReading> {
+    const finding = this.finding;
+    this.finding = null;
+    const pic = await api.getPicture(this.runName, {
+      open: this.opened,
+      reveal: this.revealed,
+      find: finding ?? undefined,
+      node: this.selected
+    });
+    return { pic, finding };
+  }
+
+  private applyReading({ pic, finding }: IReading): void {
+    this.picture = pic;
+    this.applyRun(pic.wf);
+    if (finding !== null) {
+      this.found(finding, pic.found);
     }
-    this.loading = true;
-    try {
-      const finding = this.finding;
-      this.finding = null;
-      const pic = await api.getPicture(this.runName, {
-        open: this.opened,
-        reveal: this.revealed,
-        find: finding ?? undefined,
-        node: this.selected
-      });
-      this.picture = pic;
-      const wf = pic.wf;
-      this.applyRun(wf);
-      if (finding !== null) {
-        this.found(finding, pic.found);
-      }
-      if (isFinished(wf.status?.phase)) {
-        window.clearInterval(this.timer);
-        this.timer = undefined;
-      }
-    } catch (error) {
-      const status = (error as api.ApiError).status;
-      this.header.textContent =
-        status === 404 ? `${this.runName}: deleted` : `${this.runName}: ${(error as Error).message}`;
-      if (status === 404) {
-        window.clearInterval(this.timer);
-      }
-    } finally {
-      this.loading = false;
-      if (this.again) {
-        this.again = false;
-        void this.refresh();
-      }
-    }
+  }
+
+  private showError(e: IRunError): void {
+    this.header.textContent = e.status === 404 ? `${this.runName}: deleted` : `${this.runName}: ${e.message}`;
   }
 
   private applyRun(wf: IWorkflow): void {
@@ -187,7 +183,8 @@ export class RunView extends Widget {
       this.header.appendChild(el('span', 'jf-RunView-message', status.message));
     }
     this.node.dataset.phase = phase;
-    const allowed = allowedActions({ phase, suspended: status.suspended });
+    // Argo's isWorkflowSuspended: the picture says whether a Suspend step waits (its nodes are not sent)
+    const allowed = allowedActions({ phase, suspended: isSuspended(wf) || !!this.picture?.suspended });
     for (const b of Array.from(this.toolbar.querySelectorAll('button'))) {
       (b as HTMLButtonElement).disabled = !allowed.has((b as HTMLElement).dataset.verb || '');
     }
@@ -461,22 +458,20 @@ export class RunView extends Widget {
       });
   }
 
+  /** A toolbar action; delete asks first, as in the panel (``runAction``). */
   private async act(verb: string): Promise<void> {
-    try {
-      const result = await api.action(this.runName, verb);
-      if (verb === 'resubmit' && result.name) {
-        this.onOpen(result.name);
-      }
-      if (verb === 'delete') {
-        this.dispose();
-        return;
-      }
-      if (verb === 'retry' && this.timer === undefined) {
-        this.timer = window.setInterval(() => void this.refresh(), this.interval);
-      }
-    } catch (error) {
-      await showErrorMessage(`Could not ${verb} ${this.runName}`, (error as Error).message);
+    const result = await runAction(this.runName, verb);
+    if (!result) {
+      return; // cancelled, or it failed and the error was shown
     }
-    void this.refresh();
+    if (verb === 'resubmit' && result.name) {
+      this.onOpen(result.name);
+    }
+    if (verb === 'delete') {
+      this.dispose();
+      return;
+    }
+    // a retried (or resumed) run runs again: follow it again
+    await this.model.follow();
   }
 }

@@ -78,7 +78,7 @@ describe('runs', () => {
   });
   it('offers the actions that make sense', () => {
     expect([...allowedActions({ phase: 'Running' })].sort()).toEqual(
-      ['delete', 'resubmit', 'resume', 'stop', 'suspend', 'terminate'].sort()
+      ['delete', 'resubmit', 'stop', 'suspend', 'terminate'].sort()
     );
     expect(allowedActions({ phase: 'Failed' }).has('retry')).toBe(true);
     expect(allowedActions({ phase: 'Succeeded' }).has('retry')).toBe(false);

@@ -314,3 +314,17 @@ def test_summary_of_a_running_run_has_a_live_duration(zone):
     done = summary({"metadata": {"name": "y"}, "status": {"phase": "Succeeded", "startedAt": "2026-03-08T06:30:00Z",
                                                           "finishedAt": "2026-03-08T07:30:00Z"}})
     assert done["duration"] == 3600   # across New York's spring switch (07:00 UTC): still one hour
+
+
+def test_a_run_waiting_at_a_suspend_step_lists_as_suspended(mgr):
+    """Argo UI's isWorkflowSuspended: a Suspend node Running makes the run resumable, so the
+    panel offers Resume (and not Suspend) from the list's summary alone."""
+    name = mgr.submit(APPROVE)["metadata"]["name"]
+    wait_for(lambda: any(n["type"] == "Suspend" and n["phase"] == "Running"
+                         for n in mgr.get_run(name)["status"].get("nodes", {}).values()))
+    row = next(r for r in mgr.list_runs() if r["name"] == name)
+    assert row["phase"] == "Running" and row["suspended"] is True
+    mgr.action(name, "resume")
+    wait_for(finished(mgr, name))
+    row = next(r for r in mgr.list_runs() if r["name"] == name)
+    assert row["phase"] == "Succeeded" and row["suspended"] is False

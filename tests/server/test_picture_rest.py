@@ -63,3 +63,18 @@ async def test_graph_endpoint_refuses_bad_queries(jp_fetch):
     assert code == 404
     code, data = await api(jp_fetch, "runs", name, "graph", params={"find": "<img src=x onerror=alert(1)>"})
     assert code == 200 and data["found"] is None
+
+
+def test_the_picture_says_when_a_suspend_step_waits():
+    """The view gets no nodes, yet Resume must be offered while a Suspend step waits (Argo UI's
+    isWorkflowSuspended) and Suspend while none does."""
+    from jupyter_flow.server.picture import run_picture
+
+    def wf(phase, suspend_phase):
+        return {"metadata": {"name": "w"}, "status": {"phase": phase, "nodes": {
+            "w": {"id": "w", "name": "w", "displayName": "w", "type": "Steps", "phase": phase, "children": ["a"]},
+            "a": {"id": "a", "name": "w[0].approve", "displayName": "approve", "type": "Suspend",
+                  "phase": suspend_phase}}}}
+    assert run_picture(wf("Running", "Running"))["suspended"] is True
+    assert run_picture(wf("Running", "Succeeded"))["suspended"] is False
+    assert run_picture(wf("Failed", "Running"))["suspended"] is False
