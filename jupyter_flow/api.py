@@ -77,13 +77,6 @@ def get(name: str, *, store=None) -> "Run":
     return Run(name, store=store)
 
 
-def runs(phase: str | None = None, *, store=None, experiment: str | None = None, labels: Any = None,
-         since: Any = None):
-    """The runs in the store, newest first, filtered (see ``runset.select``): a ``Runs``."""
-    from .runset import select
-    return select(experiment=experiment, labels=labels, phase=phase, since=since, store=store)
-
-
 def lint(source: Any, filename: str | None = None) -> list[LintError]:
     from . import spec as specmod
     try:

@@ -10,6 +10,7 @@ import pytest
 
 from jupyter_flow import api, cron
 from jupyter_flow.errors import JupyterFlowError
+from jupyter_flow.runset import select
 from jupyter_flow.store import open_store
 
 
@@ -137,7 +138,7 @@ def test_history_limits_and_stop_strategy():
     assert s.tick(T0 + 160) == []                             # two succeeded: stopped
     doc = cron.get("tidy", store)
     assert doc["status"]["phase"] == "Stopped" and doc["status"]["succeeded"] == 2
-    names = {r.name for r in api.runs(store=store)}
+    names = {r.name for r in select(store=store)}
     assert second in names and first not in names             # only the newest succeeded run is kept
 
 

@@ -223,8 +223,9 @@ class FlowMagics(Magics):
         try:
             if verb == "list":
                 from ..render import render_list
+                from ..runset import select
                 phase = rest[0] if rest else None
-                print(render_list([r.to_dict() for r in api.runs(phase)]))
+                print(render_list([r.to_dict() for r in select(phase=phase)]))
                 return None
             if verb == "lint":
                 return self._lint(rest)

@@ -17,6 +17,7 @@ from jupyter_flow import api, spec  # noqa: E402
 from jupyter_flow.backends import argo  # noqa: E402
 from jupyter_flow.backends.argo.transport import pod_name  # noqa: E402
 from jupyter_flow.errors import JupyterFlowError, SpecError  # noqa: E402
+from jupyter_flow.runset import select  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 from fakekube import Wait  # noqa: E402
@@ -177,7 +178,7 @@ def test_no_kubeconfig_is_a_clear_error(flow_home, tmp_path, monkeypatch):
         api.submit(WF, backend="argo")
     assert "no Kubernetes configuration found" in str(err.value) and "KUBECONFIG" in str(err.value)
     # the run is recorded as an Error, not left Pending
-    assert api.runs()[0].phase == "Error"
+    assert select()[0].phase == "Error"
 
 
 def test_dry_run_prints_exactly_what_would_be_sent(flow_home, tmp_path):
@@ -193,7 +194,7 @@ def test_dry_run_prints_exactly_what_would_be_sent(flow_home, tmp_path):
     assert sent["apiVersion"] == "argoproj.io/v1alpha1" and sent["kind"] == "Workflow"
     assert sent["metadata"]["generateName"] == "approve-" and "uid" not in sent["metadata"]
     assert [e for e in spec.validate(spec.load(sent)[0]) if e.severity == "error"] == []
-    assert not api.runs()   # nothing was created
+    assert not select()   # nothing was created
 
 
 CLUSTER_REF = {"apiVersion": "argoproj.io/v1alpha1", "kind": "Workflow", "metadata": {"generateName": "tref-"},
@@ -226,7 +227,7 @@ def test_templates_that_live_on_the_cluster_need_no_local_copy(flow_home, tmp_pa
     assert wf["spec"]["templates"][0]["steps"][0][0]["templateRef"]["name"] == "cluster-only"
     with pytest.raises(SpecError, match="cluster-only"):
         api.create(steps)
-    assert not api.runs(phase="Running")
+    assert not select(phase="Running")
 
 
 def test_argo_server_mode_uses_the_rest_api_with_a_bearer_token(flow_home, monkeypatch):

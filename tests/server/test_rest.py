@@ -7,6 +7,7 @@ from http.cookies import SimpleCookie
 from urllib.parse import quote
 
 from jupyter_flow.server.handlers import API
+from jupyter_flow.runset import select
 from jupyter_flow.server.manager import ACTIONS
 
 from .helpers import FAIL, HELLO, SLEEP, TYPO
@@ -314,14 +315,14 @@ async def test_the_server_runs_the_homes_cron_workflows_while_it_is_up(jp_server
     import threading
     import time
 
-    from jupyter_flow import api, cron
+    from jupyter_flow import cron
     store = jp_serverapp.web_app.settings["jupyter_flow_manager"].store
     cron.create({"apiVersion": "argoproj.io/v1alpha1", "kind": "CronWorkflow", "metadata": {"name": "beat"},
                  "spec": {"schedules": ["@every 1s"], "concurrencyPolicy": "Forbid", "workflowSpec": {
                      "entrypoint": "main", "templates": [
                          {"name": "main", "container": {"image": "busybox", "command": ["true"]}}]}}}, store)
     deadline = time.monotonic() + 20
-    while not [r for r in api.runs(store=store) if r.name.startswith("beat-")]:
+    while not [r for r in select(store=store) if r.name.startswith("beat-")]:
         assert time.monotonic() < deadline, "the server never started the CronWorkflow's run"
         await asyncio.sleep(0.1)
     apps = [ext.app for pkg in jp_serverapp.extension_manager.extensions.values()
@@ -331,5 +332,5 @@ async def test_the_server_runs_the_homes_cron_workflows_while_it_is_up(jp_server
     while any(t.name == "jupyter-flow-cron" and t.is_alive() for t in threading.enumerate()):
         assert time.monotonic() < deadline, "the scheduler outlived the extension"
         await asyncio.sleep(0.05)
-    for r in api.runs(store=store):
+    for r in select(store=store):
         r.wait(20)
