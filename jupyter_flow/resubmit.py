@@ -5,7 +5,7 @@ generated name, a terminated run's deadline unset). ``--memoized`` of a Failed o
 its succeeded pods: each becomes a Skipped node of the new run ("original pod: <id>", its outputs
 kept) and only the rest runs again. ``argo retry`` (the same run again) is each backend's
 ``retry`` (``backends/engine.py``, ``backends/argo``); a template's ``retryStrategy`` is the
-engine's (``engine/retry.py``).
+engine's (``engine/retries.py``).
 """
 from __future__ import annotations
 
