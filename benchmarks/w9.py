@@ -110,8 +110,20 @@ def child(system: str, shape: str, n: int) -> dict:
         pods = [d for d in rec.nodes.values() if d.get("type") == "Pod"]
         out.update(phase=run.phase, stored_phase=rec.phase, nodes=len(rec.nodes),
                    pods=len(pods), pods_succeeded=sum(d.get("phase") == "Succeeded" for d in pods),
-                   progress=rec.status.get("progress"))
+                   progress=rec.status.get("progress"), distinct_ids=distinct_ids(run.name, shape, n))
     return out
+
+
+def distinct_ids(run: str, shape: str, n: int, width: int = WIDTH) -> int:
+    """How many distinct node ids the run's ``n`` pods have. Argo's ids hash the node name to 32
+    bits (``<run>-<fnv32a(name)>``), so 100,000 names share a few (3-8 here); a pod whose id an
+    earlier one took is that node, as on Argo: the run has this many Pod nodes, not ``n``."""
+    from jupyter_flow.engine.nodes import node_id
+    if shape == "seq":
+        names = (f"{run}[0].s({i}:{i})" for i in range(n))
+    else:
+        names = (f"{run}.L{k}({j}:{j})" for k in range(max(1, n // width)) for j in range(width))
+    return len({node_id(run, name) for name in names})
 
 
 def _once(system: str, shape: str, n: int) -> dict:
@@ -139,11 +151,13 @@ def measure(shape: str, n: int) -> dict:
         "store_mb": e["store_bytes"] / 1e6, "store_kb_per_node": e["store_bytes"] / n / 1024,
         "phase": e["phase"], "stored_phase": e["stored_phase"], "node_count": e["nodes"],
         "pods": e["pods"], "pods_succeeded": e["pods_succeeded"], "progress": e["progress"],
+        "distinct_pod_ids": e["distinct_ids"], "id_collisions": n - e["distinct_ids"],
     }
     print(f"W9 {shape} n={n}: engine {entry['engine_s']:.1f}s baseline {entry['baseline_s']:.1f}s, overhead "
           f"{entry['overhead_ms_per_node']:.2f} ms/node, engine cpu {entry['engine_cpu_ms_per_node']:.2f} ms/node, "
           f"peak RSS {entry['engine_peak_rss_mb']:.0f} MB (start {entry['engine_start_rss_mb']:.0f} MB), "
-          f"store {entry['store_kb_per_node']:.2f} KB/node, {entry['phase']} {entry['pods_succeeded']}/{n}",
+          f"store {entry['store_kb_per_node']:.2f} KB/node, {entry['phase']} {entry['pods_succeeded']}/{n} "
+          f"({entry['id_collisions']} id collisions)",
           flush=True)
     return entry
 
@@ -162,7 +176,8 @@ def render(results: dict) -> str:
         lines.append(f"| {e['shape']} | {e['nodes']:,} | {e['engine_s']:.1f} | {e['baseline_s']:.1f} "
                      f"| {e['overhead_ms_per_node']:.2f} | {e['engine_cpu_ms_per_node']:.2f} "
                      f"| {e['engine_peak_rss_mb']:.0f} | {e['store_kb_per_node']:.2f} "
-                     f"| {e['phase']}, {e['pods_succeeded']:,}/{e['nodes']:,} pods |")
+                     f"| {e['phase']}, {e['pods_succeeded']:,} pods "
+                     f"({e.get('id_collisions', e['nodes'] - e['pods'])} ids shared) |")
     for before in results.get("before") or []:
         lines.append(f"| {before['shape']} (before: {before['label']}) | {before['nodes']:,} "
                      f"| {before['engine_s']:.1f} | {before['baseline_s']:.1f} "
@@ -180,6 +195,7 @@ def main(argv: list[str] | None = None) -> dict:
     ap.add_argument("--no-write", action="store_true")
     ap.add_argument("--label", default="", help="what code was measured (e.g. a commit)")
     ap.add_argument("--before", default=None, help="a w9.json of the code before, quoted in the table")
+    ap.add_argument("--from-json", default=None, help="no measurement: the results of an earlier one")
     ap.add_argument("--child", nargs=3, metavar=("SYSTEM", "SHAPE", "N"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -187,13 +203,18 @@ def main(argv: list[str] | None = None) -> dict:
         print(json.dumps(res))
         return res
     from benchmarks.run import machine
-    results: dict = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
-                     "label": args.label, "nodes": args.nodes, "targets": TARGETS, "shapes": {}}
-    for shape in [s.strip() for s in args.shapes.split(",") if s.strip()]:
-        results["shapes"][shape] = measure(shape, args.nodes)
+    if args.from_json:   # write the files again from a finished measurement (e.g. with --before)
+        results = json.loads(Path(args.from_json).read_text())
+    else:
+        results = {"date": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), "machine": machine(),
+                   "label": args.label, "nodes": args.nodes, "targets": TARGETS, "shapes": {}}
+        for shape in [s.strip() for s in args.shapes.split(",") if s.strip()]:
+            results["shapes"][shape] = measure(shape, args.nodes)
     if args.before:
         old = json.loads(Path(args.before).read_text())
-        results["before"] = [dict(e, label=old.get("label") or "before") for e in old["shapes"].values()]
+        results["before"] = [dict(e, label=old.get("label") or "before", date=old.get("date"),
+                                  loadavg_at_start=old["machine"].get("loadavg_at_start"))
+                             for e in old["shapes"].values()]
     if not args.no_write:
         out = Path(args.out) if args.out else HERE
         out.mkdir(parents=True, exist_ok=True)

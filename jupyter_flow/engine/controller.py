@@ -73,6 +73,7 @@ class Controller(RunPersistence):
         self.loop: asyncio.AbstractEventLoop | None = None
         self._dirty: dict[str, Node] = {}
         self._big_written: dict[str, tuple] = {}   # big node id -> (when, phase, message) last written (persist.py)
+        self._grown: set[str] = set()   # big nodes whose growth subscribers hear of when written (persist.py)
         self._child_sets: dict[str, set[str]] = {}   # node id -> its children, for nodes with many (add_child)
         self._events: list[tuple] = []
         self._run_dirty = False
@@ -194,7 +195,7 @@ class Controller(RunPersistence):
                 return
             seen.add(child.id)
         kids.append(child.id)
-        self.touch(parent)
+        self.touch(parent, grown=True)
 
     def set_phase(self, node: Node, phase: str, message: str | None = None) -> None:
         now = time.time()

@@ -28,13 +28,19 @@ class RunPersistence:
 
     _flush_handle: "asyncio.TimerHandle | None"
 
-    def touch(self, node: Node, changed: bool = True) -> None:
+    def touch(self, node: Node, changed: bool = True, grown: bool = False) -> None:
+        """``node`` changed (``grown``: only its children list did): write it with the next round,
+        and tell subscribers. A big node that only grew is told as it is written (``flush``), not
+        once per child: each event carries the node's whole children list."""
         self._dirty[node.id] = node
         if changed:
-            if self.subscribers:
+            if self.subscribers and not (grown and len(node.children) > BIG_NODE):
                 self.emit({"kind": "node", "run": self.name, "node": node.to_dict()})
-            else:   # what emit() records, without building the node's dict nobody reads
+                self._grown.discard(node.id)
+            else:   # what emit() records, without building the node's dict nobody reads (yet)
                 self._events.append((time.time(), "node", node.id, {"phase": node.phase}))
+                if self.subscribers:
+                    self._grown.add(node.id)
         if self._flush_handle is None:
             self.schedule_flush()
 
@@ -88,6 +94,8 @@ class RunPersistence:
         """
         self._flush_handle = None
         if self.store is None:
+            if self._grown:
+                self._tell_grown([self._dirty[i].to_dict() for i in list(self._grown) if i in self._dirty])
             self._dirty.clear()
             self._events.clear()
             return
@@ -101,6 +109,7 @@ class RunPersistence:
                   "finished_at": self.finished_at, "status": self.status_dict()}
         if not wait:
             self.store.save_later(self.name, run_fields=fields, nodes=nodes, events=events)
+            self._tell_grown(nodes)
             return
         try:
             self.store.sync()
@@ -112,6 +121,20 @@ class RunPersistence:
         # the last round is written here, not handed over: nothing waits behind it, and a caller
         # whose wait() returns must find it in the store
         self.store.save(self.name, run_fields=fields, nodes=nodes, events=events)
+        self._tell_grown(nodes)
+
+    def _tell_grown(self, written: list[dict]) -> None:
+        """Subscribers hear of the big nodes that grew (``touch``) as they are written."""
+        if not self._grown:
+            return
+        for d in written:
+            if d["id"] in self._grown:
+                self._grown.discard(d["id"])
+                for fn in list(self.subscribers):
+                    try:
+                        fn({"kind": "node", "run": self.name, "node": d})
+                    except Exception:  # a broken subscriber must not break the run
+                        pass
 
     def _take_dirty(self) -> list[dict]:
         """The dirty nodes' dicts, leaving dirty the big nodes whose children alone changed since

@@ -160,3 +160,33 @@ def test_a_group_with_many_children_is_not_rewritten_at_every_round_while_only_i
     assert len(big) <= 3, writes
     group = next(n for n in jupyter_flow.get(run.name).nodes.values() if n["type"] == "StepGroup")
     assert len(group["children"]) == 40 and group["phase"] == "Succeeded"
+
+
+def test_subscribers_hear_of_a_big_group_growing_as_it_is_written_not_once_per_child(flow_home, monkeypatch):
+    # each event carries the node's whole children list: one per child added was O(n^2) for a
+    # notebook following a 100,000-item loop. Now a big group that only grew is told as it is
+    # written (BIG_NODE_EVERY), and with its phase; the last event has every child.
+    from jupyter_flow.api import create
+    from jupyter_flow.engine import persist
+    from jupyter_flow.engine.controller import Controller
+    from jupyter_flow.engine.runner import run_in_thread
+    from jupyter_flow.store import open_store
+    monkeypatch.setattr(persist, "BIG_NODE", 10)
+    monkeypatch.setattr(persist, "BIG_NODE_EVERY", 3600.0)
+    doc = fan_out(40, 2)
+    doc["spec"]["templates"][1]["container"]["command"] = ["sleep", "0.05"]
+    store = open_store()
+    name, wf = create(doc, store=store)
+    ctl = Controller(wf, name=name, store=store, uid=wf["metadata"]["uid"])
+    told: list[tuple[int, str]] = []
+
+    def on_event(event: dict) -> None:
+        if event["kind"] == "node" and event["node"]["type"] == "StepGroup":
+            told.append((len(event["node"].get("children") or []), event["node"]["phase"]))
+    ctl.subscribe(on_event)
+    run_in_thread(ctl)
+    assert ctl.done.wait(120) and ctl.phase == "Succeeded"
+    big = [t for t in told if t[0] > 10]
+    assert big[-1] == (40, "Succeeded"), told
+    assert len(big) <= 3, told
+    assert [k for k, _ in told if k <= 10] == list(range(11)), told   # a small group: each child told
