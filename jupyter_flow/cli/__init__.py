@@ -62,6 +62,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="output format (short: the node tree only)")
     s.add_argument("--no-utf8", action="store_true", help="phase words instead of symbols, ASCII tree lines")
     s.add_argument("--no-color", action="store_true", help="no colour, even on a terminal")
+    s.add_argument("--fold", type=int, default=0, metavar="N",
+                   help="a node with more than N children (a loop's fan-out) shows N of those that Succeeded, "
+                        "were Skipped or Omitted, every other one, and a line counting the rest "
+                        "(default 0: every node, as argo get)")
     s.set_defaults(fn=cmd_get)
 
     def selection(s, what: str) -> None:

@@ -107,7 +107,7 @@ def run_named(name: str):
 
 def cmd_get(a) -> int:
     for name in a.names:
-        print_run(run_named(name), a.output, utf8=not a.no_utf8, color=not a.no_color)
+        print_run(run_named(name), a.output, utf8=not a.no_utf8, color=not a.no_color, fold=a.fold)
     return 0
 
 

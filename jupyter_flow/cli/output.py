@@ -22,7 +22,7 @@ def dump(obj: Any, fmt: str) -> str:
     return yaml.safe_dump(obj, sort_keys=False)
 
 
-def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True) -> None:
+def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True, fold: int = 0) -> None:
     from .. import render
     if output == "name":
         print(run.name)
@@ -36,7 +36,7 @@ def print_run(run, output: str | None, *, utf8: bool = True, color: bool = True)
         print(dump(wf, output), end="" if output == "yaml" else "\n")
     else:
         print(render.render_get(run.to_dict(), wide=output == "wide", short=output == "short", utf8=utf8,
-                                color=color and sys.stdout.isatty()))
+                                color=color and sys.stdout.isatty(), fold=fold))
 
 
 def stream_json(run, out) -> None:

@@ -122,6 +122,7 @@ def render_get(
     node_field_selector: str | None = None,
     tz: tzinfo | None = None,
     show_result: bool = True,
+    fold: int = 0,
 ) -> str:
     """Render a workflow exactly as ``argo get`` does (``PrintWorkflowHelper``).
 
@@ -133,7 +134,9 @@ def render_get(
     ``-o short`` (tree only, with NODENAME).  ``status`` / ``node_field_selector``
     filter nodes like the CLI flags; ``utf8=False`` is ``--no-utf8``.
     ``now`` is used for running durations and "x ago"; ``tz`` for the
-    header timestamps (default: local zone).
+    header timestamps (default: local zone). ``fold`` (``get --fold N``, off by default: argo prints
+    every node) shows at most N children of a node that ended quietly (Succeeded, Skipped, Omitted)
+    and one line counting the rest by phase; a Failed, Errored, Running or Pending child is always shown.
     """
     if status and node_field_selector:
         raise ValueError("cannot use both --status and --node-field-selector")
@@ -146,7 +149,7 @@ def render_get(
     paused = gc.isenabled()
     gc.disable()   # a row list per node: the collector would rescan them all every 700 (a third of the time)
     try:
-        ctx = _walk(wf, mode, color, utf8, selector, current, show_result and wide)
+        ctx = _walk(wf, mode, color, utf8, selector, current, show_result and wide, fold)
         if ctx is not None:
             table = _tabwrite(ctx.rows, 2)
             out = table if short else out + "\n" + table

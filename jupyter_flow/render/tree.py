@@ -7,7 +7,7 @@ from datetime import datetime
 from typing import Any, Mapping
 
 from ..engine.nodes import node_id
-from .fields import (_Selector, _d, _node_fields, _node_icon, _nodes, _pod_namer, _template_label, cache_hit)
+from .fields import (_Selector, _d, _node_fields, _node_icon, _nodes, _pod_namer, _template_label, cache_hit, phase_symbol)
 from .humanize import _GO_ZERO, _go_duration, _parse_time, _relative_duration_short
 from .text import _FG_DEFAULT, _ansi, _to_str, escape_text
 
@@ -170,10 +170,10 @@ def _find_roots(wf: Mapping[str, Any]) -> tuple[_RNode | None, _RNode | None]:
 
 class _Ctx:
     __slots__ = ("wf", "nodes", "mode", "color", "utf8", "selector", "now", "show_result", "rows", "visit", "seen",
-                 "pod_name", "durations")
+                 "pod_name", "durations", "fold", "width")
 
     def __init__(self, wf: Mapping[str, Any], mode: str, color: bool, utf8: bool,
-                 selector: _Selector | None, now: datetime, show_result: bool) -> None:
+                 selector: _Selector | None, now: datetime, show_result: bool, fold: int = 0) -> None:
         self.wf = wf
         self.nodes = _nodes(wf)
         self.mode = mode
@@ -187,6 +187,8 @@ class _Ctx:
         self.seen: set[str] = set()
         self.pod_name = _pod_namer(wf)
         self.durations: dict[tuple[str, str], str] = {}
+        self.fold = max(0, int(fold or 0))
+        self.width = (8 + show_result) if mode == "wide" else 6   # cells of a node's row
 
 
 def _filter_node(node: Mapping[str, Any], ctx: _Ctx) -> tuple[bool, bool]:
@@ -251,13 +253,49 @@ def _render(r: _RNode, prefix: str, child_prefix: str, ctx: _Ctx) -> None:
     filtered, child_indent = _filter_node(node, ctx)
     if not filtered:
         _print_node(node, prefix, ctx)
-    last = len(r.children) - 1
-    for i, child in enumerate(r.children):
+    children, hidden = r.children, None
+    if ctx.fold and len(children) > ctx.fold:
+        children, hidden = _fold(children, ctx)
+    last = len(children) - 1 + (1 if hidden else 0)
+    for i, child in enumerate(children):
         _render_child(child, prefix, child_prefix, filtered, i, last, child_indent, ctx)
+    if hidden:
+        new_prefix, _ = _child_prefixes(prefix, child_prefix, filtered, last, last, child_indent, ctx)
+        # the count goes in the MESSAGE column: the STEP column keeps the width of the nodes' names
+        row = [new_prefix + ("…" if ctx.utf8 else "...")] + [""] * (ctx.width - 1)
+        row[5 if ctx.mode == "wide" else 4] = _folded_text(hidden, ctx)
+        ctx.rows.append(row)
 
 
-def _render_child(r: _RNode, node_prefix: str, child_prefix: str, parent_filtered: bool,
-                  index: int, last: int, child_indent: bool, ctx: _Ctx) -> None:
+# children a fold may hide: they ended without trouble (a Failed, Errored, Running or Pending one is shown)
+_QUIET = frozenset({"Succeeded", "Skipped", "Omitted"})
+
+
+def _fold(children: list[_RNode], ctx: _Ctx) -> tuple[list[_RNode], list[_RNode]]:
+    """``get --fold N``: the first N children, and every child that did not end quietly, in order;
+    the rest (with everything under them) is counted on one line instead."""
+    shown, hidden = [], []
+    for i, child in enumerate(children):
+        node = ctx.nodes.get(child.id) or {}
+        (shown if i < ctx.fold or node.get("phase") not in _QUIET else hidden).append(child)
+    return shown, hidden
+
+
+def _folded_text(hidden: list[_RNode], ctx: _Ctx) -> str:
+    counts: dict[str, int] = {}
+    for child in hidden:
+        phase = _to_str((ctx.nodes.get(child.id) or {}).get("phase"))
+        counts[phase] = counts.get(phase, 0) + 1
+    parts = []
+    for phase, n in sorted(counts.items(), key=lambda kv: -kv[1]):
+        icon = phase_symbol(phase, color=ctx.color, utf8=ctx.utf8) if ctx.utf8 else ""
+        parts.append(f"{icon} {n:,}" if icon else f"{n:,} {escape_text(phase)}")
+    return f"{len(hidden):,} more not shown ({', '.join(parts)}; --fold 0 shows them)"
+
+
+def _child_prefixes(node_prefix: str, child_prefix: str, parent_filtered: bool, index: int, last: int,
+                    child_indent: bool, ctx: _Ctx) -> tuple[str, str]:
+    """The prefix of a child's row and the prefix its own children continue with."""
     part = subp = ""
     if ctx.utf8:
         if parent_filtered and child_indent:
@@ -287,7 +325,14 @@ def _render_child(r: _RNode, node_prefix: str, child_prefix: str, parent_filtere
         new_prefix = child_prefix + part
     else:
         new_prefix = (node_prefix if index == 0 else child_prefix) + part
-    _render(r, new_prefix, child_prefix + subp, ctx)
+    return new_prefix, child_prefix + subp
+
+
+def _render_child(r: _RNode, node_prefix: str, child_prefix: str, parent_filtered: bool,
+                  index: int, last: int, child_indent: bool, ctx: _Ctx) -> None:
+    new_prefix, sub_prefix = _child_prefixes(node_prefix, child_prefix, parent_filtered, index, last,
+                                             child_indent, ctx)
+    _render(r, new_prefix, sub_prefix, ctx)
 
 
 def _resources_duration(value: Any) -> str:
@@ -306,11 +351,11 @@ def _resources_duration(value: Any) -> str:
 
 
 def _walk(wf: Mapping[str, Any], mode: str, color: bool, utf8: bool, selector: _Selector | None,
-          now: datetime, show_result: bool) -> _Ctx | None:
+          now: datetime, show_result: bool, fold: int = 0) -> _Ctx | None:
     main, on_exit = _find_roots(wf)
     if main is None:
         return None
-    ctx = _Ctx(wf, mode, color, utf8, selector, now, show_result)
+    ctx = _Ctx(wf, mode, color, utf8, selector, now, show_result, fold)
     if mode == "wide":
         header = [_ansi("STEP", _FG_DEFAULT, color), "TEMPLATE", "PODNAME", "DURATION", "ARTIFACTS",
                   "MESSAGE", "RESOURCESDURATION", "NODENAME"]
