@@ -15,9 +15,10 @@ from .nodes import ERROR, FAILED, RUNNING, Node, iso
 
 FLUSH_DELAY = 0.05
 # A node with more children than this (a loop's group: 100,000 at most) is rewritten at most every
-# BIG_NODE_EVERY seconds while only its children list grows: re-encoding and rewriting its whole
-# list at every round made a 100k-item loop write O(n^2) bytes (GBs through the WAL). Its phase
-# or message changing, and the run's last flush, write it at once.
+# BIG_NODE_EVERY seconds (per 10,000 children: 10 s for 100,000) while only its children list
+# grows: re-encoding and rewriting its whole list at every round made a 100k-item loop write
+# O(n^2) bytes (GBs through the WAL). Its phase or message changing, and the run's last flush,
+# write it at once.
 BIG_NODE = 1000
 BIG_NODE_EVERY = 1.0
 Subscriber = Callable[[dict], None]
@@ -145,7 +146,8 @@ class RunPersistence:
         for nid, n in self._dirty.items():
             if len(n.children) > BIG_NODE:
                 last = big.get(nid)
-                if last is not None and now - last[0] < BIG_NODE_EVERY and last[1] == n.phase \
+                every = BIG_NODE_EVERY * max(1.0, len(n.children) / 10_000)
+                if last is not None and now - last[0] < every and last[1] == n.phase \
                         and last[2] == n.message:
                     kept[nid] = n
                     continue
