@@ -251,8 +251,8 @@ def collect_pods(store, run: str, now: float) -> list[str] | None:
         return []
     templates = _templates(rec.workflow)
     root = store.run_dir(run) / "nodes"
-    if not root.is_dir():
-        return []
+    if root.is_symlink() or root.parent.is_symlink() or not root.is_dir():
+        return []   # a link in place of the run's folders: its pods are not there, and never follow it
     from .db import _loads_json
     done = []
     for node_id, text in store.iter_node_rows(run):

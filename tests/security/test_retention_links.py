@@ -1,0 +1,89 @@
+"""Retention (store/retention.py: ttlStrategy, podGC, keep) deletes runs and sandboxes: links in a
+run's directory never take it outside ``runs/``. Real store, real files outside the home."""
+from __future__ import annotations
+
+import json
+import os
+import time
+
+import pytest
+
+from jupyter_flow.store import open_store, retention
+
+
+@pytest.fixture
+def store(tmp_path):
+    return open_store(tmp_path / "home")
+
+
+@pytest.fixture
+def victim(tmp_path):
+    """The user's own files, outside the home."""
+    d = tmp_path / "project"
+    (d / "r-1").mkdir(parents=True)
+    (d / "r-1" / "thesis.tex").write_text("years of work")
+    (d / "notes.txt").write_text("keep")
+    return d
+
+
+def _row(store, name: str, spec: dict, phase: str = "Succeeded") -> None:
+    store._write(lambda c: c.execute(
+        "INSERT INTO runs(name, namespace, uid, phase, created_at, finished_at, workflow, updated_at)"
+        " VALUES (?,?,?,?,?,?,?,?)",
+        (name, "default", "u", phase, time.time() - 20, time.time() - 10,
+         json.dumps({"metadata": {"name": name}, "spec": spec}), time.time())))
+    store.save(name, nodes=[{"id": "r-1", "type": "Pod", "phase": "Succeeded", "templateName": "t"}])
+
+
+def _intact(victim) -> None:
+    assert (victim / "r-1" / "thesis.tex").read_text() == "years of work"
+    assert (victim / "notes.txt").read_text() == "keep"
+
+
+def test_pod_gc_never_follows_a_nodes_folder_that_is_a_link(store, victim):
+    """``runs/<run>/nodes`` replaced by a link to the user's project: the pod root ``nodes/r-1``
+    resolves to ``project/r-1``, and the old check (inside ``nodes/``, resolved) let rmtree take it."""
+    _row(store, "r", {"podGC": {"strategy": "OnPodCompletion"}})
+    run = store.run_dir("r")
+    run.mkdir(parents=True)
+    (run / "nodes").symlink_to(victim)
+    retention.sweep(store, now=time.time() + 10)
+    _intact(victim)
+
+
+def test_pod_gc_unlinks_a_pod_root_that_is_a_link_and_keeps_links_inside_one(store, victim):
+    _row(store, "r", {"podGC": {"strategy": "OnPodCompletion"}})
+    _row(store, "s", {"podGC": {"strategy": "OnPodCompletion"}})
+    nodes_r = store.run_dir("r") / "nodes"
+    nodes_r.mkdir(parents=True)
+    (nodes_r / "r-1").symlink_to(victim / "r-1")           # the pod root itself is a link
+    pod_s = store.run_dir("s") / "nodes" / "r-1"
+    (pod_s / "home").mkdir(parents=True)
+    (pod_s / "home" / "user").symlink_to(victim)           # links a step left inside its root
+    (pod_s / "file").symlink_to(victim / "notes.txt")
+    swept = retention.sweep(store, now=time.time() + 10)
+    assert swept.pods == {"r": ["r-1"], "s": ["r-1"]}
+    assert not os.path.lexists(nodes_r / "r-1") and not os.path.lexists(pod_s)
+    _intact(victim)
+
+
+def test_ttl_and_keep_unlink_a_run_folder_that_is_a_link(store, victim):
+    _row(store, "r", {"ttlStrategy": {"secondsAfterCompletion": 0}})
+    _row(store, "old", {}, phase="Failed")
+    store.run_dir("r").parent.mkdir(parents=True, exist_ok=True)
+    store.run_dir("r").symlink_to(victim)
+    store.run_dir("old").symlink_to(victim / "r-1")
+    swept = retention.sweep(store, keep=(0, None))
+    assert swept.ttl == ["r"] and swept.kept_out == ["old"]
+    assert not os.path.lexists(store.run_dir("r")) and not os.path.lexists(store.run_dir("old"))
+    _intact(victim)
+
+
+def test_a_running_run_keeps_its_pods_and_its_row_whatever_its_ttl(store, victim):
+    _row(store, "live", {"ttlStrategy": {"secondsAfterCompletion": 0}, "podGC": {"strategy": "OnPodCompletion"}},
+         phase="Running")
+    pod = store.run_dir("live") / "nodes" / "r-1"
+    pod.mkdir(parents=True)
+    swept = retention.sweep(store, now=time.time() + 10**7, keep=(0, 0.0))
+    assert swept.ttl == [] and swept.kept_out == [] and swept.pods == {}
+    assert pod.is_dir() and store.exists("live")
