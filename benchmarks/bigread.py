@@ -94,17 +94,20 @@ def fill_many(store, count: int, *, pods: int = 3, prefix: str = "r") -> list[st
 
 def _command(args: list[str], home: Path, tree: Path, out: str | None = None) -> dict:
     """One ``jupyter-flow`` process over ``home`` with ``tree`` on PYTHONPATH: wall, CPU and peak RSS."""
+    # cwd: a fresh directory (``python -m`` puts the cwd first on sys.path, before PYTHONPATH);
+    # /usr/bin/time: the child's own peak RSS (a child forked from this big process would count its pages)
     env = dict(os.environ, JUPYTER_FLOW_HOME=str(home), PYTHONPATH=str(tree))
-    t0 = time.perf_counter()
-    with open(out or os.devnull, "wb") as sink, tempfile.TemporaryFile() as err:
-        proc = subprocess.Popen([sys.executable, "-m", "jupyter_flow.cli", *args], env=env, stdout=sink, stderr=err)
-        _, status, usage = os.wait4(proc.pid, 0)   # this child's own CPU and peak RSS
+    with tempfile.TemporaryDirectory() as cwd, open(out or os.devnull, "wb") as sink:
+        stats = Path(cwd) / "time.txt"
+        t0 = time.perf_counter()
+        proc = subprocess.run(["/usr/bin/time", "-f", "%U %S %M", "-o", str(stats), sys.executable, "-m",
+                               "jupyter_flow.cli", *args], env=env, cwd=cwd, stdout=sink, stderr=subprocess.PIPE,
+                              timeout=900)
         wall = time.perf_counter() - t0
-        proc.returncode = os.waitstatus_to_exitcode(status)
         if proc.returncode != 0:
-            err.seek(0)
-            raise RuntimeError(f"jupyter-flow {' '.join(args)}: {err.read().decode()[-2000:]}")
-    return {"wall_s": wall, "cpu_s": usage.ru_utime + usage.ru_stime, "rss_mb": usage.ru_maxrss / 1024}
+            raise RuntimeError(f"jupyter-flow {' '.join(args)}: {proc.stderr.decode()[-2000:]}")
+        user, system, rss_kb = stats.read_text().split()[-3:]
+    return {"wall_s": wall, "cpu_s": float(user) + float(system), "rss_mb": int(rss_kb) / 1024}
 
 
 def _median(runs: list[dict]) -> dict:

@@ -429,12 +429,15 @@ class Store:
         node = self.get_node(run, selector)
         if node is not None:
             return [node]
-        for key in ("name", "displayName"):
-            rows = self._read(f"SELECT data FROM nodes WHERE run=? AND json_extract(data, '$.{key}')=?"
-                              " ORDER BY id LIMIT ?", (run, selector, limit))
-            if rows:
-                return [_loads_json(r[0]) for r in rows]
-        return []
+        # one scan for both names (SQLite parses each row once): full-name matches sort first and,
+        # as in nodesel, win over display-name ones
+        rows = self._read("SELECT data, by_name FROM (SELECT data, id, json_extract(data, '$.name')=? AS by_name,"
+                          " json_extract(data, '$.displayName')=? AS by_display FROM nodes WHERE run=?)"
+                          " WHERE by_name OR by_display ORDER BY by_name DESC, id LIMIT ?",
+                          (selector, selector, run, limit))
+        if rows and rows[0][1]:
+            rows = [r for r in rows if r[1]]
+        return [_loads_json(r[0]) for r in rows]
 
     def find_node(self, run: str, selector: str) -> dict | None:
         """One node by id, else by display name or full name (as ``jupyter-flow logs`` accepts).

@@ -74,3 +74,14 @@ def test_rows_json_wrote_but_orjson_refuses_still_decode(store):
     got = store.get_nodes("odd")["odd"]
     assert got["message"] == "\ud800 half" and got["v"] != got["v"]
     assert store.match_nodes("odd", "odd")[0]["message"] == "\ud800 half"
+
+
+def test_a_full_name_match_wins_over_display_names(store):
+    fill_big(store, "big", 5)
+    rows = [json.loads(r[0]) for r in store._read("SELECT data FROM nodes WHERE run='big' AND id IN"
+                                                  " ('big-1', 'big-2', 'big-3')")]
+    rows[0]["name"] = "x"           # big-1: full name x
+    rows[1]["displayName"] = "x"    # big-2, big-3: display name x
+    rows[2]["displayName"] = "x"
+    store.save("big", nodes=rows)
+    assert [n["id"] for n in store.match_nodes("big", "x")] == ["big-1"]
