@@ -59,3 +59,14 @@ def test_argo_pod_log_stream_reads_only_that_pod(flow_home, store):
         assert stream.poll() == [{"result": {"content": "a", "podName": "big-t-298"}},
                                  {"result": {"content": "b", "podName": "big-t-298"}}]
         assert stream.done
+
+
+async def test_rest_summary_of_one_run(jp_fetch, store):
+    import json
+    fill_big(store, "big", 400)
+    corrupt_nodes(store, "big")
+    r = await jp_fetch("jupyter-flow", "api", "runs", "big", params={"summary": "1"}, raise_error=False)
+    data = json.loads(r.body)
+    assert r.code == 200 and data["name"] == "big" and data["progress"] == "400/400", data
+    r = await jp_fetch("jupyter-flow", "api", "runs", "nope", params={"summary": "1"}, raise_error=False)
+    assert r.code == 404
