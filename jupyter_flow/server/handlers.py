@@ -147,8 +147,8 @@ class GraphHandler(BaseHandler):
     @web.authenticated
     @_answered
     async def get(self, name):
-        from .picture import PictureRequestError, run_picture
-        wf = await self.call(self.manager.get_run, name)
+        from .picture import PictureRequestError, read_run, run_picture
+        wf = await self.call(read_run, self.manager, name)
         try:
             self.reply(await asyncio.get_running_loop().run_in_executor(None, partial(
                 run_picture, wf, opened=self.get_query_arguments("open"), find=self.get_query_argument("find", None),
