@@ -69,9 +69,13 @@ class Tally:
             self.done -= old[0]
             self.total -= old[1]
         if node.get("type") in _EXECUTABLE:
-            if node.get("progress") in (None, ""):           # the common case, without a parse
+            raw = node.get("progress")
+            a, sep, b = raw.partition("/") if isinstance(raw, str) else ("", "", "")
+            if raw in (None, ""):                             # the common cases, without a regex
                 part = (1 if node.get("phase") in _COMPLETE else 0, 1)
-            else:
+            elif sep and a.isascii() and a.isdigit() and b.isascii() and b.isdigit() and 0 < int(b) >= int(a):
+                part = (int(b) if node.get("phase") in _COMPLETE else int(a), int(b))
+            else:                                             # anything else: exactly as render.progress
                 done, _, total = _progress((node,)).partition("/")
                 part = (int(done), int(total))
             if part[1]:

@@ -236,6 +236,10 @@ class Picture:
     def _squeeze(self, shown_in: dict[str, set[str]]) -> None:
         """Collapse sub-DAGs/steps (innermost first) until the drawn count fits the budget."""
         st = self.structure
+        root = self.run_name
+        if not any(c in self.nodes and c != root and c not in shown_in and c not in self.view.opened
+                   and self.nodes[c].get("type") in _CONTAINERS for c in st.depth):
+            return                               # nothing that may collapse: the picture stays as it is
         drawn_under: dict[str, int] = {}
         for nid in self.nodes:
             if self.vis.get(nid) == nid:

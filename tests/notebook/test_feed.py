@@ -24,7 +24,7 @@ def test_tally_keeps_argo_progress_and_suspends_per_node():
     for i in range(500):
         n = {"id": f"n{i}", "type": rnd.choice(types), "phase": rnd.choice(phases)}
         if rnd.random() < 0.2:
-            n["progress"] = rnd.choice(["1/3", "3/3", "0/2", "bad", "5/2", ""])
+            n["progress"] = rnd.choice(["1/3", "3/3", "0/2", "bad", "5/2", "", "2/4\n", "\u0661/3", "0/0"])
         nodes[n["id"]] = n
     t = Tally()
     t.reset(nodes)
