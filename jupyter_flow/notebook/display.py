@@ -78,16 +78,25 @@ def widget_for(run, *, fresh: bool = False):
         return w
 
 
+PLAIN_MAX_NODES = 2000   # past this, the widget's text/plain is a line, not the whole get tree
+
+
 def mimebundle(run, include=None, exclude=None) -> dict:
     """What ``Run._repr_mimebundle_`` returns."""
-    plain = text(run)
     if not widgets_available():
-        return {"text/plain": plain}
+        return {"text/plain": text(run)}
     try:
         w = widget_for(run)
     except Exception as exc:   # a broken widget stack must not hide the run
-        return {"text/plain": plain + f"\n(widget unavailable: {exc})"}
+        return {"text/plain": text(run) + f"\n(widget unavailable: {exc})"}
     w.check_frontend()
+    if len(w.nodes) > PLAIN_MAX_NODES:
+        # the tree of a 100,000-node run is 100,000 lines in the saved notebook and seconds of
+        # rendering on every display: the picture is the widget; the tree is `jupyter-flow get`
+        plain = (f"{run.name}  {w.info.get('phase') or 'Pending'}  {len(w.nodes):,} nodes "
+                 f"(jupyter-flow get {run.name} prints the tree)")
+    else:
+        plain = text(run)
     bundle = {"text/plain": plain,
               "application/vnd.jupyter.widget-view+json": {"version_major": 2, "version_minor": 0,
                                                            "model_id": w.box.model_id}}

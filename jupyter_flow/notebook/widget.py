@@ -15,7 +15,6 @@ from typing import Any, Callable
 
 import ipywidgets as W
 
-from ..phases import FINISHED
 from . import graph as G
 from . import preview as P
 from .feed import RunFeed

@@ -115,12 +115,6 @@ class Structure:
         return out
 
 
-def _signature(nodes: Mapping[str, Mapping[str, Any]]) -> int:
-    """Changes when the structure does (ids, types, children, boundaries), not with phases."""
-    return hash(tuple((nid, n.get("type"), len(n.get("children") or ()), n.get("boundaryID"))
-                      for nid, n in nodes.items()))
-
-
 def _group_label(nodes: Mapping[str, Mapping[str, Any]], gid: str, fanout: str | None, count: int) -> str:
     if fanout is not None:
         parent = nodes[fanout]
@@ -152,19 +146,16 @@ class Picture:
         self.collapsed: set[str] = set()
         self.counts: dict[str, dict[str, int]] = {}
         self.elements = Elements()
-        self._sig: int | None = None
 
     # -- whole rebuilds ---------------------------------------------------------------------------
     def set_nodes(self, nodes: Mapping[str, Mapping[str, Any]]) -> Elements:
         self.nodes = dict(nodes)
         return self.rebuild()
 
-    def rebuild(self) -> Elements:
-        nodes = self.nodes
-        sig = _signature(nodes)
-        if sig != self._sig:
-            self.structure = Structure(nodes)
-            self._sig = sig
+    def rebuild(self, *, structure: bool = True) -> Elements:
+        """Group and draw again; ``structure=False`` when only the view changed (same nodes)."""
+        if structure:
+            self.structure = Structure(self.nodes)
         self._compute_vis()
         self._draw()
         return self.elements
@@ -204,7 +195,7 @@ class Picture:
         """``vis``: every node (and group id) -> what is drawn for it (itself or its group node).
         Containers first, outermost first (their depth), then every node in one tight pass."""
         st = self.structure
-        parent, collapsed, fanouts = st.parent, self.collapsed, st.fanouts
+        parent, collapsed = st.parent, self.collapsed
         vis: dict[str, str] = {}
 
         def place(x: str) -> None:
@@ -377,7 +368,7 @@ class Picture:
             self.view.open(gid)
         else:
             self.view.opened[gid] = 1 << 30
-        return self.rebuild()
+        return self.rebuild(structure=False)
 
     def find(self, query: str) -> str | None:
         """The first node whose name or display name contains ``query`` (case-insensitive), or
@@ -403,7 +394,7 @@ class Picture:
             return None
         self.found = nid
         self.view.reveal(nid)
-        self.rebuild()
+        self.rebuild(structure=False)
         return nid
 
 

@@ -553,3 +553,21 @@ def test_panel_lists_the_nodes_metrics_escaped(store):
     part = info[info.index("<b>metrics</b>"):]
     assert "step_score{who=&quot;&lt;img src=x onerror=alert(1)&gt;&quot;}" in part and "2.5" in part
     assert evil not in info
+
+
+def test_a_big_runs_display_carries_a_line_of_text_not_its_whole_tree(store, monkeypatch):
+    from jupyter_flow.notebook import display as D
+    monkeypatch.setattr(D, "widgets_available", lambda: True)     # as in a kernel
+    big, _ctl = _synthetic(store, D.PLAIN_MAX_NODES + 10)
+    bundle = D.mimebundle(big)
+    assert "application/vnd.jupyter.widget-view+json" in bundle
+    assert bundle["text/plain"] == (f"synthetic  Running  {D.PLAIN_MAX_NODES + 11:,} nodes "
+                                    "(jupyter-flow get synthetic prints the tree)")
+    D.widget_for(big).close()
+    D._widgets.clear()
+    small, ctl = _synthetic(store, 3)
+    ctl.done.set()                  # over: its state is the controller's (the store has no row)
+    plain = D.mimebundle(small)["text/plain"]
+    assert "p2" in plain and "nodes (jupyter-flow get" not in plain      # a small run: the get tree
+    D.widget_for(small).close()
+    D._widgets.clear()
