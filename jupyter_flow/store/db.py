@@ -6,6 +6,7 @@ import os
 import sqlite3
 import threading
 import time
+import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
@@ -545,7 +546,16 @@ class Store:
     def delete_run(self, name: str, *, if_phase: tuple[str, ...] | None = None) -> bool:
         """Remove the run's rows, then its directory: only ever a directory inside ``runs/``.
         ``if_phase``: only if the run's phase is one of these, checked in the same transaction
-        (retention never deletes a run another process has just started again); whether it did."""
+        (retention never deletes a run another process has just started again); whether it did.
+
+        The directory is moved aside (``runs/.deleting-<random>``) inside the transaction that deletes
+        the rows and removed after it: the name is free once that commits, and a new run of the same
+        name (a ``submit`` right after, while a background sweep deletes the old one) makes its own
+        ``runs/<name>/``, which removing the old one by name used to take with it."""
+        runs, here = self.home / "runs", self.run_dir(name)
+        trash = runs / f".deleting-{uuid.uuid4().hex}"   # no run's directory starts with "."
+        moved: list[bool] = []
+
         def op(conn):
             if if_phase is not None:
                 row = conn.execute("SELECT phase FROM runs WHERE name=?", (name,)).fetchone()
@@ -556,10 +566,26 @@ class Store:
             conn.execute("DELETE FROM runs WHERE name=?", (name,))
             # its step-cache records go with it, but for the entries shared through the cache area
             conn.execute("DELETE FROM stepcache WHERE run=? AND shared=0", (name,))
+            if not moved and os.path.lexists(here):
+                try:
+                    os.rename(here, trash)   # a link is renamed itself, never followed
+                    moved.append(True)
+                except OSError:
+                    pass
             return True
-        if not self._write(op):
+
+        def put_back() -> None:
+            if moved and not os.path.lexists(here):
+                os.rename(trash, here)
+        try:
+            done = self._write(op)
+        except BaseException:
+            put_back()
+            raise
+        if not done:
+            put_back()
             return False
-        remove_tree(self.home / "runs", self.run_dir(name))
+        remove_tree(runs, trash if moved else here)
         return True
 
     # -- custom metrics (engine/metrics.py writes, store/metrics.py reads) ----------------

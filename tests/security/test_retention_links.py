@@ -87,3 +87,37 @@ def test_a_running_run_keeps_its_pods_and_its_row_whatever_its_ttl(store, victim
     swept = retention.sweep(store, now=time.time() + 10**7, keep=(0, 0.0))
     assert swept.ttl == [] and swept.kept_out == [] and swept.pods == {}
     assert pod.is_dir() and store.exists("live")
+
+
+def test_a_run_deleted_in_the_background_never_takes_a_new_run_of_its_name(store):
+    """A sweep (every minute in the servers) deletes run ``r`` by TTL while the user submits ``r``
+    again. The name is free the moment the delete's transaction commits; the old code removed
+    ``runs/r`` by name after that, so the new run's directory went with it. Now, at COMMIT, the old
+    directory is already out of ``runs/r`` (seen by SQLite's statement trace, no timing involved)."""
+    _row(store, "r", {"ttlStrategy": {"secondsAfterCompletion": 0}})
+    old = store.run_dir("r")
+    (old / "nodes").mkdir(parents=True)
+    (old / "nodes" / "old.txt").write_text("old")
+    at_commit: list[bool] = []
+    deleting: list[bool] = []
+
+    def trace(sql: str) -> None:
+        if sql.startswith("DELETE FROM runs WHERE"):
+            deleting.append(True)
+        elif sql.strip().upper() == "COMMIT" and deleting and not at_commit:
+            at_commit.append(os.path.lexists(old))    # the commit that frees the name
+    store._conn.set_trace_callback(trace)
+    try:
+        assert retention.sweep(store).ttl == ["r"]
+    finally:
+        store._conn.set_trace_callback(None)
+    assert at_commit == [False]
+    assert not os.path.lexists(old) and not list(old.parent.glob(".deleting-*"))   # nothing left behind
+
+
+def test_a_delete_that_does_not_happen_leaves_the_directory_where_it_was(store):
+    _row(store, "r", {}, phase="Running")
+    (store.run_dir("r") / "nodes").mkdir(parents=True)
+    assert store.delete_run("r", if_phase=("Succeeded",)) is False
+    assert (store.run_dir("r") / "nodes").is_dir()
+    assert store.delete_run("r") is True and not store.run_dir("r").exists()
