@@ -11,15 +11,19 @@ def tail_offset(path, lines: int) -> int:
             return end
         f.seek(end - 1)
         want = lines + (f.read(1) == b"\n")   # a final newline ends the last line, it starts none
-        pos, buf = end, b""
+        # one block in memory and each byte counted once: a log is step output, and a long line
+        # (no newline in 64 MB) made the old grow-and-recount loop quadratic (a minute, then hours)
+        pos, seen = end, 0
         while pos > 0:
             step = min(1 << 16, pos)
             pos -= step
             f.seek(pos)
-            buf = f.read(step) + buf
-            if buf.count(b"\n") >= want:
-                idx = len(buf)
-                for _ in range(want):
-                    idx = buf.rfind(b"\n", 0, idx)
+            block = f.read(step)
+            found = block.count(b"\n")
+            if seen + found >= want:
+                idx = len(block)
+                for _ in range(want - seen):
+                    idx = block.rfind(b"\n", 0, idx)
                 return pos + idx + 1
+            seen += found
         return 0
