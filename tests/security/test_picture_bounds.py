@@ -60,3 +60,15 @@ def test_hostile_display_names_are_text_in_the_picture_and_its_svg():
     assert {n["data"]["label"] for n in out["graph"]["nodes"] if n["data"]["label"]} == {XSS}
     assert all(rule["selector"].startswith(("node", "edge")) for rule in out["style"])
     assert XSS not in json.dumps(out["style"])
+
+
+def test_find_is_plain_text_never_a_pattern():
+    """``find=`` is compared as text (a name containing it, or a phase), never compiled: a pattern
+    finds only a node whose name holds those very characters."""
+    nodes = chain(50)
+    nodes["wf-p7"]["displayName"] = "(a+)+$"
+    wf = {"metadata": {"name": "wf"}, "status": {"phase": "Running", "nodes": nodes}}
+    assert run_picture(wf, find="(a+)+$")["found"] == "wf-p7"
+    for pattern in (".*", "s[0-9]+", "^wf", "(x+x+)+y", "\\"):
+        assert run_picture(wf, find=pattern)["found"] is None
+    assert run_picture(wf, find="a" * 4000 + "!")["found"] is None
