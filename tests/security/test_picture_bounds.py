@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from jupyter_flow.notebook import svg
 from jupyter_flow.picture.groups import BUDGET, Picture
 from jupyter_flow.server.picture import run_picture
@@ -72,3 +74,16 @@ def test_find_is_plain_text_never_a_pattern():
     for pattern in (".*", "s[0-9]+", "^wf", "(x+x+)+y", "\\"):
         assert run_picture(wf, find=pattern)["found"] is None
     assert run_picture(wf, find="a" * 4000 + "!")["found"] is None
+
+
+def test_picture_queries_over_their_bounds_are_refused():
+    """What the endpoint answers 400 (``PictureRequestError``) rather than working through."""
+    from jupyter_flow.server.picture import MAX_OPEN, PictureRequestError
+    wf = {"metadata": {"name": "wf"}, "status": {"nodes": chain(3)}}
+    for kwargs in ({"opened": ["wf::more"] * (MAX_OPEN + 1)}, {"reveal": ["wf-p1"] * (MAX_OPEN + 1)},
+                   {"opened": ["x" * 5000]}, {"node": "x" * 5000}, {"find": "x" * 5000}):
+        with pytest.raises(PictureRequestError):
+            run_picture(wf, **kwargs)
+    # ids that name nothing change nothing
+    plain = run_picture(wf)["graph"]
+    assert run_picture(wf, opened=["../../etc", "wf-p1::group"], reveal=["nope"], node="nope")["graph"] == plain
