@@ -152,7 +152,7 @@ def keep_budget(store, now: float, runs: int | None, days: float | None, *, skip
     if runs is not None:
         names += [r[0] for r in store._read(
             f"SELECT name FROM runs WHERE phase IN ({marks}) ORDER BY coalesce(finished_at, created_at) DESC,"
-            " rowid DESC LIMIT -1 OFFSET ?", (*FINISHED, int(runs)))]
+            " rowid DESC LIMIT -1 OFFSET ?", (*FINISHED, min(int(runs), 1 << 62)))]   # SQLite's integers
     if days is not None:
         names += [r[0] for r in store._read(
             f"SELECT name FROM runs WHERE phase IN ({marks}) AND coalesce(finished_at, created_at) < ?",

@@ -121,3 +121,11 @@ def test_a_delete_that_does_not_happen_leaves_the_directory_where_it_was(store):
     assert store.delete_run("r", if_phase=("Succeeded",)) is False
     assert (store.run_dir("r") / "nodes").is_dir()
     assert store.delete_run("r") is True and not store.run_dir("r").exists()
+
+
+def test_a_keep_beyond_sqlites_integers_keeps_everything(store, tmp_path):
+    """``keep: {runs: 100000000000000000000}`` is a whole number of 0 or more, so config accepts it;
+    bound into SQL it raised OverflowError and every sweep failed at ``keep``."""
+    _row(store, "r", {})
+    swept = retention.sweep(store, keep=(10**20, None))
+    assert swept.kept_out == [] and store.exists("r")
