@@ -21,14 +21,16 @@ export const PHASE_ICONS: Record<string, string> = {
 
 /** Argo UI colours (argo-ui config.scss). */
 export const PHASE_COLORS: Record<string, string> = {
-  Succeeded: '#18BE94',
-  Failed: '#E96D76',
-  Error: '#E96D76',
-  Running: '#0DADEA',
+  // the kernel's palette (jupyter_flow/picture/style.py PHASE_COLOURS, pinned equal by
+  // tests/labextension/test_palette.py): the run view's graph is drawn with that stylesheet
   Pending: '#f4c030',
-  Skipped: '#CCD6DD',
-  Omitted: '#CCD6DD',
-  Suspended: '#CCD6DD'
+  Running: '#0dadea',
+  Suspended: '#7f6fd9',
+  Succeeded: '#18be94',
+  Failed: '#e96d76',
+  Error: '#c4323e',
+  Skipped: '#ccd6dd',
+  Omitted: '#dde3e8'
 };
 
 export interface IRunSummary {

@@ -53,8 +53,8 @@ describe('formatting', () => {
     expect(phaseIcon('Failed')).toBe('✖');
     expect(phaseIcon('Error')).toBe('⚠');
     expect(phaseIcon('Running', 'Suspend')).toBe('ǁ');
-    expect(phaseColor('Succeeded')).toBe('#18BE94');
-    expect(phaseColor('Running')).toBe('#0DADEA');
+    expect(phaseColor('Succeeded')).toBe('#18be94');
+    expect(phaseColor('Running')).toBe('#0dadea');
     expect(phaseColor(undefined)).toBe('#f4c030');
   });
 
@@ -96,7 +96,7 @@ describe('graph', () => {
     const g = nodes.find(n => n.data.id === 'g')!;
     expect(g.classes).toContain('jf-virtual');
     expect(g.data.label).toBe('');
-    expect(nodes.find(n => n.data.id === 'b')!.data.color).toBe('#E96D76');
+    expect(nodes.find(n => n.data.id === 'b')!.data.color).toBe('#e96d76');
   });
 
   it('marks a step-cache hit, not an Argo memoize hit', () => {
