@@ -1,8 +1,6 @@
 """What a picture of a big run draws (picture.groups): group nodes, budgets, opening, search."""
 from __future__ import annotations
 
-import time
-
 from jupyter_flow.picture import groups as GR
 from jupyter_flow.picture.groups import Picture, grouped
 from jupyter_flow.picture.style import PIE_PHASES, node_data, stylesheet
@@ -87,15 +85,13 @@ def test_phase_changes_update_only_the_group_they_fall_in_without_a_rebuild():
     pic = Picture("wf")
     pic.set_nodes(nodes)
     drawn = pic.elements
-    t = time.perf_counter()
+    structure = pic.structure
     for i in range(1000):
         touched = pic.update({f"p{i}": dict(nodes[f"p{i}"], phase="Running")})
         assert touched == {"g0::group"}
-    per_change = (time.perf_counter() - t) / 1000
-    assert pic.elements is drawn                        # no rebuild
+    assert pic.elements is drawn and pic.structure is structure     # no rebuild: O(changes), not O(nodes)
     assert pic.elements.nodes["g0::group"].counts == (("Running", 1000), ("Succeeded", 4000))
     assert pic.elements.nodes["g0::group"].classes == "Group Running"
-    assert per_change < 0.001, per_change              # 1,000 changes a second fit in well under a second
     # a new node is structure: rebuilt
     assert pic.update({"extra": _n("extra", "Pod", "Pending", (), "wf")}) is None
     assert "extra" in pic.elements.nodes
