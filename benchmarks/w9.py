@@ -183,6 +183,8 @@ def render(results: dict) -> str:
                      f"| {before['engine_s']:.1f} | {before['baseline_s']:.1f} "
                      f"| {before['overhead_ms_per_node']:.2f} | {before['engine_cpu_ms_per_node']:.2f} "
                      f"| {before['engine_peak_rss_mb']:.0f} | {before['store_kb_per_node']:.2f} | {before['phase']} |")
+    for note in results.get("notes") or []:
+        lines += ["", note]
     return "\n".join(lines) + "\n"
 
 
