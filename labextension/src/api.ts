@@ -3,7 +3,7 @@ import { URLExt } from '@jupyterlab/coreutils';
 import { ServerConnection } from '@jupyterlab/services';
 
 import { ILogRange } from './logtail';
-import { ILintError, IRunsFilter, IRunsPage, IRunSummary, isPathSafe, IWorkflow, runsQuery, SseParser } from './model';
+import { ILintError, IRunsFilter, IRunsPage, isPathSafe, IWorkflow, runsQuery, SseParser } from './model';
 
 export class ApiError extends Error {
   constructor(
@@ -46,11 +46,6 @@ async function request<T>(path: string[], init: RequestInit = {}, query = ''): P
 /** Where a stored artifact downloads from (a GET: the login cookie authenticates it). */
 export function artifactUrl(name: string, key: string): string {
   return url('runs', name, 'artifacts') + '/' + key.split('/').map(encodeURIComponent).join('/');
-}
-
-export async function listRuns(phase?: string | null): Promise<IRunSummary[]> {
-  const query = phase ? `?phase=${encodeURIComponent(phase)}` : '';
-  return (await request<{ runs: IRunSummary[] }>(['runs'], {}, query)).runs;
 }
 
 /** One page of the runs list under a filter (``GET runs?offset&limit&...``, built by ``runsQuery``). */

@@ -64,12 +64,6 @@ export interface INodeStatus {
   memoizationStatus?: { hit?: boolean; key?: string; cacheName?: string };
 }
 
-/** A node reused from jupyter-flow's content step cache (an Argo memoize hit keeps Argo's look). */
-export function cacheHit(n: INodeStatus): boolean {
-  const m = n.memoizationStatus;
-  return !!m && m.hit === true && m.cacheName === 'jupyter-flow';
-}
-
 export interface IWorkflow {
   metadata: { name: string; [k: string]: any };
   spec?: any;
@@ -159,10 +153,6 @@ export function formatAge(value: string | null | undefined, now: number = Date.n
   }
   const d = formatDuration(Math.max(0, now - t));
   return d ? `${d} ago` : '';
-}
-
-export function filterRuns(runs: IRunSummary[], phase: string | null): IRunSummary[] {
-  return phase ? runs.filter(r => r.phase === phase) : runs.slice();
 }
 
 /**
@@ -286,49 +276,6 @@ export function pagesOf(start: number, end: number, pageSize: number): number[] 
     out.push(p);
   }
   return out;
-}
-
-export interface IGraphElement {
-  group: 'nodes' | 'edges';
-  data: { id: string; [k: string]: any };
-  classes?: string;
-}
-
-/** Nodes and parent→child edges of ``status.nodes`` for cytoscape. */
-export function graphElements(wf: IWorkflow): IGraphElement[] {
-  const nodes = wf.status?.nodes ?? {};
-  const out: IGraphElement[] = [];
-  for (const n of Object.values(nodes)) {
-    const virtual = n.type === 'StepGroup' || n.type === 'TaskGroup';
-    out.push({
-      group: 'nodes',
-      data: {
-        id: n.id,
-        label: virtual ? '' : n.displayName || n.name,
-        phase: n.phase || 'Pending',
-        type: n.type,
-        color: phaseColor(n.phase)
-      },
-      classes: `jf-phase-${n.phase || 'Pending'}${virtual ? ' jf-virtual' : ''}${cacheHit(n) ? ' jf-cached' : ''}`
-    });
-  }
-  for (const n of Object.values(nodes)) {
-    for (const child of n.children ?? []) {
-      if (nodes[child]) {
-        out.push({ group: 'edges', data: { id: `${n.id}->${child}`, source: n.id, target: child } });
-      }
-    }
-  }
-  return out;
-}
-
-/** A string that changes whenever the graph's structure (not its colours) changes. */
-export function graphShape(wf: IWorkflow): string {
-  const nodes = wf.status?.nodes ?? {};
-  return Object.keys(nodes)
-    .sort()
-    .map(id => `${id}:${(nodes[id].children ?? []).join(',')}`)
-    .join(';');
 }
 
 export interface ISseEvent {

@@ -3,31 +3,14 @@ import {
   safeImageUri,
   allowedActions,
   durationOf,
-  filterRuns,
   formatDuration,
   formatLintError,
-  graphElements,
-  graphShape,
   isWorkflowCell,
-  IWorkflow,
   isPathSafe,
   phaseColor,
   phaseIcon,
   SseParser
 } from '../src/model';
-
-const wf: IWorkflow = {
-  metadata: { name: 'dag-x' },
-  status: {
-    phase: 'Running',
-    nodes: {
-      'dag-x': { id: 'dag-x', name: 'dag-x', displayName: 'dag-x', type: 'DAG', phase: 'Running', children: ['a'] },
-      a: { id: 'a', name: 'dag-x.A', displayName: 'A', type: 'Pod', phase: 'Succeeded', children: ['b', 'ghost'] },
-      b: { id: 'b', name: 'dag-x.B', displayName: 'B', type: 'Pod', phase: 'Failed' },
-      g: { id: 'g', name: 'dag-x[0]', displayName: '[0]', type: 'StepGroup', phase: 'Running' }
-    }
-  }
-};
 
 describe('formatting', () => {
   it('formats durations as Argo does', () => {
@@ -67,15 +50,6 @@ describe('formatting', () => {
 });
 
 describe('runs', () => {
-  const runs = [
-    { name: 'a', phase: 'Running' },
-    { name: 'b', phase: 'Failed' },
-    { name: 'c', phase: 'Succeeded' }
-  ];
-  it('filters by phase', () => {
-    expect(filterRuns(runs, 'Failed').map(r => r.name)).toEqual(['b']);
-    expect(filterRuns(runs, null)).toHaveLength(3);
-  });
   it('offers the actions that make sense', () => {
     expect([...allowedActions({ phase: 'Running' })].sort()).toEqual(
       ['delete', 'resubmit', 'stop', 'suspend', 'terminate'].sort()
@@ -83,47 +57,6 @@ describe('runs', () => {
     expect(allowedActions({ phase: 'Failed' }).has('retry')).toBe(true);
     expect(allowedActions({ phase: 'Succeeded' }).has('retry')).toBe(false);
     expect(allowedActions({ phase: 'Succeeded' }).has('stop')).toBe(false);
-  });
-});
-
-describe('graph', () => {
-  it('makes a node per status node and an edge per known child', () => {
-    const els = graphElements(wf);
-    const nodes = els.filter(e => e.group === 'nodes');
-    const edges = els.filter(e => e.group === 'edges');
-    expect(nodes.map(n => n.data.id).sort()).toEqual(['a', 'b', 'dag-x', 'g']);
-    expect(edges.map(e => e.data.id).sort()).toEqual(['a->b', 'dag-x->a']); // 'ghost' is unknown
-    const g = nodes.find(n => n.data.id === 'g')!;
-    expect(g.classes).toContain('jf-virtual');
-    expect(g.data.label).toBe('');
-    expect(nodes.find(n => n.data.id === 'b')!.data.color).toBe('#e96d76');
-  });
-
-  it('marks a step-cache hit, not an Argo memoize hit', () => {
-    const hit = (cacheName: string) => ({
-      metadata: { name: 'w' },
-      status: {
-        nodes: {
-          p: {
-            id: 'p',
-            name: 'w.p',
-            displayName: 'p',
-            type: 'Pod',
-            phase: 'Succeeded',
-            memoizationStatus: { hit: true, key: 'k', cacheName }
-          }
-        }
-      }
-    });
-    expect(graphElements(hit('jupyter-flow'))[0].classes).toContain('jf-cached');
-    expect(graphElements(hit('my-cache'))[0].classes).not.toContain('jf-cached');
-  });
-  it('changes shape only when the structure changes', () => {
-    const again = JSON.parse(JSON.stringify(wf));
-    again.status.nodes.b.phase = 'Succeeded';
-    expect(graphShape(again)).toBe(graphShape(wf));
-    again.status.nodes.b.children = ['a'];
-    expect(graphShape(again)).not.toBe(graphShape(wf));
   });
 });
 
