@@ -11,10 +11,10 @@ Debian's Chromium driven by Playwright open the lab with the Workflows panel sho
 
 Measured:
 
-* **first paint**: from navigation start to the first animation frame after the panel holds its
-  first rows (``performance.now()`` in the page), per page load; the panel is restored as the
-  shown left sidebar panel, so the lab's own start-up is inside the figure (``lab_ready`` is when
-  the shell itself was attached, for reference);
+* **first paint**: from the click on the Workflows side-bar tab (a fresh page with a reset
+  workspace, clicked once the lab shows its launcher) to the first animation frame in which the panel
+  holds its first rows (``performance.now()`` in the page): the panel's attach, the first page
+  request with its count, and the rows' DOM; also reported from the page's navigation start;
 * **rows in the DOM**: how many ``.jf-RunRow`` elements exist after first paint (the list is
   virtualised: only rows in view are built);
 * **filter**: from choosing a phase to the first frame showing only that phase; **scroll**: from
@@ -131,19 +131,13 @@ def missing() -> str | None:
     return None
 
 
-def start_lab(base: Path, home: Path, *, sidebar: bool = True) -> dict:
-    """A private ``jupyter lab`` over ``home``; with ``sidebar`` its workspace opens the Workflows panel."""
+def start_lab(base: Path, home: Path) -> dict:
+    """A private ``jupyter lab`` over ``home`` (own config, workspaces, no news pop-up)."""
     root, cfg, ws = base / "root", base / "config", base / "workspaces"
     for d in (root, cfg / "labconfig", ws):
         d.mkdir(parents=True, exist_ok=True)
     (cfg / "labconfig" / "page_config.json").write_text(json.dumps(
         {"disabledExtensions": {"@jupyterlab/apputils-extension:announcements": True}}))
-    if sidebar:
-        (ws / "default-37a8.jupyterlab-workspace").write_text(json.dumps({
-            "data": {"layout-restorer:data": {"main": {"dock": None}, "left": {
-                "collapsed": False, "visible": True, "current": "jupyter-flow-runs", "widgets": ["jupyter-flow-runs"]},
-                "right": {"collapsed": True, "visible": True, "widgets": []}}},
-            "metadata": {"id": "default"}}))
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
@@ -187,43 +181,53 @@ def stop_lab(lab: dict) -> None:
     lab["log"].close()
 
 
-FIRST_PAINT_JS = """() => new Promise(resolve => {
-    const done = () => requestAnimationFrame(() => resolve({
-        paint: performance.now(),
-        rows: document.querySelectorAll('#jupyter-flow-runs .jf-RunRow').length,
-        total: Number(document.querySelector('#jupyter-flow-runs')?.dataset.total ?? -1)}));
-    const ready = () => document.querySelector('#jupyter-flow-runs .jf-RunRow');
-    if (ready()) { done(); return; }
-    new MutationObserver((_, obs) => { if (ready()) { obs.disconnect(); done(); } })
-        .observe(document.body, {childList: true, subtree: true});
+OPEN_PANEL_JS = """() => new Promise((resolve, reject) => {
+    const t0 = performance.now();
+    const tab = document.querySelector(".jp-SideBar [data-id='jupyter-flow-runs']");
+    // rows drawn in a panel that is shown (a hidden side-bar panel has no height); checked each frame
+    const ready = () => document.querySelector('#jupyter-flow-runs .jf-RunRow')
+        && document.querySelector('#jupyter-flow-runs .jf-RunsPanel-list').clientHeight > 0;
+    const frame = () => {
+        if (ready()) {
+            resolve({click: t0, paint: performance.now(),
+                rows: document.querySelectorAll('#jupyter-flow-runs .jf-RunRow').length,
+                total: Number(document.querySelector('#jupyter-flow-runs').dataset.total)});
+        } else if (performance.now() - t0 > 60000) {
+            reject(new Error('no rows 60 s after the click'));
+        } else {
+            requestAnimationFrame(frame);
+        }
+    };
+    // Lumino's tab bar selects on pointerdown (a bare click() does nothing): what a mouse sends
+    const box = tab.getBoundingClientRect();
+    const at = {bubbles: true, cancelable: true, button: 0, buttons: 1, clientX: box.x + 5, clientY: box.y + 5,
+                pointerType: 'mouse', isPrimary: true};
+    tab.dispatchEvent(new PointerEvent('pointerdown', at));
+    tab.dispatchEvent(new PointerEvent('pointerup', {...at, buttons: 0}));
+    tab.dispatchEvent(new MouseEvent('click', {...at, buttons: 0}));
+    requestAnimationFrame(frame);
 })"""
 
 
 def measure_page(ctx, lab: dict, n_expected: int) -> dict:
+    """One page load with a new workspace (the panel closed); once the lab is laid out (its
+    launcher shown) the Workflows tab is clicked, and the first frame holding the panel's rows is timed."""
     page = ctx.new_page()
     try:
-        # the observer is installed before any script of the page runs: first paint is not missed
-        page.add_init_script("""window.__jfFirst = new Promise(resolve => {
-            const check = () => {
-                if (document.querySelector('#jupyter-flow-runs .jf-RunRow')) {
-                    requestAnimationFrame(() => resolve({paint: performance.now(),
-                        rows: document.querySelectorAll('#jupyter-flow-runs .jf-RunRow').length,
-                        total: Number(document.querySelector('#jupyter-flow-runs').dataset.total)}));
-                    return true;
-                }
-                return false;
-            };
-            const start = () => { if (!check()) { new MutationObserver((_, o) => { if (check()) o.disconnect(); })
-                .observe(document.documentElement, {childList: true, subtree: true}); } };
-            if (document.documentElement) start(); else document.addEventListener('readystatechange', start, {once: true});
-        });""")
-        page.goto(f"{lab['url']}/lab?token={lab['token']}")
-        first = page.evaluate("() => window.__jfFirst")
-        shell = page.evaluate("() => { const e = performance.getEntriesByType('mark'); "
-                              "return performance.timing.domContentLoadedEventEnd - performance.timing.navigationStart }")
+        # a workspace of its own (new: the default layout, the panel closed); `?reset` reloads the page
+        page.goto(f"{lab['url']}/lab/workspaces/w11-{secrets.token_hex(4)}?token={lab['token']}")
+        page.wait_for_selector(".jp-SideBar [data-id='jupyter-flow-runs']", timeout=60_000)
+        page.wait_for_selector(".jp-Launcher", timeout=60_000)   # the reset workspace is laid out
+        page.wait_for_timeout(500)
+        panel = page.locator("#jupyter-flow-runs")
+        if panel.is_visible():     # restored open after all: close it, so the click opens it
+            page.locator(".jp-SideBar [data-id='jupyter-flow-runs']").click()
+            panel.wait_for(state="hidden", timeout=10_000)
+        first = page.evaluate(OPEN_PANEL_JS)
         assert first["total"] == n_expected, first
         # filter: Failed only
-        t = page.evaluate("""() => new Promise(resolve => {
+        filter_ms = page.evaluate("""() => new Promise((resolve, reject) => {
+            setTimeout(() => reject(new Error('filter not drawn in 60 s')), 60000);
             const panel = document.querySelector('#jupyter-flow-runs');
             const sel = panel.querySelector('.jf-RunsPanel-filter');
             const t0 = performance.now();
@@ -234,26 +238,27 @@ def measure_page(ctx, lab: dict, n_expected: int) -> dict:
                 .observe(panel, {childList: true, subtree: true, attributes: true});
             sel.value = 'Failed'; sel.dispatchEvent(new Event('change'));
         })""")
-        filter_ms = t
         page.evaluate("""() => { const sel = document.querySelector('#jupyter-flow-runs .jf-RunsPanel-filter');
             sel.value = ''; sel.dispatchEvent(new Event('change')); }""")
-        page.wait_for_function("() => Number(document.querySelector('#jupyter-flow-runs').dataset.total) === %d"
-                               % n_expected)
-        scroll = page.evaluate("""(n) => new Promise(resolve => {
+        page.wait_for_function("n => Number(document.querySelector('#jupyter-flow-runs').dataset.total) === n"
+                               " && !document.querySelector('#jupyter-flow-runs .jf-RunRow-loading')",
+                               arg=n_expected)
+        scroll = page.evaluate("""(n) => new Promise((resolve, reject) => {
+            setTimeout(() => reject(new Error('scroll not drawn in 60 s')), 60000);
             const panel = document.querySelector('#jupyter-flow-runs');
             const list = panel.querySelector('.jf-RunsPanel-list');
             const h = Number(list.dataset.rowHeight);
             const target = Math.floor(n / 2);
             const t0 = performance.now();
             const ok = () => [...panel.querySelectorAll('.jf-RunRow')].some(r => Number(r.dataset.index) === target);
-            new MutationObserver((_, o) => { if (ok()) { o.disconnect();
-                requestAnimationFrame(() => resolve({ms: performance.now() - t0,
-                    rows: panel.querySelectorAll('.jf-RunRow').length})); } })
-                .observe(panel, {childList: true, subtree: true});
             list.scrollTop = target * h;
+            const frame = () => ok() ? resolve({ms: performance.now() - t0,
+                rows: panel.querySelectorAll('.jf-RunRow').length}) : requestAnimationFrame(frame);
+            requestAnimationFrame(frame);
         })""", n_expected)
-        return {"first_paint_s": first["paint"] / 1000, "rows_in_dom": first["rows"], "dom_content_loaded_s":
-                shell / 1000, "filter_ms": filter_ms, "scroll_ms": scroll["ms"], "rows_after_scroll": scroll["rows"]}
+        return {"first_paint_s": (first["paint"] - first["click"]) / 1000, "rows_in_dom": first["rows"],
+                "since_navigation_s": first["paint"] / 1000, "filter_ms": filter_ms, "scroll_ms": scroll["ms"],
+                "rows_after_scroll": scroll["rows"]}
     finally:
         page.close()
 
@@ -319,7 +324,7 @@ def main(argv: list[str] | None = None) -> dict:
         "filter_ms": round(statistics.median(x["filter_ms"] for x in loads), 1),
         "scroll_ms": round(statistics.median(x["scroll_ms"] for x in loads), 1),
         "rows_after_scroll": max(x["rows_after_scroll"] for x in loads),
-        "dom_content_loaded_s": round(statistics.median(x["dom_content_loaded_s"] for x in loads), 3),
+        "since_navigation_s": round(statistics.median(x["since_navigation_s"] for x in loads), 3),
         "rest": rest,
         "targets": TARGETS,
         "met": statistics.median(fp) <= TARGETS["first_paint_s"],
@@ -347,13 +352,14 @@ def report(r: dict) -> str:
         "",
         "| measure | value | target |",
         "| --- | --- | --- |",
-        f"| panel first paint, from navigation start (median; min-max) | {fp['median']} s "
+        f"| panel first paint: Workflows tab clicked to its first rows drawn (median; min-max) | {fp['median']} s "
         f"({fp['min']}-{fp['max']}) | <= {r['targets']['first_paint_s']} s ({'met' if r['met'] else 'missed'}) |",
         f"| rows in the DOM at first paint / after scrolling | {r['rows_in_dom']} / {r['rows_after_scroll']} "
         f"| only the rows in view |",
         f"| phase filter to first filtered frame (median) | {r['filter_ms']} ms | |",
         f"| scroll to the middle to its rows drawn (median) | {r['scroll_ms']} ms | |",
-        f"| page DOMContentLoaded (median) | {r['dom_content_loaded_s']} s | |",
+        f"| rows drawn, from the page's navigation start (median; the tab clicked once the lab is laid out) "
+        f"| {r['since_navigation_s']} s | |",
         f"| REST page of 60 (first / middle / label filter) | {rest['page_ms']} / {rest['page_middle_ms']} / "
         f"{rest['label_filter_ms']} ms | |",
         f"| REST summary of the {r['workload']['big_run_nodes']}-node run | {rest['big_run_summary_ms']} ms "
