@@ -301,3 +301,47 @@ def test_node_set_object_is_argos_update_suspended_node():
         argo.set_node_object(wf, "approve", {"other": "2"}, None)
     with pytest.raises(JupyterFlowError, match="no suspend nodes matching nodeFieldSelector: displayName=hello"):
         argo.set_node_object(wf, "hello", {}, "m")                                  # a Pod is not a suspend node
+
+
+def test_a_cluster_status_of_the_wrong_shape_is_taken_in_as_well_formed_nodes(fake):
+    """Argo's CRDs do not validate ``status``: whoever may patch a Workflow's status decides what the
+    backend reads. Malformed nodes (not a mapping, an id that is not its key, fields of the wrong type, a
+    phase Argo has not) are dropped or lose that field; the run still follows to its end, and ``get``, the
+    JSON and the lab's picture of it answer."""
+    def script_for(name):
+        good = _nodes(name, root="Succeeded")
+        hello = [k for k, n in good.items() if n["displayName"] == "hello"][0]
+        bad = dict(good)
+        bad.update({"not-a-map": ["x"], "other-id": {"id": "someone-else", "phase": "Failed"},
+                    "int-fields": {"id": "int-fields", "name": 7, "displayName": {"a": 1}, "phase": {"x": 1},
+                                   "children": "abc", "outputs": "nope", "startedAt": 12,
+                                   "boundaryID": name, "type": "Pod"}})
+        bad[hello] = dict(good[hello], children=[1, None, "ok"], phase="<b>Odd</b>")
+        return [
+            {"phase": {"weird": True}, "startedAt": "not a time", "message": ["m"], "nodes": bad},
+            {"phase": "Succeeded", "startedAt": "2026-01-01T00:00:00Z", "finishedAt": "garbage",
+             "nodes": bad},
+        ]
+    original_route = fake.route
+
+    def route(h, method, path, query, body):
+        if method == "POST" and path.endswith("/workflows"):
+            fake.script = script_for(body["metadata"]["name"])
+        return original_route(h, method, path, query, body)
+    fake.route = route
+
+    run = api.submit(WF, backend="argo", wait=True, timeout=20)
+    assert run.phase == "Succeeded"
+    nodes = run.to_dict()["status"]["nodes"]
+    assert "not-a-map" not in nodes and "other-id" not in nodes
+    odd = nodes["int-fields"]
+    assert odd["id"] == "int-fields" and odd["boundaryID"] == run.name and odd["type"] == "Pod"
+    assert not ({"name", "displayName", "phase", "children", "outputs", "startedAt"} & set(odd))
+    hello = [n for n in nodes.values() if n.get("displayName") == "hello"][0]
+    assert hello["children"] == ["ok"] and "phase" not in hello
+    from jupyter_flow import render
+    from jupyter_flow.server.picture import run_picture
+    assert run.name in render.render_get(run.to_dict())
+    json.dumps(run.to_dict())
+    picture = run_picture(run.to_dict())
+    assert picture["graph"]["nodes"]

@@ -26,9 +26,9 @@ import threading
 import time
 
 from ...errors import JupyterFlowError
-from ...phases import FAILED_OR_ERROR, FINISHED
+from ...phases import FAILED_OR_ERROR, FINISHED, WORKFLOW_PHASES
 from ...store.paths import make_dirs, opener
-from ...timestamps import iso, parse_iso
+from ...timestamps import epoch, iso
 from .transport import KubeTransport, ServerTransport, Transport
 
 GROUP, VERSION, PLURAL = "argoproj.io", "v1alpha1", "workflows"
@@ -66,7 +66,7 @@ def transport(settings: dict) -> Transport:
     return KubeTransport(settings)
 
 
-_ts = parse_iso   # Argo's timestamps, as the engine writes them
+_ts = epoch   # Argo's timestamps from the cluster: None for anything else (text from outside)
 
 
 def _now() -> str:
@@ -119,19 +119,22 @@ class ArgoRun:
     # -- following ---------------------------------------------------------------------------------
     def apply(self, obj: dict) -> None:
         """Mirror one observed state of the Workflow into the store (and events)."""
-        self.obj = obj
-        status = obj.get("status") or {}
-        nodes = status.get("nodes") or {}
+        from .ingest import sane_nodes, sane_status
+        status = sane_status(obj)
+        nodes = sane_nodes(status)
+        status = dict(status, nodes=nodes) if status.get("nodes") is not None else status
+        self.obj = dict(obj, status=status) if isinstance(obj, dict) else {"status": status}
         changed = [n for nid, n in nodes.items() if self._phases.get(nid) != n.get("phase")]
         events = []
         for n in changed:
             self._phases[n["id"]] = n.get("phase")
             events.append((time.time(), "node", n["id"], {"phase": n.get("phase")}))
         phase = status.get("phase") or "Pending"
-        if phase == "":
-            phase = "Pending"
+        if phase not in WORKFLOW_PHASES:
+            phase = "Pending" if phase == "" else "Running"   # a phase Argo does not have: not finished
+        message = status.get("message", "")
         run_fields = {"phase": "Running" if phase == "Pending" and status.get("startedAt") else phase,
-                      "message": status.get("message", ""), "started_at": _ts(status.get("startedAt")),
+                      "message": message if isinstance(message, str) else "", "started_at": _ts(status.get("startedAt")),
                       "finished_at": _ts(status.get("finishedAt")),
                       "status": {k: v for k, v in status.items() if k != "nodes"}}
         if run_fields["phase"] != self.phase:
