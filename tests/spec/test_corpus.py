@@ -69,12 +69,14 @@ def test_corpus_counts():
 
 @pytest.mark.timeout(60)
 def test_corpus_validation_is_fast():
-    """Loading + schema-validating every upstream example stays well under a second or so."""
-    start = time.perf_counter()
+    """Loading + schema-validating every upstream example stays well under a second or so. Measured in
+    this process's CPU time: the suite runs it beside other workers on shared cores, and wall time
+    measured their load, not this code."""
+    start = time.process_time()
     docs = [d for name in EXAMPLE_FILES for d in load(EXAMPLES / name)]
-    loaded = time.perf_counter()
+    loaded = time.process_time()
     for doc in docs:
         schema_errors(doc)  # first call also compiles the validators
-    done = time.perf_counter()
+    done = time.process_time()
     assert loaded - start < 1.5, f"load took {loaded - start:.2f}s"
     assert done - loaded < 5, f"validation took {done - loaded:.2f}s"
