@@ -1,4 +1,11 @@
-"""SQLite persistence for runs, nodes, events, control requests and stored templates."""
+"""SQLite persistence for runs, nodes and events; the ``Store`` that joins the tables' parts.
+
+``Store`` holds the connection, the transactions and the runs/nodes/events tables; its other
+tables' methods come from mixins of one job each: control requests (``control``), the template
+registry (``templates``), the memo and step caches (``caches``), custom metrics (``metricrows``).
+The SQL schema and the connection are in ``schema``, row encoding in ``rows``, ``RunRecord`` in
+``record``, ``pid_alive`` in ``liveness``; every name this module had before that split (issue 22)
+is still importable from here."""
 from __future__ import annotations
 
 import json
@@ -7,256 +14,24 @@ import sqlite3
 import threading
 import time
 import uuid
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable
 
 from .. import config
+from .caches import CacheRows
+from .control import ControlRequests
+from .liveness import pid_alive  # noqa: F401  (re-exported: imported from here)
+from .metricrows import MetricRows
 from .paths import component, private_dir, private_file, private_home, remove_tree
+from .record import RunRecord
+from .rows import (_CHUNK, _PHASE_DATA, _encode, _event_data, _GCPaused, _insert_rows,  # noqa: F401
+                   _loads_json, _orjson_loads, gc_paused)
+from .schema import SCHEMA, _connect, _pause, _set_wal  # noqa: F401
+from .templates import TemplateRegistry, registry_for  # noqa: F401
 from .writer import Writer, append_file
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    name TEXT PRIMARY KEY,
-    namespace TEXT NOT NULL DEFAULT 'default',
-    uid TEXT NOT NULL,
-    phase TEXT NOT NULL DEFAULT 'Pending',
-    message TEXT NOT NULL DEFAULT '',
-    created_at REAL NOT NULL,
-    started_at REAL,
-    finished_at REAL,
-    workflow TEXT NOT NULL,
-    status TEXT NOT NULL DEFAULT '{}',
-    owner_pid INTEGER,
-    backend TEXT NOT NULL DEFAULT 'local',
-    updated_at REAL NOT NULL
-);
-CREATE INDEX IF NOT EXISTS runs_created ON runs(created_at);
-CREATE INDEX IF NOT EXISTS runs_phase ON runs(phase, created_at);  -- list counts and pages by phase (runquery)
-CREATE INDEX IF NOT EXISTS runs_experiment
-    ON runs(json_extract(workflow, '$.metadata.labels."jupyter-flow.io/experiment"'));
-CREATE TABLE IF NOT EXISTS nodes (
-    run TEXT NOT NULL,
-    id TEXT NOT NULL,
-    phase TEXT NOT NULL,
-    data TEXT NOT NULL,
-    PRIMARY KEY (run, id)
-) WITHOUT ROWID;
-CREATE TABLE IF NOT EXISTS events (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    run TEXT NOT NULL,
-    ts REAL NOT NULL,
-    kind TEXT NOT NULL,
-    node TEXT,
-    data TEXT
-);
-CREATE INDEX IF NOT EXISTS events_run ON events(run, seq);
-CREATE TABLE IF NOT EXISTS requests (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    run TEXT NOT NULL,
-    action TEXT NOT NULL,
-    payload TEXT NOT NULL DEFAULT '{}',
-    created_at REAL NOT NULL,
-    taken_at REAL,
-    answer TEXT
-);
-CREATE INDEX IF NOT EXISTS requests_run ON requests(run, taken_at);
-CREATE TABLE IF NOT EXISTS templates (
-    kind TEXT NOT NULL,
-    name TEXT NOT NULL,
-    data TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (kind, name)
-);
-CREATE TABLE IF NOT EXISTS metrics (
-    seq INTEGER PRIMARY KEY AUTOINCREMENT,
-    run TEXT NOT NULL,
-    node TEXT,
-    name TEXT NOT NULL,
-    help TEXT NOT NULL,
-    type TEXT NOT NULL,
-    labels TEXT NOT NULL,
-    value REAL NOT NULL,
-    ts REAL NOT NULL,
-    live_since REAL,
-    source TEXT,
-    buckets TEXT,
-    operation TEXT
-);
-CREATE INDEX IF NOT EXISTS metrics_run ON metrics(run, seq);
-CREATE TABLE IF NOT EXISTS memo (
-    cache TEXT NOT NULL,
-    key TEXT NOT NULL,
-    data TEXT NOT NULL,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (cache, key)
-);
-CREATE TABLE IF NOT EXISTS stepcache (
-    run TEXT NOT NULL,
-    node TEXT NOT NULL,
-    key TEXT NOT NULL,
-    ident TEXT NOT NULL,
-    material TEXT NOT NULL,
-    outputs TEXT,
-    ok INTEGER NOT NULL,
-    shared INTEGER NOT NULL DEFAULT 0,
-    created_at REAL NOT NULL,
-    PRIMARY KEY (run, node)
-) WITHOUT ROWID;
-DROP INDEX IF EXISTS stepcache_key;
-CREATE INDEX IF NOT EXISTS stepcache_hits ON stepcache(key, ok, shared, created_at);
-CREATE INDEX IF NOT EXISTS stepcache_ident ON stepcache(ident, created_at);
-"""
 
-
-@dataclass
-class RunRecord:
-    """One row of ``runs``: enough to list runs without loading their nodes."""
-
-    name: str
-    namespace: str
-    uid: str
-    phase: str
-    message: str
-    created_at: float
-    started_at: float | None
-    finished_at: float | None
-    workflow: dict
-    status: dict
-    owner_pid: int | None
-    backend: str = "local"
-    nodes: dict[str, dict] = field(default_factory=dict)
-    updated_at: float = 0.0
-
-    def to_dict(self, nodes: dict[str, dict] | None = None) -> dict:
-        """The Workflow with ``status`` in Argo's shape; ``status.nodes`` only if ``nodes`` is given
-        (a list of runs reads no node)."""
-        wf = dict(self.workflow)
-        status = dict(self.status)
-        status["phase"] = self.phase
-        if self.message:
-            status["message"] = self.message
-        if nodes is not None:
-            status["nodes"] = nodes
-        wf["status"] = status
-        return wf
-
-
-def _loads_json(text: str | bytes):
-    """A stored row's JSON: orjson (2-3x faster: a 100,000-node ``get`` decodes 40 MB), falling back to
-    ``json`` for what orjson refuses and ``json.dumps`` may have written (NaN, lone surrogates)."""
-    global _orjson_loads
-    if _orjson_loads is None:   # imported on first use: a command that reads no row never pays for it
-        try:
-            from orjson import loads as _orjson_loads
-        except ImportError:  # pragma: no cover - orjson is a dependency; a bare install still reads its store
-            _orjson_loads = json.loads
-    try:
-        return _orjson_loads(text)
-    except ValueError:
-        return json.loads(text)
-
-
-_orjson_loads = None
-
-
-class _GCPaused:
-    """Pause the cyclic garbage collector while a big read builds many containers: each 700
-    allocations would otherwise scan everything built so far (a third of a 100,000-node decode)."""
-
-    def __enter__(self):
-        import gc
-        self._was = gc.isenabled()
-        gc.disable()
-
-    def __exit__(self, *exc):
-        if self._was:
-            import gc
-            gc.enable()
-
-
-gc_paused = _GCPaused
-
-
-# One encoder for every row: ``json.dumps`` re-checks its keyword arguments on each call, and a
-# flush encodes every changed node (a 10,000-node run writes tens of thousands of rows).
-_encode = json.JSONEncoder(check_circular=False).encode
-_PHASE_DATA: dict[str, str] = {}
-
-
-def _event_data(data: dict | None) -> str | None:
-    """An event's JSON; the common ``{"phase": P}`` payload is encoded once per phase name."""
-    if data is None:
-        return None
-    if len(data) == 1 and "phase" in data and isinstance(data["phase"], str):
-        phase = data["phase"]
-        text = _PHASE_DATA.get(phase)
-        if text is None:
-            text = _PHASE_DATA[phase] = _encode(data)
-        return text
-    return _encode(data)
-
-
-_CHUNK = 256   # rows per INSERT at most: 256 x 5 values stays far below SQLite's 32,766 variables
-
-
-def _insert_rows(conn: sqlite3.Connection, head: str, rows: list[tuple]) -> None:
-    """Insert ``rows`` with a few multi-row INSERTs rather than ``executemany``: one statement step
-    per chunk instead of one per row. The transaction runs on the store's writer thread and SQLite
-    releases the GIL at every step; per row, that was a GIL hand-off with the engine loop each.
-
-    Chunks are powers of two (256, then the binary digits of the rest), so at most nine statement
-    shapes per table are prepared and cached: a shape per row count cost ~12 MB at 10,000 nodes.
-    """
-    if not rows:
-        return
-    one = "(" + ",".join("?" * len(rows[0])) + ")"
-    start, left = 0, len(rows)
-    while left:
-        size = _CHUNK if left >= _CHUNK else 1 << (left.bit_length() - 1)
-        chunk = rows[start:start + size]
-        conn.execute(head + ",".join([one] * size), [v for row in chunk for v in row])
-        start += size
-        left -= size
-
-
-def _pause(seconds: float) -> None:
-    """The wait between two tries of a busy statement (a function of its own so a test can see it)."""
-    time.sleep(seconds)
-
-
-def _connect(path: Path) -> sqlite3.Connection:
-    conn = sqlite3.connect(str(path), timeout=30, isolation_level=None, check_same_thread=False)
-    _set_wal(conn)
-    conn.execute("PRAGMA synchronous=NORMAL")
-    conn.execute("PRAGMA busy_timeout=30000")
-    return conn
-
-
-def _set_wal(conn: sqlite3.Connection) -> None:
-    """``PRAGMA journal_mode=WAL``, retried while another process holds the database.
-
-    On a database still in rollback mode (a new ``runs.db``) the switch takes a read lock and then
-    upgrades it; when another connection holds the write lock, SQLite refuses the upgrade at once
-    with "database is locked" instead of calling the busy handler (waiting could deadlock). So
-    processes opening a new store together (a sweep's engines, ``jupyter-flow`` commands started
-    side by side) failed now and then; here the switch is retried for up to ~30 s, as long as
-    ``busy_timeout`` would have waited.
-    """
-    delay, waited = 0.005, 0.0
-    while True:
-        try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            return
-        except sqlite3.OperationalError as exc:
-            if ("locked" not in str(exc) and "busy" not in str(exc)) or waited >= 30:
-                raise
-        _pause(delay)
-        waited += delay
-        delay = min(delay * 2, 0.2)
-
-
-class Store:
+class Store(ControlRequests, TemplateRegistry, CacheRows, MetricRows):
     """Runs, nodes and control requests in ``<home>/runs.db``; files under ``<home>/runs/<name>/``.
 
     Thread-safe: one connection guarded by a lock, since the engine thread writes while the
@@ -588,155 +363,15 @@ class Store:
         remove_tree(runs, trash if moved else here)
         return True
 
-    # -- custom metrics (engine/metrics.py writes, store/metrics.py reads) ----------------
-    METRIC_COLS = "seq, run, node, name, help, type, labels, value, ts, live_since, source, buckets, operation"
-
-    def add_metrics_later(self, rows: list[tuple]) -> None:
-        """Record metric emissions ``(run, node, name, help, type, labels JSON, value, ts, live_since,
-        source, buckets JSON, operation)`` on the writer thread, in order with the run's rounds."""
-        self._writer.submit(self._write, lambda c: _insert_rows(
-            c, "INSERT INTO metrics(run, node, name, help, type, labels, value, ts, live_since, source, buckets,"
-               " operation) VALUES ", rows))
-
-    def metric_rows(self, run: str | None = None) -> list[tuple]:
-        """Emissions in the order they were made (every run's, or ``run``'s), as ``METRIC_COLS``."""
-        if run is None:
-            return self._read(f"SELECT {self.METRIC_COLS} FROM metrics ORDER BY seq")
-        return self._read(f"SELECT {self.METRIC_COLS} FROM metrics WHERE run=? ORDER BY seq", (run,))
-
     def events(self, run: str, after: int = 0) -> list[dict]:
         rows = self._read("SELECT seq, ts, kind, node, data FROM events WHERE run=? AND seq>? ORDER BY seq",
                           (run, after))
         return [{"seq": s, "ts": ts, "kind": k, "node": n, "data": json.loads(d) if d else None}
                 for s, ts, k, n, d in rows]
 
-    # -- control requests -----------------------------------------------------------------
-    def request(self, run: str, action: str, payload: dict | None = None) -> int:
-        """Ask the engine that owns ``run`` to act (resume, suspend, stop, terminate, set); returns
-        the request's number, for :meth:`request_answer`."""
-        return self._write(lambda c: c.execute(
-            "INSERT INTO requests(run, action, payload, created_at) VALUES (?,?,?,?)",
-            (run, action, json.dumps(payload or {}), time.time())).lastrowid)
-
-    def take_requests(self, run: str, *, numbered: bool = False) -> list[tuple]:
-        """The requests for ``run`` not taken yet, marked taken: ``(action, payload)``, or with
-        ``numbered`` ``(seq, action, payload)`` for an engine that answers them."""
-        def op(conn):
-            rows = conn.execute("SELECT seq, action, payload FROM requests WHERE run=? AND taken_at IS NULL"
-                                " ORDER BY seq", (run,)).fetchall()
-            if rows:
-                conn.execute("UPDATE requests SET taken_at=? WHERE run=? AND taken_at IS NULL", (time.time(), run))
-            return [(q, a, json.loads(p)) if numbered else (a, json.loads(p)) for q, a, p in rows]
-        # cheap read first: most polls find nothing and must not take the write lock
-        if not self._read("SELECT 1 FROM requests WHERE run=? AND taken_at IS NULL LIMIT 1", (run,)):
-            return []
-        return self._write(op)
-
-    def answer_requests(self, answers: dict[int, str]) -> None:
-        """The engine's answers to requests it took: "" done, else why it refused."""
-        if answers:
-            self._write(lambda c: c.executemany("UPDATE requests SET answer=? WHERE seq=?",
-                                                [(a, q) for q, a in answers.items()]))
-
-    def request_answer(self, seq: int) -> str | None:
-        """The engine's answer to request ``seq``; None while it has not handled it."""
-        rows = self._read("SELECT answer FROM requests WHERE seq=?", (seq,))
-        return rows[0][0] if rows else None
-
-    # -- templates (WorkflowTemplate / ClusterWorkflowTemplate registry) -----------------------
-    def put_template(self, kind: str, name: str, data: dict) -> None:
-        self._write(lambda c: c.execute("INSERT OR REPLACE INTO templates(kind, name, data, created_at)"
-                                        " VALUES (?,?,?,?)", (kind, name, json.dumps(data), time.time())))
-
-    def update_template(self, kind: str, name: str, data: dict) -> bool:
-        """Replace a kept document (a CronWorkflow's status, its ``suspend``), keeping its creation time."""
-        return bool(self._write(lambda c: c.execute("UPDATE templates SET data=? WHERE kind=? AND name=?",
-                                                    (json.dumps(data), kind, name)).rowcount))
-
-    def get_template(self, kind: str, name: str) -> dict | None:
-        rows = self._read("SELECT data FROM templates WHERE kind=? AND name=?", (kind, name))
-        return json.loads(rows[0][0]) if rows else None
-
-    def list_templates(self, kind: str | None = None) -> list[tuple[str, str, float]]:
-        if kind:
-            return self._read("SELECT kind, name, created_at FROM templates WHERE kind=? ORDER BY name", (kind,))
-        return self._read("SELECT kind, name, created_at FROM templates ORDER BY kind, name")
-
-    def delete_template(self, kind: str, name: str) -> bool:
-        return bool(self._write(lambda c: c.execute("DELETE FROM templates WHERE kind=? AND name=?",
-                                                    (kind, name)).rowcount))
-
-    # -- memoization cache --------------------------------------------------------------------
-    def memo_get(self, cache: str, key: str) -> tuple[dict, float] | None:
-        rows = self._read("SELECT data, created_at FROM memo WHERE cache=? AND key=?", (cache, key))
-        return (json.loads(rows[0][0]), rows[0][1]) if rows else None
-
-    def memo_put(self, cache: str, key: str, data: dict) -> None:
-        self._write(lambda c: c.execute("INSERT OR REPLACE INTO memo(cache, key, data, created_at)"
-                                        " VALUES (?,?,?,?)", (cache, key, json.dumps(data), time.time())))
-
-    # -- content step cache (engine/stepcache.py) -----------------------------------------------
-    _STEP_COLS = ("run", "node", "key", "ident", "material", "outputs", "ok", "shared", "created_at")
-
-    def stepcache_record_later(self, row: tuple, copy=None) -> None:
-        """Record a leaf's key ``(key, run, node, ident, material, outputs, ok, shared)`` on the
-        writer thread, after ``copy`` (which fills the shared cache area) and the step's log.
-
-        Rows are coalesced: the rows recorded while a write is pending go in one transaction (a
-        fully cached run records every step at once; one transaction each cost ~0.5 ms a step)."""
-        with self._lock:
-            pending = getattr(self, "_step_rows", None)
-            if pending is None:
-                pending = self._step_rows = []
-            pending.append((row, copy, time.time()))
-            if len(pending) > 1:
-                return   # the flush already queued takes this row too
-        self._writer.submit(self._flush_step_rows)
-
-    def _flush_step_rows(self) -> None:
-        with self._lock:
-            batch, self._step_rows = self._step_rows, []
-        for _, copy, _ in batch:
-            if copy is not None:
-                copy()
-        rows = [(run, node, key, ident, material, outputs, ok, shared, at)
-                for (key, run, node, ident, material, outputs, ok, shared), _, at in batch]
-        self._write(lambda c: _insert_rows(c, "INSERT OR REPLACE INTO stepcache(run, node, key, ident, material, "
-                                              "outputs, ok, shared, created_at) VALUES ", rows))
-
     def after_writes(self, fn, *args) -> None:
         """Call ``fn(*args)`` on the writer thread once every write queued so far is committed."""
         self._writer.submit(fn, *args)
-
-    def stepcache_find(self, key: str, *, continue_from: str = "", shared: bool = False) -> list[dict]:
-        """Reusable entries for ``key``: the continued run's own first, then the shared cache's."""
-        rows = []
-        if continue_from:
-            rows += self._read("SELECT * FROM stepcache WHERE key=? AND ok=1 AND run=?", (key, continue_from))
-        if shared:
-            rows += self._read("SELECT * FROM stepcache WHERE key=? AND ok=1 AND shared=1"
-                               " ORDER BY created_at DESC LIMIT 4", (key,))
-        return [dict(zip(self._STEP_COLS, r)) for r in rows]
-
-    def stepcache_entries(self, *, run: str | None = None, node: str | None = None, ident: str | None = None,
-                          shared: bool | None = None, limit: int = 1000) -> list[dict]:
-        where, args = [], []
-        for col, val in (("run", run), ("node", node), ("ident", ident)):
-            if val is not None:
-                where.append(f"{col}=?")
-                args.append(val)
-        if shared is not None:
-            where.append("shared=?")
-            args.append(int(shared))
-        sql = ("SELECT * FROM stepcache" + (" WHERE " + " AND ".join(where) if where else "")
-               + " ORDER BY created_at DESC LIMIT ?")
-        return [dict(zip(self._STEP_COLS, r)) for r in self._read(sql, (*args, limit))]
-
-    def stepcache_clear(self) -> int:
-        """Forget the shared cache (its files too); runs' own records stay for ``--continue``."""
-        n = self._write(lambda c: c.execute("UPDATE stepcache SET shared=0 WHERE shared=1").rowcount)
-        remove_tree(self.home, self.home / "cache")
-        return n
 
     def close(self) -> None:
         self._writer.sync()
@@ -754,30 +389,3 @@ def open_store(home: Path | str | None = None) -> Store:
     if store is None:
         store = _default[key] = Store(key)
     return store
-
-
-def pid_alive(pid: int | None) -> bool:
-    """Whether the engine process ``pid`` still runs (a zombie, killed but not reaped, does not)."""
-    if not pid:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open(f"/proc/{pid}/stat", "rb") as f:
-            state = f.read().rsplit(b")", 1)[1].split()[0]
-        return state not in (b"Z", b"X")
-    except (OSError, IndexError):
-        return True
-
-
-def registry_for(store: "Store"):
-    """templateRef / workflowTemplateRef lookups against ``store``'s template registry (what a
-    ``Controller`` is given as ``registry``)."""
-    def lookup(name: str, cluster_scope: bool):
-        kind = "ClusterWorkflowTemplate" if cluster_scope else "WorkflowTemplate"
-        return store.get_template(kind, name)
-    return lookup

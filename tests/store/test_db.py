@@ -114,7 +114,7 @@ def test_a_new_store_opened_while_another_process_writes_it_waits_instead_of_fai
     handler) while another connection holds the write lock: processes creating a store together
     failed now and then. Made deterministic: the other writer holds the lock until the store has
     been refused once, then commits."""
-    import jupyter_flow.store.db as db
+    import jupyter_flow.store.schema as schema   # where the connection is opened (_set_wal, _pause)
     other = sqlite3.connect(tmp_path / "runs.db", isolation_level=None)
     other.execute("BEGIN IMMEDIATE")                  # another process's write in progress
     other.execute("CREATE TABLE theirs (x)")
@@ -125,7 +125,7 @@ def test_a_new_store_opened_while_another_process_writes_it_waits_instead_of_fai
         if other.in_transaction:
             other.execute("COMMIT")                   # the other process finishes its write
 
-    monkeypatch.setattr(db, "_pause", pause, raising=False)
+    monkeypatch.setattr(schema, "_pause", pause, raising=False)
     store = Store(tmp_path)
     assert pauses, "the first try was expected to be refused while the other write held the lock"
     store.create_run("wf", _wf("wf"), uid="u")
