@@ -258,3 +258,15 @@ def test_loop_children_match_by_index_though_their_items_differ():
     first, second = sorted(loop.values(), key=lambda n: n["path"])
     assert "missing" not in first["differs"] and "outputs" not in first["differs"]
     assert next(o for o in second["outputs"] if o["name"] == "result")["values"] == ["b", "c"]
+
+
+def test_a_duration_differs_beyond_the_resolution_of_argos_timestamps():
+    """Timestamps are whole seconds: 0 s against 1 s is one step crossing a second, not a difference;
+    two seconds apart (and at least half the shorter) is."""
+    from jupyter_flow.comparison import _durations_differ
+    assert not _durations_differ([0.0, 1.0])
+    assert not _durations_differ([5.0, None])
+    assert _durations_differ([0.0, 2.0])
+    assert _durations_differ([2.0, 5.0])
+    assert not _durations_differ([10.0, 12.0])      # 20 %: not worth showing
+    assert _durations_differ([10.0, 15.0, 11.0])

@@ -25,8 +25,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..api import Run
 
 MAX_RUNS = 50
-# a node's duration "differs" when its runs' durations are this far apart (absolute and relative):
-# sub-second jitter between two identical runs is not a difference worth showing
+# a node's duration "differs" when its runs' durations are more than DURATION_ABS apart and at least
+# DURATION_REL of the shorter: Argo's timestamps are whole seconds, so two identical sub-second steps
+# read 0 s and 1 s when one crosses a second; that jitter is not a difference worth showing
 DURATION_ABS = 1.0
 DURATION_REL = 0.5
 MAX_VALUE_CHARS = 2000   # of one parameter / output value kept in a Comparison
@@ -215,7 +216,7 @@ def _durations_differ(values: list[float | None]) -> bool:
     if len(known) < 2:
         return False
     lo, hi = min(known), max(known)
-    return hi - lo >= DURATION_ABS and hi - lo >= DURATION_REL * max(lo, 1e-9)
+    return hi - lo > DURATION_ABS and hi - lo >= DURATION_REL * max(lo, 1e-9)
 
 
 def compare(*runs_or_names: Any, store=None, artifacts: bool = True) -> Comparison:

@@ -260,12 +260,19 @@ def test_watch_sends_added_modified_and_deleted(api):
     t = threading.Thread(target=watch, daemon=True)
     t.start()
     ready.wait(10)
-    name = api.create(wf(generate="watched-"), namespace="watched")
+    # the run waits at a Suspend step until the watch has sent it as ADDED, so the change to Succeeded
+    # is one the watch must send as MODIFIED (an echo step could end before the watch first looked)
+    name = api.create(wf(generate="watched-", steps=[{"name": "main", "suspend": {}}]), namespace="watched")
+    api.wait(name, suspended, namespace="watched")
+    deadline = time.monotonic() + 20
+    while not events and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert events and events[0][:2] == ("ADDED", name) and events[0][2] != "Succeeded", events
+    assert api("PUT", f"workflows/watched/{name}/resume", {})[0] == 200
     api.wait(name, done, namespace="watched")
     time.sleep(0.5)
     api("DELETE", f"workflows/watched/{name}")
     t.join(20)
-    assert events[0][:2] == ("ADDED", name)
     assert ("MODIFIED", name, "Succeeded") in events
     assert events[-1][:2] == ("DELETED", name)
 

@@ -294,7 +294,9 @@ def test_panel_filters_by_phase_and_updates_live(lab, page):
     page.wait_for_function(f"() => document.querySelector(\"[data-name='{running}']\")?.dataset.phase === 'Running'",
                            timeout=20_000)
     page.select_option("#jupyter-flow-runs .jf-RunsPanel-filter", "Failed")
-    page.wait_for_function(f"() => !document.querySelector(\"[data-name='{running}']\")")
+    # the virtual list drops its rows and draws the filtered page when it arrives: wait for that page
+    page.wait_for_function(f"() => !document.querySelector(\"[data-name='{running}']\")"
+                           f" && !!document.querySelector(\"[data-name='{failed}']\")", timeout=15_000)
     names = page.locator("#jupyter-flow-runs .jf-RunRow").evaluate_all("els => els.map(e => e.dataset.name)")
     assert failed in names and running not in names
     assert all(p == "Failed" for p in page.locator("#jupyter-flow-runs .jf-RunRow").evaluate_all(
