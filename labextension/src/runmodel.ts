@@ -9,6 +9,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { isFinished, IWorkflow } from './model';
+import { InFlight } from './inflight';
 
 export type RunFetcher<T> = (name: string) => Promise<T>;
 
@@ -28,7 +29,7 @@ export class RunModel<T = IWorkflow> implements IDisposable {
   private readonly poll: Poll;
   private _last: T | null = null;
   private _gone = false;
-  private reading: Promise<void> | null = null;
+  private readonly inflight = new InFlight();
   private _isDisposed = false;
 
   constructor(
@@ -82,22 +83,12 @@ export class RunModel<T = IWorkflow> implements IDisposable {
   /** Read it once more now (after an action) without waiting for the next tick; a reading
    * already under way is let finish first (one request at a time: a slow server is not piled on). */
   async refresh(): Promise<void> {
-    if (this.reading) {
-      await this.reading.catch(() => undefined);
-    }
+    await this.inflight.settled();
     return this.following ? this.poll.refresh() : this.follow();
   }
 
   private tick(): Promise<void> {
-    const reading = this.read();
-    this.reading = reading;
-    const done = () => {
-      if (this.reading === reading) {
-        this.reading = null;
-      }
-    };
-    reading.then(done, done);
-    return reading;
+    return this.inflight.track(this.read());
   }
 
   private async read(): Promise<void> {

@@ -10,6 +10,7 @@ import { Poll } from '@lumino/polling';
 import { ISignal, Signal } from '@lumino/signaling';
 
 import { IRunsFilter, IRunsPage, IRunSummary, NO_FILTER, pagesOf } from './model';
+import { InFlight } from './inflight';
 
 export type PageFetcher = (filter: IRunsFilter, offset: number, limit: number) => Promise<IRunsPage>;
 
@@ -34,7 +35,7 @@ export class RunsModel implements IDisposable {
   private window: [number, number] = [0, 0];
   private _active = false;
   private _isDisposed = false;
-  private reading: Promise<void> | null = null;
+  private readonly inflight = new InFlight();
 
   constructor(
     private readonly fetchPage: PageFetcher,
@@ -132,9 +133,7 @@ export class RunsModel implements IDisposable {
   /** Re-read the rows in view now (after an action, a submit), then go on polling; a reading
    * already under way is let finish first (one at a time: a slow server is not piled on). */
   async refresh(): Promise<void> {
-    if (this.reading) {
-      await this.reading.catch(() => undefined);
-    }
+    await this.inflight.settled();
     if (this.poll.isDisposed) {
       return;
     }
@@ -143,15 +142,7 @@ export class RunsModel implements IDisposable {
 
   /** The poll's tick: the pages of the rows in view, again. */
   private reload(): Promise<void> {
-    const reading = this.reloadPages();
-    this.reading = reading;
-    const done = () => {
-      if (this.reading === reading) {
-        this.reading = null;
-      }
-    };
-    reading.then(done, done);
-    return reading;
+    return this.inflight.track(this.reloadPages());
   }
 
   private async reloadPages(): Promise<void> {
